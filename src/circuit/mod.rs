@@ -1,0 +1,245 @@
+//! The halo2 circuit of a quantised model: column configuration, and synthesis of a `Layout`.
+//!
+//! Columns: `lanes + 1` general advice columns (copy-enabled), one range advice column checked
+//! against a `[0, 2^s)` table, one instance column (public inputs then outputs), and the fixed
+//! columns of the gadgets. Gadgets live one per file (`linear`, `requant`), each with its tests.
+
+pub mod layout;
+pub mod linear;
+pub mod requant;
+
+use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{
+    Advice, Circuit, Column, ConstraintSystem, Error as PlonkError, Fixed, Instance, TableColumn,
+};
+use halo2_proofs::poly::Rotation;
+use layout::{Col, FixedCol, Layout};
+use linear::LinearConfig;
+use requant::RequantConfig;
+use serde::{Deserialize, Serialize};
+use std::sync::Arc;
+
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CircuitParams {
+    pub lanes: usize,
+    pub scale_bits: u32,
+}
+
+#[derive(Clone, Debug)]
+pub struct ModelConfig {
+    pub advice: Vec<Column<Advice>>,
+    pub range: Column<Advice>,
+    pub instance: Column<Instance>,
+    pub table: TableColumn,
+    pub linear: LinearConfig,
+    pub requant: RequantConfig,
+    pub scale_bits: u32,
+}
+
+impl ModelConfig {
+    fn fixed(&self, col: FixedCol) -> Column<Fixed> {
+        match col {
+            FixedCol::LinQ => self.linear.q,
+            FixedCol::LinChain => self.linear.chain,
+            FixedCol::LinBias => self.linear.bias,
+            FixedCol::LinW(i) => self.linear.weights[i],
+            FixedCol::Rescale => self.requant.q_rescale,
+            FixedCol::RangeQ => self.requant.q_range,
+            FixedCol::Relu => self.requant.q_relu,
+        }
+    }
+    fn advice(&self, col: Col) -> Column<Advice> {
+        match col {
+            Col::Advice(i) => self.advice[i],
+            Col::Range => self.range,
+        }
+    }
+}
+
+pub fn to_field(v: i128) -> Fr {
+    if v >= 0 {
+        fr_u128(v as u128)
+    } else {
+        -fr_u128(v.unsigned_abs())
+    }
+}
+
+pub fn fr_u128(v: u128) -> Fr {
+    Fr::from_raw([v as u64, (v >> 64) as u64, 0, 0])
+}
+
+#[derive(Clone, Debug)]
+pub struct ModelCircuit {
+    pub layout: Arc<Layout>,
+    /// One value per wire; `None` for keygen.
+    pub witness: Option<Arc<Vec<i128>>>,
+    /// Test hook: overrides the value of these advice cells, to show that each constraint bites.
+    pub tamper: Vec<(Col, usize, Fr)>,
+}
+
+impl ModelCircuit {
+    pub fn params_of(layout: &Layout) -> CircuitParams {
+        CircuitParams { lanes: layout.lanes, scale_bits: layout.scale_bits }
+    }
+}
+
+impl Circuit<Fr> for ModelCircuit {
+    type Config = ModelConfig;
+    type FloorPlanner = SimpleFloorPlanner;
+    type Params = CircuitParams;
+
+    fn without_witnesses(&self) -> Self {
+        ModelCircuit { layout: self.layout.clone(), witness: None, tamper: vec![] }
+    }
+
+    fn params(&self) -> CircuitParams {
+        Self::params_of(&self.layout)
+    }
+
+    fn configure(_meta: &mut ConstraintSystem<Fr>) -> ModelConfig {
+        unreachable!("zkinfer circuits are configured with their CircuitParams")
+    }
+
+    fn configure_with_params(meta: &mut ConstraintSystem<Fr>, p: CircuitParams) -> ModelConfig {
+        let advice: Vec<Column<Advice>> = (0..=p.lanes).map(|_| meta.advice_column()).collect();
+        for a in &advice {
+            meta.enable_equality(*a);
+        }
+        let range = meta.advice_column();
+        let instance = meta.instance_column();
+        meta.enable_equality(instance);
+        let table = meta.lookup_table_column();
+        meta.lookup("range", |m| vec![(m.query_advice(range, Rotation::cur()), table)]);
+        let linear = LinearConfig::configure(meta, &advice);
+        let requant = RequantConfig::configure(meta, &advice, range, p.scale_bits);
+        ModelConfig { advice, range, instance, table, linear, requant, scale_bits: p.scale_bits }
+    }
+
+    fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), PlonkError> {
+        let s = config.scale_bits;
+        layouter.assign_table(
+            || "range table",
+            |mut table| {
+                for i in 0..(1usize << s) {
+                    table.assign_cell(|| "range", config.table, i, || Value::known(Fr::from(i as u64)))?;
+                }
+                Ok(())
+            },
+        )?;
+        let layout = &self.layout;
+        let cells = layouter.assign_region(
+            || "model",
+            |mut region| {
+                for &(col, row, value) in &layout.fixed {
+                    region.assign_fixed(config.fixed(col), row, to_field(value));
+                }
+                let mut home: Vec<Option<halo2_proofs::circuit::Cell>> = vec![None; layout.wires.len()];
+                for &(col, row, wire) in &layout.advice {
+                    let mut value = match &self.witness {
+                        Some(w) => Value::known(to_field(w[wire])),
+                        None => Value::unknown(),
+                    };
+                    if let Some(&(_, _, v)) = self.tamper.iter().find(|(c, r, _)| *c == col && *r == row) {
+                        value = Value::known(v);
+                    }
+                    let cell = region.assign_advice(config.advice(col), row, value).cell();
+                    match home[wire] {
+                        Some(h) => region.constrain_equal(h, cell),
+                        None => home[wire] = Some(cell),
+                    }
+                }
+                Ok(home)
+            },
+        )?;
+        for (row, &wire) in layout.instance.iter().enumerate() {
+            let cell = cells[wire].expect("every public wire has a home cell");
+            layouter.constrain_instance(cell, config.instance, row);
+        }
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use super::*;
+    use crate::graph::{Graph, Node, Op};
+    use crate::quant::QuantModel;
+    use halo2_proofs::dev::MockProver;
+
+    /// A two-layer MLP with a residual add and a bare relu: every gadget and row kind appears.
+    pub fn toy_graph() -> Graph {
+        let node = |name: &str, op, inputs: Vec<usize>, shape: Vec<usize>| Node {
+            name: name.into(),
+            op,
+            inputs,
+            shape,
+        };
+        Graph {
+            nodes: vec![
+                node("x", Op::Input { index: 0 }, vec![], vec![1, 3]),
+                node(
+                    "fc1",
+                    Op::Dense {
+                        k: 3,
+                        n: 2,
+                        weight: vec![0.5, -1.25, 0.75, 0.3, -0.2, 0.9],
+                        bias: vec![0.1, -0.3],
+                    },
+                    vec![0],
+                    vec![1, 2],
+                ),
+                node("relu1", Op::Relu, vec![1], vec![1, 2]),
+                node("fc2", Op::Dense { k: 2, n: 2, weight: vec![1.0, -0.5, 0.25, 2.0], bias: vec![0.0, 0.2] }, vec![2], vec![1, 2]),
+                node("res", Op::Add, vec![3, 2], vec![1, 2]),
+                node("shift", Op::AddConst { value: vec![-0.5] }, vec![4], vec![1, 2]),
+                node("relu2", Op::Relu, vec![5], vec![1, 2]),
+            ],
+            inputs: vec![0],
+            outputs: vec![6],
+        }
+    }
+
+    pub fn toy_circuit(x: &[f32]) -> (QuantModel, ModelCircuit, Vec<Fr>) {
+        let q = QuantModel::from_graph(&toy_graph(), 8);
+        let layout = Arc::new(Layout::plan(&q, 4).unwrap());
+        let inputs = q.quantize_inputs(&[x.to_vec()]).unwrap();
+        let witness = layout.witness(&q, &inputs).unwrap();
+        let public = layout.instance.iter().map(|&w| to_field(witness[w])).collect();
+        (q, ModelCircuit { layout, witness: Some(Arc::new(witness)), tamper: vec![] }, public)
+    }
+
+    pub fn mock(c: &ModelCircuit, public: &[Fr]) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+        MockProver::run(10, c, vec![public.to_vec()]).unwrap().verify()
+    }
+
+    #[test]
+    fn toy_model_satisfies_and_matches_oracle() {
+        let (q, c, public) = toy_circuit(&[0.7, -1.2, 2.5]);
+        assert_eq!(mock(&c, &public), Ok(()));
+        let inputs = q.quantize_inputs(&[vec![0.7, -1.2, 2.5]]).unwrap();
+        let oracle = q.eval(&inputs).unwrap();
+        let w = c.witness.as_ref().unwrap();
+        for (node, wires) in c.layout.node_wires.iter().enumerate() {
+            let got: Vec<i128> = wires.iter().map(|&x| w[x]).collect();
+            assert_eq!(got, oracle[node], "node {node}");
+        }
+    }
+
+    #[test]
+    fn changed_public_output_is_rejected() {
+        let (_, c, mut public) = toy_circuit(&[0.7, -1.2, 2.5]);
+        let last = public.len() - 1;
+        public[last] += Fr::one();
+        assert!(mock(&c, &public).is_err());
+    }
+
+    #[test]
+    fn out_of_range_value_is_a_clear_error() {
+        let q = QuantModel::from_graph(&toy_graph(), 8);
+        let layout = Layout::plan(&q, 4).unwrap();
+        let inputs = q.quantize_inputs(&[vec![700.0, 0.0, 0.0]]).unwrap();
+        let err = layout.witness(&q, &inputs).unwrap_err().to_string();
+        assert!(err.contains("fc1") && err.contains("outside the calibrated range"), "{err}");
+    }
+}

@@ -1,0 +1,205 @@
+//! `zkinfer compile`: ONNX → IR → quantised model → planned layout → settings, and the compiled
+//! form every later step reloads (`BUILD/model.json`, `BUILD/settings.json`).
+//!
+//! The planner trades columns for rows: it tries several lane widths and keeps the one whose
+//! estimated proving work (columns × 2^k) is smallest, then spends any rows that k already pays
+//! for on precision (a larger scale).
+
+use crate::circuit::layout::Layout;
+use crate::circuit::{requant, to_field, CircuitParams, ModelCircuit};
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::quant::{self, QuantModel};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Circuit, ConstraintSystem};
+use serde::{Deserialize, Serialize};
+use std::path::Path;
+use std::sync::Arc;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Settings {
+    pub model: String,
+    pub k: u32,
+    pub rows: usize,
+    pub lanes: usize,
+    pub scale_bits: u32,
+    pub advice_columns: usize,
+    pub fixed_columns: usize,
+    pub lookups: usize,
+    pub num_public_inputs: usize,
+    pub num_outputs: usize,
+    pub input_shapes: Vec<Vec<usize>>,
+    pub output_shapes: Vec<Vec<usize>>,
+    pub input_visibility: String,
+    pub output_visibility: String,
+    pub weights_visibility: String,
+    /// keccak256 of the quantised model (0x-hex), baked into the verifier as `MODEL_HASH`.
+    pub model_hash: String,
+}
+
+#[derive(Clone, Debug)]
+pub struct Compiled {
+    pub settings: Settings,
+    pub model: QuantModel,
+    pub layout: Arc<Layout>,
+}
+
+const LANE_CHOICES: [usize; 6] = [3, 4, 6, 8, 12, 16];
+
+fn blinding_rows(p: CircuitParams) -> usize {
+    let mut cs = ConstraintSystem::<Fr>::default();
+    ModelCircuit::configure_with_params(&mut cs, p);
+    cs.blinding_factors() + 1
+}
+
+fn column_counts(p: CircuitParams) -> (usize, usize, usize) {
+    let mut cs = ConstraintSystem::<Fr>::default();
+    ModelCircuit::configure_with_params(&mut cs, p);
+    (cs.num_advice_columns(), cs.num_fixed_columns(), cs.lookups().len())
+}
+
+/// Smallest k whose usable rows hold `rows`.
+fn k_for_rows(rows: usize, p: CircuitParams) -> u32 {
+    let need = rows + blinding_rows(p);
+    (need.max(2) as f64).log2().ceil() as u32
+}
+
+impl Compiled {
+    pub fn new(name: &str, graph: &Graph, calibration: &[Vec<Vec<f32>>], lanes: Option<usize>) -> Result<Compiled> {
+        let s_min = quant::min_scale_bits(graph, calibration)?;
+        // Rows do not depend on the scale, so plan at s_min and pick the cheapest lane width.
+        let probe = QuantModel::from_graph(graph, s_min);
+        let choices: Vec<usize> = match lanes {
+            Some(l) => vec![l.max(requant::MIN_LANES)],
+            None => LANE_CHOICES.to_vec(),
+        };
+        let mut best: Option<(f64, usize, u32)> = None;
+        for &l in &choices {
+            let layout = Layout::plan(&probe, l)?;
+            let p = CircuitParams { lanes: l, scale_bits: s_min };
+            let k = k_for_rows(layout.rows, p).max(s_min + 1);
+            let (adv, fixed, _) = column_counts(p);
+            let cost = (adv + fixed) as f64 * (1u64 << k) as f64;
+            if best.is_none_or(|(c, _, _)| cost < c) {
+                best = Some((cost, l, k));
+            }
+        }
+        let (_, lanes, k_rows) = best.expect("at least one lane choice");
+        // Spend the rows k already pays for on precision: the table may fill 2^(k-1) rows.
+        let scale_bits = s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS);
+        let model = QuantModel::from_graph(graph, scale_bits);
+        let layout = Layout::plan(&model, lanes)?;
+        let p = CircuitParams { lanes, scale_bits };
+        let k = k_for_rows(layout.rows, p).max(scale_bits + 1);
+        let (advice_columns, fixed_columns, lookups) = column_counts(p);
+        let num_outputs = layout.instance.len() - layout.num_public_inputs;
+        let settings = Settings {
+            model: name.to_string(),
+            k,
+            rows: layout.rows,
+            lanes,
+            scale_bits,
+            advice_columns,
+            fixed_columns,
+            lookups,
+            num_public_inputs: layout.num_public_inputs,
+            num_outputs,
+            input_shapes: graph.input_shapes(),
+            output_shapes: graph.output_shapes(),
+            input_visibility: "public".into(),
+            output_visibility: "public".into(),
+            weights_visibility: "fixed".into(),
+            model_hash: format!("0x{}", hex::encode(model.model_hash())),
+        };
+        Ok(Compiled { settings, model, layout: Arc::new(layout) })
+    }
+
+    pub fn circuit_params(&self) -> CircuitParams {
+        ModelCircuit::params_of(&self.layout)
+    }
+
+    pub fn empty_circuit(&self) -> ModelCircuit {
+        ModelCircuit { layout: self.layout.clone(), witness: None, tamper: vec![] }
+    }
+
+    /// Runs the integer oracle and the layout's witness side by side; a disagreement is a bug in
+    /// zkinfer, reported rather than proven.
+    pub fn circuit_with_witness(&self, inputs: &[Vec<f32>]) -> Result<(ModelCircuit, Arc<Vec<i128>>)> {
+        let q = self.model.quantize_inputs(inputs)?;
+        let oracle = self.model.eval(&q)?;
+        let witness = self.layout.witness(&self.model, &q)?;
+        for &o in &self.model.outputs {
+            let got: Vec<i128> = self.layout.node_wires[o].iter().map(|&w| witness[w]).collect();
+            if got != oracle[o] {
+                return Err(Error::Other(format!(
+                    "internal: circuit witness disagrees with the quantised evaluator at `{}`",
+                    self.model.nodes[o].name
+                )));
+            }
+        }
+        let witness = Arc::new(witness);
+        Ok((ModelCircuit { layout: self.layout.clone(), witness: Some(witness.clone()), tamper: vec![] }, witness))
+    }
+
+    pub fn public_values(&self, witness: &[i128]) -> Vec<Fr> {
+        self.layout.instance.iter().map(|&w| to_field(witness[w])).collect()
+    }
+
+    /// Dequantised outputs, one flat array per model output.
+    pub fn outputs_from_witness(&self, witness: &[i128]) -> Vec<Vec<f64>> {
+        self.model
+            .outputs
+            .iter()
+            .map(|&o| self.layout.node_wires[o].iter().map(|&w| self.model.dequantize(witness[w])).collect())
+            .collect()
+    }
+
+    pub fn save(&self, dir: &Path) -> Result<()> {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        write_json(&dir.join("settings.json"), &self.settings)?;
+        write_json(&dir.join("model.json"), &self.model)
+    }
+
+    pub fn load(dir: &Path) -> Result<Compiled> {
+        let missing = |what: &str| Error::MissingArtifact {
+            what: what.into(),
+            dir: dir.into(),
+            hint: "zkinfer compile MODEL.onnx --input INPUT.json -o BUILD/".into(),
+        };
+        let settings: Settings = read_json(&dir.join("settings.json")).map_err(|_| missing("settings.json"))?;
+        let model: QuantModel = read_json(&dir.join("model.json")).map_err(|_| missing("model.json"))?;
+        let layout = Layout::plan(&model, settings.lanes)?;
+        Ok(Compiled { settings, model, layout: Arc::new(layout) })
+    }
+}
+
+pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
+    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Other(e.to_string()))?;
+    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+}
+
+pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
+    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_str(&text).map_err(|e| Error::BadInput { path: path.into(), reason: e.to_string() })
+}
+
+/// Reads EZKL-style `{"input_data": [[...], ...]}`.
+pub fn read_input(path: &Path) -> Result<Vec<Vec<f32>>> {
+    #[derive(Deserialize)]
+    struct InputFile {
+        input_data: Vec<Vec<serde_json::Value>>,
+    }
+    let f: InputFile = read_json(path)?;
+    f.input_data
+        .into_iter()
+        .map(|v| {
+            v.into_iter()
+                .map(|x| {
+                    x.as_f64().map(|f| f as f32).or_else(|| x.as_bool().map(|b| b as u8 as f32)).ok_or_else(|| {
+                        Error::BadInput { path: path.into(), reason: format!("input value {x} is not a number") }
+                    })
+                })
+                .collect()
+        })
+        .collect()
+}

@@ -1,0 +1,48 @@
+//! One error type for the library, so the CLI can print every failure as "what went wrong, where,
+//! and what to do next" instead of a panic or a bare `io::Error`.
+
+use std::path::PathBuf;
+
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("cannot read {path}: {source}")]
+    Io { path: PathBuf, source: std::io::Error },
+
+    #[error("{path}: not a valid ONNX model ({reason}); re-export it with torch.onnx.export or onnx.save")]
+    MalformedOnnx { path: PathBuf, reason: String },
+
+    #[error("{path}: unsupported ONNX operations: {}; zkinfer supports Gemm/MatMul, Add, Relu, Reshape/Flatten and Cast today", ops.join(", "))]
+    Unsupported { path: PathBuf, ops: Vec<String> },
+
+    #[error("{path}: {reason}")]
+    BadInput { path: PathBuf, reason: String },
+
+    #[error("node `{node}`: value {value} is outside the calibrated range ±{bound}; recalibrate with inputs that cover this one (zkinfer compile --input ...)")]
+    OutOfRange { node: String, value: f64, bound: f64 },
+
+    #[error("{what} not found in {dir}: run `{hint}` first")]
+    MissingArtifact { what: String, dir: PathBuf, hint: String },
+
+    #[error("proof rejected: {0}")]
+    Verify(String),
+
+    #[error("circuit does not fit: {0}")]
+    Layout(String),
+
+    #[error("solidity compilation failed: {0}")]
+    Solc(String),
+
+    #[error("chain: {0}")]
+    Chain(String),
+
+    #[error("{0}")]
+    Other(String),
+}
+
+pub type Result<T, E = Error> = std::result::Result<T, E>;
+
+impl Error {
+    pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { path: path.into(), source }
+    }
+}

@@ -1,0 +1,129 @@
+//! A tiny straight-line Yul emitter over BN254's scalar field. Every runtime value lives in a
+//! statically allocated memory word, so the generated code never holds more than a few stack
+//! slots ("stack too deep" cannot happen however large the circuit) and constants fold at
+//! generation time.
+
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use std::fmt::Write;
+
+/// A scalar known at generation time or stored at a memory address at run time.
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub enum S {
+    Const(Fr),
+    Mem(usize),
+}
+
+pub fn fr_hex(f: &Fr) -> String {
+    let mut b = f.to_repr();
+    b.as_mut().reverse();
+    let s = hex::encode(b.as_ref());
+    let t = s.trim_start_matches('0');
+    format!("0x{}", if t.is_empty() { "0" } else { t })
+}
+
+pub struct Emitter {
+    pub code: String,
+    pub next: usize,
+}
+
+impl Emitter {
+    pub fn new(base: usize) -> Self {
+        Emitter { code: String::new(), next: base }
+    }
+
+    pub fn alloc(&mut self, words: usize) -> usize {
+        let p = self.next;
+        self.next += 32 * words;
+        p
+    }
+
+    pub fn line(&mut self, s: impl AsRef<str>) {
+        self.code.push_str("            ");
+        self.code.push_str(s.as_ref());
+        self.code.push('\n');
+    }
+
+    pub fn comment(&mut self, s: &str) {
+        let _ = write!(self.code, "            // {s}\n");
+    }
+
+    pub fn ld(&self, s: S) -> String {
+        match s {
+            S::Const(f) => fr_hex(&f),
+            S::Mem(p) => format!("mload({p:#x})"),
+        }
+    }
+
+    /// Stores a Yul expression into a fresh word.
+    pub fn store(&mut self, expr: String) -> S {
+        let p = self.alloc(1);
+        self.line(format!("mstore({p:#x}, {expr})"));
+        S::Mem(p)
+    }
+
+    pub fn add(&mut self, a: S, b: S) -> S {
+        match (a, b) {
+            (S::Const(x), S::Const(y)) => S::Const(x + y),
+            (S::Const(x), o) | (o, S::Const(x)) if x == Fr::ZERO => o,
+            _ => {
+                let e = format!("addmod({}, {}, R)", self.ld(a), self.ld(b));
+                self.store(e)
+            }
+        }
+    }
+
+    pub fn mul(&mut self, a: S, b: S) -> S {
+        match (a, b) {
+            (S::Const(x), S::Const(y)) => S::Const(x * y),
+            (S::Const(x), _) | (_, S::Const(x)) if x == Fr::ZERO => S::Const(Fr::ZERO),
+            (S::Const(x), o) | (o, S::Const(x)) if x == Fr::ONE => o,
+            _ => {
+                let e = format!("mulmod({}, {}, R)", self.ld(a), self.ld(b));
+                self.store(e)
+            }
+        }
+    }
+
+    pub fn neg(&mut self, a: S) -> S {
+        match a {
+            S::Const(x) => S::Const(-x),
+            _ => {
+                let e = format!("mod(sub(R, {}), R)", self.ld(a));
+                self.store(e)
+            }
+        }
+    }
+
+    pub fn sub(&mut self, a: S, b: S) -> S {
+        let nb = self.neg(b);
+        self.add(a, nb)
+    }
+
+    pub fn square(&mut self, a: S) -> S {
+        self.mul(a, a)
+    }
+
+    /// Inverts all of `values` with one modexp (Montgomery's trick). Zero inputs give zero, as
+    /// halo2's `batch_invert` does.
+    pub fn batch_invert(&mut self, values: &[S]) -> Vec<S> {
+        let mut prefix = Vec::with_capacity(values.len());
+        let mut acc = S::Const(Fr::ONE);
+        for &v in values {
+            acc = self.mul(acc, v);
+            prefix.push(acc);
+        }
+        let inv_all = self.alloc(1);
+        let e = self.ld(acc);
+        self.line(format!("mstore({inv_all:#x}, modexp_inv({e}))"));
+        let mut inv = S::Mem(inv_all);
+        let mut out = vec![S::Const(Fr::ZERO); values.len()];
+        for i in (0..values.len()).rev() {
+            out[i] = if i == 0 { inv } else { self.mul(inv, prefix[i - 1]) };
+            if i > 0 {
+                inv = self.mul(inv, values[i]);
+            }
+        }
+        out
+    }
+}

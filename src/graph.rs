@@ -1,0 +1,97 @@
+//! The project's own graph IR: the handful of ops the circuit knows, with flat row-major tensors.
+//!
+//! tract has already parsed, shape-inferred, constant-folded and decluttered the ONNX graph; this IR
+//! keeps only what changes values (affine maps, adds, relu) and turns every pure data movement
+//! (reshape, flatten, identity casts) into wiring, so no rows are spent on it.
+
+use serde::{Deserialize, Serialize};
+
+pub type NodeId = usize;
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub enum Op {
+    /// Model input number `index`.
+    Input { index: usize },
+    /// `y[m, n] = Σ_k x[m, k]·w[k, n] + b[n]` over the last axis (Gemm, MatMul with constant
+    /// weights, and a following constant bias Add folded in).
+    Dense { k: usize, n: usize, weight: Vec<f32>, bias: Vec<f32> },
+    /// Elementwise sum of two tensors of equal size.
+    Add,
+    /// Adds a constant tensor (broadcast by repetition when shorter).
+    AddConst { value: Vec<f32> },
+    Relu,
+    /// Same values, new shape: costs no rows.
+    Reshape,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Node {
+    pub name: String,
+    pub op: Op,
+    pub inputs: Vec<NodeId>,
+    pub shape: Vec<usize>,
+}
+
+impl Node {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct Graph {
+    pub nodes: Vec<Node>,
+    pub inputs: Vec<NodeId>,
+    pub outputs: Vec<NodeId>,
+}
+
+impl Graph {
+    pub fn input_shapes(&self) -> Vec<Vec<usize>> {
+        self.inputs.iter().map(|&i| self.nodes[i].shape.clone()).collect()
+    }
+
+    pub fn output_shapes(&self) -> Vec<Vec<usize>> {
+        self.outputs.iter().map(|&i| self.nodes[i].shape.clone()).collect()
+    }
+
+    /// Float evaluation of the IR, used to check the import against tract and to calibrate.
+    pub fn eval_f32(&self, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        let mut vals: Vec<Vec<f32>> = Vec::with_capacity(self.nodes.len());
+        for node in &self.nodes {
+            let arg = |i: usize| &vals[node.inputs[i]];
+            let v = match &node.op {
+                Op::Input { index } => inputs[*index].clone(),
+                Op::Dense { k, n, weight, bias } => {
+                    let x = arg(0);
+                    let rows = x.len() / k;
+                    let mut y = vec![0f32; rows * n];
+                    for m in 0..rows {
+                        for j in 0..*n {
+                            let mut acc = bias[j];
+                            for i in 0..*k {
+                                acc += x[m * k + i] * weight[i * n + j];
+                            }
+                            y[m * n + j] = acc;
+                        }
+                    }
+                    y
+                }
+                Op::Add => arg(0).iter().zip(arg(1)).map(|(a, b)| a + b).collect(),
+                Op::AddConst { value } => {
+                    arg(0).iter().enumerate().map(|(i, a)| a + value[i % value.len()]).collect()
+                }
+                Op::Relu => arg(0).iter().map(|a| a.max(0.0)).collect(),
+                Op::Reshape => arg(0).clone(),
+            };
+            vals.push(v);
+        }
+        self.outputs.iter().map(|&o| vals[o].clone()).collect()
+    }
+
+    /// Every node's float value, in node order (calibration needs the intermediates).
+    pub fn eval_all_f32(&self, inputs: &[Vec<f32>]) -> Vec<Vec<f32>> {
+        let mut g = self.clone();
+        g.outputs = (0..self.nodes.len()).collect();
+        g.eval_f32(inputs)
+    }
+}

@@ -1,0 +1,20 @@
+//! zkinfer: compile an ONNX model into a halo2 circuit (KZG on BN254) with a generated Solidity
+//! verifier, and submit proofs of its inferences on chain.
+//!
+//! Data flows one way, one module per stage:
+//! `onnx` (tract import) → `graph` (IR) → `quant` (fixed point, integer oracle) →
+//! `circuit` (layout planner and gadgets) → `prove` (SRS, keys, proofs) → `evm` (Solidity) →
+//! `chain` (alloy client). `compile` ties the first four together; `pipeline` runs them all.
+
+pub mod chain;
+pub mod circuit;
+pub mod compile;
+pub mod error;
+pub mod evm;
+pub mod graph;
+pub mod onnx;
+pub mod pipeline;
+pub mod prove;
+pub mod quant;
+
+pub use error::{Error, Result};

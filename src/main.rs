@@ -1,0 +1,278 @@
+//! The `zkinfer` command line: a thin layer over `zkinfer::pipeline` and `zkinfer::chain`.
+
+use clap::{Parser, Subcommand};
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+use zkinfer::chain::{self, Client, Deployment};
+use zkinfer::compile::{read_json, write_json};
+use zkinfer::pipeline::{self, CompileOptions};
+use zkinfer::prove::ProofFile;
+use zkinfer::{Error, Result};
+
+#[derive(Parser)]
+#[command(name = "zkinfer", version, about = "Compile ONNX models into halo2 circuits with Solidity verifiers")]
+struct Cli {
+    /// Print results as JSON instead of tables.
+    #[arg(long, global = true)]
+    json: bool,
+    #[command(subcommand)]
+    cmd: Cmd,
+}
+
+#[derive(Subcommand)]
+enum Cmd {
+    /// Quantise and lay out a model. Example: zkinfer compile model.onnx --input input.json -o build/
+    Compile {
+        model: PathBuf,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(short, long, default_value = "build")]
+        out: PathBuf,
+        /// Inputs per linear row (default: chosen by the layout planner).
+        #[arg(long)]
+        lanes: Option<usize>,
+    },
+    /// KZG params and keys. Example: zkinfer setup build/ [--srs ceremony.srs]
+    Setup {
+        dir: PathBuf,
+        /// A halo2-format KZG params file (e.g. from a ceremony). Default: an INSECURE dev SRS.
+        #[arg(long)]
+        srs: Option<PathBuf>,
+    },
+    /// Prove one inference. Example: zkinfer prove build/ --input input.json -o proof.json
+    Prove {
+        dir: PathBuf,
+        #[arg(long)]
+        input: PathBuf,
+        #[arg(short, long, default_value = "proof.json")]
+        out: PathBuf,
+    },
+    /// Verify a proof in Rust. Example: zkinfer verify build/ proof.json
+    Verify { dir: PathBuf, proof: PathBuf },
+    /// Generate and compile the Solidity verifier. Example: zkinfer solidity build/ -o contracts/generated
+    Solidity {
+        dir: PathBuf,
+        #[arg(short, long, default_value = "contracts/generated")]
+        out: PathBuf,
+        /// Contract name.
+        #[arg(long, default_value = "ZkinferVerifier")]
+        name: String,
+    },
+    /// Deploy the verifier and a VerifiedInference consumer. Example: zkinfer deploy build/ --rpc-url http://127.0.0.1:8545
+    Deploy {
+        dir: PathBuf,
+        /// RPC URL (default: ETH_RPC_URL, else http://127.0.0.1:8545). Key: PRIVATE_KEY.
+        #[arg(long)]
+        rpc_url: Option<String>,
+    },
+    /// Submit a proof to a deployed consumer. Example: zkinfer submit build/ proof.json --address 0x…
+    Submit {
+        dir: PathBuf,
+        proof: PathBuf,
+        #[arg(long)]
+        rpc_url: Option<String>,
+        /// The VerifiedInference contract (default: the one `zkinfer deploy` recorded in DIR).
+        #[arg(long)]
+        address: Option<String>,
+    },
+    /// Write the example MLP (ONNX) and an input for it. Example: zkinfer example -o build/example
+    Example {
+        #[arg(short, long, default_value = "build/example")]
+        out: PathBuf,
+        /// Layer sizes, input first.
+        #[arg(long, value_delimiter = ',', default_value = "8,16,16,2")]
+        sizes: Vec<usize>,
+        #[arg(long, default_value_t = 1)]
+        seed: u64,
+    },
+    /// The whole pipeline on the example model, against an Anvil it starts. Example: zkinfer demo
+    Demo {
+        #[arg(short, long, default_value = "build/demo")]
+        out: PathBuf,
+    },
+}
+
+fn main() {
+    let cli = Cli::parse();
+    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    if let Err(e) = rt.block_on(run(cli)) {
+        eprintln!("error: {e}");
+        std::process::exit(1);
+    }
+}
+
+fn print_rows(json: bool, rows: &[(&str, String)]) {
+    if json {
+        let map: serde_json::Map<String, serde_json::Value> =
+            rows.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone()))).collect();
+        println!("{}", serde_json::to_string_pretty(&map).unwrap());
+    } else {
+        let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (k, v) in rows {
+            println!("  {k:<w$}  {v}");
+        }
+    }
+}
+
+fn spinner(msg: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
+fn warn_insecure(dir: &Path) {
+    if pipeline::srs_info(dir).is_some_and(|i| i.insecure) {
+        eprintln!("warning: {} uses the INSECURE dev SRS (anyone can forge proofs); use `zkinfer setup --srs FILE` for real deployments", dir.display());
+    }
+}
+
+async fn run(cli: Cli) -> Result<()> {
+    let json = cli.json;
+    match cli.cmd {
+        Cmd::Compile { model, input, out, lanes } => {
+            let c = pipeline::compile(&model, &input, &out, &CompileOptions { lanes })?;
+            let s = &c.settings;
+            print_rows(json, &[
+                ("model", s.model.clone()),
+                ("k", s.k.to_string()),
+                ("rows", s.rows.to_string()),
+                ("lanes", s.lanes.to_string()),
+                ("scale", format!("2^{}", s.scale_bits)),
+                ("columns", format!("{} advice, {} fixed, {} lookups", s.advice_columns, s.fixed_columns, s.lookups)),
+                ("model_hash", s.model_hash.clone()),
+                ("settings", out.join("settings.json").display().to_string()),
+            ]);
+        }
+        Cmd::Setup { dir, srs } => {
+            let pb = spinner("generating keys");
+            let (_, _, _, info) = pipeline::setup(&dir, srs.as_deref())?;
+            pb.finish_and_clear();
+            if info.insecure {
+                eprintln!("warning: generated an INSECURE dev SRS (k = {}): fine for tests, never for value", info.k);
+            }
+            print_rows(json, &[("k", info.k.to_string()), ("srs", info.source), ("pk", dir.join("pk.bin").display().to_string())]);
+        }
+        Cmd::Prove { dir, input, out } => {
+            warn_insecure(&dir);
+            let pb = spinner("proving");
+            let p = pipeline::prove(&dir, &input)?;
+            pb.finish_and_clear();
+            write_json(&out, &p)?;
+            print_rows(json, &[
+                ("proof", out.display().to_string()),
+                ("seconds", format!("{:.3}", p.prove_seconds)),
+                ("bytes", p.proof_bytes()?.len().to_string()),
+                ("outputs", format!("{:?}", p.outputs)),
+            ]);
+        }
+        Cmd::Verify { dir, proof } => {
+            let p = ProofFile::read(&proof)?;
+            pipeline::verify(&dir, &p)?;
+            print_rows(json, &[("result", "verified".into())]);
+        }
+        Cmd::Solidity { dir, out, name } => {
+            let o = pipeline::solidity(&dir, &out, &name)?;
+            let mut rows = vec![("verifier", o.path.display().to_string()), ("proof_bytes", o.verifier.proof_len.to_string())];
+            let sizes: Vec<String> = o.contracts.iter().map(|c| format!("{} {} B", c.name, c.runtime_size)).collect();
+            rows.push(("runtime_sizes", sizes.join(", ")));
+            print_rows(json, &rows);
+        }
+        Cmd::Deploy { dir, rpc_url } => {
+            let url = chain::rpc_url(rpc_url.as_deref());
+            let d = deploy(&dir, &url).await?;
+            println!("{}", serde_json::to_string_pretty(&d).unwrap());
+        }
+        Cmd::Submit { dir, proof, rpc_url, address } => {
+            let url = chain::rpc_url(rpc_url.as_deref());
+            let p = ProofFile::read(&proof)?;
+            let consumer = match address {
+                Some(a) => a.parse().map_err(|e| Error::Other(format!("bad address {a}: {e}")))?,
+                None => read_json::<Deployment>(&dir.join("deployment.json"))
+                    .map_err(|_| Error::MissingArtifact { what: "deployment.json".into(), dir: dir.clone(), hint: "zkinfer deploy BUILD/ (or pass --address)".into() })?
+                    .consumer,
+            };
+            let client = Client::connect(&url).await?;
+            let s = client.submit(consumer, &p.proof_bytes()?, &chain::instances_u256(&p.instances)?).await?;
+            print_rows(json, &[
+                ("tx", s.tx_hash.clone()),
+                ("gas_used", s.gas_used.to_string()),
+                ("block", s.block.to_string()),
+                ("event", format!("InferenceVerified(outputs = [{}])", s.outputs.join(", "))),
+            ]);
+        }
+        Cmd::Example { out, sizes, seed } => {
+            let (model, input) = write_example(&out, &sizes, seed)?;
+            print_rows(json, &[("model", model.display().to_string()), ("input", input.display().to_string())]);
+        }
+        Cmd::Demo { out } => demo(&out, json).await?,
+    }
+    Ok(())
+}
+
+fn write_example(out: &Path, sizes: &[usize], seed: u64) -> Result<(PathBuf, PathBuf)> {
+    use zkinfer::onnx::write;
+    let model = out.join("model.onnx");
+    write::save(&write::mlp_model(sizes, seed), &model)?;
+    let input = out.join("input.json");
+    write_json(&input, &write::random_input(sizes[0], seed + 100))?;
+    Ok((model, input))
+}
+
+async fn deploy(dir: &Path, url: &str) -> Result<Deployment> {
+    let out = pipeline::solidity(dir, &dir.join("solidity"), "ZkinferVerifier")?;
+    let find = |n: &str| out.contracts.iter().find(|c| c.name == n).map(|c| c.bytecode.clone());
+    let client = Client::connect(url).await?;
+    let d = client
+        .deploy_pair(find("ZkinferVerifier").unwrap_or_default(), find("VerifiedInference").unwrap_or_default())
+        .await?;
+    write_json(&dir.join("deployment.json"), &d)?;
+    Ok(d)
+}
+
+/// compile → setup → prove → verify → solidity → anvil → deploy → submit → read back.
+async fn demo(out: &Path, json: bool) -> Result<()> {
+    let t = Instant::now();
+    let step = |s: &str| eprintln!("[{:6.2}s] {s}", t.elapsed().as_secs_f64());
+    let (model, input) = write_example(out, &[8, 16, 16, 2], 1)?;
+    step(&format!("wrote example MLP 8→16→16→2 to {}", model.display()));
+    let build = out.join("build");
+    let c = pipeline::compile(&model, &input, &build, &CompileOptions { lanes: None })?;
+    step(&format!("compiled: k = {}, {} rows, scale 2^{}, model hash {}", c.settings.k, c.settings.rows, c.settings.scale_bits, c.settings.model_hash));
+    pipeline::setup(&build, None)?;
+    step("setup done (INSECURE dev SRS: for demos only)");
+    let proof = pipeline::prove(&build, &input)?;
+    write_json(&build.join("proof.json"), &proof)?;
+    step(&format!("proved in {:.2}s ({} bytes)", proof.prove_seconds, proof.proof_bytes()?.len()));
+    pipeline::verify(&build, &proof)?;
+    step("verified in Rust");
+    let anvil = chain::spawn_anvil()?;
+    step(&format!("anvil started at {}", anvil.endpoint()));
+    let d = deploy(&build, &anvil.endpoint()).await?;
+    step(&format!("deployed verifier {} and consumer {}", d.verifier, d.consumer));
+    let sol = pipeline::solidity(&build, &build.join("solidity"), "ZkinferVerifier")?;
+    let client = Client::connect(&anvil.endpoint()).await?;
+    let inst = chain::instances_u256(&proof.instances)?;
+    let (ok, verify_gas) = client.verify_call(d.verifier, &proof.proof_bytes()?, &inst).await?;
+    let sub = client.submit(d.consumer, &proof.proof_bytes()?, &inst).await?;
+    step(&format!("submitted: tx {}", sub.tx_hash));
+    let (onchain, block) = client.latest(d.consumer).await?;
+    let scale = (1u64 << c.settings.scale_bits) as f64;
+    let onchain_f: Vec<f64> = onchain.iter().map(|v| v.to_string().parse::<f64>().unwrap_or(f64::NAN) / scale).collect();
+    let size = |n: &str| sol.contracts.iter().find(|c| c.name == n).map_or(0, |c| c.runtime_size);
+    print_rows(json, &[
+        ("model", model.display().to_string()),
+        ("k / rows", format!("{} / {}", c.settings.k, c.settings.rows)),
+        ("prove seconds", format!("{:.3}", proof.prove_seconds)),
+        ("proof bytes", proof.proof_bytes()?.len().to_string()),
+        ("verifyProof (eth_call)", ok.to_string()),
+        ("verification gas (estimate, incl. 21k + calldata)", verify_gas.to_string()),
+        ("submit tx gas used", sub.gas_used.to_string()),
+        ("verifier runtime bytes", size("ZkinferVerifier").to_string()),
+        ("consumer runtime bytes", size("VerifiedInference").to_string()),
+        ("outputs (Rust)", format!("{:?}", proof.outputs[0])),
+        ("outputs (on chain)", format!("{onchain_f:?} at block {block}")),
+        ("EZKL 1l_mlp for scale", "k 15, prove 3.5 s, proof 3072 B, verifier 13408 B, ≈546500 gas".into()),
+    ]);
+    Ok(())
+}

@@ -1,0 +1,235 @@
+//! ONNX import: tract parses, infers shapes, folds constants and declutters; this module maps the
+//! typed graph onto the project's IR and refuses, naming every unsupported op at once, what it
+//! cannot map.
+
+pub mod write;
+
+use crate::error::{Error, Result};
+use crate::graph::{Graph, Node, Op};
+use std::path::Path;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_hir::infer::Factoid;
+use tract_onnx::prelude::tract_data::internal::DimLike;
+
+fn malformed(path: &Path, e: impl std::fmt::Display) -> Error {
+    Error::MalformedOnnx { path: path.into(), reason: format!("{e:#}") }
+}
+
+/// Loads `path` with batch 1 and the given input lengths, decluttered.
+pub fn load_typed(path: &Path, input_lens: &[usize]) -> Result<TypedModel> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let mut model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).map_err(|e| malformed(path, e))?;
+    let declared = model.input_outlets().map_err(|e| malformed(path, e))?.len();
+    if declared != input_lens.len() {
+        return Err(Error::BadInput {
+            path: path.into(),
+            reason: format!("the model takes {declared} inputs but the input file has {}", input_lens.len()),
+        });
+    }
+    for (i, &len) in input_lens.iter().enumerate() {
+        let fact = model.input_fact(i).map_err(|e| malformed(path, e))?.clone();
+        let shape = concrete_shape(&fact, len).ok_or_else(|| Error::BadInput {
+            path: path.into(),
+            reason: format!("input {i} has {len} values, which does not fit the model's input shape {fact:?}"),
+        })?;
+        let dt = fact.datum_type.concretize().unwrap_or(f32::datum_type());
+        model
+            .set_input_fact(i, InferenceFact::dt_shape(dt, shape))
+            .map_err(|e| malformed(path, e))?;
+    }
+    let typed = model.into_typed().map_err(|e| malformed(path, e))?;
+    typed.into_decluttered().map_err(|e| malformed(path, e))
+}
+
+/// The declared shape with symbolic dimensions resolved: batch-like symbols become 1, and one
+/// remaining unknown takes whatever makes the element count match.
+fn concrete_shape(fact: &InferenceFact, len: usize) -> Option<Vec<usize>> {
+    let dims: Vec<Option<usize>> = match fact.shape.concretize() {
+        Some(dims) => dims.iter().map(|d| d.to_usize().ok()).collect(),
+        None => return Some(vec![1, len]),
+    };
+    let mut shape: Vec<Option<usize>> = dims.clone();
+    let known: usize = shape.iter().flatten().product();
+    let unknown = shape.iter().filter(|d| d.is_none()).count();
+    if unknown >= 1 && shape[0].is_none() {
+        shape[0] = Some(1);
+    }
+    let known_now: usize = shape.iter().flatten().product();
+    let still = shape.iter().filter(|d| d.is_none()).count();
+    if still == 1 && known_now > 0 && len % known_now == 0 {
+        let fill = len / known_now;
+        for d in shape.iter_mut() {
+            if d.is_none() {
+                *d = Some(fill);
+            }
+        }
+    }
+    let _ = (known, unknown);
+    let shape: Option<Vec<usize>> = shape.into_iter().collect();
+    shape.filter(|s| s.iter().product::<usize>() == len)
+}
+
+fn const_of(model: &TypedModel, outlet: OutletId) -> Option<Vec<f32>> {
+    let fact = model.outlet_fact(outlet).ok()?;
+    let t = fact.konst.as_ref()?;
+    let t = t.cast_to::<f32>().ok()?;
+    Some(t.to_plain_array_view::<f32>().ok()?.iter().copied().collect())
+}
+
+fn shape_of(model: &TypedModel, outlet: OutletId) -> Vec<usize> {
+    model
+        .outlet_fact(outlet)
+        .ok()
+        .and_then(|f| f.shape.as_concrete().map(|s| s.to_vec()))
+        .unwrap_or_default()
+}
+
+/// Imports an ONNX model into the IR.
+pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, TypedModel)> {
+    let typed = load_typed(path, input_lens)?;
+    let mut nodes: Vec<Node> = vec![];
+    let mut map: std::collections::HashMap<OutletId, usize> = Default::default();
+    let mut unsupported: Vec<String> = vec![];
+    let mut failed: std::collections::HashSet<usize> = Default::default();
+    let order = typed.eval_order().map_err(|e| malformed(path, e))?;
+    let inputs = typed.input_outlets().map_err(|e| malformed(path, e))?.to_vec();
+    for id in order {
+        let node = typed.node(id);
+        let out = OutletId::new(id, 0);
+        let shape = shape_of(&typed, out);
+        if let Some(pos) = inputs.iter().position(|o| o.node == id) {
+            map.insert(out, nodes.len());
+            nodes.push(Node { name: node.name.clone(), op: Op::Input { index: pos }, inputs: vec![], shape });
+            continue;
+        }
+        if typed.outlet_fact(out).map(|f| f.konst.is_some()).unwrap_or(false) {
+            continue; // constants are read by their consumers
+        }
+        if node.inputs.iter().any(|o| failed.contains(&o.node)) {
+            failed.insert(id); // downstream of an unsupported op: report only the cause
+            continue;
+        }
+        let var_inputs: Vec<OutletId> = node.inputs.iter().copied().filter(|o| map.contains_key(o)).collect();
+        let consts: Vec<OutletId> = node.inputs.iter().copied().filter(|o| !map.contains_key(o)).collect();
+        match map_op(&typed, node, &var_inputs, &consts, &shape) {
+            Some(op) => {
+                let ins = var_inputs.iter().map(|o| map[o]).collect();
+                map.insert(out, nodes.len());
+                nodes.push(Node { name: node.name.clone(), op, inputs: ins, shape });
+            }
+            None => {
+                failed.insert(id);
+                let name = format!("{} (node `{}`)", node.op.name(), node.name);
+                if !unsupported.contains(&name) {
+                    unsupported.push(name);
+                }
+            }
+        }
+    }
+    if !unsupported.is_empty() {
+        return Err(Error::Unsupported { path: path.into(), ops: unsupported });
+    }
+    let outputs = typed
+        .output_outlets()
+        .map_err(|e| malformed(path, e))?
+        .iter()
+        .map(|o| {
+            map.get(o).copied().ok_or_else(|| Error::Unsupported {
+                path: path.into(),
+                ops: vec![format!("constant output `{}`", typed.node(o.node).name)],
+            })
+        })
+        .collect::<Result<Vec<_>>>()?;
+    let graph = Graph { nodes, inputs: (0..inputs.len()).collect(), outputs };
+    Ok((fix_input_ids(graph), typed))
+}
+
+/// Input nodes were pushed in evaluation order; make `graph.inputs[i]` the node of input i.
+fn fix_input_ids(mut g: Graph) -> Graph {
+    let mut ids = vec![0; g.inputs.len()];
+    for (id, n) in g.nodes.iter().enumerate() {
+        if let Op::Input { index } = n.op {
+            ids[index] = id;
+        }
+    }
+    g.inputs = ids;
+    g
+}
+
+fn map_op(
+    model: &TypedModel,
+    node: &TypedNode,
+    vars: &[OutletId],
+    consts: &[OutletId],
+    shape: &[usize],
+) -> Option<Op> {
+    let name = node.op.name();
+    let name = name.as_ref();
+    match (name, vars.len(), consts.len()) {
+        ("Add", 2, 0) => Some(Op::Add),
+        ("Add", 1, 1) => Some(Op::AddConst { value: const_of(model, consts[0])? }),
+        ("Max", 1, 1) => {
+            let c = const_of(model, consts[0])?;
+            c.iter().all(|&v| v == 0.0).then_some(Op::Relu)
+        }
+        ("Reshape" | "AxisOp" | "Cast" | "Identity" | "RmAxis" | "AddAxis", 1, _) => Some(Op::Reshape),
+        ("EinSum", 1, 1) => dense(model, node, vars[0], consts[0], shape),
+        _ => None,
+    }
+}
+
+/// `x · W` with W constant, read from the op's einsum formula (tract lowers Gemm and MatMul to
+/// EinSum and drops unit axes, so `mk,k->mn` and `mk,nk->mn` both occur).
+fn dense(model: &TypedModel, node: &TypedNode, x: OutletId, w: OutletId, _shape: &[usize]) -> Option<Op> {
+    let einsum = node.op_as::<tract_onnx::tract_core::ops::einsum::EinSum>()?;
+    let expr = einsum.axes.to_string();
+    let (ins, out) = expr.split_once("->")?;
+    let parts: Vec<&str> = ins.split(',').collect();
+    if parts.len() != 2 {
+        return None;
+    }
+    let x_first = node.inputs[0] == x;
+    let (xf, wf) = if x_first { (parts[0], parts[1]) } else { (parts[1], parts[0]) };
+    let xs = shape_of(model, x);
+    let ws = shape_of(model, w);
+    let wv = const_of(model, w)?;
+    let contracted: Vec<char> = xf.chars().filter(|c| wf.contains(*c) && !out.contains(*c)).collect();
+    if contracted.len() != 1 || !xf.ends_with(contracted[0]) || xf.len() != xs.len() || wf.len() != ws.len() {
+        return None;
+    }
+    let c = contracted[0];
+    // x axes summed away without appearing in W must be unit axes (`mk,nk->n`).
+    if xf.chars().enumerate().any(|(i, ch)| ch != c && !out.contains(ch) && xs[i] != 1) {
+        return None;
+    }
+    let w_free: Vec<char> = wf.chars().filter(|ch| *ch != c).collect();
+    if w_free.iter().any(|ch| xf.contains(*ch)) {
+        return None; // batched weights: not a dense layer
+    }
+    // Output axes must be x's batch axes then W's free axes, in order (unit axes aside).
+    let expected: String =
+        xf.chars().filter(|ch| *ch != c && out.contains(*ch)).chain(w_free.iter().copied()).collect();
+    let actual: String = out.chars().filter(|ch| xf.contains(*ch) || wf.contains(*ch)).collect();
+    if expected != actual {
+        return None;
+    }
+    let k = xs[xf.find(c)?];
+    let strides: Vec<usize> = (0..ws.len()).map(|i| ws[i + 1..].iter().product()).collect();
+    let free_dims: Vec<(usize, usize)> =
+        w_free.iter().map(|ch| { let p = wf.find(*ch).unwrap(); (ws[p], strides[p]) }).collect();
+    let n: usize = free_dims.iter().map(|d| d.0).product();
+    let kc = strides[wf.find(c)?];
+    let mut weight = vec![0f32; k * n];
+    for j in 0..n {
+        // Offset of free index j in W (row-major over the free axes, in W's order).
+        let (mut rem, mut off) = (j, 0);
+        for &(dim, stride) in free_dims.iter().rev() {
+            off += (rem % dim) * stride;
+            rem /= dim;
+        }
+        for i in 0..k {
+            weight[i * n + j] = wv[off + i * kc];
+        }
+    }
+    Some(Op::Dense { k, n, weight, bias: vec![0.0; n] })
+}

@@ -1,0 +1,106 @@
+//! Writes small dense ONNX models from Rust (tract's protobuf types), so demos, examples and tests
+//! have models of their own with known weights, on a machine without `../shared` or Python.
+
+use crate::error::{Error, Result};
+use prost::Message;
+use rand::{Rng, SeedableRng};
+use std::path::Path;
+use tract_onnx::pb::{
+    tensor_proto::DataType, tensor_shape_proto::dimension, tensor_shape_proto::Dimension,
+    type_proto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
+    TensorShapeProto, TypeProto, ValueInfoProto,
+};
+
+fn value_info(name: &str, shape: &[usize]) -> ValueInfoProto {
+    let dim = shape
+        .iter()
+        .map(|&d| Dimension { value: Some(dimension::Value::DimValue(d as i64)), ..Default::default() })
+        .collect();
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: DataType::Float as i32,
+                shape: Some(TensorShapeProto { dim }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn tensor(name: &str, dims: &[usize], data: Vec<f32>) -> TensorProto {
+    TensorProto {
+        name: name.into(),
+        dims: dims.iter().map(|&d| d as i64).collect(),
+        data_type: DataType::Float as i32,
+        float_data: data,
+        ..Default::default()
+    }
+}
+
+fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
+    NodeProto {
+        op_type: op.into(),
+        name: output.into(),
+        input: inputs.iter().map(|s| s.to_string()).collect(),
+        output: vec![output.into()],
+        ..Default::default()
+    }
+}
+
+/// An MLP `in → hidden… → out` (Gemm + Relu between layers) with weights drawn from a seeded
+/// uniform(-1/√fan_in, 1/√fan_in), like PyTorch's default init.
+pub fn mlp_model(sizes: &[usize], seed: u64) -> ModelProto {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut nodes = vec![];
+    let mut inits = vec![];
+    let mut cur = "input".to_string();
+    for l in 0..sizes.len() - 1 {
+        let (k, n) = (sizes[l], sizes[l + 1]);
+        let bound = 1.0 / (k as f32).sqrt();
+        let w: Vec<f32> = (0..k * n).map(|_| rng.gen_range(-bound..bound)).collect();
+        let b: Vec<f32> = (0..n).map(|_| rng.gen_range(-bound..bound)).collect();
+        let (wn, bn) = (format!("fc{l}.weight"), format!("fc{l}.bias"));
+        inits.push(tensor(&wn, &[k, n], w));
+        inits.push(tensor(&bn, &[n], b));
+        let last = l == sizes.len() - 2;
+        let out = if last { "output".to_string() } else { format!("fc{l}") };
+        nodes.push(node("Gemm", &[&cur, &wn, &bn], &out));
+        cur = out;
+        if !last {
+            let relu = format!("relu{l}");
+            nodes.push(node("Relu", &[&cur], &relu));
+            cur = relu;
+        }
+    }
+    ModelProto {
+        ir_version: 8,
+        opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 13 }],
+        producer_name: "zkinfer".into(),
+        graph: Some(GraphProto {
+            name: "mlp".into(),
+            node: nodes,
+            initializer: inits,
+            input: vec![value_info("input", &[1, sizes[0]])],
+            output: vec![value_info("output", &[1, *sizes.last().unwrap()])],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+pub fn save(model: &ModelProto, path: &Path) -> Result<()> {
+    if let Some(dir) = path.parent() {
+        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+    }
+    std::fs::write(path, model.encode_to_vec()).map_err(|e| Error::io(path, e))
+}
+
+/// A seeded input in [-1, 1) for a model with `n` inputs, in EZKL's `input.json` form.
+pub fn random_input(n: usize, seed: u64) -> serde_json::Value {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let v: Vec<f32> = (0..n).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+    serde_json::json!({ "input_data": [v] })
+}
+

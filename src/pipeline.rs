@@ -1,0 +1,171 @@
+//! The library API behind the CLI: each function is one `zkinfer` subcommand over a build
+//! directory, so examples and tests drive the tool exactly as users do.
+
+use crate::compile::{read_input, read_json, write_json, Compiled};
+use crate::error::{Error, Result};
+use crate::evm::{self, CompiledContract, VerifierSource};
+use crate::graph::{Graph, Op};
+use crate::onnx;
+use crate::prove::{self, Keys, ProofFile, Srs};
+use std::path::{Path, PathBuf};
+use tract_onnx::prelude::*;
+
+/// Folds a constant Add that follows a Dense into the Dense's bias (Gemm and MatMul+Add both end
+/// up as one affine map, one row per output).
+pub fn fold_bias(mut g: Graph) -> Graph {
+    let mut consumers = vec![0usize; g.nodes.len()];
+    for n in &g.nodes {
+        for &i in &n.inputs {
+            consumers[i] += 1;
+        }
+    }
+    for id in 0..g.nodes.len() {
+        let (src, value) = match &g.nodes[id].op {
+            Op::AddConst { value } => (g.nodes[id].inputs[0], value.clone()),
+            _ => continue,
+        };
+        if consumers[src] != 1 || g.outputs.contains(&src) {
+            continue;
+        }
+        if let Op::Dense { n, bias, .. } = &mut g.nodes[src].op {
+            if value.len() == 1 || value.len() == *n {
+                for (j, b) in bias.iter_mut().enumerate() {
+                    *b += value[j % value.len()];
+                }
+                g.nodes[id].op = Op::Reshape;
+            }
+        }
+    }
+    g
+}
+
+/// Runs tract's own float inference (the reference the import is checked against).
+pub fn tract_run(model: &TypedModel, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
+    let runnable = model.clone().into_runnable().map_err(|e| Error::Other(format!("tract: {e:#}")))?;
+    let mut tvs = TVec::new();
+    for (i, x) in inputs.iter().enumerate() {
+        let fact = model.input_fact(i).map_err(|e| Error::Other(format!("{e:#}")))?;
+        let shape: Vec<usize> = fact.shape.as_concrete().map(|s| s.to_vec()).unwrap_or_else(|| vec![x.len()]);
+        let t = tract_ndarray::ArrayD::from_shape_vec(shape, x.clone())
+            .map_err(|e| Error::Other(format!("input {i}: {e}")))?;
+        let t: Tensor = t.into();
+        let t = t.cast_to_dt(fact.datum_type).map_err(|e| Error::Other(format!("{e:#}")))?.into_owned();
+        tvs.push(t.into_tvalue());
+    }
+    let out = runnable.run(tvs).map_err(|e| Error::Other(format!("tract inference: {e:#}")))?;
+    out.iter()
+        .map(|t| {
+            let t = t.cast_to::<f32>().map_err(|e| Error::Other(format!("{e:#}")))?;
+            Ok(t.to_plain_array_view::<f32>().map_err(|e| Error::Other(format!("{e:#}")))?.iter().copied().collect())
+        })
+        .collect()
+}
+
+pub struct CompileOptions {
+    pub lanes: Option<usize>,
+}
+
+/// `zkinfer compile`: import, check the import against tract, calibrate on the input, plan.
+pub fn compile(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) -> Result<Compiled> {
+    let inputs = read_input(input)?;
+    let lens: Vec<usize> = inputs.iter().map(|x| x.len()).collect();
+    let (graph, typed) = onnx::import(model, &lens)?;
+    let graph = fold_bias(graph);
+    let reference = tract_run(&typed, &inputs)?;
+    let ours = graph.eval_f32(&inputs);
+    for (r, o) in reference.iter().zip(&ours) {
+        let scale = r.iter().fold(1f32, |m, v| m.max(v.abs()));
+        if r.len() != o.len() || r.iter().zip(o).any(|(a, b)| (a - b).abs() > 1e-4 * scale) {
+            return Err(Error::Other(format!(
+                "internal: zkinfer's reading of {} disagrees with tract's float inference; please report this model",
+                model.display()
+            )));
+        }
+    }
+    let name = model
+        .parent()
+        .and_then(|p| p.file_name())
+        .filter(|_| model.file_name().is_some_and(|f| f == "network.onnx"))
+        .or(model.file_stem())
+        .map(|s| s.to_string_lossy().to_string())
+        .unwrap_or_else(|| "model".into());
+    let compiled = Compiled::new(&name, &graph, &[inputs], opts.lanes)?;
+    compiled.save(out)?;
+    Ok(compiled)
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct SrsInfo {
+    pub k: u32,
+    /// "dev" (insecure, generated locally) or the path of the loaded ceremony file.
+    pub source: String,
+    pub insecure: bool,
+}
+
+/// `zkinfer setup`: params (dev SRS unless `srs` is given), proving and verifying keys.
+pub fn setup(dir: &Path, srs: Option<&Path>) -> Result<(Compiled, Srs, Keys, SrsInfo)> {
+    let compiled = Compiled::load(dir)?;
+    let k = compiled.settings.k;
+    let (params, info) = match srs {
+        Some(path) => (prove::load_srs(path, k)?, SrsInfo { k, source: path.display().to_string(), insecure: false }),
+        None => (prove::dev_srs(k), SrsInfo { k, source: "dev".into(), insecure: true }),
+    };
+    prove::write_srs(&params, &dir.join("kzg.srs"))?;
+    write_json(&dir.join("srs.json"), &info)?;
+    let keys = prove::keygen(&compiled, &params)?;
+    prove::write_pk(&keys, &dir.join("pk.bin"))?;
+    Ok((compiled, params, keys, info))
+}
+
+/// Everything `prove`, `verify` and `solidity` need, loaded from a set-up build directory.
+pub fn load(dir: &Path) -> Result<(Compiled, Srs, Keys)> {
+    let compiled = Compiled::load(dir)?;
+    let srs_path = dir.join("kzg.srs");
+    if !srs_path.exists() {
+        return Err(Error::MissingArtifact { what: "KZG params (kzg.srs)".into(), dir: dir.into(), hint: "zkinfer setup BUILD/".into() });
+    }
+    let params = prove::load_srs(&srs_path, compiled.settings.k)?;
+    let keys = prove::read_pk(&compiled, &dir.join("pk.bin"))?;
+    Ok((compiled, params, keys))
+}
+
+pub fn srs_info(dir: &Path) -> Option<SrsInfo> {
+    read_json(&dir.join("srs.json")).ok()
+}
+
+pub fn prove(dir: &Path, input: &Path) -> Result<ProofFile> {
+    let (compiled, params, keys) = load(dir)?;
+    let inputs = read_input(input)?;
+    prove::prove(&compiled, &params, &keys, &inputs)
+}
+
+pub fn verify(dir: &Path, proof: &ProofFile) -> Result<()> {
+    let (_, params, keys) = load(dir)?;
+    prove::verify(&params, keys.vk(), &proof.proof_bytes()?, &proof.instance_fields()?)
+}
+
+pub struct SolidityOutput {
+    pub verifier: VerifierSource,
+    pub contracts: Vec<CompiledContract>,
+    pub path: PathBuf,
+}
+
+/// `zkinfer solidity`: writes `DIR/<Name>.sol` and compiles it with the consumer, checking
+/// every runtime size against EIP-170.
+pub fn solidity(dir: &Path, out: &Path, name: &str) -> Result<SolidityOutput> {
+    let (compiled, params, keys) = load(dir)?;
+    let verifier = evm::verifier_solidity(name, &compiled.settings, keys.vk(), &params);
+    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    let path = out.join(format!("{name}.sol"));
+    std::fs::write(&path, &verifier.source).map_err(|e| Error::io(&path, e))?;
+    let contracts = evm::compile_with_consumer(&verifier)?;
+    for c in &contracts {
+        if c.runtime_size > evm::EIP170_LIMIT {
+            return Err(Error::Solc(format!(
+                "{} is {} bytes of runtime code, over the EIP-170 limit of {}",
+                c.name, c.runtime_size, evm::EIP170_LIMIT
+            )));
+        }
+    }
+    Ok(SolidityOutput { verifier, contracts, path })
+}

@@ -1,0 +1,174 @@
+//! SRS, keys, proofs. Proofs use SHPLONK over KZG/BN254 with a Keccak transcript laid out exactly
+//! as the generated Solidity verifier replays it (snark-verifier's `EvmTranscript`).
+
+use crate::circuit::{to_field, ModelCircuit};
+use crate::compile::Compiled;
+use crate::error::{Error, Result};
+use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, verify_proof, ProvingKey, VerifyingKey};
+use halo2_proofs::poly::commitment::Params;
+use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
+use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
+use halo2_proofs::poly::kzg::strategy::SingleStrategy;
+use halo2_proofs::SerdeFormat;
+use rand::SeedableRng;
+use serde::{Deserialize, Serialize};
+use snark_verifier::loader::native::NativeLoader;
+use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
+use std::path::Path;
+use std::sync::Arc;
+
+pub type Srs = ParamsKZG<Bn256>;
+
+/// The seed of the development SRS. Anyone can recompute its toxic waste from this number: it
+/// makes proofs forgeable and must never secure anything of value. Use `--srs` with a ceremony file.
+pub const DEV_SRS_SEED: u64 = 0x7a6b_696e_6665_72;
+
+pub fn dev_srs(k: u32) -> Srs {
+    ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(DEV_SRS_SEED))
+}
+
+/// Loads a halo2-format KZG params file (PSE/EZKL ceremony files) and trims it to 2^k.
+pub fn load_srs(path: &Path, k: u32) -> Result<Srs> {
+    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
+    let mut params = ParamsKZG::<Bn256>::read(&mut std::io::BufReader::new(file)).map_err(|e| {
+        Error::BadInput { path: path.into(), reason: format!("not a halo2 KZG params file: {e}") }
+    })?;
+    if params.k() < k {
+        return Err(Error::BadInput {
+            path: path.into(),
+            reason: format!("holds 2^{} points but this circuit needs 2^{k}", params.k()),
+        });
+    }
+    if params.k() > k {
+        params.downsize(k);
+    }
+    Ok(params)
+}
+
+pub fn write_srs(params: &Srs, path: &Path) -> Result<()> {
+    let mut f = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
+    params.write(&mut f).map_err(|e| Error::io(path, e))
+}
+
+pub struct Keys {
+    pub pk: ProvingKey<G1Affine>,
+}
+
+impl Keys {
+    pub fn vk(&self) -> &VerifyingKey<G1Affine> {
+        self.pk.get_vk()
+    }
+}
+
+pub fn keygen(compiled: &Compiled, params: &Srs) -> Result<Keys> {
+    let circuit = compiled.empty_circuit();
+    let vk = keygen_vk(params, &circuit).map_err(|e| Error::Other(format!("keygen (vk): {e:?}")))?;
+    let pk = keygen_pk(params, vk, &circuit).map_err(|e| Error::Other(format!("keygen (pk): {e:?}")))?;
+    Ok(Keys { pk })
+}
+
+pub fn write_pk(keys: &Keys, path: &Path) -> Result<()> {
+    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| Error::io(path, e))?);
+    keys.pk.write(&mut f, SerdeFormat::RawBytesUnchecked).map_err(|e| Error::io(path, e))
+}
+
+pub fn read_pk(compiled: &Compiled, path: &Path) -> Result<Keys> {
+    let f = std::fs::File::open(path).map_err(|_| Error::MissingArtifact {
+        what: "proving key (pk.bin)".into(),
+        dir: path.parent().unwrap_or(path).into(),
+        hint: "zkinfer setup BUILD/".into(),
+    })?;
+    let pk = ProvingKey::<G1Affine>::read::<_, ModelCircuit>(
+        &mut std::io::BufReader::new(f),
+        SerdeFormat::RawBytesUnchecked,
+        compiled.circuit_params(),
+    )
+    .map_err(|e| Error::BadInput { path: path.into(), reason: format!("unreadable proving key: {e}") })?;
+    Ok(Keys { pk })
+}
+
+/// What `zkinfer prove` writes: enough to verify in Rust, to submit on chain, and to read the
+/// model's answer.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+pub struct ProofFile {
+    pub proof: String,
+    pub instances: Vec<String>,
+    pub outputs: Vec<Vec<f64>>,
+    pub model_hash: String,
+    pub k: u32,
+    pub prove_seconds: f64,
+}
+
+pub fn fr_to_hex(f: &Fr) -> String {
+    let mut bytes = f.to_bytes();
+    bytes.reverse();
+    format!("0x{}", hex::encode(bytes))
+}
+
+pub fn hex_to_fr(s: &str) -> Result<Fr> {
+    let raw = hex::decode(s.trim_start_matches("0x")).map_err(|e| Error::Other(format!("bad hex {s}: {e}")))?;
+    if raw.len() != 32 {
+        return Err(Error::Other(format!("field element {s} is not 32 bytes")));
+    }
+    let mut le = [0u8; 32];
+    for (i, b) in raw.iter().rev().enumerate() {
+        le[i] = *b;
+    }
+    Option::from(Fr::from_bytes(&le)).ok_or_else(|| Error::Other(format!("{s} is not below the BN254 scalar modulus")))
+}
+
+pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]) -> Result<ProofFile> {
+    let start = std::time::Instant::now();
+    let (circuit, witness) = compiled.circuit_with_witness(inputs)?;
+    let layout = &compiled.layout;
+    let instances: Vec<Fr> = layout.instance.iter().map(|&w| to_field(witness[w])).collect();
+    let mut transcript = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(vec![]);
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _, _>(
+        params,
+        &keys.pk,
+        &[circuit],
+        &[&[&instances]],
+        rand::rngs::OsRng,
+        &mut transcript,
+    )
+    .map_err(|e| Error::Other(format!("proving failed: {e:?}")))?;
+    let proof = transcript.finalize();
+    let outputs = compiled.outputs_from_witness(&witness);
+    Ok(ProofFile {
+        proof: format!("0x{}", hex::encode(&proof)),
+        instances: instances.iter().map(fr_to_hex).collect(),
+        outputs,
+        model_hash: compiled.settings.model_hash.clone(),
+        k: compiled.settings.k,
+        prove_seconds: start.elapsed().as_secs_f64(),
+    })
+}
+
+pub fn verify(params: &Srs, vk: &VerifyingKey<G1Affine>, proof: &[u8], instances: &[Fr]) -> Result<()> {
+    let mut transcript = EvmTranscript::<G1Affine, NativeLoader, &[u8], Vec<u8>>::new(proof);
+    let strategy = SingleStrategy::new(params);
+    verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _>(
+        params,
+        vk,
+        strategy,
+        &[&[instances]],
+        &mut transcript,
+    )
+    .map_err(|e| Error::Verify(format!("{e:?}")))
+}
+
+impl ProofFile {
+    pub fn proof_bytes(&self) -> Result<Vec<u8>> {
+        hex::decode(self.proof.trim_start_matches("0x")).map_err(|e| Error::Other(format!("proof is not hex: {e}")))
+    }
+    pub fn instance_fields(&self) -> Result<Vec<Fr>> {
+        self.instances.iter().map(|s| hex_to_fr(s)).collect()
+    }
+    pub fn read(path: &Path) -> Result<ProofFile> {
+        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
+        serde_json::from_str(&text).map_err(|e| Error::BadInput { path: path.into(), reason: format!("not a zkinfer proof file: {e}") })
+    }
+}
+
+pub type SharedWitness = Arc<Vec<i128>>;

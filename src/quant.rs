@@ -1,0 +1,247 @@
+//! Fixed-point semantics: every float becomes an integer at scale 2^s, and this module is the one
+//! place that says how each op rounds. The integer evaluator here is the witness oracle: the
+//! circuit must reproduce it exactly, and the tests check that it does.
+//!
+//! Scheme: activations and weights at scale 2^s, biases at 2^(2s) (they join a product sum), one
+//! rescale by 2^s after every product sum, rounding half up. Range-checked activations must lie in
+//! [-2^(2s), 2^(2s)), i.e. |x| < 2^s in real terms; `s` is chosen so calibration values fit with
+//! headroom.
+
+use crate::error::{Error, Result};
+use crate::graph::{Graph, NodeId, Op};
+use serde::{Deserialize, Serialize};
+use sha3::{Digest, Keccak256};
+
+/// The quantised form of an op: integer constants, and Relu fused into the Dense before it (the
+/// rescale gadget already computes the sign it needs).
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub enum QOp {
+    Input { index: usize },
+    Dense { k: usize, n: usize, weight: Vec<i64>, bias: Vec<i128>, relu: bool },
+    Add,
+    AddConst { value: Vec<i64> },
+    Relu,
+    Reshape,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct QNode {
+    pub name: String,
+    pub op: QOp,
+    pub inputs: Vec<NodeId>,
+    pub shape: Vec<usize>,
+}
+
+impl QNode {
+    pub fn len(&self) -> usize {
+        self.shape.iter().product()
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct QuantModel {
+    pub scale_bits: u32,
+    pub nodes: Vec<QNode>,
+    pub inputs: Vec<NodeId>,
+    pub outputs: Vec<NodeId>,
+}
+
+/// Rounds `acc / 2^s` half up (floor of `acc + 2^(s-1)`), for either sign.
+pub fn rescale(acc: i128, s: u32) -> i128 {
+    (acc + (1i128 << (s - 1))).div_euclid(1i128 << s)
+}
+
+pub fn quantize(x: f32, scale: f64) -> i64 {
+    (x as f64 * scale).round() as i64
+}
+
+/// How far calibration values may grow on unseen inputs before a range check fails.
+pub const HEADROOM: f64 = 4.0;
+pub const MIN_SCALE_BITS: u32 = 8;
+pub const MAX_SCALE_BITS: u32 = 18;
+
+/// The smallest scale whose range (|x| < 2^s) holds every calibrated activation with headroom.
+pub fn min_scale_bits(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Result<u32> {
+    let mut max_abs = 0f64;
+    for inputs in calibration {
+        for v in graph.eval_all_f32(inputs).iter().flatten() {
+            max_abs = max_abs.max(v.abs() as f64);
+        }
+    }
+    let need = (max_abs * HEADROOM).max(1.0).log2().ceil() as u32 + 1;
+    if need > MAX_SCALE_BITS {
+        return Err(Error::Other(format!(
+            "activations reach {max_abs:.3e}; fixed point with at most 2^{MAX_SCALE_BITS} range cannot hold them"
+        )));
+    }
+    Ok(need.max(MIN_SCALE_BITS))
+}
+
+impl QuantModel {
+    pub fn from_graph(graph: &Graph, scale_bits: u32) -> QuantModel {
+        let s1 = (1u64 << scale_bits) as f64;
+        let s2 = s1 * s1;
+        let mut consumers = vec![0usize; graph.nodes.len()];
+        for n in &graph.nodes {
+            for &i in &n.inputs {
+                consumers[i] += 1;
+            }
+        }
+        // Relu whose input is a Dense used only by it becomes part of that Dense.
+        let mut fused_into: Vec<Option<NodeId>> = vec![None; graph.nodes.len()];
+        for (id, n) in graph.nodes.iter().enumerate() {
+            if n.op == Op::Relu {
+                let src = n.inputs[0];
+                let src_node = &graph.nodes[src];
+                if matches!(src_node.op, Op::Dense { .. })
+                    && consumers[src] == 1
+                    && !graph.outputs.contains(&src)
+                {
+                    fused_into[src] = Some(id);
+                }
+            }
+        }
+        let nodes = graph
+            .nodes
+            .iter()
+            .enumerate()
+            .map(|(id, n)| {
+                let op = match &n.op {
+                    Op::Input { index } => QOp::Input { index: *index },
+                    Op::Dense { k, n: nn, weight, bias } => QOp::Dense {
+                        k: *k,
+                        n: *nn,
+                        weight: weight.iter().map(|&w| quantize(w, s1)).collect(),
+                        bias: bias.iter().map(|&b| quantize(b, s2) as i128).collect(),
+                        relu: fused_into[id].is_some(),
+                    },
+                    Op::Add => QOp::Add,
+                    Op::AddConst { value } => {
+                        QOp::AddConst { value: value.iter().map(|&c| quantize(c, s1)).collect() }
+                    }
+                    // A fused Relu only forwards its Dense's (already rectified) value.
+                    Op::Relu if fused_into[n.inputs[0]] == Some(id) => QOp::Reshape,
+                    Op::Relu => QOp::Relu,
+                    Op::Reshape => QOp::Reshape,
+                };
+                QNode { name: n.name.clone(), op, inputs: n.inputs.clone(), shape: n.shape.clone() }
+            })
+            .collect();
+        QuantModel { scale_bits, nodes, inputs: graph.inputs.clone(), outputs: graph.outputs.clone() }
+    }
+
+    /// keccak256 over the canonical JSON of the quantised model: architecture, scale and every
+    /// integer weight. Two models share a hash only if they compute the same integer function.
+    pub fn model_hash(&self) -> [u8; 32] {
+        let bytes = serde_json::to_vec(self).expect("quantised model serialises");
+        Keccak256::digest(&bytes).into()
+    }
+
+    pub fn scale(&self) -> f64 {
+        (1u64 << self.scale_bits) as f64
+    }
+
+    /// Largest magnitude (exclusive) a range-checked activation may take.
+    pub fn range_bound(&self) -> i128 {
+        1i128 << (2 * self.scale_bits)
+    }
+
+    pub fn quantize_inputs(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<i128>>> {
+        if inputs.len() != self.inputs.len() {
+            return Err(Error::Other(format!(
+                "the model has {} inputs but {} were given",
+                self.inputs.len(),
+                inputs.len()
+            )));
+        }
+        let scale = self.scale();
+        let mut out = Vec::new();
+        for (i, (x, &node)) in inputs.iter().zip(&self.inputs).enumerate() {
+            let want = self.nodes[node].len();
+            if x.len() != want {
+                return Err(Error::Other(format!(
+                    "input {i} has {} values but the model expects shape {:?} ({want} values)",
+                    x.len(),
+                    self.nodes[node].shape
+                )));
+            }
+            out.push(x.iter().map(|&v| quantize(v, scale) as i128).collect());
+        }
+        Ok(out)
+    }
+
+    fn check_range(&self, node: usize, v: i128) -> Result<i128> {
+        let bound = self.range_bound();
+        if v < -bound || v >= bound {
+            return Err(Error::OutOfRange {
+                node: self.nodes[node].name.clone(),
+                value: v as f64 / self.scale(),
+                bound: bound as f64 / self.scale(),
+            });
+        }
+        Ok(v)
+    }
+
+    /// Integer evaluation of every node (the witness oracle). Fails, naming the node, when a
+    /// range-checked value leaves the calibrated range.
+    pub fn eval(&self, inputs: &[Vec<i128>]) -> Result<Vec<Vec<i128>>> {
+        let s = self.scale_bits;
+        let mut vals: Vec<Vec<i128>> = Vec::with_capacity(self.nodes.len());
+        for (id, node) in self.nodes.iter().enumerate() {
+            let arg = |i: usize| &vals[node.inputs[i]];
+            let v = match &node.op {
+                QOp::Input { index } => inputs[*index].clone(),
+                QOp::Dense { k, n, weight, bias, relu } => {
+                    let x = arg(0);
+                    let rows = x.len() / k;
+                    let mut y = Vec::with_capacity(rows * n);
+                    for m in 0..rows {
+                        for j in 0..*n {
+                            let mut acc = bias[j];
+                            for i in 0..*k {
+                                acc += x[m * k + i] * weight[i * n + j] as i128;
+                            }
+                            let q = self.check_range(id, rescale(acc, s))?;
+                            y.push(if *relu { q.max(0) } else { q });
+                        }
+                    }
+                    y
+                }
+                QOp::Add => arg(0).iter().zip(arg(1)).map(|(a, b)| a + b).collect(),
+                QOp::AddConst { value } => arg(0)
+                    .iter()
+                    .enumerate()
+                    .map(|(i, a)| a + value[i % value.len()] as i128)
+                    .collect(),
+                QOp::Relu => {
+                    let mut y = Vec::new();
+                    for &a in arg(0) {
+                        y.push(self.check_range(id, a)?.max(0));
+                    }
+                    y
+                }
+                QOp::Reshape => arg(0).clone(),
+            };
+            vals.push(v);
+        }
+        Ok(vals)
+    }
+
+    pub fn dequantize(&self, v: i128) -> f64 {
+        v as f64 / self.scale()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rescale_rounds_half_up_for_both_signs() {
+        assert_eq!(rescale(384, 8), 2); // 1.5 -> 2
+        assert_eq!(rescale(383, 8), 1);
+        assert_eq!(rescale(-384, 8), -1); // -1.5 -> -1 (half up)
+        assert_eq!(rescale(-385, 8), -2);
+        assert_eq!(rescale(0, 8), 0);
+    }
+}

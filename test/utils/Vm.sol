@@ -1,0 +1,20 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+/// The few Foundry cheatcodes these tests use (forge-std is not installable offline here).
+interface Vm {
+    function readFile(string calldata path) external view returns (string memory);
+    function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
+    function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
+    function expectRevert(bytes4 selector) external;
+    function expectEmit(bool t1, bool t2, bool t3, bool data) external;
+    function prank(address sender) external;
+}
+
+abstract contract TestBase {
+    Vm internal constant vm = Vm(address(uint160(uint256(keccak256("hevm cheat code")))));
+
+    function assertTrue(bool ok, string memory why) internal pure {
+        require(ok, why);
+    }
+}

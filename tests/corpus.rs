@@ -1,0 +1,64 @@
+//! The issue-2 models from `../shared/corpus`, end to end in Rust: compile, setup, prove, verify,
+//! and outputs within 0.05·max(1, max|ref|) of the float reference.
+
+mod common;
+
+use zkinfer::pipeline::{self, CompileOptions};
+
+const MODELS: [&str; 8] =
+    ["1l_mlp", "1l_relu", "2l_relu_fc", "1l_linear", "linear_regression", "1l_flatten", "1l_reshape", "accuracy"];
+
+fn run(name: &str) {
+    let Some(corpus) = common::corpus() else { return };
+    let dir = corpus.join(name);
+    let build = common::scratch(&format!("corpus-{name}"));
+    let c = pipeline::compile(&dir.join("network.onnx"), &dir.join("input.json"), &build, &CompileOptions { lanes: None })
+        .unwrap_or_else(|e| panic!("{name}: compile: {e}"));
+    pipeline::setup(&build, None).unwrap_or_else(|e| panic!("{name}: setup: {e}"));
+    let proof = pipeline::prove(&build, &dir.join("input.json")).unwrap_or_else(|e| panic!("{name}: prove: {e}"));
+    pipeline::verify(&build, &proof).unwrap_or_else(|e| panic!("{name}: verify: {e}"));
+    let expected = common::expected_outputs(&dir);
+    match common::within_tolerance(&proof.outputs, &expected) {
+        Ok(err) => eprintln!(
+            "{name}: k={} rows={} prove={:.2}s proof={}B max_rel_err={err:.4}",
+            c.settings.k,
+            c.settings.rows,
+            proof.prove_seconds,
+            proof.proof_bytes().unwrap().len()
+        ),
+        Err(e) => panic!("{name}: out of tolerance: {e}"),
+    }
+}
+
+#[test]
+fn corpus_1l_mlp() {
+    run(MODELS[0]);
+}
+#[test]
+fn corpus_1l_relu() {
+    run(MODELS[1]);
+}
+#[test]
+fn corpus_2l_relu_fc() {
+    run(MODELS[2]);
+}
+#[test]
+fn corpus_1l_linear() {
+    run(MODELS[3]);
+}
+#[test]
+fn corpus_linear_regression() {
+    run(MODELS[4]);
+}
+#[test]
+fn corpus_1l_flatten() {
+    run(MODELS[5]);
+}
+#[test]
+fn corpus_1l_reshape() {
+    run(MODELS[6]);
+}
+#[test]
+fn corpus_accuracy() {
+    run(MODELS[7]);
+}
