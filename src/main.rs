@@ -180,7 +180,7 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Deploy { dir, rpc_url } => {
             let url = chain::rpc_url(rpc_url.as_deref());
-            let d = deploy(&dir, &url).await?;
+            let (d, _) = deploy(&dir, &url).await?;
             println!("{}", serde_json::to_string_pretty(&d).unwrap());
         }
         Cmd::Submit { dir, proof, rpc_url, address } => {
@@ -219,7 +219,8 @@ fn write_example(out: &Path, sizes: &[usize], seed: u64) -> Result<(PathBuf, Pat
     Ok((model, input))
 }
 
-async fn deploy(dir: &Path, url: &str) -> Result<Deployment> {
+/// Generates and compiles the verifier, deploys it with its consumer, records `deployment.json`.
+async fn deploy(dir: &Path, url: &str) -> Result<(Deployment, pipeline::SolidityOutput)> {
     let out = pipeline::solidity(dir, &dir.join("solidity"), "ZkinferVerifier")?;
     let find = |n: &str| out.contracts.iter().find(|c| c.name == n).map(|c| c.bytecode.clone());
     let client = Client::connect(url).await?;
@@ -227,7 +228,7 @@ async fn deploy(dir: &Path, url: &str) -> Result<Deployment> {
         .deploy_pair(find("ZkinferVerifier").unwrap_or_default(), find("VerifiedInference").unwrap_or_default())
         .await?;
     write_json(&dir.join("deployment.json"), &d)?;
-    Ok(d)
+    Ok((d, out))
 }
 
 /// compile → setup → prove → verify → solidity → anvil → deploy → submit → read back.
@@ -248,9 +249,8 @@ async fn demo(out: &Path, json: bool) -> Result<()> {
     step("verified in Rust");
     let anvil = chain::spawn_anvil()?;
     step(&format!("anvil started at {}", anvil.endpoint()));
-    let d = deploy(&build, &anvil.endpoint()).await?;
+    let (d, sol) = deploy(&build, &anvil.endpoint()).await?;
     step(&format!("deployed verifier {} and consumer {}", d.verifier, d.consumer));
-    let sol = pipeline::solidity(&build, &build.join("solidity"), "ZkinferVerifier")?;
     let client = Client::connect(&anvil.endpoint()).await?;
     let inst = chain::instances_u256(&proof.instances)?;
     let (ok, verify_gas) = client.verify_call(d.verifier, &proof.proof_bytes()?, &inst).await?;

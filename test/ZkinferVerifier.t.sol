@@ -104,7 +104,7 @@ contract ZkinferVerifierTest is TestBase {
         consumer.submit(proofB, instancesB);
     }
 
-    function test_RuntimeSizesUnderEip170() public {
+    function test_RuntimeSizesUnderEip170() public view {
         assertTrue(address(verifierA).code.length <= 24576, "verifier A over EIP-170");
         assertTrue(address(verifierB).code.length <= 24576, "verifier B over EIP-170");
         assertTrue(address(consumer).code.length <= 24576, "consumer over EIP-170");

@@ -66,3 +66,30 @@ pub(super) fn layout(b: &mut Builder, terms: &[(WireId, i128)], bias: i128) -> W
     }
     prev.expect("at least one row")
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::layout::{Col, FixedCol};
+    use super::super::tests::{mock, toy_circuit};
+    use super::super::{to_field, ModelCircuit};
+    use halo2_proofs::halo2curves::bn256::Fr;
+
+    #[test]
+    fn every_linear_cell_is_constrained() {
+        let (_, c, public) = toy_circuit(&[0.7, -1.2, 2.5]);
+        let rows: Vec<usize> =
+            c.layout.fixed.iter().filter(|(col, _, _)| *col == FixedCol::LinQ).map(|(_, r, _)| *r).collect();
+        let w = c.witness.as_ref().unwrap();
+        let mut checked = 0;
+        for &(col, row, wire) in &c.layout.advice {
+            if !rows.contains(&row) || !matches!(col, Col::Advice(_)) {
+                continue;
+            }
+            let bad = to_field(w[wire]) + Fr::one();
+            let t = ModelCircuit { tamper: vec![(col, row, bad)], ..c.clone() };
+            assert!(mock(&t, &public).is_err(), "{col:?}@{row} unconstrained");
+            checked += 1;
+        }
+        assert!(checked > 10);
+    }
+}

@@ -115,3 +115,142 @@ pub(super) fn layout(
     b.row += ROWS;
     out
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::layout::{Col, FixedCol, Layout};
+    use super::super::tests::{mock, toy_circuit};
+    use super::super::{fr_u128, to_field, ModelCircuit};
+    use crate::graph::{Graph, Node, Op};
+    use crate::quant::QuantModel;
+    use halo2_proofs::halo2curves::bn256::Fr;
+    use halo2_proofs::halo2curves::ff::Field;
+    use std::sync::Arc;
+
+    /// Row of the first requant block with the given fixed selector set.
+    fn block(c: &ModelCircuit, sel: FixedCol) -> usize {
+        c.layout.fixed.iter().find(|(col, _, _)| *col == sel).map(|(_, r, _)| *r).unwrap()
+    }
+
+    fn value(c: &ModelCircuit, col: Col, row: usize) -> i128 {
+        let (_, _, w) = c.layout.advice.iter().find(|(cc, r, _)| *cc == col && *r == row).unwrap();
+        c.witness.as_ref().unwrap()[*w]
+    }
+
+    fn with(c: &ModelCircuit, tamper: Vec<(Col, usize, Fr)>) -> ModelCircuit {
+        ModelCircuit { tamper, ..c.clone() }
+    }
+
+    #[test]
+    fn every_requant_cell_is_constrained() {
+        let (_, c, public) = toy_circuit(&[0.7, -1.2, 2.5]);
+        let r = block(&c, FixedCol::Rescale);
+        let cells = [
+            (Col::Advice(0), r),
+            (Col::Advice(1), r),
+            (Col::Advice(2), r),
+            (Col::Advice(3), r),
+            (Col::Range, r),
+            (Col::Range, r + 1),
+            (Col::Range, r + 2),
+        ];
+        for (col, row) in cells {
+            let bad = to_field(value(&c, col, row)) + Fr::ONE;
+            assert!(mock(&with(&c, vec![(col, row, bad)]), &public).is_err(), "{col:?}@{row} unconstrained");
+        }
+    }
+
+    /// Shift y by ±1 and move 2^s into or out of the remainder: the rescale equation still holds,
+    /// so only the remainder's range check can catch it.
+    #[test]
+    fn remainder_out_of_range_is_rejected() {
+        let (q, c, public) = toy_circuit(&[0.7, -1.2, 2.5]);
+        let s = q.scale_bits;
+        let r = block(&c, FixedCol::Rescale);
+        let (y, rem) = (value(&c, Col::Advice(1), r), value(&c, Col::Range, r + 2));
+        for shift in [-1i128, 1] {
+            let y2 = y + shift;
+            let rem2 = rem - shift * (1i128 << s);
+            let sign = (y2 >= 0) as i128;
+            let rest = y2 + (1i128 << (2 * s)) - sign * (1i128 << (2 * s));
+            let mask = (1i128 << s) - 1;
+            let relu = c.layout.fixed.iter().any(|(col, row, _)| *col == FixedCol::Relu && *row == r);
+            let mut t = vec![
+                (Col::Advice(1), r, to_field(y2)),
+                (Col::Advice(2), r, to_field(sign)),
+                (Col::Range, r, to_field(rest & mask)),
+                (Col::Range, r + 1, to_field(rest >> s)),
+                (Col::Range, r + 2, to_field(rem2)),
+            ];
+            if relu {
+                t.push((Col::Advice(3), r, to_field(y2 * sign)));
+            }
+            let errs = mock(&with(&c, t), &public).unwrap_err();
+            assert!(errs.iter().all(|e| format!("{e:?}").contains("Lookup") || format!("{e:?}").contains("Permutation")),
+                "only the range lookup (or a downstream copy) should fail: {errs:?}");
+        }
+    }
+
+    /// Pick another remainder and solve for y in the field: y wraps modulo p and cannot be
+    /// decomposed into in-range limbs.
+    #[test]
+    fn wrapped_quotient_is_rejected() {
+        let (q, c, public) = toy_circuit(&[0.7, -1.2, 2.5]);
+        let s = q.scale_bits;
+        let r = block(&c, FixedCol::Rescale);
+        let acc = to_field(value(&c, Col::Advice(0), r));
+        let rem2 = value(&c, Col::Range, r + 2) + 1;
+        let y2 = (acc + fr_u128(1 << (s - 1)) - to_field(rem2)) * fr_u128(1 << s).invert().unwrap();
+        // Whatever limbs the prover picks, y2 + 2^(2s) - sign·2^(2s) is far above 2^(2s).
+        let bytes = y2.to_bytes();
+        let low = u64::from_le_bytes(bytes[..8].try_into().unwrap()) as i128;
+        let t = vec![
+            (Col::Advice(1), r, y2),
+            (Col::Range, r, to_field(low & ((1 << s) - 1))),
+            (Col::Range, r + 1, to_field((low >> s) & ((1 << s) - 1))),
+            (Col::Range, r + 2, to_field(rem2)),
+        ];
+        assert!(mock(&with(&c, t), &public).is_err());
+    }
+
+    /// The EZKL-review trap: zero must not carry either sign. With offset binary, claiming
+    /// "negative" for y = 0 needs a limb of 2^s, outside the table.
+    #[test]
+    fn zero_cannot_claim_negative_sign() {
+        let graph = Graph {
+            nodes: vec![
+                Node { name: "x".into(), op: Op::Input { index: 0 }, inputs: vec![], shape: vec![1, 2] },
+                Node { name: "relu".into(), op: Op::Relu, inputs: vec![0], shape: vec![1, 2] },
+            ],
+            inputs: vec![0],
+            outputs: vec![1],
+        };
+        let q = QuantModel::from_graph(&graph, 8);
+        let layout = Arc::new(Layout::plan(&q, 4).unwrap());
+        let inputs = q.quantize_inputs(&[vec![0.0, 3.0]]).unwrap();
+        let w = layout.witness(&q, &inputs).unwrap();
+        let public: Vec<Fr> = layout.instance.iter().map(|&i| to_field(w[i])).collect();
+        let c = ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![] };
+        assert_eq!(mock(&c, &public), Ok(()));
+        let r = block(&c, FixedCol::RangeQ);
+        assert_eq!(value(&c, Col::Advice(1), r), 0);
+        let t = vec![
+            (Col::Advice(2), r, Fr::ZERO),
+            (Col::Range, r, Fr::ZERO),
+            (Col::Range, r + 1, fr_u128(1 << 8)),
+        ];
+        let errs = mock(&with(&c, t), &public).unwrap_err();
+        assert!(errs.iter().any(|e| format!("{e:?}").contains("Lookup")), "{errs:?}");
+        // And a positive value claiming "negative" (so relu would output 0) fails the same way.
+        let r2 = r + super::ROWS;
+        assert_eq!(value(&c, Col::Advice(1), r2), 3 << 8);
+        let rest = (3i128 << 8) + (1 << 16);
+        let t = vec![
+            (Col::Advice(2), r2, Fr::ZERO),
+            (Col::Advice(3), r2, Fr::ZERO),
+            (Col::Range, r2, to_field(rest & 0xff)),
+            (Col::Range, r2 + 1, to_field(rest >> 8)),
+        ];
+        assert!(mock(&with(&c, t), &public.iter().take(2).copied().chain([Fr::ZERO, Fr::ZERO]).collect::<Vec<_>>()).is_err());
+    }
+}

@@ -178,6 +178,9 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
     let shplonk_u = squeeze(&mut e, &mut tstart);
     let h2 = read_points(&mut e, &mut cd, 1)[0];
     let proof_len = cd;
+    // A malformed point or scalar ends verification here: later precompile calls on it would
+    // burn all forwarded gas instead of returning false.
+    e.line("if iszero(ok) { mstore(0x00, 0) return(0x00, 0x20) }");
 
     // ---- x^n, Lagrange evaluations and every inverse, with one modexp ----
     e.comment("x^n, Lagrange basis at x, inverses");

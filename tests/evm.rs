@@ -1,0 +1,111 @@
+//! The generated Solidity verifier against halo2-axiom's Rust verifier, on a local Anvil: both
+//! must accept every honest proof and reject every tampered one, for several circuits.
+
+mod common;
+
+use alloy::primitives::U256;
+use rand::{Rng, SeedableRng};
+use std::path::Path;
+use zkinfer::chain::{self, Client};
+use zkinfer::compile::write_json;
+use zkinfer::onnx::write;
+use zkinfer::pipeline::{self, CompileOptions};
+use zkinfer::prove::{self, ProofFile};
+
+const R: &str = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
+
+struct Built {
+    name: String,
+    dir: std::path::PathBuf,
+    proofs: Vec<ProofFile>,
+    verifier: alloy::primitives::Address,
+    runtime_size: usize,
+}
+
+async fn build(client: &Client, name: &str, model: &Path, inputs: &[serde_json::Value]) -> Built {
+    let dir = common::scratch(&format!("evm-{name}"));
+    let first = dir.join("input0.json");
+    write_json(&first, &inputs[0]).unwrap();
+    pipeline::compile(model, &first, &dir, &CompileOptions { lanes: None }).unwrap();
+    pipeline::setup(&dir, None).unwrap();
+    let mut proofs = vec![];
+    for (i, input) in inputs.iter().enumerate() {
+        let path = dir.join(format!("input{i}.json"));
+        write_json(&path, input).unwrap();
+        let p = pipeline::prove(&dir, &path).unwrap();
+        pipeline::verify(&dir, &p).unwrap();
+        proofs.push(p);
+    }
+    let sol = pipeline::solidity(&dir, &dir.join("sol"), "ZkinferVerifier").unwrap();
+    let c = sol.contracts.iter().find(|c| c.name == "ZkinferVerifier").unwrap();
+    assert!(c.runtime_size <= zkinfer::evm::EIP170_LIMIT, "{name}: {} bytes over EIP-170", c.runtime_size);
+    let (verifier, _) = client.deploy(c.bytecode.clone()).await.unwrap();
+    Built { name: name.into(), dir, proofs, verifier, runtime_size: c.runtime_size }
+}
+
+async fn evm_accepts(client: &Client, b: &Built, proof: &[u8], inst: &[U256]) -> bool {
+    client.verify_call(b.verifier, proof, inst).await.map(|(ok, _)| ok).unwrap_or(false)
+}
+
+fn rust_accepts(b: &Built, proof: &[u8], inst: &[U256]) -> bool {
+    let Ok(fields) = inst.iter().map(|v| prove::hex_to_fr(&format!("{v:#066x}"))).collect::<Result<Vec<_>, _>>() else {
+        return false;
+    };
+    let (_, params, keys) = pipeline::load(&b.dir).unwrap();
+    prove::verify(&params, keys.vk(), proof, &fields).is_ok()
+}
+
+fn random_inputs(n: usize, count: usize, seed: u64) -> Vec<serde_json::Value> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    (0..count)
+        .map(|_| {
+            let v: Vec<f32> = (0..n).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
+            serde_json::json!({ "input_data": [v] })
+        })
+        .collect()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn solidity_verifier_agrees_with_rust_verifier() {
+    let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
+    let client = Client::connect(&anvil.endpoint()).await.unwrap();
+    let models = common::scratch("evm-models");
+    let mut built = vec![];
+    for (name, sizes, seed) in [("mlp_a", vec![4, 8, 2], 11u64), ("mlp_b", vec![4, 8, 2], 12), ("mlp_wide", vec![20, 24, 12, 3], 13)] {
+        let path = models.join(format!("{name}.onnx"));
+        write::save(&write::mlp_model(&sizes, seed), &path).unwrap();
+        built.push(build(&client, name, &path, &random_inputs(sizes[0], 3, seed)).await);
+    }
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
+    for b in &built {
+        for p in &b.proofs {
+            let proof = p.proof_bytes().unwrap();
+            let inst = chain::instances_u256(&p.instances).unwrap();
+            assert!(evm_accepts(&client, b, &proof, &inst).await, "{}: honest proof rejected on EVM", b.name);
+            // Flipped bytes anywhere in the proof.
+            for _ in 0..6 {
+                let mut bad = proof.clone();
+                let i = rng.gen_range(0..bad.len());
+                bad[i] ^= 1 << rng.gen_range(0..8);
+                let (e, r) = (evm_accepts(&client, b, &bad, &inst).await, rust_accepts(b, &bad, &inst));
+                assert_eq!(e, r, "{}: EVM and Rust disagree on a flipped byte at {i}", b.name);
+                assert!(!e, "{}: flipped byte at {i} accepted", b.name);
+            }
+            // Every public value changed by one, and one lifted by the modulus.
+            for i in 0..inst.len() {
+                let mut bad = inst.clone();
+                bad[i] = (bad[i] + U256::from(1)) % R.parse::<U256>().unwrap();
+                assert!(!evm_accepts(&client, b, &proof, &bad).await && !rust_accepts(b, &proof, &bad));
+            }
+            let mut lifted = inst.clone();
+            lifted[0] += R.parse::<U256>().unwrap();
+            assert!(!evm_accepts(&client, b, &proof, &lifted).await, "{}: public value >= r accepted", b.name);
+        }
+        eprintln!("{}: {} proofs, verifier {} bytes", b.name, b.proofs.len(), b.runtime_size);
+    }
+    // A proof of another model (same architecture, other weights) is rejected by both.
+    let (a, bb) = (&built[0], &built[1]);
+    let p = &bb.proofs[0];
+    let (proof, inst) = (p.proof_bytes().unwrap(), chain::instances_u256(&p.instances).unwrap());
+    assert!(!evm_accepts(&client, a, &proof, &inst).await && !rust_accepts(a, &proof, &inst));
+}
