@@ -12,7 +12,7 @@ node_modules/.installed: package.json package-lock.json
 	touch $@
 
 build:
-	cargo build --bins --tests --examples
+	cargo build --bin zkinfer
 
 demo: deps build
 	cargo run --quiet --bin zkinfer -- demo

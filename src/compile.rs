@@ -1,9 +1,9 @@
 //! `zkinfer compile`: ONNX → IR → quantised model → planned layout → settings, and the compiled
 //! form every later step reloads (`BUILD/model.json`, `BUILD/settings.json`).
 //!
-//! The planner trades columns for rows: it tries several lane widths and keeps the one whose
-//! estimated proving work (columns × 2^k) is smallest, then spends any rows that k already pays
-//! for on precision (a larger scale).
+//! The planner trades columns for rows: it tries several lane widths, keeps those within 25% of
+//! the least estimated proving work (columns × 2^k) and takes the one with the fewest columns
+//! (cheapest to verify on chain), then spends any rows that k already pays for on precision.
 
 use crate::circuit::layout::Layout;
 use crate::circuit::{requant, to_field, CircuitParams, ModelCircuit};
@@ -73,18 +73,23 @@ impl Compiled {
             Some(l) => vec![l.max(requant::MIN_LANES)],
             None => LANE_CHOICES.to_vec(),
         };
-        let mut best: Option<(f64, usize, u32)> = None;
+        // Proving work grows with columns × 2^k; verification gas and verifier size with columns
+        // (a commitment, an evaluation and an ecMul each). Among the widths within 25% of the
+        // least proving work, take the one with the fewest columns.
+        let mut candidates: Vec<(f64, usize, usize, u32)> = vec![];
         for &l in &choices {
             let layout = Layout::plan(&probe, l)?;
             let p = CircuitParams { lanes: l, scale_bits: s_min };
             let k = k_for_rows(layout.rows, p).max(s_min + 1);
             let (adv, fixed, _) = column_counts(p);
-            let cost = (adv + fixed) as f64 * (1u64 << k) as f64;
-            if best.is_none_or(|(c, _, _)| cost < c) {
-                best = Some((cost, l, k));
-            }
+            candidates.push(((adv + fixed) as f64 * (1u64 << k) as f64, adv + fixed, l, k));
         }
-        let (_, lanes, k_rows) = best.expect("at least one lane choice");
+        let least = candidates.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
+        let (_, _, lanes, k_rows) = *candidates
+            .iter()
+            .filter(|c| c.0 <= 1.25 * least)
+            .min_by_key(|c| (c.1, c.3))
+            .expect("at least one lane choice");
         // Spend the rows k already pays for on precision: the table may fill 2^(k-1) rows.
         let scale_bits = s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS);
         let model = QuantModel::from_graph(graph, scale_bits);

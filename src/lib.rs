@@ -9,6 +9,7 @@
 pub mod chain;
 pub mod circuit;
 pub mod compile;
+pub mod conformance;
 pub mod error;
 pub mod evm;
 pub mod graph;

@@ -85,6 +85,17 @@ enum Cmd {
         #[arg(long, default_value_t = 1)]
         seed: u64,
     },
+    /// Run every model folder (network.onnx, input.json, expected.json) end to end and compare with
+    /// the reference. Example: zkinfer conformance ../shared/corpus --markdown docs/conformance.md
+    Conformance {
+        dir: PathBuf,
+        /// Where build directories go.
+        #[arg(long, default_value = "build/conformance")]
+        work: PathBuf,
+        /// Also write the table as markdown to this file.
+        #[arg(long)]
+        markdown: Option<PathBuf>,
+    },
     /// The whole pipeline on the example model, against an Anvil it starts. Example: zkinfer demo
     Demo {
         #[arg(short, long, default_value = "build/demo")]
@@ -204,6 +215,22 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Example { out, sizes, seed } => {
             let (model, input) = write_example(&out, &sizes, seed)?;
             print_rows(json, &[("model", model.display().to_string()), ("input", input.display().to_string())]);
+        }
+        Cmd::Conformance { dir, work, markdown } => {
+            let outcomes = zkinfer::conformance::run(&dir, &work);
+            let table = zkinfer::conformance::markdown(&outcomes);
+            if json {
+                println!("{}", serde_json::to_string_pretty(&outcomes).unwrap());
+            } else {
+                print!("{table}");
+            }
+            if let Some(path) = markdown {
+                std::fs::write(&path, format!("# Conformance: `zkinfer conformance {}`\n\n{table}", dir.display()))
+                    .map_err(|e| Error::io(&path, e))?;
+            }
+            if outcomes.iter().any(|o| !o.passed) {
+                std::process::exit(1);
+            }
         }
         Cmd::Demo { out } => demo(&out, json).await?,
     }

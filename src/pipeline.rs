@@ -136,7 +136,10 @@ pub fn srs_info(dir: &Path) -> Option<SrsInfo> {
 pub fn prove(dir: &Path, input: &Path) -> Result<ProofFile> {
     let (compiled, params, keys) = load(dir)?;
     let inputs = read_input(input)?;
-    prove::prove(&compiled, &params, &keys, &inputs)
+    prove::prove(&compiled, &params, &keys, &inputs).map_err(|e| match e {
+        Error::Other(reason) => Error::BadInput { path: input.into(), reason },
+        e => e,
+    })
 }
 
 pub fn verify(dir: &Path, proof: &ProofFile) -> Result<()> {

@@ -30,6 +30,19 @@ pub fn dev_srs(k: u32) -> Srs {
 
 /// Loads a halo2-format KZG params file (PSE/EZKL ceremony files) and trims it to 2^k.
 pub fn load_srs(path: &Path, k: u32) -> Result<Srs> {
+    // halo2's raw format: k (u32 LE), then 2^k points g, 2^k points g_lagrange (64 bytes each),
+    // then g2 and s_g2 (128 bytes each). Check the header before halo2 trusts it.
+    let bad = |reason: String| Error::BadInput { path: path.into(), reason };
+    let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
+    let mut head = [0u8; 4];
+    std::io::Read::read_exact(&mut std::fs::File::open(path).map_err(|e| Error::io(path, e))?, &mut head)
+        .map_err(|_| bad("too short to be a halo2 KZG params file".into()))?;
+    let file_k = u32::from_le_bytes(head);
+    if file_k == 0 || file_k > 28 || len != 4 + 2 * 64 * (1u64 << file_k) + 256 {
+        return Err(bad(format!(
+            "not a halo2 KZG params file in raw format ({len} bytes, header says k = {file_k})"
+        )));
+    }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
     let mut params = ParamsKZG::<Bn256>::read(&mut std::io::BufReader::new(file)).map_err(|e| {
         Error::BadInput { path: path.into(), reason: format!("not a halo2 KZG params file: {e}") }

@@ -1,5 +1,6 @@
 //! The issue-2 models from `../shared/corpus`, end to end in Rust: compile, setup, prove, verify,
-//! and outputs within 0.05·max(1, max|ref|) of the float reference.
+//! outputs within 0.05·max(1, max|ref|) of the float reference, and every generated contract
+//! within EIP-170.
 
 mod common;
 
@@ -17,6 +18,10 @@ fn run(name: &str) {
     pipeline::setup(&build, None).unwrap_or_else(|e| panic!("{name}: setup: {e}"));
     let proof = pipeline::prove(&build, &dir.join("input.json")).unwrap_or_else(|e| panic!("{name}: prove: {e}"));
     pipeline::verify(&build, &proof).unwrap_or_else(|e| panic!("{name}: verify: {e}"));
+    let sol = pipeline::solidity(&build, &build.join("sol"), "ZkinferVerifier").unwrap_or_else(|e| panic!("{name}: solidity: {e}"));
+    for c in &sol.contracts {
+        assert!(c.runtime_size <= zkinfer::evm::EIP170_LIMIT, "{name}: {} is {} bytes", c.name, c.runtime_size);
+    }
     let expected = common::expected_outputs(&dir);
     match common::within_tolerance(&proof.outputs, &expected) {
         Ok(err) => eprintln!(

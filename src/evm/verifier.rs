@@ -189,13 +189,7 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
         e.line(format!("mstore({p:#x}, pow2k({}, {k}))", e.ld(x)));
         S::Mem(p)
     };
-    let max_inst_rot = cs.instance_queries().iter().map(|(_, r)| r.0).max().unwrap_or(0);
-    let min_inst_rot = cs.instance_queries().iter().map(|(_, r)| r.0).min().unwrap_or(0);
-    let mut l_rots: BTreeSet<i32> = (-(blinding + 1)..=0).collect();
-    let inst_range: Vec<i32> =
-        (-max_inst_rot..spec.num_instances as i32 + min_inst_rot.abs()).collect();
-    l_rots.extend(inst_range.iter().copied());
-    let l_rots: Vec<i32> = l_rots.into_iter().collect();
+    let l_rots: Vec<i32> = (-(blinding + 1)..=0).collect();
     let mut denoms: Vec<S> = l_rots.iter().map(|&r| e.sub(x, S::Const(rot(r)))).collect();
     let xn_minus_one = e.sub(xn, S::Const(Fr::ONE));
     denoms.push(xn_minus_one);
@@ -295,19 +289,13 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
         l_blind = e.add(l_blind, l);
     }
     let l_0 = lagrange(&mut e, 0);
-    e.comment("instance evaluations");
+    e.comment("instance evaluations: a loop, so code size does not grow with the public values");
     let instance_evals: Vec<S> = cs
         .instance_queries()
         .iter()
         .map(|(col, r)| {
-            assert_eq!(col.index(), 0, "one instance column");
-            let mut acc = S::Const(Fr::ZERO);
-            for (j, &v) in instances.iter().enumerate() {
-                let l = lagrange(&mut e, j as i32 - r.0);
-                let t = e.mul(v, l);
-                acc = e.add(acc, t);
-            }
-            acc
+            assert!(col.index() == 0 && r.0 == 0, "the generator supports one instance column queried at rotation 0");
+            instance_eval(&mut e, &instances, x, common, omega, spec.num_instances)
         })
         .collect();
 
@@ -587,59 +575,32 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
 pub const R_HEX: &str = "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
 const Q_HEX: &str = "30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47";
 
+/// Σ_j inst_j · l_j(x) with l_j(x) = ω^j · common / (x - ω^j), where common = (x^n - 1)/n:
+/// one batch inversion in two Yul loops, whatever the number of public values.
+fn instance_eval(e: &mut Emitter, instances: &[S], x: S, common: S, omega: Fr, n: usize) -> S {
+    let (Some(S::Mem(inst)), S::Mem(xp)) = (instances.first().copied(), x) else {
+        return S::Const(Fr::ZERO);
+    };
+    let prefix = e.alloc(n);
+    let dst = e.alloc(1);
+    let (w, w_inv, w_last) = (fr_hex(&omega), fr_hex(&omega.invert().unwrap()), fr_hex(&omega.pow_vartime([n as u64 - 1])));
+    let c = e.ld(common);
+    e.line(format!(
+        "{{ let x := mload({xp:#x}) let w := 1 let acc := 1
+              for {{ let j := 0 }} lt(j, {n}) {{ j := add(j, 1) }} {{
+                  acc := mulmod(acc, addmod(x, sub(R, w), R), R) mstore(add({prefix:#x}, shl(5, j)), acc) w := mulmod(w, {w}, R) }}
+              let inv := modexp_inv(acc) let sum := 0 w := {w_last}
+              for {{ let j := {n} }} gt(j, 0) {{ }} {{
+                  j := sub(j, 1)
+                  let prev := 1 if j {{ prev := mload(add({prefix:#x}, shl(5, sub(j, 1)))) }}
+                  let inv_j := mulmod(inv, prev, R)
+                  inv := mulmod(inv, addmod(x, sub(R, w), R), R)
+                  sum := addmod(sum, mulmod(mulmod(mload(add({inst:#x}, shl(5, j))), w, R), inv_j, R), R)
+                  w := mulmod(w, {w_inv}, R) }}
+              mstore({dst:#x}, mulmod(sum, {c}, R)) }}"
+    ));
+    S::Mem(dst)
+}
+
 /// Yul helpers shared by every generated verifier.
-const FUNCTIONS: &str = r#"
-            function fr() -> r { r := 0x{R} }
-            // Reads n field elements from calldata, rejecting any that is not below r.
-            function read_scalars(cd, mem, n) -> ok {
-                ok := 1
-                let r := fr()
-                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                    let v := calldataload(add(cd, shl(5, i)))
-                    ok := and(ok, lt(v, r))
-                    mstore(add(mem, shl(5, i)), v)
-                }
-            }
-            // Reads n affine G1 points (x, y), rejecting coordinates ≥ q and points off the curve;
-            // (0, 0) is the point at infinity, as in halo2curves and the precompiles.
-            function read_points(cd, mem, n) -> ok {
-                ok := 1
-                let q := 0x{Q}
-                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
-                    let x := calldataload(add(cd, shl(6, i)))
-                    let y := calldataload(add(cd, add(shl(6, i), 0x20)))
-                    let lhs := mulmod(y, y, q)
-                    let rhs := addmod(mulmod(mulmod(x, x, q), x, q), 3, q)
-                    ok := and(ok, and(and(lt(x, q), lt(y, q)), or(eq(lhs, rhs), iszero(or(x, y)))))
-                    mstore(add(mem, shl(6, i)), x)
-                    mstore(add(mem, add(shl(6, i), 0x20)), y)
-                }
-            }
-            // EvmTranscript's squeeze: challenge = keccak(buffer) mod r, and the hash restarts
-            // the buffer.
-            function squeeze(start, len, dst) {
-                let h := keccak256(start, len)
-                mstore(dst, mod(h, fr()))
-                mstore(add(dst, 0x20), h)
-            }
-            function pow2k(v, k) -> r {
-                r := v
-                let m := fr()
-                for { let i := 0 } lt(i, k) { i := add(i, 1) } { r := mulmod(r, r, m) }
-            }
-            function modexp_inv(v) -> r {
-                let p := mload(0x40)
-                mstore(p, 0x20) mstore(add(p, 0x20), 0x20) mstore(add(p, 0x40), 0x20)
-                mstore(add(p, 0x60), v) mstore(add(p, 0x80), sub(fr(), 2)) mstore(add(p, 0xa0), fr())
-                if iszero(staticcall(gas(), 0x05, p, 0xc0, p, 0x20)) { revert(0, 0) }
-                r := mload(p)
-            }
-            // acc += s·(px, py), with the ecMul and ecAdd precompiles.
-            function ec_mul_add(acc, px, py, s) -> ok {
-                let p := mload(0x40)
-                mstore(p, px) mstore(add(p, 0x20), py) mstore(add(p, 0x40), s)
-                ok := staticcall(gas(), 0x07, p, 0x60, p, 0x40)
-                mstore(add(p, 0x40), mload(acc)) mstore(add(p, 0x60), mload(add(acc, 0x20)))
-                ok := and(ok, staticcall(gas(), 0x06, p, 0x80, acc, 0x40))
-            }
-"#;
+const FUNCTIONS: &str = include_str!("helpers.yul");

@@ -52,3 +52,20 @@ pub fn expected_outputs(dir: &Path) -> Vec<Vec<f64>> {
         .map(|o| o.as_array().unwrap().iter().map(|x| x.as_f64().unwrap()).collect())
         .collect()
 }
+
+/// Writes a seeded example MLP and an input for it into a fresh scratch dir, compiles it into
+/// `dir/b` and (if `setup`) generates keys. Returns (dir, model, input, build).
+pub fn example_build(name: &str, sizes: &[usize], setup: bool) -> (PathBuf, PathBuf, PathBuf, PathBuf) {
+    use zkinfer::{compile::write_json, onnx::write, pipeline};
+    let dir = scratch(name);
+    let model = dir.join("m.onnx");
+    write::save(&write::mlp_model(sizes, 1), &model).unwrap();
+    let input = dir.join("in.json");
+    write_json(&input, &write::random_input(sizes[0], 1)).unwrap();
+    let build = dir.join("b");
+    pipeline::compile(&model, &input, &build, &pipeline::CompileOptions { lanes: None }).unwrap();
+    if setup {
+        pipeline::setup(&build, None).unwrap();
+    }
+    (dir, model, input, build)
+}

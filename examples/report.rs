@@ -1,0 +1,109 @@
+//! Measures the whole pipeline per model and prints a markdown table (or JSON with `--json`):
+//! k, rows, prove seconds, proof bytes, verification gas on Anvil, runtime bytecode sizes.
+//!
+//! `cargo run --example report` runs the example MLP and, where `../shared/corpus` exists, the
+//! corpus models given as arguments (default: the issue-2 set).
+
+use std::path::{Path, PathBuf};
+use zkinfer::chain::{self, Client};
+use zkinfer::compile::write_json;
+use zkinfer::onnx::write;
+use zkinfer::pipeline::{self, CompileOptions};
+
+#[derive(serde::Serialize)]
+struct Row {
+    model: String,
+    k: u32,
+    rows: usize,
+    prove_seconds: f64,
+    proof_bytes: usize,
+    verify_gas: u64,
+    submit_gas: u64,
+    verifier_bytes: usize,
+    consumer_bytes: usize,
+    max_rel_error: Option<f64>,
+}
+
+const DEFAULT: [&str; 8] =
+    ["1l_mlp", "1l_relu", "2l_relu_fc", "1l_linear", "linear_regression", "1l_flatten", "1l_reshape", "accuracy"];
+
+async fn measure(client: &Client, name: &str, model: &Path, input: &Path, expected: Option<Vec<Vec<f64>>>) -> zkinfer::Result<Row> {
+    let dir = Path::new("build/report").join(name);
+    let c = pipeline::compile(model, input, &dir, &CompileOptions { lanes: None })?;
+    pipeline::setup(&dir, None)?;
+    let p = pipeline::prove(&dir, input)?;
+    pipeline::verify(&dir, &p)?;
+    let sol = pipeline::solidity(&dir, &dir.join("sol"), "ZkinferVerifier")?;
+    let code = |n: &str| sol.contracts.iter().find(|c| c.name == n).unwrap().clone();
+    let d = client.deploy_pair(code("ZkinferVerifier").bytecode, code("VerifiedInference").bytecode).await?;
+    let proof = p.proof_bytes()?;
+    let inst = chain::instances_u256(&p.instances)?;
+    let (ok, verify_gas) = client.verify_call(d.verifier, &proof, &inst).await?;
+    assert!(ok, "{name}: verifier rejected an honest proof");
+    let s = client.submit(d.consumer, &proof, &inst).await?;
+    let max_rel_error = expected.map(|e| {
+        let scale = e.iter().flatten().fold(1f64, |m, v| m.max(v.abs()));
+        p.outputs.iter().flatten().zip(e.iter().flatten()).map(|(a, b)| (a - b).abs() / scale).fold(0f64, f64::max)
+    });
+    Ok(Row {
+        model: name.into(),
+        k: c.settings.k,
+        rows: c.settings.rows,
+        prove_seconds: p.prove_seconds,
+        proof_bytes: proof.len(),
+        verify_gas,
+        submit_gas: s.gas_used,
+        verifier_bytes: code("ZkinferVerifier").runtime_size,
+        consumer_bytes: code("VerifiedInference").runtime_size,
+        max_rel_error,
+    })
+}
+
+#[tokio::main]
+async fn main() -> zkinfer::Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).collect();
+    let json = args.iter().any(|a| a == "--json");
+    let mut names: Vec<String> = args.into_iter().filter(|a| a != "--json").collect();
+    if names.is_empty() {
+        names = DEFAULT.iter().map(|s| s.to_string()).collect();
+    }
+    let anvil = chain::spawn_anvil()?;
+    let client = Client::connect(&anvil.endpoint()).await?;
+    let mut rows = vec![];
+    let ex = Path::new("build/report/example_mlp");
+    write::save(&write::mlp_model(&[8, 16, 16, 2], 1), &ex.join("model.onnx"))?;
+    write_json(&ex.join("input.json"), &write::random_input(8, 101))?;
+    rows.push(measure(&client, "example_mlp_8_16_16_2", &ex.join("model.onnx"), &ex.join("input.json"), None).await?);
+    let corpus = PathBuf::from("../shared/corpus");
+    if corpus.exists() {
+        for n in &names {
+            let dir = corpus.join(n);
+            let expected: serde_json::Value =
+                serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
+            let expected: Vec<Vec<f64>> = expected["output_data"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|o| o.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect())
+                .collect();
+            rows.push(measure(&client, n, &dir.join("network.onnx"), &dir.join("input.json"), Some(expected)).await?);
+        }
+    } else {
+        eprintln!("../shared/corpus not found: only the example model is measured");
+    }
+    if json {
+        println!("{}", serde_json::to_string_pretty(&rows).unwrap());
+        return Ok(());
+    }
+    println!("| model | k | rows | prove s | proof B | verify gas | submit gas | verifier B | consumer B | max err / max(1,|ref|) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|");
+    for r in &rows {
+        println!(
+            "| {} | {} | {} | {:.3} | {} | {} | {} | {} | {} | {} |",
+            r.model, r.k, r.rows, r.prove_seconds, r.proof_bytes, r.verify_gas, r.submit_gas, r.verifier_bytes,
+            r.consumer_bytes, r.max_rel_error.map_or("-".into(), |e| format!("{e:.4}"))
+        );
+    }
+    println!("\nEZKL 23.0.5 on 1l_mlp (this machine): k 15, prove 3.5 s, proof 3072 B, verifier 13408 B, ≈546,500 gas.");
+    Ok(())
+}

@@ -1,0 +1,154 @@
+//! `zkinfer conformance DIR`: every model folder (`network.onnx`, `input.json`, `expected.json`)
+//! through compile → setup → prove → verify, outputs compared with the float reference. One
+//! model's failure never stops the run.
+
+use crate::compile::read_json;
+use crate::error::Error;
+use crate::pipeline::{self, CompileOptions};
+use serde::Serialize;
+use std::path::{Path, PathBuf};
+use std::time::Instant;
+
+/// Every position within `TOLERANCE · max(1, max|ref|)` of the reference.
+pub const TOLERANCE: f64 = 0.05;
+
+#[derive(Clone, Debug, Serialize)]
+pub struct Outcome {
+    pub model: String,
+    pub status: String,
+    pub passed: bool,
+    pub k: Option<u32>,
+    pub rows: Option<usize>,
+    pub prove_seconds: Option<f64>,
+    pub max_abs_error: Option<f64>,
+    pub max_rel_error: Option<f64>,
+}
+
+/// Model folders under `dir`, sorted by name.
+pub fn model_dirs(dir: &Path) -> Vec<PathBuf> {
+    let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
+        .map(|rd| rd.filter_map(|e| e.ok().map(|e| e.path())).filter(|p| p.join("network.onnx").exists()).collect())
+        .unwrap_or_default();
+    dirs.sort();
+    dirs
+}
+
+fn expected(dir: &Path) -> Result<Vec<Vec<f64>>, Error> {
+    let v: serde_json::Value = read_json(&dir.join("expected.json"))?;
+    let outs = v["output_data"].as_array().ok_or_else(|| Error::Other("expected.json has no output_data".into()))?;
+    Ok(outs
+        .iter()
+        .map(|o| o.as_array().map(|a| a.iter().filter_map(|x| x.as_f64()).collect()).unwrap_or_default())
+        .collect())
+}
+
+/// Max absolute error and max error relative to max(1, max|ref|), per the whole model.
+pub fn compare(got: &[Vec<f64>], want: &[Vec<f64>]) -> Option<(f64, f64)> {
+    if got.len() != want.len() || got.iter().zip(want).any(|(g, w)| g.len() != w.len()) {
+        return None;
+    }
+    let (mut abs, mut rel) = (0f64, 0f64);
+    for (g, w) in got.iter().zip(want) {
+        let scale = w.iter().fold(1f64, |m, v| m.max(v.abs()));
+        for (a, b) in g.iter().zip(w) {
+            abs = abs.max((a - b).abs());
+            rel = rel.max((a - b).abs() / scale);
+        }
+    }
+    Some((abs, rel))
+}
+
+pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
+    let model = model_dir.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    let mut o = Outcome {
+        model: model.clone(),
+        status: String::new(),
+        passed: false,
+        k: None,
+        rows: None,
+        prove_seconds: None,
+        max_abs_error: None,
+        max_rel_error: None,
+    };
+    let build = work.join(&model);
+    let input = model_dir.join("input.json");
+    let result = (|| -> Result<(), Error> {
+        let c = pipeline::compile(&model_dir.join("network.onnx"), &input, &build, &CompileOptions { lanes: None })?;
+        o.k = Some(c.settings.k);
+        o.rows = Some(c.settings.rows);
+        pipeline::setup(&build, None)?;
+        let start = Instant::now();
+        let proof = pipeline::prove(&build, &input)?;
+        o.prove_seconds = Some(start.elapsed().as_secs_f64());
+        pipeline::verify(&build, &proof)?;
+        let want = expected(model_dir)?;
+        match compare(&proof.outputs, &want) {
+            None => o.status = "failed: output shapes differ from expected.json".into(),
+            Some((abs, rel)) => {
+                o.max_abs_error = Some(abs);
+                o.max_rel_error = Some(rel);
+                o.passed = rel <= TOLERANCE;
+                o.status = if o.passed { "ok".into() } else { "out of tolerance".into() };
+            }
+        }
+        Ok(())
+    })();
+    if let Err(e) = result {
+        o.status = match e {
+            Error::Unsupported { ops, .. } => {
+                let mut names: Vec<String> = ops.iter().map(|s| s.split(' ').next().unwrap_or(s).to_string()).collect();
+                names.dedup();
+                format!("unsupported: {}", names.join(", "))
+            }
+            e => format!("failed: {e}"),
+        };
+    }
+    o
+}
+
+/// Runs every model, with a progress bar on stderr.
+pub fn run(dir: &Path, work: &Path) -> Vec<Outcome> {
+    let dirs = model_dirs(dir);
+    let pb = indicatif::ProgressBar::new(dirs.len() as u64);
+    pb.set_style(
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+    );
+    let mut out = vec![];
+    for d in dirs {
+        pb.set_message(d.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
+        let o = std::panic::catch_unwind(|| run_one(&d, work)).unwrap_or_else(|_| Outcome {
+            model: d.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(),
+            status: "failed: internal panic (a zkinfer bug)".into(),
+            passed: false,
+            k: None,
+            rows: None,
+            prove_seconds: None,
+            max_abs_error: None,
+            max_rel_error: None,
+        });
+        out.push(o);
+        pb.inc(1);
+    }
+    pb.finish_and_clear();
+    out
+}
+
+pub fn markdown(outcomes: &[Outcome]) -> String {
+    let mut s = String::from("| model | status | k | rows | prove s | max abs err | max rel err |\n|---|---|---|---|---|---|---|\n");
+    let f = |v: Option<f64>, p: usize| v.map_or("-".to_string(), |x| format!("{x:.p$}"));
+    for o in outcomes {
+        s += &format!(
+            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            o.model,
+            o.status.replace('|', "/"),
+            o.k.map_or("-".into(), |k| k.to_string()),
+            o.rows.map_or("-".into(), |r| r.to_string()),
+            f(o.prove_seconds, 2),
+            f(o.max_abs_error, 4),
+            f(o.max_rel_error, 4)
+        );
+    }
+    let passed = outcomes.iter().filter(|o| o.passed).count();
+    s += &format!("\n{passed} passed, {} failed\n", outcomes.len() - passed);
+    s
+}

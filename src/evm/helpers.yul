@@ -1,0 +1,54 @@
+            // Helpers shared by every zkinfer verifier (src/evm/helpers.yul); R and Q are filled in at generation.
+            function fr() -> r { r := 0x{R} }
+            // Reads n field elements from calldata, rejecting any that is not below r.
+            function read_scalars(cd, mem, n) -> ok {
+                ok := 1
+                let r := fr()
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                    let v := calldataload(add(cd, shl(5, i)))
+                    ok := and(ok, lt(v, r))
+                    mstore(add(mem, shl(5, i)), v)
+                }
+            }
+            // Reads n affine G1 points (x, y), rejecting coordinates ≥ q and points off the curve;
+            // (0, 0) is the point at infinity, as in halo2curves and the precompiles.
+            function read_points(cd, mem, n) -> ok {
+                ok := 1
+                let q := 0x{Q}
+                for { let i := 0 } lt(i, n) { i := add(i, 1) } {
+                    let x := calldataload(add(cd, shl(6, i)))
+                    let y := calldataload(add(cd, add(shl(6, i), 0x20)))
+                    let lhs := mulmod(y, y, q)
+                    let rhs := addmod(mulmod(mulmod(x, x, q), x, q), 3, q)
+                    ok := and(ok, and(and(lt(x, q), lt(y, q)), or(eq(lhs, rhs), iszero(or(x, y)))))
+                    mstore(add(mem, shl(6, i)), x)
+                    mstore(add(mem, add(shl(6, i), 0x20)), y)
+                }
+            }
+            // EvmTranscript's squeeze: challenge = keccak(buffer) mod r, and the hash restarts
+            // the buffer.
+            function squeeze(start, len, dst) {
+                let h := keccak256(start, len)
+                mstore(dst, mod(h, fr()))
+                mstore(add(dst, 0x20), h)
+            }
+            function pow2k(v, k) -> r {
+                r := v
+                let m := fr()
+                for { let i := 0 } lt(i, k) { i := add(i, 1) } { r := mulmod(r, r, m) }
+            }
+            function modexp_inv(v) -> r {
+                let p := mload(0x40)
+                mstore(p, 0x20) mstore(add(p, 0x20), 0x20) mstore(add(p, 0x40), 0x20)
+                mstore(add(p, 0x60), v) mstore(add(p, 0x80), sub(fr(), 2)) mstore(add(p, 0xa0), fr())
+                if iszero(staticcall(gas(), 0x05, p, 0xc0, p, 0x20)) { revert(0, 0) }
+                r := mload(p)
+            }
+            // acc += s·(px, py), with the ecMul and ecAdd precompiles.
+            function ec_mul_add(acc, px, py, s) -> ok {
+                let p := mload(0x40)
+                mstore(p, px) mstore(add(p, 0x20), py) mstore(add(p, 0x40), s)
+                ok := staticcall(gas(), 0x07, p, 0x60, p, 0x40)
+                mstore(add(p, 0x40), mload(acc)) mstore(add(p, 0x60), mload(add(acc, 0x20)))
+                ok := and(ok, staticcall(gas(), 0x06, p, 0x80, acc, 0x40))
+            }

@@ -1,0 +1,79 @@
+//! Bad input gets a clear error naming the file, node or value, and what to do; never a panic.
+
+mod common;
+
+use zkinfer::compile::write_json;
+use zkinfer::pipeline::{self, CompileOptions};
+
+fn opts() -> CompileOptions {
+    CompileOptions { lanes: None }
+}
+
+#[test]
+fn malformed_onnx_names_the_file() {
+    let dir = common::scratch("err-malformed");
+    let model = dir.join("broken.onnx");
+    std::fs::write(&model, b"this is not protobuf").unwrap();
+    let input = dir.join("input.json");
+    write_json(&input, &serde_json::json!({"input_data": [[1.0]]})).unwrap();
+    let e = pipeline::compile(&model, &input, &dir.join("b"), &opts()).unwrap_err().to_string();
+    assert!(e.contains("broken.onnx") && e.contains("not a valid ONNX model"), "{e}");
+}
+
+#[test]
+fn unsupported_ops_are_listed_together() {
+    let Some(corpus) = common::corpus() else { return };
+    let m = corpus.join("2l_relu_sigmoid_small");
+    let e = pipeline::compile(&m.join("network.onnx"), &m.join("input.json"), &common::scratch("err-unsup"), &opts())
+        .unwrap_err()
+        .to_string();
+    assert!(e.contains("unsupported ONNX operations") && e.contains("node `"), "{e}");
+}
+
+#[test]
+fn wrong_input_shape_is_explained() {
+    let (dir, model, _, build) = common::example_build("err-shape", &[4, 3], true);
+    let bad = dir.join("bad.json");
+    write_json(&bad, &serde_json::json!({"input_data": [[1.0, 2.0]]})).unwrap();
+    let e = pipeline::prove(&build, &bad).unwrap_err().to_string();
+    assert!(e.contains("2 values") && e.contains("[1, 4]"), "{e}");
+    let e = pipeline::compile(&model, &bad, &dir.join("b2"), &opts()).unwrap_err().to_string();
+    assert!(e.contains("m.onnx") && e.contains("2 values"), "{e}");
+}
+
+#[test]
+fn values_outside_the_calibrated_range_name_the_node() {
+    let (dir, _, _, build) = common::example_build("err-range", &[4, 8, 2], true);
+    let huge = dir.join("huge.json");
+    write_json(&huge, &serde_json::json!({"input_data": [[9000.0, -9000.0, 9000.0, 9000.0]]})).unwrap();
+    let e = pipeline::prove(&build, &huge).unwrap_err().to_string();
+    assert!(e.contains("outside the calibrated range") && e.contains("node `"), "{e}");
+}
+
+#[test]
+fn missing_keys_say_which_command_to_run() {
+    let (dir, _, input, build) = common::example_build("err-keys", &[2, 2], false);
+    let e = pipeline::prove(&build, &input).unwrap_err().to_string();
+    assert!(e.contains("zkinfer setup"), "{e}");
+    let e = pipeline::prove(&dir.join("nowhere"), &input).unwrap_err().to_string();
+    assert!(e.contains("zkinfer compile"), "{e}");
+}
+
+#[test]
+fn ceremony_style_srs_file_loads_and_is_trimmed() {
+    let (dir, _, input, build) = common::example_build("srs", &[2, 2], false);
+    let c = zkinfer::compile::Compiled::load(&build).unwrap();
+    // A larger params file in halo2's standard format, as ceremony conversions are distributed.
+    let big = dir.join("big.srs");
+    zkinfer::prove::write_srs(&zkinfer::prove::dev_srs(c.settings.k + 2), &big).unwrap();
+    let (_, params, _, info) = pipeline::setup(&build, Some(&big)).unwrap();
+    assert!(!info.insecure);
+    assert_eq!(halo2_proofs::poly::commitment::Params::k(&params), c.settings.k);
+    let p = pipeline::prove(&build, &input).unwrap();
+    pipeline::verify(&build, &p).unwrap();
+    let junk = dir.join("junk.srs");
+    std::fs::write(&junk, b"nope").unwrap();
+    let Err(e) = pipeline::setup(&build, Some(&junk)) else { panic!("junk SRS accepted") };
+    let e = e.to_string();
+    assert!(e.contains("junk.srs"), "{e}");
+}
