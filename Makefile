@@ -6,8 +6,10 @@ ANVIL := $(NPM_BIN)/anvil-linux-amd64/bin/anvil
 .PHONY: deps build demo test test-rust test-forge fixtures clean
 
 deps: node_modules/.installed
+# `npm install`, not `npm ci`: Foundry's per-platform optional packages leave the lockfile
+# incomplete for other platforms, which `npm ci` refuses; versions are pinned in package.json.
 node_modules/.installed: package.json package-lock.json
-	npm ci --no-fund --no-audit
+	npm install --no-fund --no-audit
 	@test -x $(FORGE) && test -x $(ANVIL) || (echo "Foundry binaries missing from node_modules (expected $(FORGE))" && false)
 	touch $@
 

@@ -96,8 +96,13 @@ pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
     if let Err(e) = result {
         o.status = match e {
             Error::Unsupported { ops, .. } => {
-                let mut names: Vec<String> = ops.iter().map(|s| s.split(' ').next().unwrap_or(s).to_string()).collect();
-                names.dedup();
+                let mut names: Vec<String> = vec![];
+                for op in &ops {
+                    let name = op.split(' ').next().unwrap_or(op).to_string();
+                    if !names.contains(&name) {
+                        names.push(name);
+                    }
+                }
                 format!("unsupported: {}", names.join(", "))
             }
             e => format!("failed: {e}"),
