@@ -22,6 +22,9 @@ pub enum Op {
     Relu,
     /// Same values, new shape: costs no rows.
     Reshape,
+    /// `y[j] = bias[j] + Σ coeff·x_slot[index]` over the node's inputs (`slot` indexes
+    /// `Node::inputs`): every op that is affine in its variable inputs, read off by probing.
+    Affine { terms: Vec<Vec<(usize, usize, f32)>>, bias: Vec<f32> },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -82,6 +85,11 @@ impl Graph {
                 }
                 Op::Relu => arg(0).iter().map(|a| a.max(0.0)).collect(),
                 Op::Reshape => arg(0).clone(),
+                Op::Affine { terms, bias } => terms
+                    .iter()
+                    .zip(bias)
+                    .map(|(t, b)| b + t.iter().map(|&(s, i, c)| c * vals[node.inputs[s]][i]).sum::<f32>())
+                    .collect(),
             };
             vals.push(v);
         }

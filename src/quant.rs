@@ -22,7 +22,13 @@ pub enum QOp {
     AddConst { value: Vec<i64> },
     Relu,
     Reshape,
+    /// `y = Σ coeff·x + bias`. `rescale`: coefficients at 2^s and bias at 2^(2s), then one
+    /// rescale (and range check); otherwise integer coefficients and bias at 2^s, exact.
+    Affine { terms: Vec<Vec<(usize, usize, i64)>>, bias: Vec<i128>, rescale: bool, relu: bool },
 }
+
+/// Coefficients this large are not "small integers" and go through the rescaling path.
+const EXACT_COEFF_LIMIT: f32 = 65536.0;
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct QNode {
@@ -46,6 +52,17 @@ pub struct QuantModel {
     pub outputs: Vec<NodeId>,
 }
 
+/// An affine map needs a rescale unless every coefficient is a small integer (wiring, sums,
+/// differences, padding: then it is exact at scale s).
+fn affine_rescales(op: &Op) -> bool {
+    match op {
+        Op::Affine { terms, .. } => {
+            terms.iter().flatten().any(|&(_, _, c)| c.fract() != 0.0 || c.abs() > EXACT_COEFF_LIMIT)
+        }
+        _ => false,
+    }
+}
+
 /// Rounds `acc / 2^s` half up (floor of `acc + 2^(s-1)`), for either sign.
 pub fn rescale(acc: i128, s: u32) -> i128 {
     (acc + (1i128 << (s - 1))).div_euclid(1i128 << s)
@@ -62,10 +79,25 @@ pub const MAX_SCALE_BITS: u32 = 18;
 
 /// The smallest scale whose range (|x| < 2^s) holds every calibrated activation with headroom.
 pub fn min_scale_bits(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Result<u32> {
+    // Only range-checked values bound the scale: rescaled outputs and relu inputs. Exact sums
+    // and wiring may grow past the range; they are never decomposed.
+    let mut checked = vec![false; graph.nodes.len()];
+    for (id, n) in graph.nodes.iter().enumerate() {
+        match &n.op {
+            Op::Dense { .. } => checked[id] = true,
+            op @ Op::Affine { .. } => checked[id] |= affine_rescales(op),
+            Op::Relu => checked[n.inputs[0]] = true,
+            _ => {}
+        }
+    }
     let mut max_abs = 0f64;
     for inputs in calibration {
-        for v in graph.eval_all_f32(inputs).iter().flatten() {
-            max_abs = max_abs.max(v.abs() as f64);
+        for (id, vals) in graph.eval_all_f32(inputs).iter().enumerate() {
+            if checked[id] {
+                for v in vals {
+                    max_abs = max_abs.max(v.abs() as f64);
+                }
+            }
         }
     }
     let need = (max_abs * HEADROOM).max(1.0).log2().ceil() as u32 + 1;
@@ -93,7 +125,7 @@ impl QuantModel {
             if n.op == Op::Relu {
                 let src = n.inputs[0];
                 let src_node = &graph.nodes[src];
-                if matches!(src_node.op, Op::Dense { .. })
+                if (matches!(src_node.op, Op::Dense { .. }) || affine_rescales(&src_node.op))
                     && consumers[src] == 1
                     && !graph.outputs.contains(&src)
                 {
@@ -123,6 +155,19 @@ impl QuantModel {
                     Op::Relu if fused_into[n.inputs[0]] == Some(id) => QOp::Reshape,
                     Op::Relu => QOp::Relu,
                     Op::Reshape => QOp::Reshape,
+                    Op::Affine { terms, bias } => {
+                        let rescale = affine_rescales(&n.op);
+                        let (cs, bs) = if rescale { (s1, s2) } else { (1.0, s1) };
+                        QOp::Affine {
+                            terms: terms
+                                .iter()
+                                .map(|t| t.iter().map(|&(sl, i, c)| (sl, i, quantize(c, cs))).collect())
+                                .collect(),
+                            bias: bias.iter().map(|&b| quantize(b, bs) as i128).collect(),
+                            rescale,
+                            relu: fused_into[id].is_some(),
+                        }
+                    }
                 };
                 QNode { name: n.name.clone(), op, inputs: n.inputs.clone(), shape: n.shape.clone() }
             })
@@ -221,6 +266,15 @@ impl QuantModel {
                     y
                 }
                 QOp::Reshape => arg(0).clone(),
+                QOp::Affine { terms, bias, rescale: needs_rescale, relu } => {
+                    let mut y = Vec::with_capacity(terms.len());
+                    for (t, b) in terms.iter().zip(bias) {
+                        let acc = b + t.iter().map(|&(sl, i, c)| vals[node.inputs[sl]][i] * c as i128).sum::<i128>();
+                        let v = if *needs_rescale { self.check_range(id, rescale(acc, s))? } else { acc };
+                        y.push(if *relu { v.max(0) } else { v });
+                    }
+                    y
+                }
             };
             vals.push(v);
         }

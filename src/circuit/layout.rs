@@ -64,12 +64,22 @@ pub(super) struct Builder {
     pub wires: Vec<WireDef>,
     pub advice: Vec<(Col, usize, WireId)>,
     pub fixed: Vec<(FixedCol, usize, i128)>,
+    pub constants: std::collections::HashMap<i128, WireId>,
 }
 
 impl Builder {
     pub fn wire(&mut self, def: WireDef) -> WireId {
         self.wires.push(def);
         self.wires.len() - 1
+    }
+    /// A wire holding a constant, one row per distinct value (padding zeros share one).
+    pub fn constant(&mut self, value: i128) -> WireId {
+        if let Some(&w) = self.constants.get(&value) {
+            return w;
+        }
+        let w = linear::layout(self, &[], value);
+        self.constants.insert(value, w);
+        w
     }
     pub fn place(&mut self, col: Col, row: usize, wire: WireId) {
         self.advice.push((col, row, wire));
@@ -92,6 +102,7 @@ impl Layout {
             wires: vec![],
             advice: vec![],
             fixed: vec![],
+            constants: Default::default(),
         };
         let mut node_wires: Vec<Vec<WireId>> = Vec::with_capacity(model.nodes.len());
         let width = lanes + 1;
@@ -140,6 +151,25 @@ impl Layout {
                     x.iter().map(|&a| requant::layout(&mut b, None, Some(a), true, id)).collect()
                 }
                 QOp::Reshape => node_wires[node.inputs[0]].clone(),
+                QOp::Affine { terms, bias, rescale, relu } => {
+                    let mut ws = Vec::with_capacity(terms.len());
+                    for (t, &c) in terms.iter().zip(bias) {
+                        let t: Vec<(WireId, i128)> =
+                            t.iter().map(|&(sl, i, coeff)| (node_wires[node.inputs[sl]][i], coeff as i128)).collect();
+                        let w = match (t.as_slice(), *rescale) {
+                            // Pure wiring (slice, pad, transpose, concat…) costs no rows.
+                            ([(w, 1)], false) if c == 0 => *w,
+                            ([], false) => b.constant(c),
+                            (_, false) => linear::layout(&mut b, &t, c),
+                            (_, true) => {
+                                let acc = linear::layout(&mut b, &t, c);
+                                requant::layout(&mut b, Some(acc), None, *relu, id)
+                            }
+                        };
+                        ws.push(w);
+                    }
+                    ws
+                }
             };
             node_wires.push(ws);
         }

@@ -2,6 +2,7 @@
 //! typed graph onto the project's IR and refuses, naming every unsupported op at once, what it
 //! cannot map.
 
+pub mod probe;
 pub mod write;
 
 use crate::error::{Error, Result};
@@ -109,7 +110,12 @@ pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, TypedModel)> 
             failed.insert(id); // downstream of an unsupported op: report only the cause
             continue;
         }
-        let var_inputs: Vec<OutletId> = node.inputs.iter().copied().filter(|o| map.contains_key(o)).collect();
+        let mut var_inputs: Vec<OutletId> = vec![];
+        for o in node.inputs.iter().filter(|o| map.contains_key(o)) {
+            if !var_inputs.contains(o) {
+                var_inputs.push(*o);
+            }
+        }
         let consts: Vec<OutletId> = node.inputs.iter().copied().filter(|o| !map.contains_key(o)).collect();
         match map_op(&typed, node, &var_inputs, &consts, &shape) {
             Some(op) => {
@@ -167,15 +173,42 @@ fn map_op(
     let name = name.as_ref();
     match (name, vars.len(), consts.len()) {
         ("Add", 2, 0) => Some(Op::Add),
-        ("Add", 1, 1) => Some(Op::AddConst { value: const_of(model, consts[0])? }),
+        // A constant of one value, or of the output's full length, adds elementwise; any other
+        // broadcast (per channel, per row) is left to the probe, which knows tract's rules.
+        ("Add", 1, 1) => {
+            let value = const_of(model, consts[0])?;
+            let n: usize = shape.iter().product();
+            if value.len() == 1 || value.len() == n {
+                Some(Op::AddConst { value })
+            } else {
+                probe_affine(model, node, vars)
+            }
+        }
         ("Max", 1, 1) => {
             let c = const_of(model, consts[0])?;
             c.iter().all(|&v| v == 0.0).then_some(Op::Relu)
         }
-        ("Reshape" | "AxisOp" | "Cast" | "Identity" | "RmAxis" | "AddAxis", 1, _) => Some(Op::Reshape),
+        // Layout-preserving axis changes are free; a Move (transpose) reorders data and is probed.
+        (_, 1, 0) if node.op_as::<tract_onnx::tract_core::ops::change_axes::AxisOp>().is_some() => {
+            use tract_onnx::tract_core::ops::change_axes::AxisOp;
+            match node.op_as::<AxisOp>()? {
+                AxisOp::Move(..) => probe_affine(model, node, vars),
+                _ => Some(Op::Reshape),
+            }
+        }
+        ("Cast" | "Identity", 1, 0) if model.outlet_fact(vars[0]).ok()?.datum_type == f32::datum_type()
+            && model.outlet_fact(OutletId::new(node.id, 0)).ok()?.datum_type == f32::datum_type() =>
+        {
+            Some(Op::Reshape)
+        }
         ("EinSum", 1, 1) => dense(model, node, vars[0], consts[0], shape),
-        _ => None,
+        _ => probe_affine(model, node, vars),
     }
+}
+
+fn probe_affine(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<Op> {
+    let map = probe::probe(model, node, vars)?;
+    Some(Op::Affine { terms: map.terms, bias: map.bias })
 }
 
 /// `x · W` with W constant, read from the op's einsum formula (tract lowers Gemm and MatMul to

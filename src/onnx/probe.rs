@@ -1,0 +1,105 @@
+//! Affine probing: many ONNX ops (Conv, ConvTranspose, Pad, Slice, Concat, Transpose, pooling by
+//! averaging, sums and means, products and quotients by constants, Sub, Neg, Gather with constant
+//! indices, Tile, Expand, Trilu…) are affine maps of their variable inputs once their other inputs
+//! are constant. Rather than re-implement each op's index arithmetic, run tract's own
+//! implementation on the zero vector and on each basis vector, read off `y = A·x + b`, and check
+//! the map on random vectors; an op that is not affine (Relu, Mul of two activations, Floor…)
+//! fails the check and stays unsupported.
+
+use rand::{Rng, SeedableRng};
+use tract_onnx::prelude::*;
+
+/// Per output position: `(variable input slot, flat index, coefficient)`; plus the constant part.
+pub struct AffineMap {
+    pub terms: Vec<Vec<(usize, usize, f32)>>,
+    pub bias: Vec<f32>,
+}
+
+/// Guards the number of op evaluations × output size a probe may take.
+const MAX_PROBE_WORK: usize = 200_000_000;
+
+fn concrete(model: &TypedModel, o: OutletId) -> Option<(Vec<usize>, DatumType)> {
+    let f = model.outlet_fact(o).ok()?;
+    Some((f.shape.as_concrete()?.to_vec(), f.datum_type))
+}
+
+/// Probes `node` as an affine function of its non-constant inputs `vars`.
+pub fn probe(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<AffineMap> {
+    if node.outputs.len() != 1 || vars.is_empty() {
+        return None;
+    }
+    let (out_shape, out_dt) = concrete(model, OutletId::new(node.id, 0))?;
+    if out_dt != f32::datum_type() {
+        return None;
+    }
+    let var_shapes: Vec<Vec<usize>> = vars
+        .iter()
+        .map(|&v| concrete(model, v).filter(|(_, dt)| *dt == f32::datum_type()).map(|(s, _)| s))
+        .collect::<Option<_>>()?;
+    let n_in: usize = var_shapes.iter().map(|s| s.iter().product::<usize>()).sum();
+    let n_out: usize = out_shape.iter().product();
+    if (n_in + 3) * n_out.max(1) > MAX_PROBE_WORK {
+        return None;
+    }
+    // A one-op model: sources for the variable inputs, constants for the rest.
+    let mut m = TypedModel::default();
+    let mut wires = tvec![];
+    for (i, &input) in node.inputs.iter().enumerate() {
+        let w = match vars.iter().position(|&v| v == input) {
+            Some(slot) => m.add_source(format!("x{slot}"), f32::fact(&var_shapes[slot])).ok()?,
+            None => {
+                let k = model.outlet_fact(input).ok()?.konst.clone()?;
+                m.add_const(format!("c{i}"), k).ok()?
+            }
+        };
+        wires.push(w);
+    }
+    // Variable inputs may repeat (x + x): keep one source per distinct outlet.
+    let out = m.wire_node("op", node.op.clone(), &wires).ok()?;
+    m.select_output_outlets(&out).ok()?;
+    let run = m.into_runnable().ok()?;
+    let eval = |xs: &[Vec<f32>]| -> Option<Vec<f32>> {
+        let inputs: TVec<TValue> = xs
+            .iter()
+            .zip(&var_shapes)
+            .map(|(x, s)| tract_ndarray::ArrayD::from_shape_vec(s.clone(), x.clone()).ok().map(|a| Tensor::from(a).into_tvalue()))
+            .collect::<Option<_>>()?;
+        let out = run.run(inputs).ok()?;
+        let t = out[0].cast_to::<f32>().ok()?;
+        Some(t.to_plain_array_view::<f32>().ok()?.iter().copied().collect())
+    };
+    let zeros: Vec<Vec<f32>> = var_shapes.iter().map(|s| vec![0f32; s.iter().product()]).collect();
+    let bias = eval(&zeros)?;
+    if bias.len() != n_out || bias.iter().any(|b| !b.is_finite()) {
+        return None;
+    }
+    let mut terms: Vec<Vec<(usize, usize, f32)>> = vec![vec![]; n_out];
+    for (slot, s) in var_shapes.iter().enumerate() {
+        for i in 0..s.iter().product::<usize>() {
+            let mut xs = zeros.clone();
+            xs[slot][i] = 1.0;
+            let y = eval(&xs)?;
+            for (j, (&yj, &bj)) in y.iter().zip(&bias).enumerate() {
+                let c = yj - bj;
+                if c != 0.0 {
+                    terms[j].push((slot, i, c));
+                }
+            }
+        }
+    }
+    let map = AffineMap { terms, bias };
+    // Affine check on random points, including negative values (catches Relu, Abs, Max…).
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
+    for _ in 0..2 {
+        let xs: Vec<Vec<f32>> = zeros.iter().map(|z| z.iter().map(|_| rng.gen_range(-2.0f32..2.0)).collect()).collect();
+        let y = eval(&xs)?;
+        for (j, t) in map.terms.iter().enumerate() {
+            let pred: f32 = map.bias[j] + t.iter().map(|&(s, i, c)| c * xs[s][i]).sum::<f32>();
+            let scale = 1.0 + y[j].abs().max(pred.abs());
+            if !((y[j] - pred).abs() <= 1e-4 * scale) {
+                return None;
+            }
+        }
+    }
+    Some(map)
+}

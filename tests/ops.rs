@@ -1,0 +1,35 @@
+//! Op coverage through the affine probe: corpus models whose ops are affine in their variable
+//! inputs (Conv, ConvTranspose, Pad, Slice, pooling by averaging, batch norm, Trilu…) must pass
+//! end to end, and non-affine ops must stay unsupported rather than be misread as affine.
+
+mod common;
+
+use zkinfer::conformance;
+
+fn check(name: &str) -> conformance::Outcome {
+    let corpus = common::corpus().expect("checked by caller");
+    conformance::run_one(&corpus.join(name), &common::scratch(&format!("ops-{name}")))
+}
+
+#[test]
+fn affine_ops_pass_end_to_end() {
+    if common::corpus().is_none() {
+        return;
+    }
+    for name in ["1l_conv", "1l_conv_transpose", "1l_pad", "1l_slice", "1l_average", "1l_batch_norm", "1l_downsample", "tril", "1l_div"] {
+        let o = check(name);
+        assert!(o.passed, "{name}: {} (max rel err {:?})", o.status, o.max_rel_error);
+    }
+}
+
+#[test]
+fn non_affine_ops_are_not_probed_as_affine() {
+    if common::corpus().is_none() {
+        return;
+    }
+    // Sigmoid is elementwise non-linear; the eltwise Div multiplies two activations.
+    for name in ["1l_sigmoid", "1l_eltwise_div", "1l_leakyrelu"] {
+        let o = check(name);
+        assert!(o.status.starts_with("unsupported"), "{name}: {}", o.status);
+    }
+}
