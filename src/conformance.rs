@@ -24,6 +24,21 @@ pub struct Outcome {
     pub max_rel_error: Option<f64>,
 }
 
+impl Outcome {
+    fn new(model: &str, status: &str) -> Outcome {
+        Outcome {
+            model: model.into(),
+            status: status.into(),
+            passed: false,
+            k: None,
+            rows: None,
+            prove_seconds: None,
+            max_abs_error: None,
+            max_rel_error: None,
+        }
+    }
+}
+
 /// Model folders under `dir`, sorted by name.
 pub fn model_dirs(dir: &Path) -> Vec<PathBuf> {
     let mut dirs: Vec<PathBuf> = std::fs::read_dir(dir)
@@ -60,16 +75,7 @@ pub fn compare(got: &[Vec<f64>], want: &[Vec<f64>]) -> Option<(f64, f64)> {
 
 pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
     let model = model_dir.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    let mut o = Outcome {
-        model: model.clone(),
-        status: String::new(),
-        passed: false,
-        k: None,
-        rows: None,
-        prove_seconds: None,
-        max_abs_error: None,
-        max_rel_error: None,
-    };
+    let mut o = Outcome::new(&model, "");
     let build = work.join(&model);
     let input = model_dir.join("input.json");
     let result = (|| -> Result<(), Error> {
@@ -120,17 +126,10 @@ pub fn run(dir: &Path, work: &Path) -> Vec<Outcome> {
     );
     let mut out = vec![];
     for d in dirs {
-        pb.set_message(d.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default());
-        let o = std::panic::catch_unwind(|| run_one(&d, work)).unwrap_or_else(|_| Outcome {
-            model: d.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default(),
-            status: "failed: internal panic (a zkinfer bug)".into(),
-            passed: false,
-            k: None,
-            rows: None,
-            prove_seconds: None,
-            max_abs_error: None,
-            max_rel_error: None,
-        });
+        let name = d.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+        pb.set_message(name.clone());
+        let o = std::panic::catch_unwind(|| run_one(&d, work))
+            .unwrap_or_else(|_| Outcome::new(&name, "failed: internal panic (a zkinfer bug)"));
         out.push(o);
         pb.inc(1);
     }
