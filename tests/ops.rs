@@ -1,6 +1,7 @@
-//! Op coverage through the affine probe: corpus models whose ops are affine in their variable
-//! inputs (Conv, ConvTranspose, Pad, Slice, pooling by averaging, batch norm, Trilu…) must pass
-//! end to end, and non-affine ops must stay unsupported rather than be misread as affine.
+//! Op coverage through the affine probe and the piecewise-linear lowering: corpus models whose
+//! ops are affine in their variable inputs (Conv, ConvTranspose, Pad, Slice, pooling by
+//! averaging, batch norm, Trilu…) or piecewise linear (Clip, LeakyRelu, Abs, HardSigmoid) must
+//! pass end to end, and smooth non-linear ops must stay unsupported rather than be misread.
 
 mod common;
 
@@ -22,13 +23,26 @@ fn affine_ops_pass_end_to_end() {
     }
 }
 
+/// Piecewise-linear ops lowered to relus: Clip (Max/Min with constants), LeakyRelu, Abs
+/// (ReduceL1), HardSigmoid.
+#[test]
+fn piecewise_linear_ops_pass_end_to_end() {
+    if common::corpus().is_none() {
+        return;
+    }
+    for name in ["clip", "1l_leakyrelu", "reducel1", "hard_sigmoid"] {
+        let o = check(name);
+        assert!(o.passed, "{name}: {} (max rel err {:?})", o.status, o.max_rel_error);
+    }
+}
+
 #[test]
 fn non_affine_ops_are_not_probed_as_affine() {
     if common::corpus().is_none() {
         return;
     }
-    // Sigmoid is elementwise non-linear; the eltwise Div multiplies two activations.
-    for name in ["1l_sigmoid", "1l_eltwise_div", "1l_leakyrelu"] {
+    // Sigmoid and Tanh are smooth non-linear; the eltwise Div multiplies two activations.
+    for name in ["1l_sigmoid", "1l_eltwise_div", "1l_tanh"] {
         let o = check(name);
         assert!(o.status.starts_with("unsupported"), "{name}: {}", o.status);
     }

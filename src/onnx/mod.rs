@@ -117,11 +117,26 @@ pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, TypedModel)> 
             }
         }
         let consts: Vec<OutletId> = node.inputs.iter().copied().filter(|o| !map.contains_key(o)).collect();
-        match map_op(&typed, node, &var_inputs, &consts, &shape) {
-            Some(op) => {
-                let ins = var_inputs.iter().map(|o| map[o]).collect();
-                map.insert(out, nodes.len());
-                nodes.push(Node { name: node.name.clone(), op, inputs: ins, shape });
+        let lowered = map_op(&typed, node, &var_inputs, &consts, &shape)
+            .map(|op| vec![Step { op, inputs: (0..var_inputs.len()).map(Src::Var).collect() }])
+            .or_else(|| piecewise(&typed, node, &var_inputs, &consts, shape.iter().product()));
+        match lowered {
+            Some(steps) => {
+                let first = nodes.len();
+                let last = steps.len() - 1;
+                for (i, step) in steps.into_iter().enumerate() {
+                    let ins = step
+                        .inputs
+                        .iter()
+                        .map(|s| match s {
+                            Src::Var(v) => map[&var_inputs[*v]],
+                            Src::Step(j) => first + j,
+                        })
+                        .collect();
+                    let name = if i == last { node.name.clone() } else { format!("{}.{i}", node.name) };
+                    nodes.push(Node { name, op: step.op, inputs: ins, shape: shape.clone() });
+                }
+                map.insert(out, nodes.len() - 1);
             }
             None => {
                 failed.insert(id);
@@ -203,6 +218,56 @@ fn map_op(
         }
         ("EinSum", 1, 1) => dense(model, node, vars[0], consts[0], shape),
         _ => probe_affine(model, node, vars),
+    }
+}
+
+/// One tract node may become a short chain of IR nodes.
+struct Step {
+    op: Op,
+    inputs: Vec<Src>,
+}
+
+enum Src {
+    /// The tract node's i-th variable input.
+    Var(usize),
+    /// An earlier step of the chain.
+    Step(usize),
+}
+
+fn elementwise(n: usize, coeff: f32, slot: usize) -> Vec<Vec<(usize, usize, f32)>> {
+    (0..n).map(|j| vec![(slot, j, coeff)]).collect()
+}
+
+/// Piecewise-linear ops as relus: max(x, c) = c + relu(x − c); min(x, c) = c − relu(c − x);
+/// an op with slopes p (x ≥ 0) and n (x < 0), such as |x| or a leaky relu, is
+/// n·x + (p − n)·relu(x). Every kink is the relu gadget, whose range and sign checks are proven.
+fn piecewise(model: &TypedModel, node: &TypedNode, vars: &[OutletId], consts: &[OutletId], n: usize) -> Option<Vec<Step>> {
+    use Src::{Step as S, Var};
+    let name = node.op.name();
+    match (name.as_ref(), vars.len(), consts.len()) {
+        ("Max" | "Min", 1, 1) => {
+            let c = const_of(model, consts[0])?;
+            let c0 = *c.first()?;
+            if c.iter().any(|&v| v != c0) {
+                return None;
+            }
+            let sign = if name.as_ref() == "Max" { 1.0 } else { -1.0 };
+            // u = sign·(x − c); r = relu(u); y = c + sign·r
+            Some(vec![
+                Step { op: Op::Affine { terms: elementwise(n, sign, 0), bias: vec![-sign * c0; n] }, inputs: vec![Var(0)] },
+                Step { op: Op::Relu, inputs: vec![S(0)] },
+                Step { op: Op::Affine { terms: elementwise(n, sign, 0), bias: vec![c0; n] }, inputs: vec![S(1)] },
+            ])
+        }
+        (_, 1, 0) => {
+            let (p, neg) = probe::zero_kink_slopes(model, node, vars[0])?;
+            let terms = (0..n).map(|j| vec![(0, j, neg), (1, j, p - neg)]).collect();
+            Some(vec![
+                Step { op: Op::Relu, inputs: vec![Var(0)] },
+                Step { op: Op::Affine { terms, bias: vec![0.0; n] }, inputs: vec![Var(0), S(0)] },
+            ])
+        }
+        _ => None,
     }
 }
 

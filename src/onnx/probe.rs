@@ -41,12 +41,31 @@ pub fn probe(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<
     if (n_in + 3) * n_out.max(1) > MAX_PROBE_WORK {
         return None;
     }
+    let eval = one_op(model, node, vars, &var_shapes)?;
+    probe_with(eval, &var_shapes, n_out)
+}
+
+/// Runs one tract node on its own, with new values for its variable inputs.
+fn one_op<'a>(
+    model: &TypedModel,
+    node: &TypedNode,
+    vars: &[OutletId],
+    var_shapes: &'a [Vec<usize>],
+) -> Option<impl Fn(&[Vec<f32>]) -> Option<Vec<f32>> + 'a> {
     // A one-op model: sources for the variable inputs, constants for the rest.
     let mut m = TypedModel::default();
     let mut wires = tvec![];
+    let mut sources: Vec<Option<OutletId>> = vec![None; vars.len()];
     for (i, &input) in node.inputs.iter().enumerate() {
         let w = match vars.iter().position(|&v| v == input) {
-            Some(slot) => m.add_source(format!("x{slot}"), f32::fact(&var_shapes[slot])).ok()?,
+            Some(slot) => match sources[slot] {
+                Some(w) => w,
+                None => {
+                    let w = m.add_source(format!("x{slot}"), f32::fact(&var_shapes[slot])).ok()?;
+                    sources[slot] = Some(w);
+                    w
+                }
+            },
             None => {
                 let k = model.outlet_fact(input).ok()?.konst.clone()?;
                 m.add_const(format!("c{i}"), k).ok()?
@@ -54,20 +73,22 @@ pub fn probe(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<
         };
         wires.push(w);
     }
-    // Variable inputs may repeat (x + x): keep one source per distinct outlet.
     let out = m.wire_node("op", node.op.clone(), &wires).ok()?;
     m.select_output_outlets(&out).ok()?;
     let run = m.into_runnable().ok()?;
-    let eval = |xs: &[Vec<f32>]| -> Option<Vec<f32>> {
+    Some(move |xs: &[Vec<f32>]| -> Option<Vec<f32>> {
         let inputs: TVec<TValue> = xs
             .iter()
-            .zip(&var_shapes)
+            .zip(var_shapes)
             .map(|(x, s)| tract_ndarray::ArrayD::from_shape_vec(s.clone(), x.clone()).ok().map(|a| Tensor::from(a).into_tvalue()))
             .collect::<Option<_>>()?;
         let out = run.run(inputs).ok()?;
         let t = out[0].cast_to::<f32>().ok()?;
         Some(t.to_plain_array_view::<f32>().ok()?.iter().copied().collect())
-    };
+    })
+}
+
+fn probe_with(eval: impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>, var_shapes: &[Vec<usize>], n_out: usize) -> Option<AffineMap> {
     let zeros: Vec<Vec<f32>> = var_shapes.iter().map(|s| vec![0f32; s.iter().product()]).collect();
     let bias = eval(&zeros)?;
     if bias.len() != n_out || bias.iter().any(|b| !b.is_finite()) {
@@ -102,4 +123,32 @@ pub fn probe(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<
         }
     }
     Some(map)
+}
+
+/// For a unary elementwise op that is linear on each side of zero (`|x|`, leaky relu, PRelu
+/// with one slope): the slopes `(p, n)` with f(x) = p·x for x ≥ 0 and n·x for x < 0, checked on
+/// random inputs of the node's real shape.
+pub fn zero_kink_slopes(model: &TypedModel, node: &TypedNode, var: OutletId) -> Option<(f32, f32)> {
+    let (shape, dt) = concrete(model, var)?;
+    let (out_shape, out_dt) = concrete(model, OutletId::new(node.id, 0))?;
+    if dt != f32::datum_type() || out_dt != dt || out_shape != shape || node.inputs.len() != 1 {
+        return None;
+    }
+    let shapes = [shape];
+    let eval = one_op(model, node, &[var], &shapes)?;
+    let n: usize = shapes[0].iter().product();
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
+    let mut x: Vec<f32> = (0..n).map(|_| rng.gen_range(0.25f32..2.0)).collect();
+    let pos = eval(&[x.clone()])?;
+    let p = pos[0] / x[0];
+    for v in x.iter_mut() {
+        *v = -*v;
+    }
+    let neg = eval(&[x.clone()])?;
+    let nslope = neg[0] / x[0];
+    let zero = eval(&[vec![0.0; n]])?;
+    let ok = |y: &[f32], x: &[f32], slope: f32| y.iter().zip(x).all(|(a, b)| (a - slope * b).abs() <= 1e-5 * (1.0 + a.abs()));
+    let xs_pos: Vec<f32> = x.iter().map(|v| -v).collect();
+    (ok(&pos, &xs_pos, p) && ok(&neg, &x, nslope) && zero.iter().all(|&z| z == 0.0) && p.is_finite() && nslope.is_finite())
+        .then_some((p, nslope))
 }
