@@ -17,7 +17,7 @@ fn affine_ops_pass_end_to_end() {
     if common::corpus().is_none() {
         return;
     }
-    for name in ["1l_conv", "1l_conv_transpose", "1l_pad", "1l_slice", "1l_average", "1l_batch_norm", "1l_downsample", "tril", "1l_div"] {
+    for name in ["1l_conv", "1l_conv_transpose", "1l_pad", "1l_slice", "1l_average", "1l_batch_norm", "1l_downsample", "tril", "1l_div", "4l_relu_conv_fc", "ltsf"] {
         let o = check(name);
         assert!(o.passed, "{name}: {} (max rel err {:?})", o.status, o.max_rel_error);
     }

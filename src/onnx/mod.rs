@@ -216,7 +216,7 @@ fn map_op(
         {
             Some(Op::Reshape)
         }
-        ("EinSum", 1, 1) => dense(model, node, vars[0], consts[0], shape),
+        ("EinSum", 1, 1) => dense(model, node, vars[0], consts[0], shape).or_else(|| probe_affine(model, node, vars)),
         _ => probe_affine(model, node, vars),
     }
 }
