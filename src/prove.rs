@@ -168,7 +168,11 @@ pub fn verify(params: &Srs, vk: &VerifyingKey<G1Affine>, proof: &[u8], instances
         &[&[instances]],
         &mut transcript,
     )
-    .map_err(|e| Error::Verify(format!("{e:?}")))
+    .map_err(|e| {
+        Error::Verify(format!(
+            "the proof does not hold for this model's verifying key and these public values (halo2: {e:?})"
+        ))
+    })
 }
 
 impl ProofFile {
