@@ -3,7 +3,7 @@ NPM_BIN := node_modules/@foundry-rs
 FORGE := $(NPM_BIN)/forge-linux-amd64/bin/forge
 ANVIL := $(NPM_BIN)/anvil-linux-amd64/bin/anvil
 
-.PHONY: deps build demo test test-rust test-forge fixtures clean
+.PHONY: deps build demo test test-rust test-forge fixtures bench-ezkl clean
 
 deps: node_modules/.installed
 # `npm install`, not `npm ci`: Foundry's per-platform optional packages leave the lockfile
@@ -32,6 +32,13 @@ test-forge: deps
 # Regenerates test/fixtures (verifiers + proofs used by the forge tests).
 fixtures: deps
 	cargo run --quiet --example fixtures
+
+# Same run, same models: EZKL (pip, benchmark-only, in build/ezkl-venv) against zkinfer.
+EZKL_MODELS ?= $(foreach m,1l_mlp 2l_relu_fc accuracy,../shared/corpus/$(m)/network.onnx ../shared/corpus/$(m)/input.json)
+bench-ezkl: build
+	test -x build/ezkl-venv/bin/python || (python3 -m venv build/ezkl-venv && build/ezkl-venv/bin/pip install -q ezkl==23.0.5)
+	cargo run --quiet --bin zkinfer -- example -o build/bench/example
+	build/ezkl-venv/bin/python bench/compare_ezkl.py build/bench/example/model.onnx build/bench/example/input.json $(EZKL_MODELS) 2>/dev/null | grep '^|'
 
 clean:
 	rm -rf build out cache
