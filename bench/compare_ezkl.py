@@ -37,9 +37,12 @@ def zkinfer_run(model, data, work):
     run("compile", model, "--input", data, "-o", build)
     run("setup", build)
     proof = os.path.join(work, "proof.json")
-    before = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss
-    run("prove", build, "--input", data, "-o", proof)
-    rss = max(before, resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss) / 1024
+    # wait4 gives this one child's peak RSS (RUSAGE_CHILDREN would be the max over all children).
+    child = subprocess.Popen([ZKINFER, "prove", build, "--input", data, "-o", proof],
+                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    _, status, usage = os.wait4(child.pid, 0)
+    assert status == 0, "zkinfer prove failed"
+    rss = usage.ru_maxrss / 1024
     run("verify", build, proof)
     p = json.load(open(proof))
     k = json.load(open(os.path.join(build, "settings.json")))["k"]
@@ -49,21 +52,26 @@ def zkinfer_run(model, data, work):
 def main(args):
     if len(args) < 2 or len(args) % 2:
         sys.exit(__doc__)
-    print("| model | EZKL k | ours k | EZKL prove s | ours prove s | speed-up | EZKL proof B | ours proof B | EZKL peak MB | ours peak MB (prove) |")
+    print("| model | EZKL k | ours k | EZKL prove s | ours prove s | speed-up | EZKL proof B | ours proof B | EZKL peak MB (python process) | ours peak MB (prove) |")
     print("|---|---|---|---|---|---|---|---|---|---|")
-    for model, data in zip(args[::2], args[1::2]):
-        name = os.path.basename(os.path.dirname(os.path.abspath(model))) if model.endswith("network.onnx") else os.path.basename(model)
-        with tempfile.TemporaryDirectory() as w1, tempfile.TemporaryDirectory() as w2:
-            ours = zkinfer_run(model, data, w2)
+    pairs = list(zip(args[::2], args[1::2]))
+    # All zkinfer runs first: once ezkl is imported, a forked child inherits the Python
+    # process's resident pages in its peak RSS, which would blur our memory figure.
+    ours = []
+    for model, data in pairs:
+        with tempfile.TemporaryDirectory() as w:
+            ours.append(zkinfer_run(model, data, w))
+    for (model, data), o in zip(pairs, ours):
+        name = os.path.basename(os.path.dirname(os.path.abspath(model)))
+        with tempfile.TemporaryDirectory() as w:
             try:
-                theirs = ezkl_run(os.path.abspath(model), os.path.abspath(data), w1)
+                t = ezkl_run(os.path.abspath(model), os.path.abspath(data), w)
             except Exception as e:  # EZKL failing on a model is a result too
-                print(f"| {name} | failed: {e} | {ours['k']} | - | {ours['prove_s']:.3f} | - | - | {ours['proof_bytes']} | - | {ours['peak_mb']:.0f} |")
+                print(f"| {name} | failed: {e} | {o['k']} | - | {o['prove_s']:.3f} | - | - | {o['proof_bytes']} | - | {o['peak_mb']:.0f} |")
                 continue
-        print(f"| {name} | {theirs['k']} | {ours['k']} | {theirs['prove_s']:.3f} | {ours['prove_s']:.3f} | "
-              f"{theirs['prove_s'] / ours['prove_s']:.1f}× | {theirs['proof_bytes']} | {ours['proof_bytes']} | "
-              f"{theirs['peak_mb']:.0f} | {ours['peak_mb']:.0f} |")
-
+        print(f"| {name} | {t['k']} | {o['k']} | {t['prove_s']:.3f} | {o['prove_s']:.3f} | "
+              f"{t['prove_s'] / o['prove_s']:.1f}× | {t['proof_bytes']} | {o['proof_bytes']} | "
+              f"{t['peak_mb']:.0f} | {o['peak_mb']:.0f} |")
 
 if __name__ == "__main__":
     main(sys.argv[1:])
