@@ -7,6 +7,16 @@ mod common;
 
 use zkinfer::conformance;
 
+fn assert_all_pass(names: &[&str]) {
+    if common::corpus().is_none() {
+        return;
+    }
+    for name in names {
+        let o = check(name);
+        assert!(o.passed, "{name}: {} (max rel err {:?})", o.status, o.max_rel_error);
+    }
+}
+
 fn check(name: &str) -> conformance::Outcome {
     let corpus = common::corpus().expect("checked by caller");
     conformance::run_one(&corpus.join(name), &common::scratch(&format!("ops-{name}")))
@@ -14,26 +24,17 @@ fn check(name: &str) -> conformance::Outcome {
 
 #[test]
 fn affine_ops_pass_end_to_end() {
-    if common::corpus().is_none() {
-        return;
-    }
-    for name in ["1l_conv", "1l_conv_transpose", "1l_pad", "1l_slice", "1l_average", "1l_batch_norm", "1l_downsample", "tril", "1l_div", "4l_relu_conv_fc", "ltsf"] {
-        let o = check(name);
-        assert!(o.passed, "{name}: {} (max rel err {:?})", o.status, o.max_rel_error);
-    }
+    assert_all_pass(&[
+        "1l_conv", "1l_conv_transpose", "1l_pad", "1l_slice", "1l_average", "1l_batch_norm", "1l_downsample", "tril",
+        "1l_div", "4l_relu_conv_fc", "ltsf",
+    ]);
 }
 
 /// Piecewise-linear ops lowered to relus: Clip (Max/Min with constants), LeakyRelu, Abs
 /// (ReduceL1), HardSigmoid.
 #[test]
 fn piecewise_linear_ops_pass_end_to_end() {
-    if common::corpus().is_none() {
-        return;
-    }
-    for name in ["clip", "1l_leakyrelu", "reducel1", "hard_sigmoid"] {
-        let o = check(name);
-        assert!(o.passed, "{name}: {} (max rel err {:?})", o.status, o.max_rel_error);
-    }
+    assert_all_pass(&["clip", "1l_leakyrelu", "reducel1", "hard_sigmoid"]);
 }
 
 #[test]

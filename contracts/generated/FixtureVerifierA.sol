@@ -183,17 +183,17 @@ contract FixtureVerifierA {
             mstore(0x1520, mulmod(mload(0x1300), mload(0x1180), R))
             // instance evaluations: a loop, so code size does not grow with the public values
             { let x := mload(0x620) let w := 1 let acc := 1
-              for { let j := 0 } lt(j, 6) { j := add(j, 1) } {
-                  acc := mulmod(acc, addmod(x, sub(R, w), R), R) mstore(add(0x1540, shl(5, j)), acc) w := mulmod(w, 0xdd30b9ad8c173555d2a33029bc807ac165b61281e9054a173af7ff4e4fc88fc, R) }
-              let inv := modexp_inv(acc) let sum := 0 w := 0x2275af9f00ea2eb9e38c76645d9393b67dd06af2b169b6f97902920c4042edda
-              for { let j := 6 } gt(j, 0) { } {
-                  j := sub(j, 1)
-                  let prev := 1 if j { prev := mload(add(0x1540, shl(5, sub(j, 1)))) }
-                  let inv_j := mulmod(inv, prev, R)
-                  inv := mulmod(inv, addmod(x, sub(R, w), R), R)
-                  sum := addmod(sum, mulmod(mulmod(mload(add(0xa0, shl(5, j))), w, R), inv_j, R), R)
-                  w := mulmod(w, 0x96b9f8b8598b7c387fb69abf236b0d5e04e24d275ee98244443eda5d3bc4035, R) }
-              mstore(0x1600, mulmod(sum, mload(0x1300), R)) }
+                  for { let j := 0 } lt(j, 6) { j := add(j, 1) } {
+                      acc := mulmod(acc, addmod(x, sub(R, w), R), R) mstore(add(0x1540, shl(5, j)), acc) w := mulmod(w, 0xdd30b9ad8c173555d2a33029bc807ac165b61281e9054a173af7ff4e4fc88fc, R) }
+                  let inv := modexp_inv(acc) let sum := 0 w := 0x2275af9f00ea2eb9e38c76645d9393b67dd06af2b169b6f97902920c4042edda
+                  for { let j := 6 } gt(j, 0) { } {
+                      j := sub(j, 1)
+                      let prev := 1 if j { prev := mload(add(0x1540, shl(5, sub(j, 1)))) }
+                      let inv_j := mulmod(inv, prev, R)
+                      inv := mulmod(inv, addmod(x, sub(R, w), R), R)
+                      sum := addmod(sum, mulmod(mulmod(mload(add(0xa0, shl(5, j))), w, R), inv_j, R), R)
+                      w := mulmod(w, 0x96b9f8b8598b7c387fb69abf236b0d5e04e24d275ee98244443eda5d3bc4035, R) }
+                  mstore(0x1600, mulmod(sum, mload(0x1300), R)) }
             // gates
             mstore(0x1620, mulmod(mload(0x780), mload(0x6c0), R))
             mstore(0x1640, mulmod(mload(0x7a0), mload(0x700), R))

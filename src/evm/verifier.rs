@@ -295,7 +295,7 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
         .iter()
         .map(|(col, r)| {
             assert!(col.index() == 0 && r.0 == 0, "the generator supports one instance column queried at rotation 0");
-            instance_eval(&mut e, &instances, x, common, omega, spec.num_instances)
+            e.instance_eval(&instances, x, common, omega, spec.num_instances)
         })
         .collect();
 
@@ -574,33 +574,6 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
 
 pub const R_HEX: &str = "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
 const Q_HEX: &str = "30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47";
-
-/// Σ_j inst_j · l_j(x) with l_j(x) = ω^j · common / (x - ω^j), where common = (x^n - 1)/n:
-/// one batch inversion in two Yul loops, whatever the number of public values.
-fn instance_eval(e: &mut Emitter, instances: &[S], x: S, common: S, omega: Fr, n: usize) -> S {
-    let (Some(S::Mem(inst)), S::Mem(xp)) = (instances.first().copied(), x) else {
-        return S::Const(Fr::ZERO);
-    };
-    let prefix = e.alloc(n);
-    let dst = e.alloc(1);
-    let (w, w_inv, w_last) = (fr_hex(&omega), fr_hex(&omega.invert().unwrap()), fr_hex(&omega.pow_vartime([n as u64 - 1])));
-    let c = e.ld(common);
-    e.line(format!(
-        "{{ let x := mload({xp:#x}) let w := 1 let acc := 1
-              for {{ let j := 0 }} lt(j, {n}) {{ j := add(j, 1) }} {{
-                  acc := mulmod(acc, addmod(x, sub(R, w), R), R) mstore(add({prefix:#x}, shl(5, j)), acc) w := mulmod(w, {w}, R) }}
-              let inv := modexp_inv(acc) let sum := 0 w := {w_last}
-              for {{ let j := {n} }} gt(j, 0) {{ }} {{
-                  j := sub(j, 1)
-                  let prev := 1 if j {{ prev := mload(add({prefix:#x}, shl(5, sub(j, 1)))) }}
-                  let inv_j := mulmod(inv, prev, R)
-                  inv := mulmod(inv, addmod(x, sub(R, w), R), R)
-                  sum := addmod(sum, mulmod(mulmod(mload(add({inst:#x}, shl(5, j))), w, R), inv_j, R), R)
-                  w := mulmod(w, {w_inv}, R) }}
-              mstore({dst:#x}, mulmod(sum, {c}, R)) }}"
-    ));
-    S::Mem(dst)
-}
 
 /// Yul helpers shared by every generated verifier.
 const FUNCTIONS: &str = include_str!("helpers.yul");
