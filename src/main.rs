@@ -205,11 +205,18 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let client = Client::connect(&url).await?;
             let s = client.submit(consumer, &p.proof_bytes()?, &chain::instances_u256(&p.instances)?).await?;
+            let scale_bits = zkinfer::compile::Compiled::load(&dir).map(|c| c.settings.scale_bits).unwrap_or(0);
+            let real: Vec<String> = s
+                .outputs
+                .iter()
+                .map(|v| v.parse::<f64>().map_or(v.clone(), |x| format!("{}", x / (1u64 << scale_bits) as f64)))
+                .collect();
             print_rows(json, &[
                 ("tx", s.tx_hash.clone()),
                 ("gas_used", s.gas_used.to_string()),
                 ("block", s.block.to_string()),
                 ("event", format!("InferenceVerified(outputs = [{}])", s.outputs.join(", "))),
+                ("outputs", format!("[{}] (fixed point / 2^{scale_bits})", real.join(", "))),
             ]);
         }
         Cmd::Example { out, sizes, seed } => {
