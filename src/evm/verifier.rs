@@ -543,6 +543,8 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
                 "ok := and(ok, ec_mul_add({acc:#x}, mload({p:#x}), mload({:#x}), {sv}))",
                 p + 32
             )),
+            // An all-zero fixed column commits to the identity: its term vanishes, skip the ecMul.
+            Base::Const(pt) if bool::from(pt.is_identity()) => {}
             Base::Const(pt) => {
                 let (px, py) = coords(pt);
                 e.line(format!("ok := and(ok, ec_mul_add({acc:#x}, {}, {}, {sv}))", fq_hex(&px), fq_hex(&py)))
