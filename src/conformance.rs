@@ -1,8 +1,9 @@
 //! `zkinfer conformance DIR`: every model folder (`network.onnx`, `input.json`, `expected.json`)
-//! through compile → setup → prove → verify, outputs compared with the float reference. One
+//! through compile → setup → prove → verify, outputs compared with the float reference; then a
+//! second input the circuit was not calibrated on, compared with tract's float run of it. One
 //! model's failure never stops the run.
 
-use crate::compile::read_json;
+use crate::compile::{read_input, read_json};
 use crate::error::Error;
 use crate::pipeline::{self, CompileOptions};
 use serde::Serialize;
@@ -57,6 +58,25 @@ fn expected(dir: &Path) -> Result<Vec<Vec<f64>>, Error> {
         .collect())
 }
 
+/// 0.9·x plus uniform noise of 2% of the input's largest magnitude, seeded: a second input of
+/// the same distribution that calibration never saw. Integer and boolean inputs (`float` false)
+/// keep their values: any change would leave their domain.
+pub fn perturb(inputs: &[Vec<f32>], float: &[bool]) -> Vec<Vec<f32>> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0xca1b);
+    inputs
+        .iter()
+        .zip(float)
+        .map(|(x, &is_float)| {
+            let m = x.iter().fold(0f32, |a, v| a.max(v.abs()));
+            if !is_float {
+                return x.clone();
+            }
+            x.iter().map(|v| 0.9 * v + 0.02 * m * rng.gen_range(-1.0f32..1.0)).collect()
+        })
+        .collect()
+}
+
 /// Max absolute error and max error relative to max(1, max|ref|), per the whole model.
 pub fn compare(got: &[Vec<f64>], want: &[Vec<f64>]) -> Option<(f64, f64)> {
     if got.len() != want.len() || got.iter().zip(want).any(|(g, w)| g.len() != w.len()) {
@@ -88,15 +108,33 @@ pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
         o.prove_seconds = Some(start.elapsed().as_secs_f64());
         pipeline::verify(&build, &proof)?;
         let want = expected(model_dir)?;
-        match compare(&proof.outputs, &want) {
-            None => o.status = "failed: output shapes differ from expected.json".into(),
-            Some((abs, rel)) => {
-                o.max_abs_error = Some(abs);
-                o.max_rel_error = Some(rel);
-                o.passed = rel <= TOLERANCE;
-                o.status = if o.passed { "ok".into() } else { "out of tolerance".into() };
-            }
-        }
+        let Some((abs, rel)) = compare(&proof.outputs, &want) else {
+            o.status = "failed: output shapes differ from expected.json".into();
+            return Ok(());
+        };
+        // Generalisation: an input the circuit was not calibrated on, same distribution
+        // (0.9·x plus a little noise), against tract's float inference of it.
+        let unseen = build.join("unseen_input.json");
+        let x = read_input(&input)?;
+        let typed = crate::onnx::load_typed(&model_dir.join("network.onnx"), &x.iter().map(|v| v.len()).collect::<Vec<_>>())?;
+        let float: Vec<bool> = (0..x.len())
+            .map(|i| typed.input_fact(i).map(|f| f.datum_type.is_float()).unwrap_or(true))
+            .collect();
+        let x2 = perturb(&x, &float);
+        crate::compile::write_json(&unseen, &serde_json::json!({ "input_data": x2 }))?;
+        let want2: Vec<Vec<f64>> =
+            pipeline::tract_run(&typed, &x2)?.into_iter().map(|v| v.into_iter().map(f64::from).collect()).collect();
+        let proof2 = pipeline::prove(&build, &unseen).map_err(|e| Error::Other(format!("{e} (unseen input)")))?;
+        pipeline::verify(&build, &proof2)?;
+        let (abs2, rel2) = compare(&proof2.outputs, &want2).unwrap_or((f64::INFINITY, f64::INFINITY));
+        o.max_abs_error = Some(abs.max(abs2));
+        o.max_rel_error = Some(rel.max(rel2));
+        o.passed = rel <= TOLERANCE && rel2 <= TOLERANCE;
+        o.status = match (rel <= TOLERANCE, rel2 <= TOLERANCE) {
+            (true, true) => "ok".into(),
+            (false, _) => "out of tolerance".into(),
+            (true, false) => "out of tolerance (unseen input)".into(),
+        };
         Ok(())
     })();
     if let Err(e) = result {
