@@ -31,10 +31,10 @@ fn affine_ops_pass_end_to_end() {
 }
 
 /// Piecewise-linear ops lowered to relus: Clip (Max/Min with constants), LeakyRelu, Abs
-/// (ReduceL1), HardSigmoid.
+/// (ReduceL1), HardSigmoid, and running maxima for MaxPool, ReduceMax, ReduceMin.
 #[test]
 fn piecewise_linear_ops_pass_end_to_end() {
-    assert_all_pass(&["clip", "1l_leakyrelu", "reducel1", "hard_sigmoid"]);
+    assert_all_pass(&["clip", "1l_leakyrelu", "reducel1", "hard_sigmoid", "1l_max_pool", "max", "min"]);
 }
 
 #[test]

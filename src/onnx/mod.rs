@@ -240,7 +240,8 @@ fn elementwise(n: usize, coeff: f32, slot: usize) -> Vec<Vec<(usize, usize, f32)
 
 /// Piecewise-linear ops as relus: max(x, c) = c + relu(x − c); min(x, c) = c − relu(c − x);
 /// an op with slopes p (x ≥ 0) and n (x < 0), such as |x| or a leaky relu, is
-/// n·x + (p − n)·relu(x). Every kink is the relu gadget, whose range and sign checks are proven.
+/// n·x + (p − n)·relu(x); max and min over windows (MaxPool, ReduceMax/Min) are running maxima.
+/// Every kink is the relu gadget, whose range and sign checks are proven.
 fn piecewise(model: &TypedModel, node: &TypedNode, vars: &[OutletId], consts: &[OutletId], n: usize) -> Option<Vec<Step>> {
     use Src::{Step as S, Var};
     let name = node.op.name();
@@ -260,15 +261,44 @@ fn piecewise(model: &TypedModel, node: &TypedNode, vars: &[OutletId], consts: &[
             ])
         }
         (_, 1, 0) => {
-            let (p, neg) = probe::zero_kink_slopes(model, node, vars[0])?;
-            let terms = (0..n).map(|j| vec![(0, j, neg), (1, j, p - neg)]).collect();
-            Some(vec![
-                Step { op: Op::Relu, inputs: vec![Var(0)] },
-                Step { op: Op::Affine { terms, bias: vec![0.0; n] }, inputs: vec![Var(0), S(0)] },
-            ])
+            if let Some((p, neg)) = probe::zero_kink_slopes(model, node, vars[0]) {
+                let terms = (0..n).map(|j| vec![(0, j, neg), (1, j, p - neg)]).collect();
+                return Some(vec![
+                    Step { op: Op::Relu, inputs: vec![Var(0)] },
+                    Step { op: Op::Affine { terms, bias: vec![0.0; n] }, inputs: vec![Var(0), S(0)] },
+                ]);
+            }
+            let (windows, is_min) = probe::extremum_windows(model, node, vars[0])?;
+            Some(extremum_chain(&windows, is_min))
         }
         _ => None,
     }
+}
+
+/// max over each window as a running maximum, m ← m + relu(x − m), one relu per element after
+/// the first; a minimum is the maximum of −x, negated. Windows are padded by repeating their
+/// first element (its relu is zero), so every output takes the same number of steps.
+fn extremum_chain(windows: &[Vec<usize>], is_min: bool) -> Vec<Step> {
+    use Src::{Step as S, Var};
+    let sigma = if is_min { -1.0 } else { 1.0 };
+    let n = windows.len();
+    let steps_needed = windows.iter().map(|w| w.len()).max().unwrap_or(1);
+    let at = |w: &Vec<usize>, t: usize| *w.get(t).unwrap_or(&w[0]);
+    let mut steps = vec![Step {
+        op: Op::Affine { terms: windows.iter().map(|w| vec![(0, w[0], sigma)]).collect(), bias: vec![0.0; n] },
+        inputs: vec![Var(0)],
+    }];
+    for t in 1..steps_needed {
+        let m = steps.len() - 1;
+        let d = windows.iter().enumerate().map(|(j, w)| vec![(0, at(w, t), sigma), (1, j, -1.0)]).collect();
+        steps.push(Step { op: Op::Affine { terms: d, bias: vec![0.0; n] }, inputs: vec![Var(0), S(m)] });
+        steps.push(Step { op: Op::Relu, inputs: vec![S(m + 1)] });
+        let sum = (0..n).map(|j| vec![(0, j, 1.0), (1, j, 1.0)]).collect();
+        steps.push(Step { op: Op::Affine { terms: sum, bias: vec![0.0; n] }, inputs: vec![S(m), S(m + 2)] });
+    }
+    let m = steps.len() - 1;
+    steps.push(Step { op: Op::Affine { terms: elementwise(n, sigma, 0), bias: vec![0.0; n] }, inputs: vec![S(m)] });
+    steps
 }
 
 fn probe_affine(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<Op> {

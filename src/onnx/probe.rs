@@ -152,3 +152,51 @@ pub fn zero_kink_slopes(model: &TypedModel, node: &TypedNode, var: OutletId) -> 
     (ok(&pos, &xs_pos, p) && ok(&neg, &x, nslope) && zero.iter().all(|&z| z == 0.0) && p.is_finite() && nslope.is_finite())
         .then_some((p, nslope))
 }
+
+/// For an op each of whose outputs is the maximum (or minimum) of a fixed subset of its input
+/// (MaxPool, ReduceMax, ReduceMin, global max pooling): the subsets, read off by raising one input
+/// at a time, and whether it is a minimum. Checked on random inputs.
+pub fn extremum_windows(model: &TypedModel, node: &TypedNode, var: OutletId) -> Option<(Vec<Vec<usize>>, bool)> {
+    let (shape, dt) = concrete(model, var)?;
+    let (out_shape, out_dt) = concrete(model, OutletId::new(node.id, 0))?;
+    if dt != f32::datum_type() || out_dt != dt || node.inputs.len() != 1 {
+        return None;
+    }
+    let (n_in, n_out) = (shape.iter().product::<usize>(), out_shape.iter().product::<usize>().max(1));
+    if n_in * n_out > MAX_PROBE_WORK {
+        return None;
+    }
+    let shapes = [shape];
+    let eval = one_op(model, node, &[var], &shapes)?;
+    'kind: for is_min in [false, true] {
+        let (low, high) = if is_min { (1f32, -1f32) } else { (-1f32, 1f32) };
+        let mut windows: Vec<Vec<usize>> = vec![vec![]; n_out];
+        for i in 0..n_in {
+            let mut x = vec![low; n_in];
+            x[i] = high;
+            let y = eval(&[x])?;
+            for (j, &v) in y.iter().enumerate() {
+                if v == high {
+                    windows[j].push(i);
+                }
+            }
+        }
+        if windows.iter().any(|w| w.is_empty()) {
+            continue;
+        }
+        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
+        for _ in 0..2 {
+            let x: Vec<f32> = (0..n_in).map(|_| rng.gen_range(-2.0f32..2.0)).collect();
+            let y = eval(&[x.clone()])?;
+            for (j, w) in windows.iter().enumerate() {
+                let vals = w.iter().map(|&i| x[i]);
+                let want = if is_min { vals.fold(f32::INFINITY, f32::min) } else { vals.fold(f32::NEG_INFINITY, f32::max) };
+                if y[j] != want {
+                    continue 'kind;
+                }
+            }
+        }
+        return Some((windows, is_min));
+    }
+    None
+}
