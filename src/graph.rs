@@ -20,6 +20,8 @@ pub enum Op {
     /// Adds a constant tensor (broadcast by repetition when shorter).
     AddConst { value: Vec<f32> },
     Relu,
+    /// Elementwise product of two tensors of equal size (`inputs` may name one node twice: x²).
+    Mul,
     /// Same values, new shape: costs no rows.
     Reshape,
     /// `y[j] = bias[j] + Σ coeff·x_slot[index]` over the node's inputs (`slot` indexes
@@ -84,6 +86,7 @@ impl Graph {
                     arg(0).iter().enumerate().map(|(i, a)| a + value[i % value.len()]).collect()
                 }
                 Op::Relu => arg(0).iter().map(|a| a.max(0.0)).collect(),
+                Op::Mul => arg(0).iter().zip(arg(1)).map(|(a, b)| a * b).collect(),
                 Op::Reshape => arg(0).clone(),
                 Op::Affine { terms, bias } => terms
                     .iter()

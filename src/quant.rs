@@ -21,6 +21,8 @@ pub enum QOp {
     Add,
     AddConst { value: Vec<i64> },
     Relu,
+    /// Elementwise product, rescaled and range-checked.
+    Mul,
     Reshape,
     /// `y = Σ coeff·x + bias`. `rescale`: coefficients at 2^s and bias at 2^(2s), then one
     /// rescale (and range check); otherwise integer coefficients and bias at 2^s, exact.
@@ -84,7 +86,7 @@ pub fn min_scale_bits(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Result<u3
     let mut checked = vec![false; graph.nodes.len()];
     for (id, n) in graph.nodes.iter().enumerate() {
         match &n.op {
-            Op::Dense { .. } => checked[id] = true,
+            Op::Dense { .. } | Op::Mul => checked[id] = true,
             op @ Op::Affine { .. } => checked[id] |= affine_rescales(op),
             Op::Relu => checked[n.inputs[0]] = true,
             _ => {}
@@ -155,6 +157,7 @@ impl QuantModel {
                     Op::Relu if fused_into[n.inputs[0]] == Some(id) => QOp::Reshape,
                     Op::Relu => QOp::Relu,
                     Op::Reshape => QOp::Reshape,
+                    Op::Mul => QOp::Mul,
                     Op::Affine { terms, bias } => {
                         let rescale = affine_rescales(&n.op);
                         let (cs, bs) = if rescale { (s1, s2) } else { (1.0, s1) };
@@ -266,6 +269,13 @@ impl QuantModel {
                     y
                 }
                 QOp::Reshape => arg(0).clone(),
+                QOp::Mul => {
+                    let mut y = Vec::new();
+                    for (a, b) in arg(0).iter().zip(arg(1)) {
+                        y.push(self.check_range(id, rescale(a * b, s))?);
+                    }
+                    y
+                }
                 QOp::Affine { terms, bias, rescale: needs_rescale, relu } => {
                     let mut y = Vec::with_capacity(terms.len());
                     for (t, b) in terms.iter().zip(bias) {

@@ -37,6 +37,12 @@ fn piecewise_linear_ops_pass_end_to_end() {
     assert_all_pass(&["clip", "1l_leakyrelu", "reducel1", "hard_sigmoid", "1l_max_pool", "max", "min"]);
 }
 
+/// Products of two activations (here LeNet-5's square activations) through the product gadget.
+#[test]
+fn products_pass_end_to_end() {
+    assert_all_pass(&["lenet_5"]);
+}
+
 #[test]
 fn non_affine_ops_are_not_probed_as_affine() {
     if common::corpus().is_none() {

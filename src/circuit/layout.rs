@@ -6,7 +6,7 @@
 //! from earlier wires (`WireDef`); its first placement is its home cell and every later placement
 //! is copy-constrained to it.
 
-use super::{linear, requant};
+use super::{linear, product, requant};
 use crate::error::{Error, Result};
 use crate::quant::{QOp, QuantModel};
 use serde::{Deserialize, Serialize};
@@ -29,6 +29,7 @@ pub enum FixedCol {
     Rescale,
     RangeQ,
     Relu,
+    Mul,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -41,6 +42,7 @@ pub enum WireDef {
     Sign { y: WireId, node: usize },
     Limb { y: WireId, sign: WireId, index: u32 },
     Relu { y: WireId, sign: WireId },
+    Product { a: WireId, b: WireId },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -151,6 +153,16 @@ impl Layout {
                     x.iter().map(|&a| requant::layout(&mut b, None, Some(a), true, id)).collect()
                 }
                 QOp::Reshape => node_wires[node.inputs[0]].clone(),
+                QOp::Mul => {
+                    let (x, y) = (node_wires[node.inputs[0]].clone(), node_wires[node.inputs[1]].clone());
+                    x.iter()
+                        .zip(&y)
+                        .map(|(&a, &c)| {
+                            let acc = product::layout(&mut b, a, c);
+                            requant::layout(&mut b, Some(acc), None, false, id)
+                        })
+                        .collect()
+                }
                 QOp::Affine { terms, bias, rescale, relu } => {
                     let mut ws = Vec::with_capacity(terms.len());
                     for (t, &c) in terms.iter().zip(bias) {
@@ -229,6 +241,7 @@ impl Layout {
                     (rest >> (s * index)) & ((1i128 << s) - 1)
                 }
                 WireDef::Relu { y, sign } => v[*y] * v[*sign],
+                WireDef::Product { a, b } => v[*a] * v[*b],
             };
             v.push(value);
         }

@@ -6,6 +6,7 @@
 
 pub mod layout;
 pub mod linear;
+pub mod product;
 pub mod requant;
 
 use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
@@ -16,6 +17,7 @@ use halo2_proofs::plonk::{
 use halo2_proofs::poly::Rotation;
 use layout::{Col, FixedCol, Layout};
 use linear::LinearConfig;
+use product::ProductConfig;
 use requant::RequantConfig;
 use serde::{Deserialize, Serialize};
 use std::sync::Arc;
@@ -34,6 +36,7 @@ pub struct ModelConfig {
     pub table: TableColumn,
     pub linear: LinearConfig,
     pub requant: RequantConfig,
+    pub product: ProductConfig,
     pub scale_bits: u32,
 }
 
@@ -47,6 +50,7 @@ impl ModelConfig {
             FixedCol::Rescale => self.requant.q_rescale,
             FixedCol::RangeQ => self.requant.q_range,
             FixedCol::Relu => self.requant.q_relu,
+            FixedCol::Mul => self.product.q,
         }
     }
     fn advice(&self, col: Col) -> Column<Advice> {
@@ -113,7 +117,8 @@ impl Circuit<Fr> for ModelCircuit {
         meta.lookup("range", |m| vec![(m.query_advice(range, Rotation::cur()), table)]);
         let linear = LinearConfig::configure(meta, &advice);
         let requant = RequantConfig::configure(meta, &advice, range, p.scale_bits);
-        ModelConfig { advice, range, instance, table, linear, requant, scale_bits: p.scale_bits }
+        let product = ProductConfig::configure(meta, &advice);
+        ModelConfig { advice, range, instance, table, linear, requant, product, scale_bits: p.scale_bits }
     }
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), PlonkError> {

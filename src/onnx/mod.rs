@@ -187,7 +187,9 @@ fn map_op(
     let name = node.op.name();
     let name = name.as_ref();
     match (name, vars.len(), consts.len()) {
-        ("Add", 2, 0) => Some(Op::Add),
+        // Two activations of the output's size, elementwise; broadcasting ones go to the probe.
+        ("Add", 2, 0) if same_size(model, vars, shape) => Some(Op::Add),
+        ("Mul", 2, 0) if same_size(model, vars, shape) => Some(Op::Mul),
         // A constant of one value, or of the output's full length, adds elementwise; any other
         // broadcast (per channel, per row) is left to the probe, which knows tract's rules.
         ("Add", 1, 1) => {
@@ -260,6 +262,7 @@ fn piecewise(model: &TypedModel, node: &TypedNode, vars: &[OutletId], consts: &[
                 Step { op: Op::Affine { terms: elementwise(n, sign, 0), bias: vec![c0; n] }, inputs: vec![S(1)] },
             ])
         }
+        ("Square", 1, 0) => Some(vec![Step { op: Op::Mul, inputs: vec![Var(0), Var(0)] }]),
         (_, 1, 0) => {
             if let Some((p, neg)) = probe::zero_kink_slopes(model, node, vars[0]) {
                 let terms = (0..n).map(|j| vec![(0, j, neg), (1, j, p - neg)]).collect();
@@ -299,6 +302,11 @@ fn extremum_chain(windows: &[Vec<usize>], is_min: bool) -> Vec<Step> {
     let m = steps.len() - 1;
     steps.push(Step { op: Op::Affine { terms: elementwise(n, sigma, 0), bias: vec![0.0; n] }, inputs: vec![S(m)] });
     steps
+}
+
+fn same_size(model: &TypedModel, vars: &[OutletId], shape: &[usize]) -> bool {
+    let n: usize = shape.iter().product();
+    vars.iter().all(|&v| shape_of(model, v).iter().product::<usize>() == n)
 }
 
 fn probe_affine(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<Op> {
