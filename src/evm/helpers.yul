@@ -44,11 +44,14 @@
                 if iszero(staticcall(gas(), 0x05, p, 0xc0, p, 0x20)) { revert(0, 0) }
                 r := mload(p)
             }
-            // acc += s·(px, py), with the ecMul and ecAdd precompiles.
+            // acc += s·(px, py), with the ecMul and ecAdd precompiles. Every point was checked
+            // on the curve when read, so a failing precompile means out of gas: revert, so that
+            // a short gas limit is an error (and gas estimation is honest), never a "false".
             function ec_mul_add(acc, px, py, s) -> ok {
                 let p := mload(0x40)
                 mstore(p, px) mstore(add(p, 0x20), py) mstore(add(p, 0x40), s)
                 ok := staticcall(gas(), 0x07, p, 0x60, p, 0x40)
                 mstore(add(p, 0x40), mload(acc)) mstore(add(p, 0x60), mload(add(acc, 0x20)))
                 ok := and(ok, staticcall(gas(), 0x06, p, 0x80, acc, 0x40))
+                if iszero(ok) { revert(0, 0) }
             }

@@ -565,7 +565,8 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
     for (i, w) in words.iter().enumerate() {
         e.line(format!("mstore({:#x}, {w})", pair + 32 * i));
     }
-    e.line(format!("ok := and(ok, staticcall(gas(), 0x08, {pair:#x}, 0x180, 0x00, 0x20))"));
+    // Valid points cannot make the pairing precompile fail: a failure is out of gas.
+    e.line(format!("if iszero(staticcall(gas(), 0x08, {pair:#x}, 0x180, 0x00, 0x20)) {{ revert(0, 0) }}"));
     e.line("ok := and(ok, eq(mload(0x00), 1))");
 
     // Helpers take their scratch space above everything allocated here.
