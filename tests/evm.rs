@@ -103,6 +103,18 @@ async fn solidity_verifier_agrees_with_rust_verifier() {
         }
         eprintln!("{}: {} proofs, verifier {} bytes", b.name, b.proofs.len(), b.runtime_size);
     }
+    // Too little gas is an error, never a "false" that would hide a valid proof (and make
+    // eth_estimateGas stop at a limit where the verifier runs out of gas inside a precompile).
+    let b0 = &built[0];
+    let p0 = &b0.proofs[0];
+    let (proof0, inst0) = (p0.proof_bytes().unwrap(), chain::instances_u256(&p0.instances).unwrap());
+    let (_, estimate) = client.verify_call(b0.verifier, &proof0, &inst0).await.unwrap();
+    let v = chain::ZkinferVerifier::new(b0.verifier, &client.provider);
+    let short = v.verifyProof(proof0.clone().into(), inst0.clone()).gas(estimate - 30_000).call().await;
+    assert!(short.is_err(), "a short gas limit returned {short:?} instead of reverting");
+    let enough = v.verifyProof(proof0.into(), inst0).gas(estimate).call().await.unwrap();
+    assert!(enough, "the estimated gas does not suffice to verify");
+
     // A proof of another model (same architecture, other weights) is rejected by both.
     let (a, bb) = (&built[0], &built[1]);
     let p = &bb.proofs[0];
