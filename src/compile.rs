@@ -90,8 +90,14 @@ impl Compiled {
             .filter(|c| c.0 <= 1.25 * least)
             .min_by_key(|c| (c.1, c.3))
             .expect("at least one lane choice");
-        // Spend the rows k already pays for on precision: the table may fill 2^(k-1) rows.
-        let scale_bits = s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS);
+        // Spend the rows k already pays for on precision: the table may fill 2^(k-1) rows. Then,
+        // if the integer model still strays from the float one on the calibration data (small
+        // constant coefficients, such as a mean's 1/n, lose precision at a coarse scale), take
+        // finer scales, at the price of a larger table, until it does not.
+        let mut scale_bits = s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS);
+        while scale_bits < quant::MAX_SCALE_BITS && !quant::accurate(graph, scale_bits, calibration) {
+            scale_bits += 1;
+        }
         let model = QuantModel::from_graph(graph, scale_bits);
         let layout = Layout::plan(&model, lanes)?;
         let p = CircuitParams { lanes, scale_bits };

@@ -111,6 +111,24 @@ pub fn min_scale_bits(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Result<u3
     Ok(need.max(MIN_SCALE_BITS))
 }
 
+/// How far the integer model may stray from the float one on calibration data, relative to
+/// max(1, max|output|), before a finer scale is chosen (a fifth of the conformance tolerance).
+pub const CALIBRATION_ERROR: f64 = 0.01;
+
+/// Whether the model quantised at scale 2^`scale_bits` reproduces the float outputs of every
+/// calibration input within `CALIBRATION_ERROR`.
+pub fn accurate(graph: &Graph, scale_bits: u32, calibration: &[Vec<Vec<f32>>]) -> bool {
+    let q = QuantModel::from_graph(graph, scale_bits);
+    calibration.iter().all(|inputs| {
+        let Ok(vals) = q.quantize_inputs(inputs).and_then(|x| q.eval(&x)) else { return false };
+        let float = graph.eval_f32(inputs);
+        q.outputs.iter().zip(&float).all(|(&o, f)| {
+            let scale = f.iter().fold(1f64, |m, v| m.max(v.abs() as f64));
+            vals[o].iter().zip(f).all(|(&v, &r)| (q.dequantize(v) - r as f64).abs() <= CALIBRATION_ERROR * scale)
+        })
+    })
+}
+
 impl QuantModel {
     pub fn from_graph(graph: &Graph, scale_bits: u32) -> QuantModel {
         let s1 = (1u64 << scale_bits) as f64;

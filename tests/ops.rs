@@ -26,7 +26,7 @@ fn check(name: &str) -> conformance::Outcome {
 fn affine_ops_pass_end_to_end() {
     assert_all_pass(&[
         "1l_conv", "1l_conv_transpose", "1l_pad", "1l_slice", "1l_average", "1l_batch_norm", "1l_downsample", "tril",
-        "1l_div", "4l_relu_conv_fc", "ltsf",
+        "1l_div", "4l_relu_conv_fc", "ltsf", "1l_mean",
     ]);
 }
 
