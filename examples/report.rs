@@ -41,10 +41,7 @@ async fn measure(client: &Client, name: &str, model: &Path, input: &Path, expect
     let (ok, verify_gas) = client.verify_call(d.verifier, &proof, &inst).await?;
     assert!(ok, "{name}: verifier rejected an honest proof");
     let s = client.submit(d.consumer, &proof, &inst).await?;
-    let max_rel_error = expected.map(|e| {
-        let scale = e.iter().flatten().fold(1f64, |m, v| m.max(v.abs()));
-        p.outputs.iter().flatten().zip(e.iter().flatten()).map(|(a, b)| (a - b).abs() / scale).fold(0f64, f64::max)
-    });
+    let max_rel_error = expected.and_then(|e| zkinfer::conformance::compare(&p.outputs, &e)).map(|(_, rel)| rel);
     Ok(Row {
         model: name.into(),
         k: c.settings.k,
@@ -78,14 +75,7 @@ async fn main() -> zkinfer::Result<()> {
     if corpus.exists() {
         for n in &names {
             let dir = corpus.join(n);
-            let expected: serde_json::Value =
-                serde_json::from_str(&std::fs::read_to_string(dir.join("expected.json")).unwrap()).unwrap();
-            let expected: Vec<Vec<f64>> = expected["output_data"]
-                .as_array()
-                .unwrap()
-                .iter()
-                .map(|o| o.as_array().unwrap().iter().map(|v| v.as_f64().unwrap()).collect())
-                .collect();
+            let expected = zkinfer::conformance::expected(&dir)?;
             rows.push(measure(&client, n, &dir.join("network.onnx"), &dir.join("input.json"), Some(expected)).await?);
         }
     } else {

@@ -46,22 +46,28 @@ pub struct Compiled {
 
 const LANE_CHOICES: [usize; 6] = [3, 4, 6, 8, 12, 16];
 
-fn blinding_rows(p: CircuitParams) -> usize {
-    let mut cs = ConstraintSystem::<Fr>::default();
-    ModelCircuit::configure_with_params(&mut cs, p);
-    cs.blinding_factors() + 1
+/// What the planner needs of a configuration: rows halo2 reserves, and column counts.
+struct CsShape {
+    reserved_rows: usize,
+    advice: usize,
+    fixed: usize,
+    lookups: usize,
 }
 
-fn column_counts(p: CircuitParams) -> (usize, usize, usize) {
+fn cs_shape(p: CircuitParams) -> CsShape {
     let mut cs = ConstraintSystem::<Fr>::default();
     ModelCircuit::configure_with_params(&mut cs, p);
-    (cs.num_advice_columns(), cs.num_fixed_columns(), cs.lookups().len())
+    CsShape {
+        reserved_rows: cs.blinding_factors() + 1,
+        advice: cs.num_advice_columns(),
+        fixed: cs.num_fixed_columns(),
+        lookups: cs.lookups().len(),
+    }
 }
 
 /// Smallest k whose usable rows hold `rows`.
-fn k_for_rows(rows: usize, p: CircuitParams) -> u32 {
-    let need = rows + blinding_rows(p);
-    (need.max(2) as f64).log2().ceil() as u32
+fn k_for_rows(rows: usize, shape: &CsShape) -> u32 {
+    ((rows + shape.reserved_rows).max(2) as f64).log2().ceil() as u32
 }
 
 impl Compiled {
@@ -80,9 +86,10 @@ impl Compiled {
         for &l in &choices {
             let layout = Layout::plan(&probe, l)?;
             let p = CircuitParams { lanes: l, scale_bits: s_min };
-            let k = k_for_rows(layout.rows, p).max(s_min + 1);
-            let (adv, fixed, _) = column_counts(p);
-            candidates.push(((adv + fixed) as f64 * (1u64 << k) as f64, adv + fixed, l, k));
+            let shape = cs_shape(p);
+            let k = k_for_rows(layout.rows, &shape).max(s_min + 1);
+            let columns = shape.advice + shape.fixed;
+            candidates.push((columns as f64 * (1u64 << k) as f64, columns, l, k));
         }
         let least = candidates.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
         let (_, _, lanes, k_rows) = *candidates
@@ -101,8 +108,8 @@ impl Compiled {
         let model = QuantModel::from_graph(graph, scale_bits);
         let layout = Layout::plan(&model, lanes)?;
         let p = CircuitParams { lanes, scale_bits };
-        let k = k_for_rows(layout.rows, p).max(scale_bits + 1);
-        let (advice_columns, fixed_columns, lookups) = column_counts(p);
+        let shape = cs_shape(p);
+        let k = k_for_rows(layout.rows, &shape).max(scale_bits + 1);
         let num_outputs = layout.instance.len() - layout.num_public_inputs;
         let settings = Settings {
             model: name.to_string(),
@@ -110,9 +117,9 @@ impl Compiled {
             rows: layout.rows,
             lanes,
             scale_bits,
-            advice_columns,
-            fixed_columns,
-            lookups,
+            advice_columns: shape.advice,
+            fixed_columns: shape.fixed,
+            lookups: shape.lookups,
             num_public_inputs: layout.num_public_inputs,
             num_outputs,
             input_shapes: graph.input_shapes(),

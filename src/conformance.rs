@@ -49,7 +49,8 @@ pub fn model_dirs(dir: &Path) -> Vec<PathBuf> {
     dirs
 }
 
-fn expected(dir: &Path) -> Result<Vec<Vec<f64>>, Error> {
+/// The float reference of a corpus folder: `expected.json`'s `output_data`.
+pub fn expected(dir: &Path) -> Result<Vec<Vec<f64>>, Error> {
     let v: serde_json::Value = read_json(&dir.join("expected.json"))?;
     let outs = v["output_data"].as_array().ok_or_else(|| Error::Other("expected.json has no output_data".into()))?;
     Ok(outs

@@ -236,7 +236,9 @@ impl QuantModel {
         Ok(out)
     }
 
-    fn check_range(&self, node: usize, v: i128) -> Result<i128> {
+    /// The range check's error, named after the node: shared by the oracle and the layout's
+    /// witness so both refuse the same values with the same message.
+    pub(crate) fn check_range(&self, node: usize, v: i128) -> Result<i128> {
         let bound = self.range_bound();
         if v < -bound || v >= bound {
             return Err(Error::OutOfRange {

@@ -4,6 +4,7 @@
 
 mod common;
 
+use zkinfer::conformance;
 use zkinfer::pipeline::{self, CompileOptions};
 
 const MODELS: [&str; 8] =
@@ -22,17 +23,16 @@ fn run(name: &str) {
     for c in &sol.contracts {
         assert!(c.runtime_size <= zkinfer::evm::EIP170_LIMIT, "{name}: {} is {} bytes", c.name, c.runtime_size);
     }
-    let expected = common::expected_outputs(&dir);
-    match common::within_tolerance(&proof.outputs, &expected) {
-        Ok(err) => eprintln!(
-            "{name}: k={} rows={} prove={:.2}s proof={}B max_rel_err={err:.4}",
-            c.settings.k,
-            c.settings.rows,
-            proof.prove_seconds,
-            proof.proof_bytes().unwrap().len()
-        ),
-        Err(e) => panic!("{name}: out of tolerance: {e}"),
-    }
+    let expected = conformance::expected(&dir).unwrap();
+    let (abs, rel) = conformance::compare(&proof.outputs, &expected).unwrap_or_else(|| panic!("{name}: output shapes differ"));
+    assert!(rel <= conformance::TOLERANCE, "{name}: out of tolerance: max abs error {abs}, relative {rel}");
+    eprintln!(
+        "{name}: k={} rows={} prove={:.2}s proof={}B max_rel_err={rel:.4}",
+        c.settings.k,
+        c.settings.rows,
+        proof.prove_seconds,
+        proof.proof_bytes().unwrap().len()
+    );
 }
 
 #[test]

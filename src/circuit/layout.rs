@@ -225,17 +225,7 @@ impl Layout {
                 WireDef::Remainder { acc } => {
                     v[*acc] + (1i128 << (s - 1)) - crate::quant::rescale(v[*acc], s) * (1i128 << s)
                 }
-                WireDef::Sign { y, node } => {
-                    let bound = model.range_bound();
-                    if v[*y] < -bound || v[*y] >= bound {
-                        return Err(Error::OutOfRange {
-                            node: model.nodes[*node].name.clone(),
-                            value: model.dequantize(v[*y]),
-                            bound: model.dequantize(bound),
-                        });
-                    }
-                    (v[*y] >= 0) as i128
-                }
+                WireDef::Sign { y, node } => (model.check_range(*node, v[*y])? >= 0) as i128,
                 WireDef::Limb { y, sign, index } => {
                     let rest = v[*y] + (1i128 << (2 * s)) - v[*sign] * (1i128 << (2 * s));
                     (rest >> (s * index)) & ((1i128 << s) - 1)

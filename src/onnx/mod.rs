@@ -218,7 +218,7 @@ fn map_op(
         {
             Some(Op::Reshape)
         }
-        ("EinSum", 1, 1) => dense(model, node, vars[0], consts[0], shape).or_else(|| probe_affine(model, node, vars)),
+        ("EinSum", 1, 1) => dense(model, node, vars[0], consts[0]).or_else(|| probe_affine(model, node, vars)),
         _ => probe_affine(model, node, vars),
     }
 }
@@ -316,7 +316,7 @@ fn probe_affine(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Opti
 
 /// `x · W` with W constant, read from the op's einsum formula (tract lowers Gemm and MatMul to
 /// EinSum and drops unit axes, so `mk,k->mn` and `mk,nk->mn` both occur).
-fn dense(model: &TypedModel, node: &TypedNode, x: OutletId, w: OutletId, _shape: &[usize]) -> Option<Op> {
+fn dense(model: &TypedModel, node: &TypedNode, x: OutletId, w: OutletId) -> Option<Op> {
     let einsum = node.op_as::<tract_onnx::tract_core::ops::einsum::EinSum>()?;
     let expr = einsum.axes.to_string();
     let (ins, out) = expr.split_once("->")?;
