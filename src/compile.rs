@@ -9,7 +9,7 @@ use crate::circuit::layout::Layout;
 use crate::circuit::{requant, to_field, CircuitParams, ModelCircuit};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
-use crate::quant::{self, QuantModel};
+use crate::quant::{self, table, QuantModel};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Circuit, ConstraintSystem};
 use serde::{Deserialize, Serialize};
@@ -73,8 +73,9 @@ fn k_for_rows(rows: usize, shape: &CsShape) -> u32 {
 impl Compiled {
     pub fn new(name: &str, graph: &Graph, calibration: &[Vec<Vec<f32>>], lanes: Option<usize>) -> Result<Compiled> {
         let s_min = quant::min_scale_bits(graph, calibration)?;
+        let ranges = table::value_ranges(graph, calibration);
         // Rows do not depend on the scale, so plan at s_min and pick the cheapest lane width.
-        let probe = QuantModel::from_graph(graph, s_min);
+        let probe = QuantModel::quantize(graph, s_min, quant::MIN_TABLE_BITS, &ranges)?;
         let choices: Vec<usize> = match lanes {
             Some(l) => vec![l.max(requant::MIN_LANES)],
             None => LANE_CHOICES.to_vec(),
@@ -85,8 +86,7 @@ impl Compiled {
         let mut candidates: Vec<(f64, usize, usize, u32)> = vec![];
         for &l in &choices {
             let layout = Layout::plan(&probe, l)?;
-            let p = CircuitParams { lanes: l, scale_bits: s_min };
-            let shape = cs_shape(p);
+            let shape = cs_shape(ModelCircuit::params_of(&layout));
             let k = k_for_rows(layout.rows, &shape).max(s_min + 1);
             let columns = shape.advice + shape.fixed;
             candidates.push((columns as f64 * (1u64 << k) as f64, columns, l, k));
@@ -101,15 +101,18 @@ impl Compiled {
         // if the integer model still strays from the float one on the calibration data (small
         // constant coefficients, such as a mean's 1/n, lose precision at a coarse scale), take
         // finer scales, at the price of a larger table, until it does not.
+        // Lookup tables share the rows the range table already takes (2^s), at least 2^10.
+        let table_bits = |s: u32| (s + 1).max(quant::MIN_TABLE_BITS);
         let mut scale_bits = s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS);
-        while scale_bits < quant::MAX_SCALE_BITS && !quant::accurate(graph, scale_bits, calibration) {
+        while scale_bits < quant::MAX_SCALE_BITS
+            && !quant::accurate(graph, scale_bits, table_bits(scale_bits), calibration, &ranges)
+        {
             scale_bits += 1;
         }
-        let model = QuantModel::from_graph(graph, scale_bits);
+        let model = QuantModel::quantize(graph, scale_bits, table_bits(scale_bits), &ranges)?;
         let layout = Layout::plan(&model, lanes)?;
-        let p = CircuitParams { lanes, scale_bits };
-        let shape = cs_shape(p);
-        let k = k_for_rows(layout.rows, &shape).max(scale_bits + 1);
+        let shape = cs_shape(ModelCircuit::params_of(&layout));
+        let k = k_for_rows(layout.rows.max(layout.table_rows()), &shape).max(scale_bits + 1);
         let num_outputs = layout.instance.len() - layout.num_public_inputs;
         let settings = Settings {
             model: name.to_string(),

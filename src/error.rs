@@ -20,6 +20,9 @@ pub enum Error {
     #[error("node `{node}`: value {value} is outside the calibrated range ±{bound}; recalibrate with inputs that cover this one (zkinfer compile --input ...)")]
     OutOfRange { node: String, value: f64, bound: f64 },
 
+    #[error("node `{node}`: input {value} is outside its lookup table's calibrated range [{lo}, {hi}]; recalibrate with inputs that cover this one (zkinfer compile --input ...)")]
+    OutsideTable { node: String, value: f64, lo: f64, hi: f64 },
+
     #[error("{what} not found in {dir}: run `{hint}` first")]
     MissingArtifact { what: String, dir: PathBuf, hint: String },
 

@@ -4,11 +4,11 @@
 //! keeps only what changes values (affine maps, adds, relu) and turns every pure data movement
 //! (reshape, flatten, identity casts) into wiring, so no rows are spent on it.
 
-use serde::{Deserialize, Serialize};
+use std::sync::Arc;
 
 pub type NodeId = usize;
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     /// Model input number `index`.
     Input { index: usize },
@@ -27,9 +27,42 @@ pub enum Op {
     /// `y[j] = bias[j] + Σ coeff·x_slot[index]` over the node's inputs (`slot` indexes
     /// `Node::inputs`): every op that is affine in its variable inputs, read off by probing.
     Affine { terms: Vec<Vec<(usize, usize, f32)>>, bias: Vec<f32> },
+    /// `y = f(x)` elementwise, for a pointwise function with no gadget of its own (sigmoid,
+    /// exp, erf, comparisons, rounding, and any composition of them): proven by a lookup table
+    /// sampled over the calibrated range of `x`.
+    Map { f: ScalarFn },
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+/// A pointwise function of one variable. The importer builds it from the model's own ops, so the
+/// table is sampled from exactly the function the model computes.
+#[derive(Clone)]
+pub struct ScalarFn {
+    pub name: String,
+    f: Arc<dyn Fn(&[f32]) -> Vec<f32> + Send + Sync>,
+}
+
+impl ScalarFn {
+    pub fn new(name: impl Into<String>, f: impl Fn(&[f32]) -> Vec<f32> + Send + Sync + 'static) -> Self {
+        ScalarFn { name: name.into(), f: Arc::new(f) }
+    }
+    pub fn eval(&self, xs: &[f32]) -> Vec<f32> {
+        (self.f)(xs)
+    }
+}
+
+impl std::fmt::Debug for ScalarFn {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "ScalarFn({})", self.name)
+    }
+}
+
+impl PartialEq for ScalarFn {
+    fn eq(&self, other: &Self) -> bool {
+        self.name == other.name && Arc::ptr_eq(&self.f, &other.f)
+    }
+}
+
+#[derive(Clone, Debug, PartialEq)]
 pub struct Node {
     pub name: String,
     pub op: Op,
@@ -43,7 +76,7 @@ impl Node {
     }
 }
 
-#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+#[derive(Clone, Debug, PartialEq)]
 pub struct Graph {
     pub nodes: Vec<Node>,
     pub inputs: Vec<NodeId>,
@@ -93,6 +126,7 @@ impl Graph {
                     .zip(bias)
                     .map(|(t, b)| b + t.iter().map(|&(s, i, c)| c * vals[node.inputs[s]][i]).sum::<f32>())
                     .collect(),
+                Op::Map { f } => f.eval(arg(0)),
             };
             vals.push(v);
         }

@@ -71,9 +71,16 @@ async fn solidity_verifier_agrees_with_rust_verifier() {
     let client = Client::connect(&anvil.endpoint()).await.unwrap();
     let models = common::scratch("evm-models");
     let mut built = vec![];
-    for (name, sizes, seed) in [("mlp_a", vec![4, 8, 2], 11u64), ("mlp_b", vec![4, 8, 2], 12), ("mlp_wide", vec![20, 24, 12, 3], 13)] {
+    // mlp_tanh proves its activations by lookup tables: a second lookup argument of three columns.
+    let models_to_build = [
+        ("mlp_a", vec![4, 8, 2], 11u64, "Relu"),
+        ("mlp_b", vec![4, 8, 2], 12, "Relu"),
+        ("mlp_wide", vec![20, 24, 12, 3], 13, "Relu"),
+        ("mlp_tanh", vec![6, 8, 3], 14, "Tanh"),
+    ];
+    for (name, sizes, seed, act) in models_to_build {
         let path = models.join(format!("{name}.onnx"));
-        write::save(&write::mlp_model(&sizes, seed), &path).unwrap();
+        write::save(&write::mlp_model_with(&sizes, seed, act), &path).unwrap();
         built.push(build(&client, name, &path, &random_inputs(sizes[0], 3, seed)).await);
     }
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);

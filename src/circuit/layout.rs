@@ -6,7 +6,7 @@
 //! from earlier wires (`WireDef`); its first placement is its home cell and every later placement
 //! is copy-constrained to it.
 
-use super::{linear, product, requant};
+use super::{linear, lut, product, requant};
 use crate::error::{Error, Result};
 use crate::quant::{QOp, QuantModel};
 use serde::{Deserialize, Serialize};
@@ -30,6 +30,8 @@ pub enum FixedCol {
     RangeQ,
     Relu,
     Mul,
+    LutRescale,
+    LutTag,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -43,12 +45,21 @@ pub enum WireDef {
     Limb { y: WireId, sign: WireId, index: u32 },
     Relu { y: WireId, sign: WireId },
     Product { a: WireId, b: WireId },
+    /// A lookup input on the table grid, its rescale remainder, and a wire times 2^bits.
+    TableIndex { x: WireId },
+    TableRem { x: WireId, q: WireId },
+    Scaled { w: WireId, bits: u32 },
+    /// The table value of model node `node` at index `q`.
+    Lookup { q: WireId, node: usize },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Layout {
     pub lanes: usize,
     pub scale_bits: u32,
+    pub table_shift: Option<u32>,
+    /// The lookup tables `(lo, values)`; table i has tag i + 1.
+    pub tables: Vec<(i64, Vec<i64>)>,
     pub rows: usize,
     pub wires: Vec<WireDef>,
     pub advice: Vec<(Col, usize, WireId)>,
@@ -67,6 +78,7 @@ pub(super) struct Builder {
     pub advice: Vec<(Col, usize, WireId)>,
     pub fixed: Vec<(FixedCol, usize, i128)>,
     pub constants: std::collections::HashMap<i128, WireId>,
+    pub tables: Vec<(i64, Vec<i64>)>,
 }
 
 impl Builder {
@@ -85,6 +97,14 @@ impl Builder {
     }
     pub fn place(&mut self, col: Col, row: usize, wire: WireId) {
         self.advice.push((col, row, wire));
+    }
+    /// The tag of a table, registering it on first use (equal tables share one).
+    pub fn table_tag(&mut self, lo: i64, values: &[i64]) -> usize {
+        if let Some(i) = self.tables.iter().position(|(l, v)| *l == lo && v == values) {
+            return i + 1;
+        }
+        self.tables.push((lo, values.to_vec()));
+        self.tables.len()
     }
     pub fn fix(&mut self, col: FixedCol, row: usize, value: i128) {
         if value != 0 {
@@ -105,6 +125,7 @@ impl Layout {
             advice: vec![],
             fixed: vec![],
             constants: Default::default(),
+            tables: vec![],
         };
         let mut node_wires: Vec<Vec<WireId>> = Vec::with_capacity(model.nodes.len());
         let width = lanes + 1;
@@ -182,6 +203,12 @@ impl Layout {
                     }
                     ws
                 }
+                QOp::Lut { lo, values } => {
+                    let shift = model.table_shift.expect("a model with tables has a table shift");
+                    let tag = b.table_tag(*lo, values);
+                    let x = node_wires[node.inputs[0]].clone();
+                    x.iter().map(|&w| lut::layout(&mut b, w, id, tag, shift, model.scale_bits)).collect()
+                }
             };
             node_wires.push(ws);
         }
@@ -198,6 +225,8 @@ impl Layout {
         Ok(Layout {
             lanes,
             scale_bits: model.scale_bits,
+            table_shift: model.table_shift,
+            tables: b.tables,
             rows,
             wires: b.wires,
             advice: b.advice,
@@ -206,6 +235,11 @@ impl Layout {
             num_public_inputs,
             node_wires,
         })
+    }
+
+    /// Rows the lookup tables fill, with the all-zero row.
+    pub fn table_rows(&self) -> usize {
+        if self.tables.is_empty() { 0 } else { 1 + self.tables.iter().map(|t| t.1.len()).sum::<usize>() }
     }
 
     /// Computes every wire from the model inputs, following the definitions. Range failures name
@@ -232,6 +266,13 @@ impl Layout {
                 }
                 WireDef::Relu { y, sign } => v[*y] * v[*sign],
                 WireDef::Product { a, b } => v[*a] * v[*b],
+                WireDef::TableIndex { x } => model.table_index(v[*x]),
+                WireDef::TableRem { x, q } => {
+                    let d = self.table_shift.unwrap_or(0);
+                    v[*x] + (1i128 << d >> 1) - (v[*q] << d)
+                }
+                WireDef::Scaled { w, bits } => v[*w] << bits,
+                WireDef::Lookup { q, node } => model.lookup(*node, v[*q])?,
             };
             v.push(value);
         }

@@ -6,6 +6,7 @@
 
 pub mod layout;
 pub mod linear;
+pub mod lut;
 pub mod product;
 pub mod requant;
 
@@ -17,6 +18,7 @@ use halo2_proofs::plonk::{
 use halo2_proofs::poly::Rotation;
 use layout::{Col, FixedCol, Layout};
 use linear::LinearConfig;
+use lut::LutConfig;
 use product::ProductConfig;
 use requant::RequantConfig;
 use serde::{Deserialize, Serialize};
@@ -26,6 +28,8 @@ use std::sync::Arc;
 pub struct CircuitParams {
     pub lanes: usize,
     pub scale_bits: u32,
+    /// Set when the model has lookup tables: the bits their inputs are rescaled by.
+    pub table_shift: Option<u32>,
 }
 
 #[derive(Clone, Debug)]
@@ -37,6 +41,7 @@ pub struct ModelConfig {
     pub linear: LinearConfig,
     pub requant: RequantConfig,
     pub product: ProductConfig,
+    pub lut: Option<LutConfig>,
     pub scale_bits: u32,
 }
 
@@ -51,6 +56,8 @@ impl ModelConfig {
             FixedCol::RangeQ => self.requant.q_range,
             FixedCol::Relu => self.requant.q_relu,
             FixedCol::Mul => self.product.q,
+            FixedCol::LutRescale => self.lut.as_ref().expect("lookup gadget configured").q_rescale,
+            FixedCol::LutTag => self.lut.as_ref().expect("lookup gadget configured").tag,
         }
     }
     fn advice(&self, col: Col) -> Column<Advice> {
@@ -84,7 +91,7 @@ pub struct ModelCircuit {
 
 impl ModelCircuit {
     pub fn params_of(layout: &Layout) -> CircuitParams {
-        CircuitParams { lanes: layout.lanes, scale_bits: layout.scale_bits }
+        CircuitParams { lanes: layout.lanes, scale_bits: layout.scale_bits, table_shift: layout.table_shift }
     }
 }
 
@@ -118,7 +125,8 @@ impl Circuit<Fr> for ModelCircuit {
         let linear = LinearConfig::configure(meta, &advice);
         let requant = RequantConfig::configure(meta, &advice, range, p.scale_bits);
         let product = ProductConfig::configure(meta, &advice);
-        ModelConfig { advice, range, instance, table, linear, requant, product, scale_bits: p.scale_bits }
+        let lut = p.table_shift.map(|d| LutConfig::configure(meta, &advice, range, p.scale_bits, d));
+        ModelConfig { advice, range, instance, table, linear, requant, product, lut, scale_bits: p.scale_bits }
     }
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), PlonkError> {
@@ -133,6 +141,30 @@ impl Circuit<Fr> for ModelCircuit {
             },
         )?;
         let layout = &self.layout;
+        if let Some(lut) = &config.lut {
+            layouter.assign_table(
+                || "lookup tables",
+                |mut table| {
+                    let mut row = 0;
+                    let mut put = |row: usize, vals: [Fr; 3]| -> Result<(), PlonkError> {
+                        for (col, v) in lut.table.iter().zip(vals) {
+                            table.assign_cell(|| "lut", *col, row, || Value::known(v))?;
+                        }
+                        Ok(())
+                    };
+                    put(row, [Fr::zero(); 3])?;
+                    for (i, (lo, values)) in layout.tables.iter().enumerate() {
+                        let tag = Fr::from(i as u64 + 1);
+                        for (j, &y) in values.iter().enumerate() {
+                            row += 1;
+                            let x = to_field(*lo as i128 + j as i128);
+                            put(row, [tag, tag * x, tag * to_field(y as i128)])?;
+                        }
+                    }
+                    Ok(())
+                },
+            )?;
+        }
         let cells = layouter.assign_region(
             || "model",
             |mut region| {

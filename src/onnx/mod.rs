@@ -2,12 +2,16 @@
 //! typed graph onto the project's IR and refuses, naming every unsupported op at once, what it
 //! cannot map.
 
+pub mod pointwise;
 pub mod probe;
 pub mod write;
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Node, Op};
+use pointwise::Cluster;
+use std::collections::HashMap;
 use std::path::Path;
+use std::sync::Arc;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_hir::infer::Factoid;
 use tract_onnx::prelude::tract_data::internal::DimLike;
@@ -86,13 +90,15 @@ fn shape_of(model: &TypedModel, outlet: OutletId) -> Vec<usize> {
 }
 
 /// Imports an ONNX model into the IR.
-pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, TypedModel)> {
-    let typed = load_typed(path, input_lens)?;
+pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, Arc<TypedModel>)> {
+    let typed = Arc::new(load_typed(path, input_lens)?);
     let mut nodes: Vec<Node> = vec![];
     let mut map: std::collections::HashMap<OutletId, usize> = Default::default();
     let mut unsupported: Vec<String> = vec![];
     let mut failed: std::collections::HashSet<usize> = Default::default();
     let order = typed.eval_order().map_err(|e| malformed(path, e))?;
+    let position: HashMap<usize, usize> = order.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let mut clusters: HashMap<OutletId, Cluster> = HashMap::new();
     let inputs = typed.input_outlets().map_err(|e| malformed(path, e))?.to_vec();
     for id in order {
         let node = typed.node(id);
@@ -117,9 +123,26 @@ pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, TypedModel)> 
             }
         }
         let consts: Vec<OutletId> = node.inputs.iter().copied().filter(|o| !map.contains_key(o)).collect();
-        let lowered = map_op(&typed, node, &var_inputs, &consts, &shape)
-            .map(|op| vec![Step { op, inputs: (0..var_inputs.len()).map(Src::Var).collect() }])
-            .or_else(|| piecewise(&typed, node, &var_inputs, &consts, shape.iter().product()));
+        // A pointwise op over one root joins that root's cluster: it keeps its exact gadget while
+        // the cluster has needed none, and otherwise the whole cluster becomes one table.
+        let mut cluster = pointwise::is_pointwise(&typed, node, &var_inputs, &consts)
+            .then(|| pointwise::join(&clusters, id, &var_inputs, &position))
+            .flatten();
+        let exact = match &cluster {
+            Some(c) if c.tabled => None,
+            _ => map_op(&typed, node, &var_inputs, &consts, &shape)
+                .map(|op| vec![Step { op, inputs: (0..var_inputs.len()).map(Src::Var).collect() }])
+                .or_else(|| piecewise(&typed, node, &var_inputs, &consts, shape.iter().product())),
+        };
+        let lowered = exact.or_else(|| {
+            let c = cluster.as_mut()?;
+            c.tabled = true;
+            let f = pointwise::scalar_fn(typed.clone(), c);
+            Some(vec![Step { op: Op::Map { f }, inputs: vec![Src::Node(map[&c.root])] }])
+        });
+        if let Some(c) = cluster.filter(|_| lowered.is_some()) {
+            clusters.insert(out, c);
+        }
         match lowered {
             Some(steps) => {
                 let first = nodes.len();
@@ -131,6 +154,7 @@ pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, TypedModel)> 
                         .map(|s| match s {
                             Src::Var(v) => map[&var_inputs[*v]],
                             Src::Step(j) => first + j,
+                            Src::Node(n) => *n,
                         })
                         .collect();
                     let name = if i == last { node.name.clone() } else { format!("{}.{i}", node.name) };
@@ -162,7 +186,37 @@ pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, TypedModel)> 
         })
         .collect::<Result<Vec<_>>>()?;
     let graph = Graph { nodes, inputs: (0..inputs.len()).collect(), outputs };
-    Ok((fix_input_ids(graph), typed))
+    Ok((prune(fix_input_ids(graph)), typed))
+}
+
+/// Drops nodes no output depends on (the inner steps of a cluster that became one table),
+/// keeping every model input.
+fn prune(g: Graph) -> Graph {
+    let mut live = vec![false; g.nodes.len()];
+    for &o in g.outputs.iter().chain(&g.inputs) {
+        live[o] = true;
+    }
+    for id in (0..g.nodes.len()).rev() {
+        if live[id] {
+            for &i in &g.nodes[id].inputs {
+                live[i] = true;
+            }
+        }
+    }
+    let mut new_id = vec![usize::MAX; g.nodes.len()];
+    let mut nodes = vec![];
+    for (id, mut n) in g.nodes.into_iter().enumerate() {
+        if live[id] {
+            n.inputs = n.inputs.iter().map(|&i| new_id[i]).collect();
+            new_id[id] = nodes.len();
+            nodes.push(n);
+        }
+    }
+    Graph {
+        nodes,
+        inputs: g.inputs.iter().map(|&i| new_id[i]).collect(),
+        outputs: g.outputs.iter().map(|&o| new_id[o]).collect(),
+    }
 }
 
 /// Input nodes were pushed in evaluation order; make `graph.inputs[i]` the node of input i.
@@ -234,6 +288,8 @@ enum Src {
     Var(usize),
     /// An earlier step of the chain.
     Step(usize),
+    /// An IR node already imported.
+    Node(usize),
 }
 
 fn elementwise(n: usize, coeff: f32, slot: usize) -> Vec<Vec<(usize, usize, f32)>> {

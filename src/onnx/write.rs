@@ -52,6 +52,11 @@ fn node(op: &str, inputs: &[&str], output: &str) -> NodeProto {
 /// An MLP `in → hidden… → out` (Gemm + Relu between layers) with weights drawn from a seeded
 /// uniform(-1/√fan_in, 1/√fan_in), like PyTorch's default init.
 pub fn mlp_model(sizes: &[usize], seed: u64) -> ModelProto {
+    mlp_model_with(sizes, seed, "Relu")
+}
+
+/// The same MLP with another activation between layers (any unary ONNX op: `Sigmoid`, `Tanh`…).
+pub fn mlp_model_with(sizes: &[usize], seed: u64, activation: &str) -> ModelProto {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut nodes = vec![];
     let mut inits = vec![];
@@ -69,9 +74,9 @@ pub fn mlp_model(sizes: &[usize], seed: u64) -> ModelProto {
         nodes.push(node("Gemm", &[&cur, &wn, &bn], &out));
         cur = out;
         if !last {
-            let relu = format!("relu{l}");
-            nodes.push(node("Relu", &[&cur], &relu));
-            cur = relu;
+            let act = format!("act{l}");
+            nodes.push(node(activation, &[&cur], &act));
+            cur = act;
         }
     }
     ModelProto {

@@ -7,6 +7,8 @@
 //! [-2^(2s), 2^(2s)), i.e. |x| < 2^s in real terms; `s` is chosen so calibration values fit with
 //! headroom.
 
+pub mod table;
+
 use crate::error::{Error, Result};
 use crate::graph::{Graph, NodeId, Op};
 use serde::{Deserialize, Serialize};
@@ -27,6 +29,9 @@ pub enum QOp {
     /// `y = Σ coeff·x + bias`. `rescale`: coefficients at 2^s and bias at 2^(2s), then one
     /// rescale (and range check); otherwise integer coefficients and bias at 2^s, exact.
     Affine { terms: Vec<Vec<(usize, usize, i64)>>, bias: Vec<i128>, rescale: bool, relu: bool },
+    /// `y = values[q − lo]` where `q` is the input on the model's table grid (rescaled by
+    /// `QuantModel::table_shift` bits); `q` outside the table is an error, not a clamp.
+    Lut { lo: i64, values: Vec<i64> },
 }
 
 /// Coefficients this large are not "small integers" and go through the rescaling path.
@@ -49,6 +54,9 @@ impl QNode {
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct QuantModel {
     pub scale_bits: u32,
+    /// Bits every lookup input is rescaled by before its table (None: the model has no tables).
+    #[serde(default)]
+    pub table_shift: Option<u32>,
     pub nodes: Vec<QNode>,
     pub inputs: Vec<NodeId>,
     pub outputs: Vec<NodeId>,
@@ -117,8 +125,8 @@ pub const CALIBRATION_ERROR: f64 = 0.01;
 
 /// Whether the model quantised at scale 2^`scale_bits` reproduces the float outputs of every
 /// calibration input within `CALIBRATION_ERROR`.
-pub fn accurate(graph: &Graph, scale_bits: u32, calibration: &[Vec<Vec<f32>>]) -> bool {
-    let q = QuantModel::from_graph(graph, scale_bits);
+pub fn accurate(graph: &Graph, scale_bits: u32, table_bits: u32, calibration: &[Vec<Vec<f32>>], ranges: &[(f32, f32)]) -> bool {
+    let Ok(q) = QuantModel::quantize(graph, scale_bits, table_bits, ranges) else { return false };
     calibration.iter().all(|inputs| {
         let Ok(vals) = q.quantize_inputs(inputs).and_then(|x| q.eval(&x)) else { return false };
         let float = graph.eval_f32(inputs);
@@ -129,8 +137,21 @@ pub fn accurate(graph: &Graph, scale_bits: u32, calibration: &[Vec<Vec<f32>>]) -
     })
 }
 
+/// The least rows given to lookup tables (2^12): a coarser grid costs precision — most of all
+/// for discontinuous functions (floor, round, comparisons) near their steps — and saves little
+/// proving time.
+pub const MIN_TABLE_BITS: u32 = 12;
+
 impl QuantModel {
+    /// Quantises a graph without lookup tables (tests and hand-built graphs).
     pub fn from_graph(graph: &Graph, scale_bits: u32) -> QuantModel {
+        Self::quantize(graph, scale_bits, MIN_TABLE_BITS, &[]).expect("a graph with Map nodes needs calibrated ranges")
+    }
+
+    /// Quantises at scale 2^`scale_bits`; `ranges` (the calibrated float range of every node)
+    /// size the lookup tables, which together fill at most 2^`table_bits` rows.
+    pub fn quantize(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f32)]) -> Result<QuantModel> {
+        let tables = table::build(graph, scale_bits, table_bits, ranges)?;
         let s1 = (1u64 << scale_bits) as f64;
         let s2 = s1 * s1;
         let mut consumers = vec![0usize; graph.nodes.len()];
@@ -189,11 +210,21 @@ impl QuantModel {
                             relu: fused_into[id].is_some(),
                         }
                     }
+                    Op::Map { .. } => {
+                        let (lo, values) = tables.as_ref().and_then(|t| t.tables[id].clone()).expect("every Map has a table");
+                        QOp::Lut { lo, values }
+                    }
                 };
                 QNode { name: n.name.clone(), op, inputs: n.inputs.clone(), shape: n.shape.clone() }
             })
             .collect();
-        QuantModel { scale_bits, nodes, inputs: graph.inputs.clone(), outputs: graph.outputs.clone() }
+        Ok(QuantModel {
+            scale_bits,
+            table_shift: tables.map(|t| t.shift),
+            nodes,
+            inputs: graph.inputs.clone(),
+            outputs: graph.outputs.clone(),
+        })
     }
 
     /// keccak256 over the canonical JSON of the quantised model: architecture, scale and every
@@ -250,6 +281,30 @@ impl QuantModel {
         Ok(v)
     }
 
+    /// The table input of a lookup: `x` rescaled onto the table grid.
+    pub fn table_index(&self, x: i128) -> i128 {
+        match self.table_shift {
+            Some(d) if d > 0 => rescale(x, d),
+            _ => x,
+        }
+    }
+
+    /// A lookup's output, or an error naming the node when the input is outside its table.
+    pub(crate) fn lookup(&self, node: usize, q: i128) -> Result<i128> {
+        let QOp::Lut { lo, values } = &self.nodes[node].op else { unreachable!("lookup on a non-table node") };
+        let i = q - *lo as i128;
+        if i < 0 || i >= values.len() as i128 {
+            let step = ((self.scale_bits - self.table_shift.unwrap_or(0)) as f64).exp2();
+            return Err(Error::OutsideTable {
+                node: self.nodes[node].name.clone(),
+                value: q as f64 / step,
+                lo: *lo as f64 / step,
+                hi: (*lo + values.len() as i64 - 1) as f64 / step,
+            });
+        }
+        Ok(values[i as usize] as i128)
+    }
+
     /// Integer evaluation of every node (the witness oracle). Fails, naming the node, when a
     /// range-checked value leaves the calibrated range.
     pub fn eval(&self, inputs: &[Vec<i128>]) -> Result<Vec<Vec<i128>>> {
@@ -304,6 +359,9 @@ impl QuantModel {
                         y.push(if *relu { v.max(0) } else { v });
                     }
                     y
+                }
+                QOp::Lut { .. } => {
+                    arg(0).iter().map(|&x| self.lookup(id, self.table_index(x))).collect::<Result<_>>()?
                 }
             };
             vals.push(v);

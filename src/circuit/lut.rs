@@ -1,0 +1,207 @@
+//! Lookup gadget: `y = f(x)` for a pointwise function, proven against a fixed table.
+//!
+//! With shift d = s − t (the table grid is 2^-t, the activation scale 2^-s):
+//!
+//! | row | a0 | a1 | a2 | r        |
+//! |-----|----|----|----|----------|
+//! | 0   | x  | q  | y  | rem      |
+//! | 1   |    |    |    | rem·2^(s−d) |
+//!
+//! - rescale (d > 0): `x + 2^(d-1) = q·2^d + rem` with `rem` in [0, 2^d): the range column holds
+//!   `rem` and, when d < s, `rem·2^(s−d)`; both in [0, 2^s) bound `rem` below 2^d. Without that
+//!   bound a prover could move q by one and absorb 2^d in the remainder (a test below).
+//! - lookup: `(tag, tag·q, tag·y)` is a row of the table `(tag, tag·x, tag·f(x))`. Each distinct
+//!   table has its own tag ≥ 1; rows without the gadget have tag 0 and look up the all-zero row.
+//!   The table bounds q, so x cannot wrap modulo p either.
+//! - d = 0: q is x itself, placed in a1; one row, no rescale.
+
+use super::layout::{Builder, Col, FixedCol, WireDef, WireId};
+use super::fr_u128;
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed, TableColumn};
+use halo2_proofs::poly::Rotation;
+
+#[derive(Clone, Debug)]
+pub struct LutConfig {
+    pub q_rescale: Column<Fixed>,
+    pub tag: Column<Fixed>,
+    pub table: [TableColumn; 3],
+    pub shift: u32,
+}
+
+impl LutConfig {
+    pub fn configure(
+        meta: &mut ConstraintSystem<Fr>,
+        advice: &[Column<Advice>],
+        range: Column<Advice>,
+        scale_bits: u32,
+        shift: u32,
+    ) -> Self {
+        let cfg = LutConfig {
+            q_rescale: meta.fixed_column(),
+            tag: meta.fixed_column(),
+            table: [meta.lookup_table_column(), meta.lookup_table_column(), meta.lookup_table_column()],
+            shift,
+        };
+        if shift > 0 {
+            meta.create_gate("lut rescale", |m| {
+                let sel = m.query_fixed(cfg.q_rescale, Rotation::cur());
+                let x = m.query_advice(advice[0], Rotation::cur());
+                let q = m.query_advice(advice[1], Rotation::cur());
+                let rem = m.query_advice(range, Rotation::cur());
+                let pow = |bits: u32| Expression::Constant(fr_u128(1u128 << bits));
+                let mut gates = vec![sel.clone() * (x + pow(shift - 1) - q * pow(shift) - rem.clone())];
+                if shift < scale_bits {
+                    let shifted = m.query_advice(range, Rotation::next());
+                    gates.push(sel * (shifted - rem * pow(scale_bits - shift)));
+                }
+                gates
+            });
+        }
+        meta.lookup("table", |m| {
+            let tag = m.query_fixed(cfg.tag, Rotation::cur());
+            let q = m.query_advice(advice[1], Rotation::cur());
+            let y = m.query_advice(advice[2], Rotation::cur());
+            vec![(tag.clone(), cfg.table[0]), (tag.clone() * q, cfg.table[1]), (tag * y, cfg.table[2])]
+        });
+        cfg
+    }
+}
+
+/// Rows one lookup takes at this shift.
+pub fn rows(shift: u32, scale_bits: u32) -> usize {
+    if shift > 0 && shift < scale_bits { 2 } else { 1 }
+}
+
+/// Lays out `f(x)` for model node `node`, whose table has tag `tag`; returns the output wire.
+pub(super) fn layout(b: &mut Builder, x: WireId, node: usize, tag: usize, shift: u32, scale_bits: u32) -> WireId {
+    let row = b.row;
+    let q = if shift == 0 {
+        x
+    } else {
+        b.place(Col::Advice(0), row, x);
+        let q = b.wire(WireDef::TableIndex { x });
+        let rem = b.wire(WireDef::TableRem { x, q });
+        b.place(Col::Range, row, rem);
+        if shift < scale_bits {
+            let shifted = b.wire(WireDef::Scaled { w: rem, bits: scale_bits - shift });
+            b.place(Col::Range, row + 1, shifted);
+        }
+        b.fix(FixedCol::LutRescale, row, 1);
+        q
+    };
+    b.place(Col::Advice(1), row, q);
+    let y = b.wire(WireDef::Lookup { q, node });
+    b.place(Col::Advice(2), row, y);
+    b.fix(FixedCol::LutTag, row, tag as i128);
+    b.row += rows(shift, scale_bits);
+    y
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::layout::{Col, FixedCol, Layout};
+    use super::super::{to_field, ModelCircuit};
+    use crate::graph::{Graph, Node, Op, ScalarFn};
+    use crate::quant::{table, QuantModel};
+    use halo2_proofs::dev::{MockProver, VerifyFailure};
+    use halo2_proofs::halo2curves::bn256::Fr;
+    use std::sync::Arc;
+
+    fn sigmoid() -> ScalarFn {
+        ScalarFn::new("sigmoid", |xs| xs.iter().map(|x| 1.0 / (1.0 + (-x).exp())).collect())
+    }
+
+    /// x → sigmoid(x), calibrated on [-3, 3], at scale 2^s.
+    fn sigmoid_model(s: u32, n: usize) -> (QuantModel, Arc<Layout>) {
+        let x = vec![0f32; n];
+        let graph = Graph {
+            nodes: vec![
+                Node { name: "x".into(), op: Op::Input { index: 0 }, inputs: vec![], shape: vec![1, x.len()] },
+                Node { name: "sig".into(), op: Op::Map { f: sigmoid() }, inputs: vec![0], shape: vec![1, x.len()] },
+            ],
+            inputs: vec![0],
+            outputs: vec![1],
+        };
+        let ranges = table::value_ranges(&graph, &[vec![vec![-3.0, 3.0]]]);
+        let q = QuantModel::quantize(&graph, s, 11, &ranges).unwrap();
+        let layout = Arc::new(Layout::plan(&q, 4).unwrap());
+        (q, layout)
+    }
+
+    fn sigmoid_circuit(s: u32, x: &[f32]) -> (QuantModel, ModelCircuit, Vec<Fr>) {
+        let (q, layout) = sigmoid_model(s, x.len());
+        let inputs = q.quantize_inputs(&[x.to_vec()]).unwrap();
+        let w = layout.witness(&q, &inputs).unwrap();
+        let public = layout.instance.iter().map(|&i| to_field(w[i])).collect();
+        (q, ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![] }, public)
+    }
+
+    fn mock(c: &ModelCircuit, public: &[Fr]) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
+        MockProver::run(12, c, vec![public.to_vec()]).unwrap().verify()
+    }
+
+    fn cell(c: &ModelCircuit, col: Col, row: usize) -> i128 {
+        let (_, _, w) = c.layout.advice.iter().find(|(cc, r, _)| *cc == col && *r == row).unwrap();
+        c.witness.as_ref().unwrap()[*w]
+    }
+
+    fn first_row(c: &ModelCircuit) -> usize {
+        c.layout.fixed.iter().find(|(col, _, _)| *col == FixedCol::LutTag).unwrap().1
+    }
+
+    #[test]
+    fn sigmoid_table_satisfies_and_is_accurate() {
+        let (q, c, public) = sigmoid_circuit(10, &[-2.0, 0.0, 0.7, 2.9]);
+        assert!(q.table_shift.unwrap() > 0 && q.table_shift.unwrap() < 10, "{:?}", q.table_shift);
+        assert_eq!(mock(&c, &public), Ok(()));
+        for (i, x) in [-2.0f32, 0.0, 0.7, 2.9].iter().enumerate() {
+            let y = q.dequantize(cell(&c, Col::Advice(2), first_row(&c) + 2 * i));
+            assert!((y - 1.0 / (1.0 + (-x as f64).exp())).abs() < 0.01, "{x}: {y}");
+        }
+    }
+
+    #[test]
+    fn every_lookup_cell_is_constrained() {
+        let (_, c, public) = sigmoid_circuit(10, &[0.7]);
+        let r = first_row(&c);
+        for (col, row) in [(Col::Advice(0), r), (Col::Advice(1), r), (Col::Advice(2), r), (Col::Range, r), (Col::Range, r + 1)] {
+            let t = ModelCircuit { tamper: vec![(col, row, to_field(cell(&c, col, row)) + Fr::one())], ..c.clone() };
+            assert!(mock(&t, &public).is_err(), "{col:?}@{row} unconstrained");
+        }
+    }
+
+    /// The review's trap: shift the index by one and push 2^d into the remainder. Every equation
+    /// but the remainder's range holds.
+    #[test]
+    fn remainder_out_of_range_is_rejected() {
+        let (q, c, public) = sigmoid_circuit(10, &[0.7]);
+        let d = q.table_shift.unwrap();
+        let r = first_row(&c);
+        let (idx, rem) = (cell(&c, Col::Advice(1), r), cell(&c, Col::Range, r));
+        let y = q.lookup(1, idx - 1).unwrap();
+        let tamper = vec![
+            (Col::Advice(1), r, to_field(idx - 1)),
+            (Col::Advice(2), r, to_field(y)),
+            (Col::Range, r, to_field(rem + (1 << d))),
+            (Col::Range, r + 1, to_field((rem + (1 << d)) << (10 - d))),
+        ];
+        let t = ModelCircuit { tamper, ..c.clone() };
+        // The rescale gate and the table both hold; the range lookup on the remainder does not.
+        let errs = mock(&t, &public).unwrap_err();
+        assert!(
+            errs.iter().any(|e| matches!(e, VerifyFailure::Lookup { name, .. } if name == "range")),
+            "the remainder's range check must catch it: {errs:?}"
+        );
+        assert!(!errs.iter().any(|e| matches!(e, VerifyFailure::ConstraintNotSatisfied { .. })), "{errs:?}");
+    }
+
+    #[test]
+    fn input_outside_the_table_is_a_clear_error() {
+        let (q, layout) = sigmoid_model(10, 1);
+        let inputs = q.quantize_inputs(&[vec![40.0]]).unwrap();
+        let msg = layout.witness(&q, &inputs).unwrap_err().to_string();
+        assert_eq!(msg, q.eval(&inputs).unwrap_err().to_string());
+        assert!(msg.contains("sig") && msg.contains("outside its lookup table"), "{msg}");
+    }
+}

@@ -1,0 +1,107 @@
+//! Lookup tables for pointwise functions: which inputs a table covers and how finely.
+//!
+//! A table maps `q`, the function's input on a coarser grid of 2^-t, to `round(f(q·2^-t)·2^s)`.
+//! Every table of a model shares one grid (`t = s - shift`), so the circuit's rescale gate has
+//! constant coefficients; t is the finest grid on which the widest table still fits the row
+//! budget. A table covers the calibrated range of its input widened on both sides, because unseen
+//! inputs stray past the calibration set; a value beyond it is refused by name at witness time.
+
+use crate::error::{Error, Result};
+use crate::graph::{Graph, Op};
+
+/// Observed float range of every node's values over the calibration inputs.
+pub fn value_ranges(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Vec<(f32, f32)> {
+    let mut ranges = vec![(f32::INFINITY, f32::NEG_INFINITY); graph.nodes.len()];
+    for inputs in calibration {
+        for (r, vals) in ranges.iter_mut().zip(graph.eval_all_f32(inputs)) {
+            for v in vals.into_iter().filter(|v| v.is_finite()) {
+                *r = (r.0.min(v), r.1.max(v));
+            }
+        }
+    }
+    ranges
+}
+
+/// Calibrated inputs [a, b] become [a − m, b + m]: half the span, at least a quarter of the
+/// magnitude and at least one unit, so a second input of the same distribution stays inside.
+fn widen((a, b): (f32, f32)) -> (f64, f64) {
+    let (a, b) = (a as f64, b as f64);
+    let m = 0.5 * (b - a).max(0.5 * a.abs().max(b.abs())).max(1.0);
+    (a - m, b + m)
+}
+
+/// Rows kept free of table entries for halo2's blinding rows and the all-zero row.
+const RESERVED: usize = 64;
+
+/// The tables of a quantised model: the grid shift and, per node, `(lo, values)` for Map nodes.
+pub struct Tables {
+    pub shift: u32,
+    pub tables: Vec<Option<(i64, Vec<i64>)>>,
+}
+
+/// Plans and samples one table per Map node; together they fill at most 2^`table_bits` rows.
+pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f32)]) -> Result<Option<Tables>> {
+    let maps: Vec<usize> = (0..graph.nodes.len()).filter(|&i| matches!(graph.nodes[i].op, Op::Map { .. })).collect();
+    if maps.is_empty() {
+        return Ok(None);
+    }
+    let budget = ((1usize << table_bits) - RESERVED) as f64;
+    let mut spans = 0.0;
+    for &id in &maps {
+        let input = graph.nodes[id].inputs[0];
+        let range = *ranges.get(input).ok_or_else(|| internal_no_range(graph, id))?;
+        if !(range.0 <= range.1) {
+            return Err(internal_no_range(graph, id));
+        }
+        let (lo, hi) = widen(range);
+        spans += hi - lo;
+    }
+    // The finest grid on which every table, (hi − lo)·2^t + 1 entries each, fits the budget.
+    let t = (scale_bits as i32).min(((budget - maps.len() as f64) / spans).log2().floor() as i32);
+    if t < 0 {
+        let widest = maps.iter().map(|&id| ranges[graph.nodes[id].inputs[0]]).fold((0f32, 0f32), |m, r| (m.0.min(r.0), m.1.max(r.1)));
+        return Err(Error::Other(format!(
+            "a lookup input spans [{}, {}], too wide for a {}-row table even at unit steps; \
+             normalise the model's inputs or raise --table-bits",
+            widest.0, widest.1, 1usize << table_bits
+        )));
+    }
+    let t = t as u32;
+    let step = (t as f64).exp2();
+    let out_scale = (scale_bits as f64).exp2();
+    let mut tables = vec![None; graph.nodes.len()];
+    for &id in &maps {
+        let Op::Map { f } = &graph.nodes[id].op else { unreachable!() };
+        let core = ranges[graph.nodes[id].inputs[0]];
+        let (lo, hi) = widen(core);
+        let (qlo, qhi) = ((lo * step).ceil() as i64, (hi * step).floor() as i64);
+        let xs: Vec<f32> = (qlo..=qhi).map(|q| (q as f64 / step) as f32).collect();
+        let ys = f.eval(&xs);
+        // Keep the run of finite values around the calibrated core (1/x, ln and sqrt are not
+        // finite everywhere in a widened range).
+        let (c0, c1) = (((core.0 as f64 * step).round() as i64 - qlo) as usize, ((core.1 as f64 * step).round() as i64 - qlo) as usize);
+        let finite = |i: usize| ys[i].is_finite();
+        if !(c0..=c1.min(ys.len() - 1)).all(finite) {
+            return Err(Error::Other(format!(
+                "node `{}`: {} is not finite on its calibrated input range [{}, {}]",
+                graph.nodes[id].name, f.name, core.0, core.1
+            )));
+        }
+        let mut start = c0;
+        while start > 0 && finite(start - 1) {
+            start -= 1;
+        }
+        let mut end = c1.min(ys.len() - 1);
+        while end + 1 < ys.len() && finite(end + 1) {
+            end += 1;
+        }
+        let limit = (1i64 << 62) as f64;
+        let values = ys[start..=end].iter().map(|&y| (y as f64 * out_scale).round().clamp(-limit, limit) as i64).collect();
+        tables[id] = Some((qlo + start as i64, values));
+    }
+    Ok(Some(Tables { shift: scale_bits - t, tables }))
+}
+
+fn internal_no_range(graph: &Graph, id: usize) -> Error {
+    Error::Other(format!("internal: no calibrated range for the input of `{}`", graph.nodes[id].name))
+}
