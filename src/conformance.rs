@@ -23,6 +23,8 @@ pub struct Outcome {
     pub prove_seconds: Option<f64>,
     pub max_abs_error: Option<f64>,
     pub max_rel_error: Option<f64>,
+    /// The input file lists more arrays than the graph has inputs; they were matched by name.
+    pub inputs_by_name: bool,
 }
 
 impl Outcome {
@@ -32,6 +34,7 @@ impl Outcome {
             status: status.into(),
             passed: false,
             k: None,
+            inputs_by_name: false,
             rows: None,
             prove_seconds: None,
             max_abs_error: None,
@@ -105,8 +108,12 @@ pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
     let model = model_dir.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
     let mut o = Outcome::new(&model, "");
     let build = work.join(&model);
-    let input = model_dir.join("input.json");
+    let mut input = model_dir.join("input.json");
     let result = (|| -> Result<(), Error> {
+        if let Some(aligned) = align_inputs(model_dir, &build)? {
+            input = aligned;
+            o.inputs_by_name = true;
+        }
         let c = pipeline::compile(&model_dir.join("network.onnx"), &input, &build, &CompileOptions { lanes: None })?;
         o.k = Some(c.settings.k);
         o.rows = Some(c.settings.rows);
@@ -168,6 +175,31 @@ pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
     o
 }
 
+/// Some corpus input files list every input of the original (PyTorch) model while the exported
+/// graph dropped the unused ones: `bitwise_ops` has 4 arrays for inputs named `input2, input3`,
+/// `arange` one empty array and no inputs. EZKL's export names inputs `input, input1, input2…`
+/// by position, so the arrays are matched to the graph by those names; any other mismatch is
+/// left for compile to report. Returns the aligned file, written into `build`.
+fn align_inputs(model_dir: &Path, build: &Path) -> Result<Option<std::path::PathBuf>, Error> {
+    let x = read_input(&model_dir.join("input.json"))?;
+    let names = crate::onnx::input_names(&model_dir.join("network.onnx"))?;
+    if names.len() >= x.len() {
+        return Ok(None);
+    }
+    let position = |n: &str| match n.strip_prefix("input") {
+        Some("") => Some(0),
+        Some(k) => k.parse::<usize>().ok(),
+        None => None,
+    };
+    let Some(picked) = names.iter().map(|n| position(n).and_then(|i| x.get(i).cloned())).collect::<Option<Vec<_>>>() else {
+        return Ok(None);
+    };
+    std::fs::create_dir_all(build).map_err(|e| Error::io(build, e))?;
+    let path = build.join("input.json");
+    crate::compile::write_json(&path, &serde_json::json!({ "input_data": picked }))?;
+    Ok(Some(path))
+}
+
 /// Runs every model, with a progress bar on stderr.
 pub fn run(dir: &Path, work: &Path) -> Vec<Outcome> {
     let dirs = model_dirs(dir);
@@ -193,8 +225,9 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
     let f = |v: Option<f64>, p: usize| v.map_or("-".to_string(), |x| format!("{x:.p$}"));
     for o in outcomes {
         s += &format!(
-            "| {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {}{} | {} | {} | {} | {} | {} | {} |\n",
             o.model,
+            if o.inputs_by_name { " ¹" } else { "" },
             o.status.replace('|', "/"),
             o.k.map_or("-".into(), |k| k.to_string()),
             o.rows.map_or("-".into(), |r| r.to_string()),
@@ -205,5 +238,8 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
     }
     let passed = outcomes.iter().filter(|o| o.passed).count();
     s += &format!("\n{passed} passed, {} failed\n", outcomes.len() - passed);
+    if outcomes.iter().any(|o| o.inputs_by_name) {
+        s += "\n¹ The input file lists inputs the exported graph dropped; arrays were matched to the graph's inputs by name (`input`, `input1`, … are positions).\n";
+    }
     s
 }

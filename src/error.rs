@@ -11,7 +11,7 @@ pub enum Error {
     #[error("{path}: not a valid ONNX model ({reason}); re-export it with torch.onnx.export or onnx.save")]
     MalformedOnnx { path: PathBuf, reason: String },
 
-    #[error("{path}: unsupported ONNX operations: {}; zkinfer supports Gemm/MatMul, Add, Relu, Reshape/Flatten and Cast today", ops.join(", "))]
+    #[error("{path}: unsupported ONNX operations: {}; zkinfer proves affine ops (Gemm, MatMul, Conv, pooling, slicing…), products, max/min/relu kinks and pointwise functions (by lookup table); docs/conformance.md lists the models that work", ops.join(", "))]
     Unsupported { path: PathBuf, ops: Vec<String> },
 
     #[error("{path}: {reason}")]

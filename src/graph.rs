@@ -31,6 +31,9 @@ pub enum Op {
     /// exp, erf, comparisons, rounding, and any composition of them): proven by a lookup table
     /// sampled over the calibrated range of `x`.
     Map { f: ScalarFn },
+    /// `1` where `x ≥ 0`, else `0`: the exact sign the range check already computes; every
+    /// comparison of two activations, and argmax, are built on it.
+    NonNeg,
 }
 
 /// A pointwise function of one variable. The importer builds it from the model's own ops, so the
@@ -127,6 +130,7 @@ impl Graph {
                     .map(|(t, b)| b + t.iter().map(|&(s, i, c)| c * vals[node.inputs[s]][i]).sum::<f32>())
                     .collect(),
                 Op::Map { f } => f.eval(arg(0)),
+                Op::NonNeg => arg(0).iter().map(|&x| (x >= 0.0) as u8 as f32).collect(),
             };
             vals.push(v);
         }

@@ -203,6 +203,16 @@ impl Layout {
                     }
                     ws
                 }
+                QOp::NonNeg => {
+                    let x = node_wires[node.inputs[0]].clone();
+                    let one = 1i128 << model.scale_bits;
+                    x.iter()
+                        .map(|&a| {
+                            let (_, sign) = requant::layout_with_sign(&mut b, None, Some(a), false, id);
+                            linear::layout(&mut b, &[(sign, one)], 0)
+                        })
+                        .collect()
+                }
                 QOp::Lut { lo, values } => {
                     let shift = model.table_shift.expect("a model with tables has a table shift");
                     let tag = b.table_tag(*lo, values);

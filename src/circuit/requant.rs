@@ -83,6 +83,17 @@ pub(super) fn layout(
     relu: bool,
     node: usize,
 ) -> WireId {
+    layout_with_sign(b, acc, input, relu, node).0
+}
+
+/// As `layout`, also returning the sign wire (1 when the range-checked value is ≥ 0, else 0).
+pub(super) fn layout_with_sign(
+    b: &mut Builder,
+    acc: Option<WireId>,
+    input: Option<WireId>,
+    relu: bool,
+    node: usize,
+) -> (WireId, WireId) {
     let row = b.row;
     let y = match (acc, input) {
         (Some(acc), _) => {
@@ -113,7 +124,7 @@ pub(super) fn layout(
         y
     };
     b.row += ROWS;
-    out
+    (out, sign)
 }
 
 #[cfg(test)]

@@ -2,13 +2,17 @@
 //! typed graph onto the project's IR and refuses, naming every unsupported op at once, what it
 //! cannot map.
 
+mod logic;
 pub mod pointwise;
 pub mod probe;
+mod reduce;
+mod steps;
 pub mod write;
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Node, Op};
 use pointwise::Cluster;
+use steps::{Src, Step};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
@@ -18,6 +22,14 @@ use tract_onnx::prelude::tract_data::internal::DimLike;
 
 fn malformed(path: &Path, e: impl std::fmt::Display) -> Error {
     Error::MalformedOnnx { path: path.into(), reason: format!("{e:#}") }
+}
+
+/// The names of the model's inputs, in order.
+pub fn input_names(path: &Path) -> Result<Vec<String>> {
+    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).map_err(|e| malformed(path, e))?;
+    let inputs = model.input_outlets().map_err(|e| malformed(path, e))?;
+    Ok(inputs.iter().map(|o| model.node(o.node).name.clone()).collect())
 }
 
 /// Loads `path` with batch 1 and the given input lengths, decluttered.
@@ -132,7 +144,9 @@ pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, Arc<TypedMode
             Some(c) if c.tabled => None,
             _ => map_op(&typed, node, &var_inputs, &consts, &shape)
                 .map(|op| vec![Step { op, inputs: (0..var_inputs.len()).map(Src::Var).collect() }])
-                .or_else(|| piecewise(&typed, node, &var_inputs, &consts, shape.iter().product())),
+                .or_else(|| piecewise(&typed, node, &var_inputs, &consts, shape.iter().product()))
+                .or_else(|| logic::lower(&typed, node, &var_inputs, &shape))
+                .or_else(|| reduce::lower(&typed, node, &var_inputs)),
         };
         let lowered = exact.or_else(|| {
             let c = cluster.as_mut()?;
@@ -178,11 +192,23 @@ pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, Arc<TypedMode
         .output_outlets()
         .map_err(|e| malformed(path, e))?
         .iter()
-        .map(|o| {
-            map.get(o).copied().ok_or_else(|| Error::Unsupported {
-                path: path.into(),
-                ops: vec![format!("constant output `{}`", typed.node(o.node).name)],
-            })
+        .map(|o| match map.get(o) {
+            Some(&id) => Ok(id),
+            // A constant output (a model of no inputs, or a folded branch) is proven as constants.
+            None => {
+                let value = const_of(&typed, *o).ok_or_else(|| Error::Unsupported {
+                    path: path.into(),
+                    ops: vec![format!("non-numeric constant output `{}`", typed.node(o.node).name)],
+                })?;
+                let shape = shape_of(&typed, *o);
+                nodes.push(Node {
+                    name: typed.node(o.node).name.clone(),
+                    op: Op::Affine { terms: vec![vec![]; value.len()], bias: value },
+                    inputs: vec![],
+                    shape,
+                });
+                Ok(nodes.len() - 1)
+            }
         })
         .collect::<Result<Vec<_>>>()?;
     let graph = Graph { nodes, inputs: (0..inputs.len()).collect(), outputs };
@@ -267,29 +293,16 @@ fn map_op(
                 _ => Some(Op::Reshape),
             }
         }
-        ("Cast" | "Identity", 1, 0) if model.outlet_fact(vars[0]).ok()?.datum_type == f32::datum_type()
-            && model.outlet_fact(OutletId::new(node.id, 0)).ok()?.datum_type == f32::datum_type() =>
+        ("Cast" | "Identity", 1, 0) if value_preserving(
+            model.outlet_fact(vars[0]).ok()?.datum_type,
+            model.outlet_fact(OutletId::new(node.id, 0)).ok()?.datum_type,
+        ) =>
         {
             Some(Op::Reshape)
         }
         ("EinSum", 1, 1) => dense(model, node, vars[0], consts[0]).or_else(|| probe_affine(model, node, vars)),
         _ => probe_affine(model, node, vars),
     }
-}
-
-/// One tract node may become a short chain of IR nodes.
-struct Step {
-    op: Op,
-    inputs: Vec<Src>,
-}
-
-enum Src {
-    /// The tract node's i-th variable input.
-    Var(usize),
-    /// An earlier step of the chain.
-    Step(usize),
-    /// An IR node already imported.
-    Node(usize),
 }
 
 fn elementwise(n: usize, coeff: f32, slot: usize) -> Vec<Vec<(usize, usize, f32)>> {
@@ -358,6 +371,16 @@ fn extremum_chain(windows: &[Vec<usize>], is_min: bool) -> Vec<Step> {
     let m = steps.len() - 1;
     steps.push(Step { op: Op::Affine { terms: elementwise(n, sigma, 0), bias: vec![0.0; n] }, inputs: vec![S(m)] });
     steps
+}
+
+/// Casts that keep every value (booleans are 0/1 already; integers widen or become floats; floats
+/// stay floats) are free; float → integer truncates and int → bool tests for zero, so those are
+/// pointwise functions instead.
+fn value_preserving(from: DatumType, to: DatumType) -> bool {
+    from == to
+        || from == bool::datum_type()
+        || (from.is_integer() && (to.is_float() || (to.is_integer() && to.size_of() >= from.size_of() && to.is_signed() == from.is_signed())))
+        || (from.is_float() && to.is_float())
 }
 
 fn same_size(model: &TypedModel, vars: &[OutletId], shape: &[usize]) -> bool {

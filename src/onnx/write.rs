@@ -95,6 +95,25 @@ pub fn mlp_model_with(sizes: &[usize], seed: u64, activation: &str) -> ModelProt
     }
 }
 
+/// `input → op_i → output_i` for each op type: one graph with independent branches (tests of
+/// error reporting use it to show every unsupported op listed at once).
+pub fn branches_model(n: usize, ops: &[&str]) -> ModelProto {
+    let nodes = ops.iter().enumerate().map(|(i, op)| node(op, &["input"], &format!("output{i}"))).collect();
+    ModelProto {
+        ir_version: 8,
+        opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 13 }],
+        producer_name: "zkinfer".into(),
+        graph: Some(GraphProto {
+            name: "branches".into(),
+            node: nodes,
+            input: vec![value_info("input", &[1, n])],
+            output: (0..ops.len()).map(|i| value_info(&format!("output{i}"), &[1, n])).collect(),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 pub fn save(model: &ModelProto, path: &Path) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;

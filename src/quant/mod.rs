@@ -32,6 +32,8 @@ pub enum QOp {
     /// `y = values[q − lo]` where `q` is the input on the model's table grid (rescaled by
     /// `QuantModel::table_shift` bits); `q` outside the table is an error, not a clamp.
     Lut { lo: i64, values: Vec<i64> },
+    /// `2^s` (one) where the range-checked input is ≥ 0, else 0.
+    NonNeg,
 }
 
 /// Coefficients this large are not "small integers" and go through the rescaling path.
@@ -96,7 +98,7 @@ pub fn min_scale_bits(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Result<u3
         match &n.op {
             Op::Dense { .. } | Op::Mul => checked[id] = true,
             op @ Op::Affine { .. } => checked[id] |= affine_rescales(op),
-            Op::Relu => checked[n.inputs[0]] = true,
+            Op::Relu | Op::NonNeg => checked[n.inputs[0]] = true,
             _ => {}
         }
     }
@@ -210,6 +212,7 @@ impl QuantModel {
                             relu: fused_into[id].is_some(),
                         }
                     }
+                    Op::NonNeg => QOp::NonNeg,
                     Op::Map { .. } => {
                         let (lo, values) = tables.as_ref().and_then(|t| t.tables[id].clone()).expect("every Map has a table");
                         QOp::Lut { lo, values }
@@ -359,6 +362,9 @@ impl QuantModel {
                         y.push(if *relu { v.max(0) } else { v });
                     }
                     y
+                }
+                QOp::NonNeg => {
+                    arg(0).iter().map(|&x| Ok(((self.check_range(id, x)? >= 0) as i128) << s)).collect::<Result<_>>()?
                 }
                 QOp::Lut { .. } => {
                     arg(0).iter().map(|&x| self.lookup(id, self.table_index(x))).collect::<Result<_>>()?

@@ -1,0 +1,128 @@
+//! Comparisons, boolean ops and `Where` between activations (or against per-element constants),
+//! made exact from the range check's sign: `a ≥ b` is `nonneg(a − b)`, `a < b` is
+//! `1 − nonneg(a − b)`, equality is both signs at once. Booleans are 0/1 values, so `and` is a
+//! product and `where(c, a, b)` is `b + c·(a − b)`. (A comparison of one activation with a
+//! scalar is a pointwise function and goes to a lookup table instead.)
+
+use super::steps::{Chain, Src, Step};
+use crate::graph::Op;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::binary::TypedBinOp;
+use tract_onnx::tract_core::ops::logic::Iff;
+
+/// An input of the node: a variable (its slot) or a constant broadcast to the output's length.
+enum Operand {
+    Var(usize),
+    Const(Vec<f32>),
+}
+
+fn operand(model: &TypedModel, node: &TypedNode, i: usize, vars: &[OutletId], shape: &[usize]) -> Option<Operand> {
+    let o = node.inputs[i];
+    if let Some(slot) = vars.iter().position(|&v| v == o) {
+        let n: usize = shape.iter().product();
+        return (super::shape_of(model, o).iter().product::<usize>() == n).then_some(Operand::Var(slot));
+    }
+    let k = model.outlet_fact(o).ok()?.konst.clone()?;
+    let k = k.cast_to::<f32>().ok()?.into_owned();
+    let view = k.to_plain_array_view::<f32>().ok()?;
+    let b = view.broadcast(shape.to_vec())?;
+    Some(Operand::Const(b.iter().copied().collect()))
+}
+
+/// `Σ c·operand + bias` elementwise, as a step (constants folded into the bias).
+fn combine(chain: &mut Chain, n: usize, parts: &[(&Operand, f32)], extra: &[(Src, f32)], bias: f32) -> Src {
+    let mut srcs: Vec<(Src, f32)> = extra.to_vec();
+    let mut b = vec![bias; n];
+    for (o, c) in parts {
+        match o {
+            Operand::Var(slot) => srcs.push((Src::Var(*slot), *c)),
+            Operand::Const(v) => b.iter_mut().zip(v).for_each(|(b, v)| *b += c * v),
+        }
+    }
+    chain.ew(n, &srcs, b)
+}
+
+pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId], shape: &[usize]) -> Option<Vec<Step>> {
+    let n: usize = shape.iter().product();
+    let mut chain = Chain::default();
+    if node.op_as::<Iff>().is_some() {
+        let cond = operand(model, node, 0, vars, shape)?;
+        let (a, b) = (operand(model, node, 1, vars, shape)?, operand(model, node, 2, vars, shape)?);
+        let Operand::Var(c) = cond else { return None };
+        let c = Src::Var(c);
+        match (&a, &b) {
+            // Both branches constant: b + c·(a − b) is affine in c.
+            (Operand::Const(av), Operand::Const(bv)) => {
+                let terms = (0..n).map(|j| vec![(0, j, av[j] - bv[j])]).collect();
+                chain.push(Op::Affine { terms, bias: bv.clone() }, vec![c]);
+            }
+            _ => {
+                let diff = combine(&mut chain, n, &[(&a, 1.0), (&b, -1.0)], &[], 0.0);
+                let m = chain.mul(c, diff);
+                combine(&mut chain, n, &[(&b, 1.0)], &[(m, 1.0)], 0.0);
+            }
+        }
+        return Some(chain.steps);
+    }
+    let bin = node.op_as::<TypedBinOp>()?;
+    if node.inputs.len() != 2 {
+        return None;
+    }
+    let (a, b) = (operand(model, node, 0, vars, shape)?, operand(model, node, 1, vars, shape)?);
+    if matches!((&a, &b), (Operand::Const(_), Operand::Const(_))) {
+        return None;
+    }
+    let name = bin.0.name();
+    // nonneg(x − y) as a step: 1 where x ≥ y.
+    let ge = |chain: &mut Chain, x: &Operand, y: &Operand| {
+        let d = combine(chain, n, &[(x, 1.0), (y, -1.0)], &[], 0.0);
+        chain.push(Op::NonNeg, vec![d])
+    };
+    let not = |chain: &mut Chain, s: Src| chain.ew(n, &[(s, -1.0)], vec![1.0; n]);
+    match name {
+        "GTE" => {
+            ge(&mut chain, &a, &b);
+        }
+        "LTE" => {
+            ge(&mut chain, &b, &a);
+        }
+        "LT" => {
+            let g = ge(&mut chain, &a, &b);
+            not(&mut chain, g);
+        }
+        "GT" => {
+            let g = ge(&mut chain, &b, &a);
+            not(&mut chain, g);
+        }
+        "Eq" | "NE" => {
+            let (g1, g2) = (ge(&mut chain, &a, &b), ge(&mut chain, &b, &a));
+            let eq = chain.mul(g1, g2);
+            if name == "NE" {
+                not(&mut chain, eq);
+            }
+        }
+        // On 0/1 values: and = ab, or = a + b − ab, xor = a + b − 2ab. Against a constant c the
+        // product is c·a, so the whole op is affine.
+        "And" | "Or" | "Xor" => {
+            let k = match name {
+                "And" => [0.0, 1.0],
+                "Or" => [1.0, -1.0],
+                _ => [1.0, -2.0],
+            };
+            match (&a, &b) {
+                (Operand::Var(x), Operand::Var(y)) => {
+                    let (x, y) = (Src::Var(*x), Src::Var(*y));
+                    let p = chain.mul(x, y);
+                    chain.ew(n, &[(x, k[0]), (y, k[0]), (p, k[1])], vec![0.0; n]);
+                }
+                (Operand::Var(x), Operand::Const(c)) | (Operand::Const(c), Operand::Var(x)) => {
+                    let terms = (0..n).map(|j| vec![(0, j, k[0] + k[1] * c[j])]).collect();
+                    chain.push(Op::Affine { terms, bias: c.iter().map(|v| k[0] * v).collect() }, vec![Src::Var(*x)]);
+                }
+                _ => return None,
+            }
+        }
+        _ => return None,
+    }
+    Some(chain.steps)
+}

@@ -1,0 +1,106 @@
+//! Reductions that are not affine: argmax/argmin, softmax, RMS normalisation and mean of squares,
+//! lowered onto gadgets the circuit has (relu, sign, product, lookup table).
+
+use super::steps::{reduce_windows, window_of, Chain, Src, Step};
+use crate::graph::Op;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::nn::{Reduce, Reducer, RmsNorm, Softmax, SoftmaxKind};
+
+pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<Vec<Step>> {
+    if vars.len() != 1 || node.inputs[0] != vars[0] {
+        return None;
+    }
+    let shape = super::shape_of(model, vars[0]);
+    let n: usize = shape.iter().product();
+    let x = Src::Var(0);
+    let mut chain = Chain::default();
+    if let Some(r) = node.op_as::<Reduce>() {
+        let windows = reduce_windows(&shape, &r.axes);
+        match r.reducer {
+            Reducer::ArgMax(last) => {
+                argmax(&mut chain, x, &windows, false, last);
+            }
+            Reducer::ArgMin(last) => {
+                argmax(&mut chain, x, &windows, true, last);
+            }
+            Reducer::MeanOfSquares => {
+                let sq = chain.mul(x, x);
+                chain.window_sum(sq, &windows, 1.0 / windows[0].len() as f32, 0.0);
+            }
+            _ => return None,
+        }
+    } else if let Some(s) = node.op_as::<Softmax>() {
+        let windows = reduce_windows(&shape, &s.axes);
+        let of = window_of(&windows, n);
+        // Shift by the window's maximum so every exponent is ≤ 0 and the sum lies in [1, len].
+        let max = running_max(&mut chain, x, &windows);
+        let max_b = chain.gather(max, &of);
+        let d = chain.ew(n, &[(x, 1.0), (max_b, -1.0)], vec![0.0; n]);
+        let e = chain.map("exp", f32::exp, d);
+        let sum = chain.window_sum(e, &windows, 1.0, 0.0);
+        match s.kind {
+            SoftmaxKind::Softmax => {
+                let r = chain.map("recip", f32::recip, sum);
+                let r_b = chain.gather(r, &of);
+                chain.mul(e, r_b);
+            }
+            SoftmaxKind::LogSoftmax => {
+                let l = chain.map("ln", f32::ln, sum);
+                let l_b = chain.gather(l, &of);
+                chain.ew(n, &[(d, 1.0), (l_b, -1.0)], vec![0.0; n]);
+            }
+        }
+    } else if let Some(r) = node.op_as::<RmsNorm>() {
+        let eps = r.eps.cast_to_scalar::<f32>().ok()?;
+        let windows = reduce_windows(&shape, &[r.axis]);
+        let sq = chain.mul(x, x);
+        let ms = chain.window_sum(sq, &windows, 1.0 / windows[0].len() as f32, eps);
+        let inv = chain.map("rsqrt", |v| 1.0 / v.sqrt(), ms);
+        let inv_b = chain.gather(inv, &window_of(&windows, n));
+        chain.mul(x, inv_b);
+    } else {
+        return None;
+    }
+    Some(chain.steps)
+}
+
+/// Running maximum over each window: m ← m + relu(x − m).
+fn running_max(chain: &mut Chain, x: Src, windows: &[Vec<usize>]) -> Src {
+    let k = windows.len();
+    let mut m = chain.gather(x, &windows.iter().map(|w| w[0]).collect::<Vec<_>>());
+    for t in 1..windows[0].len() {
+        let xt = chain.gather(x, &windows.iter().map(|w| w[t]).collect::<Vec<_>>());
+        let d = chain.ew(k, &[(xt, 1.0), (m, -1.0)], vec![0.0; k]);
+        let r = chain.push(Op::Relu, vec![d]);
+        m = chain.ew(k, &[(m, 1.0), (r, 1.0)], vec![0.0; k]);
+    }
+    m
+}
+
+/// Index of the maximum (of −x for argmin) in each window, the first one on ties unless `last`.
+/// Scanning with "take x_t when x_t ≥ best" keeps the last index scanned among equals, so the
+/// scan runs backwards for the first index. Per element: a relu for the running best, the sign
+/// of x_t − best, and a product c·(t − idx) to move the index.
+fn argmax(chain: &mut Chain, x: Src, windows: &[Vec<usize>], min: bool, last: bool) -> Src {
+    let k = windows.len();
+    let len = windows[0].len();
+    let sigma = if min { -1.0 } else { 1.0 };
+    let order: Vec<usize> = if last { (0..len).collect() } else { (0..len).rev().collect() };
+    let at = |chain: &mut Chain, t: usize| {
+        let g = chain.gather(x, &windows.iter().map(|w| w[t]).collect::<Vec<_>>());
+        chain.ew(k, &[(g, sigma)], vec![0.0; k])
+    };
+    let mut best = at(chain, order[0]);
+    let mut idx = chain.push(Op::Affine { terms: vec![vec![]; k], bias: vec![order[0] as f32; k] }, vec![]);
+    for &t in &order[1..] {
+        let xt = at(chain, t);
+        let d = chain.ew(k, &[(xt, 1.0), (best, -1.0)], vec![0.0; k]);
+        let take = chain.push(Op::NonNeg, vec![d]);
+        let r = chain.push(Op::Relu, vec![d]);
+        best = chain.ew(k, &[(best, 1.0), (r, 1.0)], vec![0.0; k]);
+        let to_t = chain.ew(k, &[(idx, -1.0)], vec![t as f32; k]);
+        let moved = chain.mul(take, to_t);
+        idx = chain.ew(k, &[(idx, 1.0), (moved, 1.0)], vec![0.0; k]);
+    }
+    idx
+}

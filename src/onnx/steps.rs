@@ -1,0 +1,111 @@
+//! One tract node may become a short chain of IR nodes ("steps"): a comparison becomes a
+//! difference and a sign, a softmax a running maximum, a table lookup, a sum and a product.
+//! `Chain` builds such chains with the few shapes of affine map they need.
+
+use crate::graph::{Op, ScalarFn};
+
+pub(super) struct Step {
+    pub op: Op,
+    pub inputs: Vec<Src>,
+}
+
+#[derive(Clone, Copy, Debug, PartialEq)]
+pub(super) enum Src {
+    /// The tract node's i-th variable input.
+    Var(usize),
+    /// An earlier step of the chain.
+    Step(usize),
+    /// An IR node already imported.
+    Node(usize),
+}
+
+#[derive(Default)]
+pub(super) struct Chain {
+    pub steps: Vec<Step>,
+}
+
+impl Chain {
+    pub fn push(&mut self, op: Op, inputs: Vec<Src>) -> Src {
+        self.steps.push(Step { op, inputs });
+        Src::Step(self.steps.len() - 1)
+    }
+
+    /// `y_j = bias_j + Σ c·part_j`, elementwise over n positions.
+    pub fn ew(&mut self, n: usize, parts: &[(Src, f32)], bias: Vec<f32>) -> Src {
+        let terms = (0..n).map(|j| parts.iter().enumerate().map(|(slot, &(_, c))| (slot, j, c)).collect()).collect();
+        self.push(Op::Affine { terms, bias }, parts.iter().map(|p| p.0).collect())
+    }
+
+    /// `y_j = src[index_j]`: pure wiring, no rows.
+    pub fn gather(&mut self, src: Src, index: &[usize]) -> Src {
+        let terms = index.iter().map(|&i| vec![(0, i, 1.0)]).collect();
+        self.push(Op::Affine { terms, bias: vec![0.0; index.len()] }, vec![src])
+    }
+
+    /// `y_j = Σ_{i ∈ window_j} coeff·src[i] + bias`.
+    pub fn window_sum(&mut self, src: Src, windows: &[Vec<usize>], coeff: f32, bias: f32) -> Src {
+        let terms = windows.iter().map(|w| w.iter().map(|&i| (0, i, coeff)).collect()).collect();
+        self.push(Op::Affine { terms, bias: vec![bias; windows.len()] }, vec![src])
+    }
+
+    pub fn map(&mut self, name: &str, f: fn(f32) -> f32, src: Src) -> Src {
+        let f = ScalarFn::new(name, move |xs| xs.iter().map(|&x| f(x)).collect());
+        self.push(Op::Map { f }, vec![src])
+    }
+
+    pub fn mul(&mut self, a: Src, b: Src) -> Src {
+        self.push(Op::Mul, vec![a, b])
+    }
+}
+
+/// For each output position of a reduction over `axes` of a tensor of `shape` (row-major, the
+/// reduced axes kept as size 1), the flat input indices it reduces, in order.
+pub(super) fn reduce_windows(shape: &[usize], axes: &[usize]) -> Vec<Vec<usize>> {
+    let strides: Vec<usize> = (0..shape.len()).map(|i| shape[i + 1..].iter().product()).collect();
+    let out_shape: Vec<usize> = shape.iter().enumerate().map(|(a, &d)| if axes.contains(&a) { 1 } else { d }).collect();
+    let red_shape: Vec<usize> = shape.iter().enumerate().map(|(a, &d)| if axes.contains(&a) { d } else { 1 }).collect();
+    let unflat = |mut i: usize, dims: &[usize]| -> Vec<usize> {
+        let mut idx = vec![0; dims.len()];
+        for a in (0..dims.len()).rev() {
+            idx[a] = i % dims[a];
+            i /= dims[a];
+        }
+        idx
+    };
+    let n_out: usize = out_shape.iter().product();
+    let n_red: usize = red_shape.iter().product();
+    (0..n_out)
+        .map(|o| {
+            let base = unflat(o, &out_shape);
+            (0..n_red)
+                .map(|r| {
+                    let off = unflat(r, &red_shape);
+                    base.iter().zip(&off).zip(&strides).map(|((b, o), s)| (b + o) * s).sum()
+                })
+                .collect()
+        })
+        .collect()
+}
+
+/// For each input position, the output position of the reduction window it belongs to.
+pub(super) fn window_of(windows: &[Vec<usize>], n: usize) -> Vec<usize> {
+    let mut of = vec![0; n];
+    for (j, w) in windows.iter().enumerate() {
+        for &i in w {
+            of[i] = j;
+        }
+    }
+    of
+}
+
+#[cfg(test)]
+mod tests {
+    use super::reduce_windows;
+
+    #[test]
+    fn windows_of_a_reduction() {
+        assert_eq!(reduce_windows(&[2, 3], &[1]), vec![vec![0, 1, 2], vec![3, 4, 5]]);
+        assert_eq!(reduce_windows(&[2, 3], &[0]), vec![vec![0, 3], vec![1, 4], vec![2, 5]]);
+        assert_eq!(reduce_windows(&[2, 2, 2], &[0, 2]), vec![vec![0, 1, 4, 5], vec![2, 3, 6, 7]]);
+    }
+}
