@@ -34,6 +34,9 @@ pub enum Op {
     /// `1` where `x ≥ 0`, else `0`: the exact sign the range check already computes; every
     /// comparison of two activations, and argmax, are built on it.
     NonNeg,
+    /// `y = table[x]` for an integer index `x` (Gather from constant data with computed
+    /// indices, such as a tree's leaf values or an embedding row): a keyed lookup.
+    Select { table: Vec<f32> },
 }
 
 /// A pointwise function of one variable. The importer builds it from the model's own ops, so the
@@ -130,6 +133,9 @@ impl Graph {
                     .map(|(t, b)| b + t.iter().map(|&(s, i, c)| c * vals[node.inputs[s]][i]).sum::<f32>())
                     .collect(),
                 Op::Map { f } => f.eval(arg(0)),
+                Op::Select { table } => {
+                    arg(0).iter().map(|&x| *table.get(x.round() as usize).filter(|_| x >= 0.0).unwrap_or(&f32::NAN)).collect()
+                }
                 Op::NonNeg => arg(0).iter().map(|&x| (x >= 0.0) as u8 as f32).collect(),
             };
             vals.push(v);

@@ -58,8 +58,8 @@ pub struct Layout {
     pub lanes: usize,
     pub scale_bits: u32,
     pub table_shift: Option<u32>,
-    /// The lookup tables `(lo, values)`; table i has tag i + 1.
-    pub tables: Vec<(i64, Vec<i64>)>,
+    /// The lookup tables; table i has tag i + 1.
+    pub tables: Vec<Table>,
     pub rows: usize,
     pub wires: Vec<WireDef>,
     pub advice: Vec<(Col, usize, WireId)>,
@@ -78,7 +78,15 @@ pub(super) struct Builder {
     pub advice: Vec<(Col, usize, WireId)>,
     pub fixed: Vec<(FixedCol, usize, i128)>,
     pub constants: std::collections::HashMap<i128, WireId>,
-    pub tables: Vec<(i64, Vec<i64>)>,
+    pub tables: Vec<Table>,
+}
+
+/// A lookup table: `values[i]` at key `lo + i·step`.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+pub struct Table {
+    pub lo: i64,
+    pub step: i64,
+    pub values: Vec<i64>,
 }
 
 impl Builder {
@@ -99,11 +107,11 @@ impl Builder {
         self.advice.push((col, row, wire));
     }
     /// The tag of a table, registering it on first use (equal tables share one).
-    pub fn table_tag(&mut self, lo: i64, values: &[i64]) -> usize {
-        if let Some(i) = self.tables.iter().position(|(l, v)| *l == lo && v == values) {
+    pub fn table_tag(&mut self, table: Table) -> usize {
+        if let Some(i) = self.tables.iter().position(|t| *t == table) {
             return i + 1;
         }
-        self.tables.push((lo, values.to_vec()));
+        self.tables.push(table);
         self.tables.len()
     }
     pub fn fix(&mut self, col: FixedCol, row: usize, value: i128) {
@@ -215,9 +223,15 @@ impl Layout {
                 }
                 QOp::Lut { lo, values } => {
                     let shift = model.table_shift.expect("a model with tables has a table shift");
-                    let tag = b.table_tag(*lo, values);
+                    let tag = b.table_tag(Table { lo: *lo, step: 1, values: values.clone() });
                     let x = node_wires[node.inputs[0]].clone();
                     x.iter().map(|&w| lut::layout(&mut b, w, id, tag, shift, model.scale_bits)).collect()
+                }
+                // Keyed by the index itself (integers at scale 2^s): no rescale.
+                QOp::Select { values } => {
+                    let tag = b.table_tag(Table { lo: 0, step: 1 << model.scale_bits, values: values.clone() });
+                    let x = node_wires[node.inputs[0]].clone();
+                    x.iter().map(|&w| lut::layout(&mut b, w, id, tag, 0, model.scale_bits)).collect()
                 }
             };
             node_wires.push(ws);
@@ -249,7 +263,7 @@ impl Layout {
 
     /// Rows the lookup tables fill, with the all-zero row.
     pub fn table_rows(&self) -> usize {
-        if self.tables.is_empty() { 0 } else { 1 + self.tables.iter().map(|t| t.1.len()).sum::<usize>() }
+        if self.tables.is_empty() { 0 } else { 1 + self.tables.iter().map(|t| t.values.len()).sum::<usize>() }
     }
 
     /// Computes every wire from the model inputs, following the definitions. Range failures name

@@ -153,11 +153,11 @@ impl Circuit<Fr> for ModelCircuit {
                         Ok(())
                     };
                     put(row, [Fr::zero(); 3])?;
-                    for (i, (lo, values)) in layout.tables.iter().enumerate() {
+                    for (i, t) in layout.tables.iter().enumerate() {
                         let tag = Fr::from(i as u64 + 1);
-                        for (j, &y) in values.iter().enumerate() {
+                        for (j, &y) in t.values.iter().enumerate() {
                             row += 1;
-                            let x = to_field(*lo as i128 + j as i128);
+                            let x = to_field(t.lo as i128 + j as i128 * t.step as i128);
                             put(row, [tag, tag * x, tag * to_field(y as i128)])?;
                         }
                     }

@@ -29,12 +29,12 @@ pub fn probe(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<
         return None;
     }
     let (out_shape, out_dt) = concrete(model, OutletId::new(node.id, 0))?;
-    if out_dt != f32::datum_type() {
+    if !out_dt.is_float() {
         return None;
     }
     let var_shapes: Vec<Vec<usize>> = vars
         .iter()
-        .map(|&v| concrete(model, v).filter(|(_, dt)| *dt == f32::datum_type()).map(|(s, _)| s))
+        .map(|&v| concrete(model, v).filter(|(_, dt)| dt.is_float()).map(|(s, _)| s))
         .collect::<Option<_>>()?;
     let n_in: usize = var_shapes.iter().map(|s| s.iter().product::<usize>()).sum();
     let n_out: usize = out_shape.iter().product();
@@ -61,7 +61,8 @@ fn one_op<'a>(
             Some(slot) => match sources[slot] {
                 Some(w) => w,
                 None => {
-                    let w = m.add_source(format!("x{slot}"), f32::fact(&var_shapes[slot])).ok()?;
+                    let dt = model.outlet_fact(input).ok()?.datum_type;
+                    let w = m.add_source(format!("x{slot}"), dt.fact(&var_shapes[slot])).ok()?;
                     sources[slot] = Some(w);
                     w
                 }
@@ -73,6 +74,7 @@ fn one_op<'a>(
         };
         wires.push(w);
     }
+    let dts: Vec<DatumType> = vars.iter().map(|&v| model.outlet_fact(v).map(|f| f.datum_type)).collect::<Result<_, _>>().ok()?;
     let out = m.wire_node("op", node.op.clone(), &wires).ok()?;
     m.select_output_outlets(&out).ok()?;
     let run = m.into_runnable().ok()?;
@@ -80,7 +82,11 @@ fn one_op<'a>(
         let inputs: TVec<TValue> = xs
             .iter()
             .zip(var_shapes)
-            .map(|(x, s)| tract_ndarray::ArrayD::from_shape_vec(s.clone(), x.clone()).ok().map(|a| Tensor::from(a).into_tvalue()))
+            .zip(&dts)
+            .map(|((x, s), dt)| {
+                let a = tract_ndarray::ArrayD::from_shape_vec(s.clone(), x.clone()).ok()?;
+                Some(Tensor::from(a).cast_to_dt(*dt).ok()?.into_owned().into_tvalue())
+            })
             .collect::<Option<_>>()?;
         let out = run.run(inputs).ok()?;
         let t = out[0].cast_to::<f32>().ok()?;

@@ -32,6 +32,8 @@ pub enum QOp {
     /// `y = values[q − lo]` where `q` is the input on the model's table grid (rescaled by
     /// `QuantModel::table_shift` bits); `q` outside the table is an error, not a clamp.
     Lut { lo: i64, values: Vec<i64> },
+    /// `y = values[x]` for an integer index x (a Gather from constant data).
+    Select { values: Vec<i64> },
     /// `2^s` (one) where the range-checked input is ≥ 0, else 0.
     NonNeg,
 }
@@ -213,6 +215,7 @@ impl QuantModel {
                         }
                     }
                     Op::NonNeg => QOp::NonNeg,
+                    Op::Select { table } => QOp::Select { values: table.iter().map(|&v| quantize(v, s1)).collect() },
                     Op::Map { .. } => {
                         let (lo, values) = tables.as_ref().and_then(|t| t.tables[id].clone()).expect("every Map has a table");
                         QOp::Lut { lo, values }
@@ -223,7 +226,8 @@ impl QuantModel {
             .collect();
         Ok(QuantModel {
             scale_bits,
-            table_shift: tables.map(|t| t.shift),
+            // Keyed tables need the lookup gadget even when no function table sets a shift.
+            table_shift: tables.map(|t| t.shift).or(graph.nodes.iter().any(|n| matches!(n.op, Op::Select { .. })).then_some(0)),
             nodes,
             inputs: graph.inputs.clone(),
             outputs: graph.outputs.clone(),
@@ -294,6 +298,19 @@ impl QuantModel {
 
     /// A lookup's output, or an error naming the node when the input is outside its table.
     pub(crate) fn lookup(&self, node: usize, q: i128) -> Result<i128> {
+        if let QOp::Select { values } = &self.nodes[node].op {
+            let one = 1i128 << self.scale_bits;
+            let i = q.div_euclid(one);
+            if q.rem_euclid(one) != 0 || i < 0 || i >= values.len() as i128 {
+                return Err(Error::OutsideTable {
+                    node: self.nodes[node].name.clone(),
+                    value: q as f64 / one as f64,
+                    lo: 0.0,
+                    hi: (values.len() - 1) as f64,
+                });
+            }
+            return Ok(values[i as usize] as i128);
+        }
         let QOp::Lut { lo, values } = &self.nodes[node].op else { unreachable!("lookup on a non-table node") };
         let i = q - *lo as i128;
         if i < 0 || i >= values.len() as i128 {
@@ -369,6 +386,7 @@ impl QuantModel {
                 QOp::Lut { .. } => {
                     arg(0).iter().map(|&x| self.lookup(id, self.table_index(x))).collect::<Result<_>>()?
                 }
+                QOp::Select { .. } => arg(0).iter().map(|&x| self.lookup(id, x)).collect::<Result<_>>()?,
             };
             vals.push(v);
         }
