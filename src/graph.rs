@@ -77,6 +77,23 @@ pub struct Node {
 }
 
 impl Node {
+    /// The op's kind, for messages.
+    pub fn op_name(&self) -> &'static str {
+        match self.op {
+            Op::Input { .. } => "Input",
+            Op::Dense { .. } => "Dense",
+            Op::Add => "Add",
+            Op::AddConst { .. } => "AddConst",
+            Op::Relu => "Relu",
+            Op::Mul => "Mul",
+            Op::Reshape => "Reshape",
+            Op::Affine { .. } => "Affine",
+            Op::Map { .. } => "Map",
+            Op::NonNeg => "NonNeg",
+            Op::Select { .. } => "Select",
+        }
+    }
+
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }

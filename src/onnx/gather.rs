@@ -6,7 +6,7 @@
 use super::steps::{Chain, Src, Step};
 use crate::graph::Op;
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::ops::array::{Gather, GatherElements};
+use tract_onnx::tract_core::ops::array::{Gather, GatherElements, OneHot};
 
 pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<Vec<Step>> {
     if let Some(g) = node.op_as::<Gather>() {
@@ -15,6 +15,9 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
             return constant_data(model, node, g.axis);
         }
         return None;
+    }
+    if let Some(o) = node.op_as::<OneHot>() {
+        return (vars.len() == 1).then(|| one_hot(model, node, o)).flatten();
     }
     if let Some(g) = node.op_as::<GatherElements>() {
         if vars.len() == 2 && node.inputs[0] == vars[0] && node.inputs[1] == vars[1] {
@@ -48,6 +51,31 @@ fn constant_data(model: &TypedModel, node: &TypedNode, axis: usize) -> Option<Ve
     }
     let len = terms.len();
     chain.push(Op::Affine { terms, bias: vec![0.0; len] }, sels);
+    Some(chain.steps)
+}
+
+/// `out[p, k, q] = (idx[p, q] == k ? on : off)` for k < dim: one keyed table per k.
+fn one_hot(model: &TypedModel, node: &TypedNode, o: &OneHot) -> Option<Vec<Step>> {
+    let is = super::shape_of(model, node.inputs[0]);
+    let (on, off) = (o.on.cast_to_scalar::<f32>().ok()?, o.off.cast_to_scalar::<f32>().ok()?);
+    let (pre, post): (usize, usize) = (is[..o.axis].iter().product(), is[o.axis..].iter().product());
+    let mut chain = Chain::default();
+    let ks: Vec<Src> = (0..o.dim)
+        .map(|k| {
+            let table = (0..o.dim).map(|r| if r == k { on } else { off }).collect();
+            chain.push(Op::Select { table }, vec![Src::Var(0)])
+        })
+        .collect();
+    let mut terms = vec![];
+    for p in 0..pre {
+        for k in 0..o.dim {
+            for q in 0..post {
+                terms.push(vec![(k, p * post + q, 1.0)]);
+            }
+        }
+    }
+    let len = terms.len();
+    chain.push(Op::Affine { terms, bias: vec![0.0; len] }, ks);
     Some(chain.steps)
 }
 

@@ -42,6 +42,33 @@ fn combine(chain: &mut Chain, n: usize, parts: &[(&Operand, f32)], extra: &[(Src
     chain.ew(n, &srcs, b)
 }
 
+/// `x + c`, `x − c`, `c − x`, `x·c`, `x / c` for a float activation x of the output's shape and a
+/// constant c broadcast to it: one coefficient and one offset per element.
+pub(super) fn scaled(model: &TypedModel, node: &TypedNode, vars: &[OutletId], shape: &[usize]) -> Option<Op> {
+    let bin = node.op_as::<TypedBinOp>()?;
+    if node.inputs.len() != 2 || !model.outlet_fact(OutletId::new(node.id, 0)).ok()?.datum_type.is_float() {
+        return None;
+    }
+    let (a, b) = (operand(model, node, 0, vars, shape)?, operand(model, node, 1, vars, shape)?);
+    let (var_first, c) = match (a, b) {
+        (Operand::Var(_), Operand::Const(c)) => (true, c),
+        (Operand::Const(c), Operand::Var(_)) => (false, c),
+        _ => return None,
+    };
+    let (coeff, bias): (Vec<f32>, Vec<f32>) = match (bin.0.name(), var_first) {
+        ("Add", _) => (vec![1.0; c.len()], c),
+        ("Sub", true) => (vec![1.0; c.len()], c.iter().map(|v| -v).collect()),
+        ("Sub", false) => (vec![-1.0; c.len()], c),
+        ("Mul", _) => (c.clone(), vec![0.0; c.len()]),
+        ("Div", true) => (c.iter().map(|v| 1.0 / v).collect(), vec![0.0; c.len()]),
+        _ => return None,
+    };
+    if coeff.iter().any(|v| !v.is_finite()) {
+        return None;
+    }
+    Some(Op::Affine { terms: coeff.iter().enumerate().map(|(j, &k)| vec![(0, j, k)]).collect(), bias })
+}
+
 pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId], shape: &[usize]) -> Option<Vec<Step>> {
     let n: usize = shape.iter().product();
     let mut chain = Chain::default();

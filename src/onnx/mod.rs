@@ -280,8 +280,15 @@ fn map_op(
             if value.len() == 1 || value.len() == n {
                 Some(Op::AddConst { value })
             } else {
-                probe_affine(model, node, vars)
+                logic::scaled(model, node, vars, shape).or_else(|| probe_affine(model, node, vars))
             }
+        }
+        // Per-element scaling or shifting by a broadcast constant (batch norm, PRelu slopes…):
+        // affine elementwise, read without probing (which would cost n² for large tensors).
+        ("Mul" | "Sub" | "Div", 1, 1) => logic::scaled(model, node, vars, shape).or_else(|| probe_affine(model, node, vars)),
+        ("Not", 1, 0) if model.outlet_fact(vars[0]).ok()?.datum_type == bool::datum_type() => {
+            let n: usize = shape.iter().product();
+            Some(Op::Affine { terms: elementwise(n, -1.0, 0), bias: vec![1.0; n] })
         }
         ("Max", 1, 1) => {
             let c = const_of(model, consts[0])?;
@@ -379,8 +386,10 @@ fn extremum_chain(windows: &[Vec<usize>], is_min: bool) -> Vec<Step> {
 /// stay floats) are free; float → integer truncates and int → bool tests for zero, so those are
 /// pointwise functions instead.
 fn value_preserving(from: DatumType, to: DatumType) -> bool {
+    let int = |d: DatumType| d.is_integer() || d == DatumType::TDim;
     from == to
         || from == bool::datum_type()
+        || (from == DatumType::TDim && (int(to) || to.is_float()))
         || (from.is_integer() && (to.is_float() || (to.is_integer() && to.size_of() >= from.size_of() && to.is_signed() == from.is_signed())))
         || (from.is_float() && to.is_float())
 }

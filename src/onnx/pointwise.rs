@@ -69,7 +69,7 @@ pub fn scalar_fn(model: Arc<TypedModel>, cluster: &Cluster) -> ScalarFn {
 }
 
 fn run(model: &TypedModel, root: OutletId, nodes: &[usize], xs: &[f32]) -> TractResult<Vec<f32>> {
-    let dt = model.outlet_fact(root)?.datum_type;
+    let dt = super::probe::runtime_dt(model.outlet_fact(root)?.datum_type);
     let mut m = TypedModel::default();
     let source = m.add_source("x", dt.fact([xs.len()]))?;
     let mut wires: HashMap<OutletId, OutletId> = HashMap::from([(root, source)]);
@@ -82,7 +82,7 @@ fn run(model: &TypedModel, root: OutletId, nodes: &[usize], xs: &[f32]) -> Tract
                 None => {
                     // A single-valued constant, as a one-element vector to broadcast over the batch.
                     let k = model.outlet_fact(*o)?.konst.clone().ok_or_else(|| anyhow::anyhow!("not constant"))?;
-                    let k = k.into_tensor().into_shape(&[1])?;
+                    let k = super::probe::runtime_const(&k).ok_or_else(|| anyhow::anyhow!("constant type"))?.into_shape(&[1])?;
                     m.add_const(format!("c{i}_{j}"), k)?
                 }
             };

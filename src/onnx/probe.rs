@@ -7,6 +7,7 @@
 //! fails the check and stays unsupported.
 
 use rand::{Rng, SeedableRng};
+use std::sync::Arc;
 use tract_onnx::prelude::*;
 
 /// Per output position: `(variable input slot, flat index, coefficient)`; plus the constant part.
@@ -28,13 +29,19 @@ pub fn probe(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<
     if node.outputs.len() != 1 || vars.is_empty() {
         return None;
     }
+    // Computed indices are not affine inputs, and probing them would index out of bounds.
+    let indexing = ["Gather", "GatherElements", "GatherNd", "ScatterNd", "ScatterElements"];
+    let name = node.op.name();
+    if (indexing.contains(&name.as_ref()) && node.inputs[1..].iter().any(|i| vars.contains(i))) || name == "Onehot" {
+        return None;
+    }
     let (out_shape, out_dt) = concrete(model, OutletId::new(node.id, 0))?;
-    if !out_dt.is_float() {
+    if !numeric(out_dt) {
         return None;
     }
     let var_shapes: Vec<Vec<usize>> = vars
         .iter()
-        .map(|&v| concrete(model, v).filter(|(_, dt)| dt.is_float()).map(|(s, _)| s))
+        .map(|&v| concrete(model, v).filter(|(_, dt)| numeric(*dt)).map(|(s, _)| s))
         .collect::<Option<_>>()?;
     let n_in: usize = var_shapes.iter().map(|s| s.iter().product::<usize>()).sum();
     let n_out: usize = out_shape.iter().product();
@@ -42,7 +49,26 @@ pub fn probe(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<
         return None;
     }
     let eval = one_op(model, node, vars, &var_shapes)?;
-    probe_with(eval, &var_shapes, n_out)
+    // Integer inputs are probed on integer points, wide enough that integer division or
+    // truncation shows (x/3 is 0 on every point in [-2, 2]).
+    let integer: Vec<bool> =
+        vars.iter().map(|&v| model.outlet_fact(v).map(|f| !f.datum_type.is_float()).unwrap_or(false)).collect();
+    probe_with(eval, &var_shapes, &integer, n_out)
+}
+
+/// Shape dimensions (TDim) carried as data are run as i64.
+pub(super) fn runtime_dt(dt: DatumType) -> DatumType {
+    if dt == DatumType::TDim { i64::datum_type() } else { dt }
+}
+
+/// A constant as the sub-models run it (TDim as i64, matching `runtime_dt`).
+pub(super) fn runtime_const(t: &Tensor) -> Option<Tensor> {
+    Some(t.cast_to_dt(runtime_dt(t.datum_type())).ok()?.into_owned())
+}
+
+/// Numbers tract computes with: floats, integers, and shape dimensions (TDim) as integers.
+fn numeric(dt: DatumType) -> bool {
+    dt.is_float() || dt.is_integer() || dt == DatumType::TDim
 }
 
 /// Runs one tract node on its own, with new values for its variable inputs.
@@ -61,20 +87,22 @@ fn one_op<'a>(
             Some(slot) => match sources[slot] {
                 Some(w) => w,
                 None => {
-                    let dt = model.outlet_fact(input).ok()?.datum_type;
+                    let dt = runtime_dt(model.outlet_fact(input).ok()?.datum_type);
                     let w = m.add_source(format!("x{slot}"), dt.fact(&var_shapes[slot])).ok()?;
                     sources[slot] = Some(w);
                     w
                 }
             },
             None => {
-                let k = model.outlet_fact(input).ok()?.konst.clone()?;
+                let k: Arc<Tensor> = model.outlet_fact(input).ok()?.konst.clone()?;
+                let k = runtime_const(&k)?;
                 m.add_const(format!("c{i}"), k).ok()?
             }
         };
         wires.push(w);
     }
-    let dts: Vec<DatumType> = vars.iter().map(|&v| model.outlet_fact(v).map(|f| f.datum_type)).collect::<Result<_, _>>().ok()?;
+    let dts: Vec<DatumType> =
+        vars.iter().map(|&v| model.outlet_fact(v).map(|f| runtime_dt(f.datum_type))).collect::<Result<_, _>>().ok()?;
     let out = m.wire_node("op", node.op.clone(), &wires).ok()?;
     m.select_output_outlets(&out).ok()?;
     let run = m.into_runnable().ok()?;
@@ -94,7 +122,12 @@ fn one_op<'a>(
     })
 }
 
-fn probe_with(eval: impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>, var_shapes: &[Vec<usize>], n_out: usize) -> Option<AffineMap> {
+fn probe_with(
+    eval: impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>,
+    var_shapes: &[Vec<usize>],
+    integer: &[bool],
+    n_out: usize,
+) -> Option<AffineMap> {
     let zeros: Vec<Vec<f32>> = var_shapes.iter().map(|s| vec![0f32; s.iter().product()]).collect();
     let bias = eval(&zeros)?;
     if bias.len() != n_out || bias.iter().any(|b| !b.is_finite()) {
@@ -118,7 +151,13 @@ fn probe_with(eval: impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>, var_shapes: &[Vec<
     // Affine check on random points, including negative values (catches Relu, Abs, Max…).
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
     for _ in 0..2 {
-        let xs: Vec<Vec<f32>> = zeros.iter().map(|z| z.iter().map(|_| rng.gen_range(-2.0f32..2.0)).collect()).collect();
+        let xs: Vec<Vec<f32>> = zeros
+            .iter()
+            .zip(integer)
+            .map(|(z, &int)| {
+                z.iter().map(|_| if int { rng.gen_range(-50i32..=50) as f32 } else { rng.gen_range(-2.0f32..2.0) }).collect()
+            })
+            .collect();
         let y = eval(&xs)?;
         for (j, t) in map.terms.iter().enumerate() {
             let pred: f32 = map.bias[j] + t.iter().map(|&(s, i, c)| c * xs[s][i]).sum::<f32>();

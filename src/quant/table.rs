@@ -23,10 +23,11 @@ pub fn value_ranges(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Vec<(f32, f
 }
 
 /// Calibrated inputs [a, b] become [a − m, b + m]: half the span, at least a quarter of the
-/// magnitude and at least one unit, so a second input of the same distribution stays inside.
+/// magnitude and at least one unit (a flag seen only as 0 still covers 1), so a second input of
+/// the same distribution stays inside.
 fn widen((a, b): (f32, f32)) -> (f64, f64) {
     let (a, b) = (a as f64, b as f64);
-    let m = 0.5 * (b - a).max(0.5 * a.abs().max(b.abs())).max(1.0);
+    let m = (0.5 * (b - a).max(0.5 * a.abs().max(b.abs()))).max(1.0);
     (a - m, b + m)
 }
 
