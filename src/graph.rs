@@ -37,6 +37,9 @@ pub enum Op {
     /// `y = table[x]` for an integer index `x` (Gather from constant data with computed
     /// indices, such as a tree's leaf values or an embedding row): a keyed lookup.
     Select { table: Vec<f32> },
+    /// `y_j = Σ_{(i, k) ∈ terms_j} a_i·b_k` for two activations a = inputs[0], b = inputs[1]
+    /// (a product of two computed matrices: attention scores, weighted sums of values).
+    Bilinear { terms: Vec<Vec<(usize, usize)>> },
 }
 
 /// A pointwise function of one variable. The importer builds it from the model's own ops, so the
@@ -91,6 +94,7 @@ impl Node {
             Op::Map { .. } => "Map",
             Op::NonNeg => "NonNeg",
             Op::Select { .. } => "Select",
+            Op::Bilinear { .. } => "Bilinear",
         }
     }
 
@@ -152,6 +156,9 @@ impl Graph {
                 Op::Map { f } => f.eval(arg(0)),
                 Op::Select { table } => {
                     arg(0).iter().map(|&x| *table.get(x.round() as usize).filter(|_| x >= 0.0).unwrap_or(&f32::NAN)).collect()
+                }
+                Op::Bilinear { terms } => {
+                    terms.iter().map(|t| t.iter().map(|&(i, k)| arg(0)[i] * arg(1)[k]).sum()).collect()
                 }
                 Op::NonNeg => arg(0).iter().map(|&x| (x >= 0.0) as u8 as f32).collect(),
             };

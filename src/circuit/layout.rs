@@ -6,7 +6,7 @@
 //! from earlier wires (`WireDef`); its first placement is its home cell and every later placement
 //! is copy-constrained to it.
 
-use super::{linear, lut, product, requant};
+use super::{dot, linear, lut, product, requant};
 use crate::error::{Error, Result};
 use crate::quant::{QOp, QuantModel};
 use serde::{Deserialize, Serialize};
@@ -32,6 +32,8 @@ pub enum FixedCol {
     Mul,
     LutRescale,
     LutTag,
+    DotQ,
+    DotChain,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -45,6 +47,8 @@ pub enum WireDef {
     Limb { y: WireId, sign: WireId, index: u32 },
     Relu { y: WireId, sign: WireId },
     Product { a: WireId, b: WireId },
+    /// `Σ a·b (+ prev)`: one row of a dot product.
+    Dot { pairs: Vec<(WireId, WireId)>, prev: Option<WireId> },
     /// A lookup input on the table grid, its rescale remainder, and a wire times 2^bits.
     TableIndex { x: WireId },
     TableRem { x: WireId, q: WireId },
@@ -211,6 +215,17 @@ impl Layout {
                     }
                     ws
                 }
+                QOp::Bilinear { terms } => {
+                    let (a, c) = (node_wires[node.inputs[0]].clone(), node_wires[node.inputs[1]].clone());
+                    terms
+                        .iter()
+                        .map(|t| {
+                            let pairs: Vec<(WireId, WireId)> = t.iter().map(|&(i, k)| (a[i], c[k])).collect();
+                            let acc = dot::layout(&mut b, &pairs);
+                            requant::layout(&mut b, Some(acc), None, false, id)
+                        })
+                        .collect()
+                }
                 QOp::NonNeg => {
                     let x = node_wires[node.inputs[0]].clone();
                     let one = 1i128 << model.scale_bits;
@@ -261,6 +276,10 @@ impl Layout {
         })
     }
 
+    pub fn uses_dot(&self) -> bool {
+        self.fixed.iter().any(|(c, _, _)| *c == FixedCol::DotQ)
+    }
+
     /// Rows the lookup tables fill, with the all-zero row.
     pub fn table_rows(&self) -> usize {
         if self.tables.is_empty() { 0 } else { 1 + self.tables.iter().map(|t| t.values.len()).sum::<usize>() }
@@ -290,6 +309,9 @@ impl Layout {
                 }
                 WireDef::Relu { y, sign } => v[*y] * v[*sign],
                 WireDef::Product { a, b } => v[*a] * v[*b],
+                WireDef::Dot { pairs, prev } => {
+                    pairs.iter().map(|(a, c)| v[*a] * v[*c]).sum::<i128>() + prev.map_or(0, |p| v[p])
+                }
                 WireDef::TableIndex { x } => model.table_index(v[*x]),
                 WireDef::TableRem { x, q } => {
                     let d = self.table_shift.unwrap_or(0);

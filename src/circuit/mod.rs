@@ -4,6 +4,7 @@
 //! against a `[0, 2^s)` table, one instance column (public inputs then outputs), and the fixed
 //! columns of the gadgets. Gadgets live one per file (`linear`, `requant`), each with its tests.
 
+pub mod dot;
 pub mod layout;
 pub mod linear;
 pub mod lut;
@@ -17,6 +18,7 @@ use halo2_proofs::plonk::{
 };
 use halo2_proofs::poly::Rotation;
 use layout::{Col, FixedCol, Layout};
+use dot::DotConfig;
 use linear::LinearConfig;
 use lut::LutConfig;
 use product::ProductConfig;
@@ -30,6 +32,9 @@ pub struct CircuitParams {
     pub scale_bits: u32,
     /// Set when the model has lookup tables: the bits their inputs are rescaled by.
     pub table_shift: Option<u32>,
+    /// Whether the model multiplies two activations in sums (the dot gadget's two columns).
+    #[serde(default)]
+    pub dot: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -42,6 +47,7 @@ pub struct ModelConfig {
     pub requant: RequantConfig,
     pub product: ProductConfig,
     pub lut: Option<LutConfig>,
+    pub dot: Option<DotConfig>,
     pub scale_bits: u32,
 }
 
@@ -56,6 +62,8 @@ impl ModelConfig {
             FixedCol::RangeQ => self.requant.q_range,
             FixedCol::Relu => self.requant.q_relu,
             FixedCol::Mul => self.product.q,
+            FixedCol::DotQ => self.dot.as_ref().expect("dot gadget configured").q,
+            FixedCol::DotChain => self.dot.as_ref().expect("dot gadget configured").chain,
             FixedCol::LutRescale => self.lut.as_ref().expect("lookup gadget configured").q_rescale,
             FixedCol::LutTag => self.lut.as_ref().expect("lookup gadget configured").tag,
         }
@@ -91,7 +99,7 @@ pub struct ModelCircuit {
 
 impl ModelCircuit {
     pub fn params_of(layout: &Layout) -> CircuitParams {
-        CircuitParams { lanes: layout.lanes, scale_bits: layout.scale_bits, table_shift: layout.table_shift }
+        CircuitParams { lanes: layout.lanes, scale_bits: layout.scale_bits, table_shift: layout.table_shift, dot: layout.uses_dot() }
     }
 }
 
@@ -125,8 +133,9 @@ impl Circuit<Fr> for ModelCircuit {
         let linear = LinearConfig::configure(meta, &advice);
         let requant = RequantConfig::configure(meta, &advice, range, p.scale_bits);
         let product = ProductConfig::configure(meta, &advice);
+        let dot = p.dot.then(|| DotConfig::configure(meta, &advice));
         let lut = p.table_shift.map(|d| LutConfig::configure(meta, &advice, range, p.scale_bits, d));
-        ModelConfig { advice, range, instance, table, linear, requant, product, lut, scale_bits: p.scale_bits }
+        ModelConfig { advice, range, instance, table, linear, requant, product, lut, dot, scale_bits: p.scale_bits }
     }
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), PlonkError> {

@@ -2,6 +2,7 @@
 //! typed graph onto the project's IR and refuses, naming every unsupported op at once, what it
 //! cannot map.
 
+mod einsum;
 mod gather;
 mod logic;
 pub mod pointwise;
@@ -148,7 +149,8 @@ pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, Arc<TypedMode
                 .or_else(|| piecewise(&typed, node, &var_inputs, &consts, shape.iter().product()))
                 .or_else(|| logic::lower(&typed, node, &var_inputs, &shape))
                 .or_else(|| reduce::lower(&typed, node, &var_inputs))
-                .or_else(|| gather::lower(&typed, node, &var_inputs)),
+                .or_else(|| gather::lower(&typed, node, &var_inputs))
+                .or_else(|| einsum::lower(&typed, node, &var_inputs)),
         };
         let lowered = exact.or_else(|| {
             let c = cluster.as_mut()?;

@@ -34,6 +34,8 @@ pub enum QOp {
     Lut { lo: i64, values: Vec<i64> },
     /// `y = values[x]` for an integer index x (a Gather from constant data).
     Select { values: Vec<i64> },
+    /// `y_j = Σ a_i·b_k`, rescaled once and range-checked.
+    Bilinear { terms: Vec<Vec<(usize, usize)>> },
     /// `2^s` (one) where the range-checked input is ≥ 0, else 0.
     NonNeg,
 }
@@ -98,7 +100,7 @@ pub fn min_scale_bits(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Result<u3
     let mut checked = vec![false; graph.nodes.len()];
     for (id, n) in graph.nodes.iter().enumerate() {
         match &n.op {
-            Op::Dense { .. } | Op::Mul => checked[id] = true,
+            Op::Dense { .. } | Op::Mul | Op::Bilinear { .. } => checked[id] = true,
             op @ Op::Affine { .. } => checked[id] |= affine_rescales(op),
             Op::Relu | Op::NonNeg => checked[n.inputs[0]] = true,
             _ => {}
@@ -215,6 +217,7 @@ impl QuantModel {
                         }
                     }
                     Op::NonNeg => QOp::NonNeg,
+                    Op::Bilinear { terms } => QOp::Bilinear { terms: terms.clone() },
                     Op::Select { table } => QOp::Select { values: table.iter().map(|&v| quantize(v, s1)).collect() },
                     Op::Map { .. } => {
                         let (lo, values) = tables.as_ref().and_then(|t| t.tables[id].clone()).expect("every Map has a table");
@@ -377,6 +380,14 @@ impl QuantModel {
                         let acc = b + t.iter().map(|&(sl, i, c)| vals[node.inputs[sl]][i] * c as i128).sum::<i128>();
                         let v = if *needs_rescale { self.check_range(id, rescale(acc, s))? } else { acc };
                         y.push(if *relu { v.max(0) } else { v });
+                    }
+                    y
+                }
+                QOp::Bilinear { terms } => {
+                    let mut y = Vec::with_capacity(terms.len());
+                    for t in terms {
+                        let acc: i128 = t.iter().map(|&(i, k)| arg(0)[i] * arg(1)[k]).sum();
+                        y.push(self.check_range(id, rescale(acc, s))?);
                     }
                     y
                 }
