@@ -18,6 +18,9 @@ fn main() {
             })
             .collect();
         println!("{:>3} {:<30} {:<12} in={:?} {:?} -> {:?}", n.id, n.name, n.op.name(), n.inputs, facts, n.outputs[0].fact.shape);
+        if let (Some(k), true) = (n.outputs[0].fact.konst.as_ref(), n.outputs[0].fact.shape.iter().product::<TDim>() == 1.into()) {
+            println!("      = {:?}", k);
+        }
         if n.op.name() == "EinSum" {
             println!("      {:?}", n.op);
         }

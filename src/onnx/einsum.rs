@@ -1,6 +1,7 @@
-//! EinSum of two activations (`Q·Kᵀ`, attention weights times values, any batched matmul of
-//! computed tensors): every output is a sum of products, enumerated from the formula once at
-//! import and proven by the dot-product gadget.
+//! EinSum read off its formula: with two activations (`Q·Kᵀ`, attention weights times values,
+//! any batched matmul of computed tensors) every output is a sum of products, proven by the
+//! dot-product gadget; with one constant operand (projections contracting several axes at once)
+//! it is an affine map. The index space is enumerated once, at import.
 
 use super::steps::{Src, Step};
 use crate::graph::Op;
@@ -13,7 +14,13 @@ const MAX_PRODUCTS: usize = 20_000_000;
 
 pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<Vec<Step>> {
     let einsum = node.op_as::<EinSum>()?;
-    if node.inputs.len() != 2 || !node.inputs.iter().all(|i| vars.contains(i)) {
+    if node.inputs.len() != 2 {
+        return None;
+    }
+    let var = [vars.contains(&node.inputs[0]), vars.contains(&node.inputs[1])];
+    let konst = |i: usize| if var[i] { None } else { super::const_of(model, node.inputs[i]) };
+    let weights = [konst(0), konst(1)];
+    if (!var[0] && weights[0].is_none()) || (!var[1] && weights[1].is_none()) || (!var[0] && !var[1]) {
         return None;
     }
     let expr = einsum.axes.to_string();
@@ -39,8 +46,18 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
             }
         }
     }
-    if out.iter().any(|c| !size.contains_key(c)) {
+    // Output-only axes (tract adds unit axes this way) take the output's size, which must be 1.
+    let out_shape = super::shape_of(model, OutletId::new(node.id, 0));
+    if out_shape.len() != out.len() {
         return None;
+    }
+    for (&c, &d) in out.iter().zip(&out_shape) {
+        if *size.entry(c).or_insert(d) != d || (!letters.contains(&c) && d != 1) {
+            return None;
+        }
+        if !letters.contains(&c) {
+            letters.push(c);
+        }
     }
     let total: usize = letters.iter().map(|c| size[c]).product();
     if total > MAX_PRODUCTS {
@@ -63,5 +80,24 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
         }
     }
     let slot = |o: OutletId| Src::Var(vars.iter().position(|&v| v == o).expect("checked above"));
-    Some(vec![Step { op: Op::Bilinear { terms }, inputs: vec![slot(node.inputs[0]), slot(node.inputs[1])] }])
+    if var[0] && var[1] {
+        return Some(vec![Step { op: Op::Bilinear { terms }, inputs: vec![slot(node.inputs[0]), slot(node.inputs[1])] }]);
+    }
+    // One side constant: Σ x_i·w_k with the same x_i summed into one coefficient.
+    let (x, w) = if var[0] { (0, weights[1].as_ref()?) } else { (1, weights[0].as_ref()?) };
+    let affine = terms
+        .iter()
+        .map(|t| {
+            let mut coeff: Vec<(usize, f32)> = vec![];
+            for &(ia, ib) in t {
+                let (i, c) = if x == 0 { (ia, w[ib]) } else { (ib, w[ia]) };
+                match coeff.iter_mut().find(|e| e.0 == i) {
+                    Some(e) => e.1 += c,
+                    None => coeff.push((i, c)),
+                }
+            }
+            coeff.into_iter().filter(|e| e.1 != 0.0).map(|(i, c)| (0, i, c)).collect()
+        })
+        .collect();
+    Some(vec![Step { op: Op::Affine { terms: affine, bias: vec![0.0; n_out] }, inputs: vec![slot(node.inputs[x])] }])
 }

@@ -75,6 +75,17 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId], sha
     if node.op_as::<Iff>().is_some() {
         let cond = operand(model, node, 0, vars, shape)?;
         let (a, b) = (operand(model, node, 1, vars, shape)?, operand(model, node, 2, vars, shape)?);
+        // A constant condition (an attention mask) picks, per position, a variable or a constant.
+        if let Operand::Const(cv) = &cond {
+            let pick = |o: &Operand, j: usize| match o {
+                Operand::Var(slot) => (vec![(*slot, j, 1.0)], 0.0),
+                Operand::Const(v) => (vec![], v[j]),
+            };
+            let (terms, bias): (Vec<_>, Vec<_>) = (0..n).map(|j| if cv[j] != 0.0 { pick(&a, j) } else { pick(&b, j) }).unzip();
+            let slots = vars.len();
+            chain.push(Op::Affine { terms, bias }, (0..slots).map(Src::Var).collect());
+            return Some(chain.steps);
+        }
         let Operand::Var(c) = cond else { return None };
         let c = Src::Var(c);
         match (&a, &b) {

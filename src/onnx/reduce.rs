@@ -64,12 +64,14 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
     Some(chain.steps)
 }
 
-/// Running maximum over each window: m ← m + relu(x − m).
+/// Running maximum over each window: m ← m + relu(x − m). Shorter windows repeat their first
+/// element, whose relu is then zero.
 fn running_max(chain: &mut Chain, x: Src, windows: &[Vec<usize>]) -> Src {
     let k = windows.len();
     let mut m = chain.gather(x, &windows.iter().map(|w| w[0]).collect::<Vec<_>>());
-    for t in 1..windows[0].len() {
-        let xt = chain.gather(x, &windows.iter().map(|w| w[t]).collect::<Vec<_>>());
+    let longest = windows.iter().map(|w| w.len()).max().unwrap_or(1);
+    for t in 1..longest {
+        let xt = chain.gather(x, &windows.iter().map(|w| *w.get(t).unwrap_or(&w[0])).collect::<Vec<_>>());
         let d = chain.ew(k, &[(xt, 1.0), (m, -1.0)], vec![0.0; k]);
         let r = chain.push(Op::Relu, vec![d]);
         m = chain.ew(k, &[(m, 1.0), (r, 1.0)], vec![0.0; k]);
