@@ -6,7 +6,7 @@
 use super::steps::{Chain, Src, Step};
 use crate::graph::Op;
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::ops::array::{Gather, GatherElements, OneHot};
+use tract_onnx::tract_core::ops::array::{Gather, GatherElements, OneHot, ScatterElements, ScatterNd, ScatterReduction};
 
 pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<Vec<Step>> {
     if let Some(g) = node.op_as::<Gather>() {
@@ -18,6 +18,12 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
     }
     if let Some(o) = node.op_as::<OneHot>() {
         return (vars.len() == 1).then(|| one_hot(model, node, o)).flatten();
+    }
+    if node.op_as::<ScatterNd>().is_some_and(|s| s.reduction == ScatterReduction::None) {
+        return scatter(model, node, vars, None);
+    }
+    if let Some(s) = node.op_as::<ScatterElements>().filter(|s| s.reduction == ScatterReduction::None) {
+        return scatter(model, node, vars, Some(s.axis));
     }
     if let Some(g) = node.op_as::<GatherElements>() {
         if vars.len() == 2 && node.inputs[0] == vars[0] && node.inputs[1] == vars[1] {
@@ -77,6 +83,107 @@ fn one_hot(model: &TypedModel, node: &TypedNode, o: &OneHot) -> Option<Vec<Step>
     let len = terms.len();
     chain.push(Op::Affine { terms, bias: vec![0.0; len] }, ks);
     Some(chain.steps)
+}
+
+/// ScatterND with indices into the first axis (`axis` None) or ScatterElements along `axis`:
+/// `out[p] = data[p] + Σ_q [idx_q = r(p)]·(upd_q − data[p])` over the updates q aimed at p's
+/// slot. Indices are computed and data and updates may be too.
+fn scatter(model: &TypedModel, node: &TypedNode, vars: &[OutletId], axis: Option<usize>) -> Option<Vec<Step>> {
+    if node.inputs.len() != 3 || !vars.contains(&node.inputs[1]) {
+        return None;
+    }
+    let ds = super::shape_of(model, node.inputs[0]);
+    let is = super::shape_of(model, node.inputs[1]);
+    let us = super::shape_of(model, node.inputs[2]);
+    let strides = |s: &[usize]| -> Vec<usize> { (0..s.len()).map(|i| s[i + 1..].iter().product()).collect() };
+    let dst = strides(&ds);
+    let n_data: usize = ds.iter().product();
+    // For each update position q and candidate index r: the data position it would write.
+    let (axis_len, n_upd, target): (usize, usize, Box<dyn Fn(usize, usize) -> usize>) = match axis {
+        None => {
+            // indices [..., 1] into axis 0; updates = indices[..-1] ++ data[1..].
+            if is.last() != Some(&1) {
+                return None;
+            }
+            let rest: usize = ds[1..].iter().product();
+            let n_idx: usize = is.iter().product();
+            if us.iter().product::<usize>() != n_idx * rest {
+                return None;
+            }
+            (ds[0], n_idx * rest, Box::new(move |q, r| r * rest + q % rest))
+        }
+        Some(a) => {
+            if is != us || is.len() != ds.len() {
+                return None;
+            }
+            let ist = strides(&is);
+            let is2 = is.clone();
+            let dst2 = dst.clone();
+            let f = move |q: usize, r: usize| -> usize {
+                (0..is2.len()).map(|d| (if d == a { r } else { q / ist[d] % is2[d] }) * dst2[d]).sum()
+            };
+            (ds[a], us.iter().product(), Box::new(f))
+        }
+    };
+    let rest = if axis.is_none() { ds[1..].iter().product::<usize>() } else { 1 };
+    let idx_of = |q: usize| if axis.is_none() { q / rest } else { q };
+    let (data, upd) = (slot_or_const(model, node.inputs[0], vars)?, slot_or_const(model, node.inputs[2], vars)?);
+    let idx = Src::Var(vars.iter().position(|&v| v == node.inputs[1])?);
+    let mut chain = Chain::default();
+    let mut prods = vec![];
+    let mut out_terms: Vec<Vec<(usize, usize, f32)>> = vec![vec![]; n_data];
+    let mut out_bias = vec![0f32; n_data];
+    for r in 0..axis_len {
+        let onehot = chain.push(Op::Select { table: (0..axis_len).map(|k| (k == r) as u8 as f32).collect() }, vec![idx]);
+        let oh = chain.gather(onehot, &(0..n_upd).map(idx_of).collect::<Vec<_>>());
+        // diff_q = upd_q − data[target(q, r)]
+        let mut srcs = vec![];
+        let mut terms = vec![vec![]; n_upd];
+        let mut bias = vec![0f32; n_upd];
+        for q in 0..n_upd {
+            let p = target(q, r);
+            push_term(&mut srcs, &mut terms[q], &mut bias[q], &upd, q, 1.0);
+            push_term(&mut srcs, &mut terms[q], &mut bias[q], &data, p, -1.0);
+        }
+        let diff = chain.push(Op::Affine { terms, bias }, srcs);
+        let prod = chain.mul(oh, diff);
+        for q in 0..n_upd {
+            out_terms[target(q, r)].push((prods.len(), q, 1.0));
+        }
+        prods.push(prod);
+    }
+    let mut srcs = prods;
+    for p in 0..n_data {
+        push_term(&mut srcs, &mut out_terms[p], &mut out_bias[p], &data, p, 1.0);
+    }
+    chain.push(Op::Affine { terms: out_terms, bias: out_bias }, srcs);
+    Some(chain.steps)
+}
+
+enum Tensorish {
+    Var(Src),
+    Const(Vec<f32>),
+}
+
+fn slot_or_const(model: &TypedModel, o: OutletId, vars: &[OutletId]) -> Option<Tensorish> {
+    match vars.iter().position(|&v| v == o) {
+        Some(s) => Some(Tensorish::Var(Src::Var(s))),
+        None => super::const_of(model, o).map(Tensorish::Const),
+    }
+}
+
+/// Adds `c·t[i]` to one output's terms (registering t as an input slot) or to its bias.
+fn push_term(srcs: &mut Vec<Src>, terms: &mut Vec<(usize, usize, f32)>, bias: &mut f32, t: &Tensorish, i: usize, c: f32) {
+    match t {
+        Tensorish::Var(s) => {
+            let slot = srcs.iter().position(|x| x == s).unwrap_or_else(|| {
+                srcs.push(*s);
+                srcs.len() - 1
+            });
+            terms.push((slot, i, c));
+        }
+        Tensorish::Const(v) => *bias += c * v[i],
+    }
 }
 
 /// ONNX GatherElements: `out[.., j, ..] = data[.., idx[.., j, ..], ..]` along `axis`, data and

@@ -4,7 +4,11 @@
 use super::steps::{reduce_windows, window_of, Chain, Src, Step};
 use crate::graph::Op;
 use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::array::Topk;
 use tract_onnx::tract_core::ops::nn::{Reduce, Reducer, RmsNorm, Softmax, SoftmaxKind};
+
+/// Longest axis a sorting network is built for (n rounds of n/2 comparators).
+const MAX_SORT: usize = 64;
 
 pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<Vec<Step>> {
     if vars.len() != 1 || node.inputs[0] != vars[0] {
@@ -58,10 +62,59 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
         let inv = chain.map("rsqrt", |v| 1.0 / v.sqrt(), ms);
         let inv_b = chain.gather(inv, &window_of(&windows, n));
         chain.mul(x, inv_b);
+    } else if let Some(t) = node.op_as::<Topk>() {
+        // Values only: the indices output must be unused.
+        let indices = OutletId::new(node.id, 1);
+        if !model.outlet_successors(indices).is_empty() || model.output_outlets().ok()?.contains(&indices) {
+            return None;
+        }
+        let out_shape = super::shape_of(model, OutletId::new(node.id, 0));
+        let windows = reduce_windows(&shape, &[t.axis]);
+        if windows[0].len() > MAX_SORT {
+            return None;
+        }
+        top_k(&mut chain, x, &windows, &reduce_windows(&out_shape, &[t.axis]), t.largest);
     } else {
         return None;
     }
     Some(chain.steps)
+}
+
+/// Sorts each window with an odd-even transposition network (compare-exchange: r = relu(a − b),
+/// max = b + r, min = a − r) and keeps the first k: the k largest (or smallest) in order.
+fn top_k(chain: &mut Chain, x: Src, windows: &[Vec<usize>], out_windows: &[Vec<usize>], largest: bool) -> Src {
+    let len = windows[0].len();
+    let flat: Vec<usize> = windows.iter().flatten().copied().collect();
+    let total = flat.len();
+    let mut cur = chain.gather(x, &flat);
+    for round in 0..len {
+        let pairs: Vec<(usize, usize)> = (0..windows.len())
+            .flat_map(|w| (round % 2..len.saturating_sub(1)).step_by(2).map(move |i| (w * len + i, w * len + i + 1)))
+            .collect();
+        if pairs.is_empty() {
+            continue;
+        }
+        // The first of each pair ends up with the larger value (descending) or the smaller.
+        let sigma = if largest { 1.0 } else { -1.0 };
+        let d_terms = pairs.iter().map(|&(a, b)| vec![(0, b, sigma), (0, a, -sigma)]).collect();
+        let d = chain.push(Op::Affine { terms: d_terms, bias: vec![0.0; pairs.len()] }, vec![cur]);
+        let r = chain.push(Op::Relu, vec![d]);
+        // a' = a + σ·r, b' = b − σ·r: swaps when b beats a.
+        let mut terms: Vec<Vec<(usize, usize, f32)>> = (0..total).map(|i| vec![(0, i, 1.0)]).collect();
+        for (p, &(a, b)) in pairs.iter().enumerate() {
+            terms[a].push((1, p, sigma));
+            terms[b].push((1, p, -sigma));
+        }
+        cur = chain.push(Op::Affine { terms, bias: vec![0.0; total] }, vec![cur, r]);
+    }
+    let n_out: usize = out_windows.iter().map(|w| w.len()).sum();
+    let mut terms = vec![vec![]; n_out];
+    for (w, ow) in out_windows.iter().enumerate() {
+        for (t, &o) in ow.iter().enumerate() {
+            terms[o] = vec![(0, w * len + t, 1.0)];
+        }
+    }
+    chain.push(Op::Affine { terms, bias: vec![0.0; n_out] }, vec![cur])
 }
 
 /// Running maximum over each window: m ← m + relu(x − m). Shorter windows repeat their first
