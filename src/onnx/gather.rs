@@ -6,7 +6,7 @@
 use super::steps::{Chain, Src, Step};
 use crate::graph::Op;
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::ops::array::{Gather, GatherElements, OneHot, ScatterElements, ScatterNd, ScatterReduction};
+use tract_onnx::tract_core::ops::array::{Gather, GatherElements, GatherNd, OneHot, ScatterElements, ScatterNd, ScatterReduction};
 
 pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<Vec<Step>> {
     if let Some(g) = node.op_as::<Gather>() {
@@ -24,6 +24,9 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
     }
     if let Some(s) = node.op_as::<ScatterElements>().filter(|s| s.reduction == ScatterReduction::None) {
         return scatter(model, node, vars, Some(s.axis));
+    }
+    if node.op_as::<GatherNd>().is_some_and(|g| g.batch_dims == 0) && vars.len() == 2 && node.inputs[0] == vars[0] {
+        return gather_nd(model, node);
     }
     if let Some(g) = node.op_as::<GatherElements>() {
         if vars.len() == 2 && node.inputs[0] == vars[0] && node.inputs[1] == vars[1] {
@@ -184,6 +187,37 @@ fn push_term(srcs: &mut Vec<Src>, terms: &mut Vec<(usize, usize, f32)>, bias: &m
         }
         Tensorish::Const(v) => *bias += c * v[i],
     }
+}
+
+/// GatherND (batch_dims 0) of computed data by computed indices: each index tuple becomes one flat
+/// key `Σ idx_l·stride_l` (exact integer arithmetic), then a one-hot sum over the keyed slices.
+fn gather_nd(model: &TypedModel, node: &TypedNode) -> Option<Vec<Step>> {
+    let ds = super::shape_of(model, node.inputs[0]);
+    let is = super::shape_of(model, node.inputs[1]);
+    let l = *is.last()?;
+    if l == 0 || l > ds.len() {
+        return None;
+    }
+    let q_len: usize = is[..is.len() - 1].iter().product();
+    let keys: usize = ds[..l].iter().product();
+    let r_len: usize = ds[l..].iter().product();
+    let kst: Vec<f32> = (0..l).map(|i| ds[i + 1..l].iter().product::<usize>() as f32).collect();
+    let mut chain = Chain::default();
+    let (data, idx) = (Src::Var(0), Src::Var(1));
+    let key_terms = (0..q_len).map(|q| (0..l).map(|i| (0, q * l + i, kst[i])).collect()).collect();
+    let key = chain.push(Op::Affine { terms: key_terms, bias: vec![0.0; q_len] }, vec![idx]);
+    let spread: Vec<usize> = (0..q_len * r_len).map(|i| i / r_len).collect();
+    let mut picked = vec![];
+    for r in 0..keys {
+        let onehot = chain.push(Op::Select { table: (0..keys).map(|k| (k == r) as u8 as f32).collect() }, vec![key]);
+        let oh = chain.gather(onehot, &spread);
+        let slice = chain.gather(data, &(0..q_len * r_len).map(|i| r * r_len + i % r_len).collect::<Vec<_>>());
+        picked.push(chain.mul(oh, slice));
+    }
+    let n = q_len * r_len;
+    let terms = (0..n).map(|j| (0..keys).map(|r| (r, j, 1.0)).collect()).collect();
+    chain.push(Op::Affine { terms, bias: vec![0.0; n] }, picked);
+    Some(chain.steps)
 }
 
 /// ONNX GatherElements: `out[.., j, ..] = data[.., idx[.., j, ..], ..]` along `axis`, data and
