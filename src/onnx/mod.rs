@@ -8,6 +8,7 @@ mod logic;
 pub mod pointwise;
 pub mod probe;
 mod reduce;
+mod rnn;
 mod steps;
 pub mod write;
 
@@ -152,6 +153,13 @@ pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, Arc<TypedMode
                 .or_else(|| gather::lower(&typed, node, &var_inputs))
                 .or_else(|| einsum::lower(&typed, node, &var_inputs)),
         };
+        // Recurrent epilogues have further outputs (an LSTM's cell state): steps computing them.
+        let mut extra_outputs: Vec<usize> = vec![];
+        let exact = exact.or_else(|| {
+            let (steps, extra) = rnn::lower(&typed, node, &var_inputs)?;
+            extra_outputs = extra;
+            Some(steps)
+        });
         let lowered = exact.or_else(|| {
             let c = cluster.as_mut()?;
             c.tabled = true;
@@ -179,6 +187,9 @@ pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, Arc<TypedMode
                     nodes.push(Node { name, op: step.op, inputs: ins, shape: shape.clone() });
                 }
                 map.insert(out, nodes.len() - 1);
+                for (k, step) in extra_outputs.iter().enumerate() {
+                    map.insert(OutletId::new(id, k + 1), first + step);
+                }
             }
             None => {
                 failed.insert(id);
