@@ -13,7 +13,7 @@ use std::time::Instant;
 /// Every position within `TOLERANCE · max(1, max|ref|)` of the reference.
 pub const TOLERANCE: f64 = 0.05;
 
-#[derive(Clone, Debug, Serialize)]
+#[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Outcome {
     pub model: String,
     pub status: String,
@@ -25,9 +25,16 @@ pub struct Outcome {
     pub max_rel_error: Option<f64>,
     /// The input file lists more arrays than the graph has inputs; they were matched by name.
     pub inputs_by_name: bool,
+    /// Peak resident memory of the model's run (compile, setup, both proofs), in MiB.
+    #[serde(default)]
+    pub peak_mib: Option<f64>,
 }
 
 impl Outcome {
+    pub fn failed(model: &str, reason: &str) -> Outcome {
+        Outcome::new(model, &format!("failed: {reason}"))
+    }
+
     fn new(model: &str, status: &str) -> Outcome {
         Outcome {
             model: model.into(),
@@ -35,6 +42,7 @@ impl Outcome {
             passed: false,
             k: None,
             inputs_by_name: false,
+            peak_mib: None,
             rows: None,
             prove_seconds: None,
             max_abs_error: None,
@@ -200,8 +208,56 @@ fn align_inputs(model_dir: &Path, build: &Path) -> Result<Option<std::path::Path
     Ok(Some(path))
 }
 
-/// Runs every model, with a progress bar on stderr.
-pub fn run(dir: &Path, work: &Path) -> Vec<Outcome> {
+/// Runs one model in a child process (`zkinfer conformance-one`), so that a model over the time
+/// limit is stopped, a crash stays contained, memory is returned between models, and the peak
+/// memory of each model is measured on its own.
+fn run_isolated(model_dir: &Path, work: &Path, timeout: std::time::Duration) -> Result<Outcome, Error> {
+    let name = model_dir.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+    std::fs::create_dir_all(work).map_err(|e| Error::io(work, e))?;
+    let out = work.join(format!("{name}.outcome.json"));
+    let _ = std::fs::remove_file(&out);
+    let exe = std::env::current_exe().map_err(|e| Error::Other(format!("cannot find the zkinfer binary: {e}")))?;
+    let child = std::process::Command::new(exe)
+        .arg("conformance-one")
+        .arg(model_dir)
+        .arg("--work")
+        .arg(work)
+        .arg("--out")
+        .arg(&out)
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .map_err(|e| Error::Other(format!("cannot start a child zkinfer: {e}")))?;
+    let pid = child.id() as libc::pid_t;
+    let start = Instant::now();
+    let mut status = 0;
+    // SAFETY: rusage is plain data; wait4 only writes into it and `status`.
+    let mut usage: libc::rusage = unsafe { std::mem::zeroed() };
+    loop {
+        let r = unsafe { libc::wait4(pid, &mut status, libc::WNOHANG, &mut usage) };
+        if r == pid {
+            break;
+        }
+        if start.elapsed() > timeout {
+            unsafe {
+                libc::kill(pid, libc::SIGKILL);
+                libc::wait4(pid, &mut status, 0, &mut usage);
+            }
+            let mut o = Outcome::new(&name, &format!("failed: over the {} s limit", timeout.as_secs()));
+            o.peak_mib = Some(usage.ru_maxrss as f64 / 1024.0);
+            return Ok(o);
+        }
+        std::thread::sleep(std::time::Duration::from_millis(100));
+    }
+    let mut o: Outcome = crate::compile::read_json(&out).unwrap_or_else(|_| {
+        Outcome::new(&name, "failed: the model's run crashed (out of memory, or a zkinfer bug)")
+    });
+    o.peak_mib = Some(usage.ru_maxrss as f64 / 1024.0);
+    Ok(o)
+}
+
+/// Runs every model, each in its own process with a time limit, with a progress bar on stderr.
+pub fn run(dir: &Path, work: &Path, timeout: std::time::Duration) -> Vec<Outcome> {
     let dirs = model_dirs(dir);
     let pb = indicatif::ProgressBar::new(dirs.len() as u64);
     pb.set_style(
@@ -211,8 +267,7 @@ pub fn run(dir: &Path, work: &Path) -> Vec<Outcome> {
     for d in dirs {
         let name = d.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
         pb.set_message(name.clone());
-        let o = std::panic::catch_unwind(|| run_one(&d, work))
-            .unwrap_or_else(|_| Outcome::new(&name, "failed: internal panic (a zkinfer bug)"));
+        let o = run_isolated(&d, work, timeout).unwrap_or_else(|e| Outcome::new(&name, &format!("failed: {e}")));
         out.push(o);
         pb.inc(1);
     }
@@ -221,17 +276,20 @@ pub fn run(dir: &Path, work: &Path) -> Vec<Outcome> {
 }
 
 pub fn markdown(outcomes: &[Outcome]) -> String {
-    let mut s = String::from("| model | status | k | rows | prove s | max abs err | max rel err |\n|---|---|---|---|---|---|---|\n");
+    let mut s = String::from(
+        "| model | status | k | rows | prove s | peak MiB | max abs err | max rel err |\n|---|---|---|---|---|---|---|---|\n",
+    );
     let f = |v: Option<f64>, p: usize| v.map_or("-".to_string(), |x| format!("{x:.p$}"));
     for o in outcomes {
         s += &format!(
-            "| {}{} | {} | {} | {} | {} | {} | {} |\n",
+            "| {}{} | {} | {} | {} | {} | {} | {} | {} |\n",
             o.model,
             if o.inputs_by_name { " ¹" } else { "" },
             o.status.replace('|', "/"),
             o.k.map_or("-".into(), |k| k.to_string()),
             o.rows.map_or("-".into(), |r| r.to_string()),
             f(o.prove_seconds, 2),
+            f(o.peak_mib, 0),
             f(o.max_abs_error, 4),
             f(o.max_rel_error, 4)
         );

@@ -95,6 +95,18 @@ enum Cmd {
         /// Also write the table as markdown to this file.
         #[arg(long)]
         markdown: Option<PathBuf>,
+        /// Seconds a model may take (compile, setup, two proofs) before it counts as failed.
+        #[arg(long, default_value_t = 600)]
+        timeout: u64,
+    },
+    /// One model of a conformance run (the runner starts one process per model).
+    #[command(hide = true)]
+    ConformanceOne {
+        model_dir: PathBuf,
+        #[arg(long)]
+        work: PathBuf,
+        #[arg(long)]
+        out: PathBuf,
     },
     /// The whole pipeline on the example model, against an Anvil it starts. Example: zkinfer demo
     Demo {
@@ -223,8 +235,15 @@ async fn run(cli: Cli) -> Result<()> {
             let (model, input) = write_example(&out, &sizes, seed)?;
             print_rows(json, &[("model", model.display().to_string()), ("input", input.display().to_string())]);
         }
-        Cmd::Conformance { dir, work, markdown } => {
-            let outcomes = zkinfer::conformance::run(&dir, &work);
+        Cmd::ConformanceOne { model_dir, work, out } => {
+            let o = std::panic::catch_unwind(|| zkinfer::conformance::run_one(&model_dir, &work)).unwrap_or_else(|_| {
+                let name = model_dir.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+                zkinfer::conformance::Outcome::failed(&name, "internal panic (a zkinfer bug)")
+            });
+            write_json(&out, &o)?;
+        }
+        Cmd::Conformance { dir, work, markdown, timeout } => {
+            let outcomes = zkinfer::conformance::run(&dir, &work, std::time::Duration::from_secs(timeout));
             let table = zkinfer::conformance::markdown(&outcomes);
             if json {
                 println!("{}", serde_json::to_string_pretty(&outcomes).unwrap());
