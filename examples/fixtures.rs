@@ -15,7 +15,7 @@ fn main() -> zkinfer::Result<()> {
         let input = dir.join("input.json");
         write_json(&input, &write::random_input(4, seed + 100))?;
         let build = dir.join("build");
-        pipeline::compile(&model, &input, &build, &CompileOptions { lanes: None })?;
+        pipeline::compile(&model, &input, &build, &CompileOptions::default())?;
         pipeline::setup(&build, None)?;
         let proof = pipeline::prove(&build, &input)?;
         pipeline::verify(&build, &proof)?;

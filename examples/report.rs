@@ -29,7 +29,7 @@ const DEFAULT: [&str; 8] =
 
 async fn measure(client: &Client, name: &str, model: &Path, input: &Path, expected: Option<Vec<Vec<f64>>>) -> zkinfer::Result<Row> {
     let dir = Path::new("build/report").join(name);
-    let c = pipeline::compile(model, input, &dir, &CompileOptions { lanes: None })?;
+    let c = pipeline::compile(model, input, &dir, &CompileOptions::default())?;
     pipeline::setup(&dir, None)?;
     let p = pipeline::prove(&dir, input)?;
     pipeline::verify(&dir, &p)?;

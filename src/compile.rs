@@ -35,6 +35,33 @@ pub struct Settings {
     pub weights_visibility: String,
     /// keccak256 of the quantised model (0x-hex), baked into the verifier as `MODEL_HASH`.
     pub model_hash: String,
+    #[serde(default)]
+    pub target: Target,
+    /// Inputs calibration saw.
+    #[serde(default)]
+    pub calibration_inputs: usize,
+    /// The input range each lookup table covers (real units); outside it a proof is refused.
+    #[serde(default)]
+    pub tables: Vec<TableRange>,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct TableRange {
+    pub node: String,
+    pub lo: f64,
+    pub hi: f64,
+    pub entries: usize,
+}
+
+/// What calibration optimises, as EZKL's `--target`: `accuracy` spends the rows k already pays
+/// for on a finer scale and larger tables; `resources` takes the coarsest scale and smallest
+/// tables that still meet the calibration error bound.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
+#[serde(rename_all = "lowercase")]
+pub enum Target {
+    #[default]
+    Accuracy,
+    Resources,
 }
 
 #[derive(Clone, Debug)]
@@ -71,7 +98,13 @@ fn k_for_rows(rows: usize, shape: &CsShape) -> u32 {
 }
 
 impl Compiled {
-    pub fn new(name: &str, graph: &Graph, calibration: &[Vec<Vec<f32>>], lanes: Option<usize>) -> Result<Compiled> {
+    pub fn new(
+        name: &str,
+        graph: &Graph,
+        calibration: &[Vec<Vec<f32>>],
+        lanes: Option<usize>,
+        target: Target,
+    ) -> Result<Compiled> {
         let s_min = quant::min_scale_bits(graph, calibration)?;
         let ranges = table::value_ranges(graph, calibration);
         // Rows do not depend on the scale, so plan at s_min and pick the cheapest lane width.
@@ -101,9 +134,14 @@ impl Compiled {
         // if the integer model still strays from the float one on the calibration data (small
         // constant coefficients, such as a mean's 1/n, lose precision at a coarse scale), take
         // finer scales, at the price of a larger table, until it does not.
-        // Lookup tables share the rows the range table already takes (2^s), at least 2^10.
-        let table_bits = |s: u32| (s + 1).max(quant::MIN_TABLE_BITS);
-        let mut scale_bits = s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS);
+        // Lookup tables share the rows the range table already takes (2^s), at least 2^12 (2^10
+        // when saving resources).
+        let min_table = if target == Target::Resources { quant::MIN_TABLE_BITS - 2 } else { quant::MIN_TABLE_BITS };
+        let table_bits = |s: u32| (s + 1).max(min_table);
+        let mut scale_bits = match target {
+            Target::Accuracy => s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS),
+            Target::Resources => s_min,
+        };
         while scale_bits < quant::MAX_SCALE_BITS
             && !quant::accurate(graph, scale_bits, table_bits(scale_bits), calibration, &ranges)
         {
@@ -131,6 +169,9 @@ impl Compiled {
             output_visibility: "public".into(),
             weights_visibility: "fixed".into(),
             model_hash: format!("0x{}", hex::encode(model.model_hash())),
+            target,
+            calibration_inputs: calibration.len(),
+            tables: table_ranges(&model),
         };
         Ok(Compiled { settings, model, layout: Arc::new(layout) })
     }
@@ -192,6 +233,23 @@ impl Compiled {
         let layout = Layout::plan(&model, settings.lanes)?;
         Ok(Compiled { settings, model, layout: Arc::new(layout) })
     }
+}
+
+fn table_ranges(model: &QuantModel) -> Vec<TableRange> {
+    let step = ((model.scale_bits - model.table_shift.unwrap_or(0)) as f64).exp2();
+    model
+        .nodes
+        .iter()
+        .filter_map(|n| match &n.op {
+            crate::quant::QOp::Lut { lo, values } => Some(TableRange {
+                node: n.name.clone(),
+                lo: *lo as f64 / step,
+                hi: (*lo + values.len() as i64 - 1) as f64 / step,
+                entries: values.len(),
+            }),
+            _ => None,
+        })
+        .collect()
 }
 
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {

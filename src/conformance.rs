@@ -122,7 +122,7 @@ pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
             input = aligned;
             o.inputs_by_name = true;
         }
-        let c = pipeline::compile(&model_dir.join("network.onnx"), &input, &build, &CompileOptions { lanes: None })?;
+        let c = pipeline::compile(&model_dir.join("network.onnx"), &input, &build, &CompileOptions::default())?;
         o.k = Some(c.settings.k);
         o.rows = Some(c.settings.rows);
         pipeline::setup(&build, None)?;

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use zkinfer::chain::{self, Client, Deployment};
 use zkinfer::compile::{read_json, write_json};
+use zkinfer::compile::Target;
 use zkinfer::pipeline::{self, CompileOptions};
 use zkinfer::prove::ProofFile;
 use zkinfer::{Error, Result};
@@ -31,6 +32,21 @@ enum Cmd {
         /// Inputs per linear row (default: chosen by the layout planner).
         #[arg(long)]
         lanes: Option<usize>,
+        /// accuracy: finest scale the rows allow; resources: coarsest scale within 1% error.
+        #[arg(long, value_enum, default_value_t = Target::Accuracy)]
+        target: Target,
+    },
+    /// Choose scales and lookup-table ranges from several inputs, then compile.
+    /// Example: zkinfer calibrate model.onnx --data a.json b.json c.json --target resources -o build/
+    Calibrate {
+        model: PathBuf,
+        /// Calibration inputs (EZKL input.json format); the first is also the compile input.
+        #[arg(long, num_args = 1.., required = true)]
+        data: Vec<PathBuf>,
+        #[arg(long, value_enum, default_value_t = Target::Accuracy)]
+        target: Target,
+        #[arg(short, long, default_value = "build")]
+        out: PathBuf,
     },
     /// KZG params and keys. Example: zkinfer setup build/ [--srs ceremony.srs]
     Setup {
@@ -124,6 +140,23 @@ fn main() {
     }
 }
 
+fn print_compiled(json: bool, c: &zkinfer::compile::Compiled, out: &Path) {
+    let s = &c.settings;
+    print_rows(json, &[
+        ("model", s.model.clone()),
+        ("k", s.k.to_string()),
+        ("rows", s.rows.to_string()),
+        ("lanes", s.lanes.to_string()),
+        ("scale", format!("2^{}", s.scale_bits)),
+        ("target", format!("{:?}", s.target).to_lowercase()),
+        ("calibration", format!("{} input(s)", s.calibration_inputs)),
+        ("tables", s.tables.len().to_string()),
+        ("columns", format!("{} advice, {} fixed, {} lookups", s.advice_columns, s.fixed_columns, s.lookups)),
+        ("model_hash", s.model_hash.clone()),
+        ("settings", out.join("settings.json").display().to_string()),
+    ]);
+}
+
 fn print_rows(json: bool, rows: &[(&str, String)]) {
     if json {
         let map: serde_json::Map<String, serde_json::Value> =
@@ -153,19 +186,19 @@ fn warn_insecure(dir: &Path) {
 async fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
     match cli.cmd {
-        Cmd::Compile { model, input, out, lanes } => {
-            let c = pipeline::compile(&model, &input, &out, &CompileOptions { lanes })?;
-            let s = &c.settings;
-            print_rows(json, &[
-                ("model", s.model.clone()),
-                ("k", s.k.to_string()),
-                ("rows", s.rows.to_string()),
-                ("lanes", s.lanes.to_string()),
-                ("scale", format!("2^{}", s.scale_bits)),
-                ("columns", format!("{} advice, {} fixed, {} lookups", s.advice_columns, s.fixed_columns, s.lookups)),
-                ("model_hash", s.model_hash.clone()),
-                ("settings", out.join("settings.json").display().to_string()),
-            ]);
+        Cmd::Compile { model, input, out, lanes, target } => {
+            let c = pipeline::compile(&model, &input, &out, &CompileOptions { lanes, target, ..Default::default() })?;
+            print_compiled(json, &c, &out);
+        }
+        Cmd::Calibrate { model, data, target, out } => {
+            let opts = CompileOptions { target, calibration: data[1..].to_vec(), ..Default::default() };
+            let c = pipeline::compile(&model, &data[0], &out, &opts)?;
+            print_compiled(json, &c, &out);
+            if !json {
+                for t in &c.settings.tables {
+                    println!("  table {:<24} [{:.4}, {:.4}]  {} entries", t.node, t.lo, t.hi, t.entries);
+                }
+            }
         }
         Cmd::Setup { dir, srs } => {
             let pb = spinner("generating keys");
@@ -291,7 +324,7 @@ async fn demo(out: &Path, json: bool) -> Result<()> {
     let (model, input) = write_example(out, &[8, 16, 16, 2], 1)?;
     step(&format!("wrote example MLP 8→16→16→2 to {}", model.display()));
     let build = out.join("build");
-    let c = pipeline::compile(&model, &input, &build, &CompileOptions { lanes: None })?;
+    let c = pipeline::compile(&model, &input, &build, &CompileOptions::default())?;
     step(&format!("compiled: k = {}, {} rows, scale 2^{}, model hash {}", c.settings.k, c.settings.rows, c.settings.scale_bits, c.settings.model_hash));
     pipeline::setup(&build, None)?;
     step("setup done (INSECURE dev SRS: for demos only)");

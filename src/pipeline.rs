@@ -1,7 +1,7 @@
 //! The library API behind the CLI: each function is one `zkinfer` subcommand over a build
 //! directory, so examples and tests drive the tool exactly as users do.
 
-use crate::compile::{read_input, read_json, write_json, Compiled};
+use crate::compile::{read_input, read_json, write_json, Compiled, Target};
 use crate::error::{Error, Result};
 use crate::evm::{self, CompiledContract, VerifierSource};
 use crate::graph::{Graph, Op};
@@ -61,25 +61,43 @@ pub fn tract_run(model: &TypedModel, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>
         .collect()
 }
 
+#[derive(Clone, Debug, Default)]
 pub struct CompileOptions {
     pub lanes: Option<usize>,
+    /// More calibration inputs, besides the one compile is given.
+    pub calibration: Vec<PathBuf>,
+    pub target: Target,
 }
 
-/// `zkinfer compile`: import, check the import against tract, calibrate on the input, plan.
+/// `zkinfer compile`: import, check the import against tract, calibrate on the input (and any
+/// further calibration inputs), plan.
 pub fn compile(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) -> Result<Compiled> {
     let inputs = read_input(input)?;
     let lens: Vec<usize> = inputs.iter().map(|x| x.len()).collect();
     let (graph, typed) = onnx::import(model, &lens)?;
     let graph = fold_bias(graph);
-    let reference = tract_run(&typed, &inputs)?;
-    let ours = graph.eval_f32(&inputs);
-    for (r, o) in reference.iter().zip(&ours) {
-        let scale = r.iter().fold(1f32, |m, v| m.max(v.abs()));
-        if r.len() != o.len() || r.iter().zip(o).any(|(a, b)| (a - b).abs() > 1e-4 * scale) {
-            return Err(Error::Other(format!(
-                "internal: zkinfer's reading of {} disagrees with tract's float inference; please report this model",
-                model.display()
-            )));
+    let mut calibration = vec![inputs];
+    for path in &opts.calibration {
+        let x = read_input(path)?;
+        if x.iter().map(|v| v.len()).collect::<Vec<_>>() != lens {
+            return Err(Error::BadInput {
+                path: path.clone(),
+                reason: format!("calibration input has other shapes than {} (lengths {lens:?})", input.display()),
+            });
+        }
+        calibration.push(x);
+    }
+    for inputs in &calibration {
+        let reference = tract_run(&typed, inputs)?;
+        let ours = graph.eval_f32(inputs);
+        for (r, o) in reference.iter().zip(&ours) {
+            let scale = r.iter().fold(1f32, |m, v| m.max(v.abs()));
+            if r.len() != o.len() || r.iter().zip(o).any(|(a, b)| (a - b).abs() > 1e-4 * scale) {
+                return Err(Error::Other(format!(
+                    "internal: zkinfer's reading of {} disagrees with tract's float inference; please report this model",
+                    model.display()
+                )));
+            }
         }
     }
     let name = model
@@ -89,7 +107,7 @@ pub fn compile(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) ->
         .or(model.file_stem())
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "model".into());
-    let compiled = Compiled::new(&name, &graph, &[inputs], opts.lanes)?;
+    let compiled = Compiled::new(&name, &graph, &calibration, opts.lanes, opts.target)?;
     compiled.save(out)?;
     Ok(compiled)
 }

@@ -14,7 +14,7 @@ fn run(name: &str) {
     let Some(corpus) = common::corpus() else { return };
     let dir = corpus.join(name);
     let build = common::scratch(&format!("corpus-{name}"));
-    let c = pipeline::compile(&dir.join("network.onnx"), &dir.join("input.json"), &build, &CompileOptions { lanes: None })
+    let c = pipeline::compile(&dir.join("network.onnx"), &dir.join("input.json"), &build, &CompileOptions::default())
         .unwrap_or_else(|e| panic!("{name}: compile: {e}"));
     pipeline::setup(&build, None).unwrap_or_else(|e| panic!("{name}: setup: {e}"));
     let proof = pipeline::prove(&build, &dir.join("input.json")).unwrap_or_else(|e| panic!("{name}: prove: {e}"));

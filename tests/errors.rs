@@ -6,7 +6,7 @@ use zkinfer::compile::write_json;
 use zkinfer::pipeline::{self, CompileOptions};
 
 fn opts() -> CompileOptions {
-    CompileOptions { lanes: None }
+    CompileOptions::default()
 }
 
 #[test]

@@ -26,7 +26,7 @@ async fn build(client: &Client, name: &str, model: &Path, inputs: &[serde_json::
     let dir = common::scratch(&format!("evm-{name}"));
     let first = dir.join("input0.json");
     write_json(&first, &inputs[0]).unwrap();
-    pipeline::compile(model, &first, &dir, &CompileOptions { lanes: None }).unwrap();
+    pipeline::compile(model, &first, &dir, &CompileOptions::default()).unwrap();
     pipeline::setup(&dir, None).unwrap();
     let mut proofs = vec![];
     for (i, input) in inputs.iter().enumerate() {

@@ -41,7 +41,7 @@ async fn snark_verifier_agrees_with_generated_verifier() {
     let input = dir.join("input.json");
     write_json(&input, &write::random_input(6, 121)).unwrap();
     let build = dir.join("build");
-    pipeline::compile(&model, &input, &build, &CompileOptions { lanes: None }).unwrap();
+    pipeline::compile(&model, &input, &build, &CompileOptions::default()).unwrap();
     pipeline::setup(&build, None).unwrap();
     let p = pipeline::prove(&build, &input).unwrap();
     let (_, params, keys) = pipeline::load(&build).unwrap();

@@ -31,7 +31,7 @@ pub fn example_build(name: &str, sizes: &[usize], setup: bool) -> (PathBuf, Path
     let input = dir.join("in.json");
     write_json(&input, &write::random_input(sizes[0], 1)).unwrap();
     let build = dir.join("b");
-    pipeline::compile(&model, &input, &build, &pipeline::CompileOptions { lanes: None }).unwrap();
+    pipeline::compile(&model, &input, &build, &pipeline::CompileOptions::default()).unwrap();
     if setup {
         pipeline::setup(&build, None).unwrap();
     }
