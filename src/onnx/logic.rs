@@ -42,6 +42,38 @@ fn combine(chain: &mut Chain, n: usize, parts: &[(&Operand, f32)], extra: &[(Src
     chain.ew(n, &srcs, b)
 }
 
+/// Flat indices of a tensor of `shape` broadcast (numpy rules) to `out`.
+fn broadcast_index(shape: &[usize], out: &[usize]) -> Option<Vec<usize>> {
+    let n: usize = shape.iter().product();
+    let a = tract_ndarray::ArrayD::from_shape_vec(shape.to_vec(), (0..n).collect::<Vec<usize>>()).ok()?;
+    Some(a.broadcast(out.to_vec())?.iter().copied().collect())
+}
+
+/// `a·b`, `a + b`, `a − b` for two activations of different (broadcast) shapes: each is spread to
+/// the output's shape (wiring), then combined elementwise.
+pub(super) fn broadcast_binary(model: &TypedModel, node: &TypedNode, vars: &[OutletId], shape: &[usize]) -> Option<Vec<Step>> {
+    let bin = node.op_as::<TypedBinOp>()?;
+    if node.inputs.len() != 2 || vars.len() != 2 || !model.outlet_fact(OutletId::new(node.id, 0)).ok()?.datum_type.is_float() {
+        return None;
+    }
+    let n: usize = shape.iter().product();
+    let mut chain = Chain::default();
+    let mut spread = |i: usize| -> Option<Src> {
+        let o = node.inputs[i];
+        let slot = vars.iter().position(|&v| v == o)?;
+        let idx = broadcast_index(&super::shape_of(model, o), shape)?;
+        Some(chain.gather(Src::Var(slot), &idx))
+    };
+    let (a, b) = (spread(0)?, spread(1)?);
+    match bin.0.name() {
+        "Mul" => chain.mul(a, b),
+        "Add" => chain.ew(n, &[(a, 1.0), (b, 1.0)], vec![0.0; n]),
+        "Sub" => chain.ew(n, &[(a, 1.0), (b, -1.0)], vec![0.0; n]),
+        _ => return None,
+    };
+    Some(chain.steps)
+}
+
 /// `x + c`, `x − c`, `c − x`, `x·c`, `x / c` for a float activation x of the output's shape and a
 /// constant c broadcast to it: one coefficient and one offset per element.
 pub(super) fn scaled(model: &TypedModel, node: &TypedNode, vars: &[OutletId], shape: &[usize]) -> Option<Op> {

@@ -149,6 +149,7 @@ pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, Arc<TypedMode
                 .map(|op| vec![Step { op, inputs: (0..var_inputs.len()).map(Src::Var).collect() }])
                 .or_else(|| piecewise(&typed, node, &var_inputs, &consts, shape.iter().product()))
                 .or_else(|| logic::lower(&typed, node, &var_inputs, &shape))
+                .or_else(|| logic::broadcast_binary(&typed, node, &var_inputs, &shape))
                 .or_else(|| reduce::lower(&typed, node, &var_inputs))
                 .or_else(|| gather::lower(&typed, node, &var_inputs))
                 .or_else(|| einsum::lower(&typed, node, &var_inputs)),
