@@ -62,7 +62,14 @@ fn logic_and_reductions_pass_end_to_end() {
 /// Gathers with computed indices: tree ensembles exported as tensor programs.
 #[test]
 fn tree_ensembles_pass_end_to_end() {
-    assert_all_pass(&["decision_tree", "random_forest", "lightgbm"]);
+    assert_all_pass(&["decision_tree", "random_forest", "lightgbm", "hummingbird_decision_tree"]);
+}
+
+/// Sorting (TopK), scatters and gathers of computed data, recurrent cells, matmuls of two
+/// activations.
+#[test]
+fn indexing_recurrence_and_bilinear_pass_end_to_end() {
+    assert_all_pass(&["1l_topk", "scatter_nd", "scatter_elements", "gather_elements", "gru", "lstm", "rnn", "large_op_graph"]);
 }
 
 #[test]

@@ -204,4 +204,41 @@ mod tests {
         assert_eq!(msg, q.eval(&inputs).unwrap_err().to_string());
         assert!(msg.contains("sig") && msg.contains("outside its lookup table"), "{msg}");
     }
+
+    /// A keyed lookup (Gather from constant data by a computed index): the right row passes; a
+    /// different value for the same index, or an index between keys, fails; an index outside
+    /// the data is a clear error before proving.
+    #[test]
+    fn keyed_select_is_exact() {
+        let graph = Graph {
+            nodes: vec![
+                Node { name: "i".into(), op: Op::Input { index: 0 }, inputs: vec![], shape: vec![1, 2] },
+                Node { name: "pick".into(), op: Op::Select { table: vec![0.5, -1.25, 3.0] }, inputs: vec![0], shape: vec![1, 2] },
+            ],
+            inputs: vec![0],
+            outputs: vec![1],
+        };
+        let q = QuantModel::from_graph(&graph, 8);
+        let layout = Arc::new(Layout::plan(&q, 4).unwrap());
+        let inputs = q.quantize_inputs(&[vec![2.0, 1.0]]).unwrap();
+        assert_eq!(q.eval(&inputs).unwrap()[1], vec![768, -320]);
+        let w = layout.witness(&q, &inputs).unwrap();
+        let public: Vec<Fr> = layout.instance.iter().map(|&i| to_field(w[i])).collect();
+        let c = ModelCircuit { layout: layout.clone(), witness: Some(Arc::new(w)), tamper: vec![] };
+        assert_eq!(mock(&c, &public), Ok(()));
+        let r = first_row(&c);
+        // Another table value (index 1's) for index 2, with the public output forged to match.
+        let mut forged = public.clone();
+        forged[2] = to_field(-320);
+        let t = ModelCircuit { tamper: vec![(Col::Advice(2), r, to_field(-320))], ..c.clone() };
+        assert!(mock(&t, &forged).is_err());
+        // Index 1.5 (between keys) with index 1's value: not a row of the table.
+        let mut forged = public.clone();
+        forged[0] = to_field(384);
+        forged[2] = to_field(-320);
+        let t = ModelCircuit { tamper: vec![(Col::Advice(1), r, to_field(384)), (Col::Advice(2), r, to_field(-320))], ..c.clone() };
+        assert!(mock(&t, &forged).is_err());
+        let e = layout.witness(&q, &q.quantize_inputs(&[vec![3.0, 0.0]]).unwrap()).unwrap_err().to_string();
+        assert!(e.contains("pick") && e.contains("outside"), "{e}");
+    }
 }

@@ -264,4 +264,34 @@ mod tests {
         ];
         assert!(mock(&with(&c, t), &public.iter().take(2).copied().chain([Fr::ZERO, Fr::ZERO]).collect::<Vec<_>>()).is_err());
     }
+
+    /// NonNeg exposes the sign as a value (2^s or 0) through one linear row: flipping the
+    /// output, or the sign together with the output, must fail (the sign is pinned by the limbs).
+    #[test]
+    fn nonneg_output_is_bound_to_the_sign() {
+        let graph = Graph {
+            nodes: vec![
+                Node { name: "x".into(), op: Op::Input { index: 0 }, inputs: vec![], shape: vec![1, 3] },
+                Node { name: "ge0".into(), op: Op::NonNeg, inputs: vec![0], shape: vec![1, 3] },
+            ],
+            inputs: vec![0],
+            outputs: vec![1],
+        };
+        let q = QuantModel::from_graph(&graph, 8);
+        let layout = Arc::new(Layout::plan(&q, 4).unwrap());
+        let inputs = q.quantize_inputs(&[vec![-0.5, 0.0, 0.7]]).unwrap();
+        assert_eq!(q.eval(&inputs).unwrap()[1], vec![0, 256, 256]);
+        let w = layout.witness(&q, &inputs).unwrap();
+        let public: Vec<Fr> = layout.instance.iter().map(|&i| to_field(w[i])).collect();
+        let c = ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![] };
+        assert_eq!(mock(&c, &public), Ok(()));
+        // The negative input: claim sign 1 and output 2^s, with the public output changed to match.
+        let r = block(&c, FixedCol::RangeQ);
+        let lin = c.layout.fixed.iter().find(|(col, row, _)| *col == FixedCol::LinQ && *row > r).unwrap().1;
+        let lanes = c.layout.lanes;
+        let mut forged = public.clone();
+        forged[3] = fr_u128(256);
+        let t = vec![(Col::Advice(2), r, Fr::ONE), (Col::Advice(0), lin, Fr::ONE), (Col::Advice(lanes), lin, fr_u128(256))];
+        assert!(mock(&with(&c, t), &forged).is_err());
+    }
 }
