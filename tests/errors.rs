@@ -24,10 +24,11 @@ fn malformed_onnx_names_the_file() {
 fn unsupported_ops_are_listed_together() {
     let dir = common::scratch("err-unsup");
     let model = dir.join("m.onnx");
-    zkinfer::onnx::write::save(&zkinfer::onnx::write::branches_model(4, &["LpNormalization", "Sigmoid", "Hardmax"]), &model)
-        .unwrap();
+    // x^y and x mod y of two activations have no gadget; sigmoid has a table.
+    let ops: [(&str, &[&str]); 3] = [("Pow", &["a", "b"]), ("Sigmoid", &["a"]), ("Mod", &["a", "b"])];
+    zkinfer::onnx::write::save(&zkinfer::onnx::write::branches_model(4, &ops), &model).unwrap();
     let input = dir.join("in.json");
-    write_json(&input, &serde_json::json!({"input_data": [[0.5, -1.0, 2.0, 0.25]]})).unwrap();
+    write_json(&input, &serde_json::json!({"input_data": [[0.5, 1.0, 2.0, 0.25], [1.5, 2.0, 0.5, 3.0]]})).unwrap();
     let e = pipeline::compile(&model, &input, &dir.join("b"), &opts()).unwrap_err().to_string();
     assert!(e.contains("unsupported ONNX operations") && e.contains("m.onnx"), "{e}");
     // Both unsupported ops at once, each with its node; the supported Sigmoid is not named.

@@ -95,10 +95,10 @@ pub fn mlp_model_with(sizes: &[usize], seed: u64, activation: &str) -> ModelProt
     }
 }
 
-/// `input → op_i → output_i` for each op type: one graph with independent branches (tests of
-/// error reporting use it to show every unsupported op listed at once).
-pub fn branches_model(n: usize, ops: &[&str]) -> ModelProto {
-    let nodes = ops.iter().enumerate().map(|(i, op)| node(op, &["input"], &format!("output{i}"))).collect();
+/// Independent branches `op_i(its inputs) → output_i` over model inputs `a` and `b` of length n
+/// (tests of error reporting use it to show every unsupported op listed at once).
+pub fn branches_model(n: usize, ops: &[(&str, &[&str])]) -> ModelProto {
+    let nodes = ops.iter().enumerate().map(|(i, (op, ins))| node(op, ins, &format!("output{i}"))).collect();
     ModelProto {
         ir_version: 8,
         opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 13 }],
@@ -106,7 +106,7 @@ pub fn branches_model(n: usize, ops: &[&str]) -> ModelProto {
         graph: Some(GraphProto {
             name: "branches".into(),
             node: nodes,
-            input: vec![value_info("input", &[1, n])],
+            input: vec![value_info("a", &[1, n]), value_info("b", &[1, n])],
             output: (0..ops.len()).map(|i| value_info(&format!("output{i}"), &[1, n])).collect(),
             ..Default::default()
         }),

@@ -84,7 +84,9 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
         let finite = |i: usize| ys[i].is_finite();
         if !(c0..=c1.min(ys.len() - 1)).all(finite) {
             return Err(Error::Other(format!(
-                "node `{}`: {} is not finite on its calibrated input range [{}, {}]",
+                "node `{}`: {} is not finite on its calibrated input range [{}, {}] read on the table grid \
+                 (steps of 2^-{t}): the inputs are too close to a singularity for this scale; \
+                 normalise them or calibrate on inputs that keep them further from it",
                 graph.nodes[id].name, f.name, core.0, core.1
             )));
         }
