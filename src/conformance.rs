@@ -96,6 +96,19 @@ pub fn perturb(inputs: &[Vec<f32>], float: &[bool], multiplicative: bool) -> Vec
         .collect()
 }
 
+/// For a classifier-shaped model (one output, a vector): whether our argmax is one of the
+/// reference's maxima (a tie in the reference accepts any of the tied positions). Other models
+/// pass trivially.
+pub fn same_argmax(got: &[Vec<f64>], want: &[Vec<f64>]) -> bool {
+    let ([g], [w]) = (got, want) else { return true };
+    if w.len() < 2 || g.len() != w.len() {
+        return true;
+    }
+    let top = w.iter().cloned().fold(f64::NEG_INFINITY, f64::max);
+    let ours = (0..g.len()).fold(0, |best, i| if g[i] > g[best] { i } else { best });
+    (w[ours] - top).abs() <= 1e-6 * top.abs().max(1.0)
+}
+
 /// Max absolute error and max error relative to max(1, max|ref|), per the whole model.
 pub fn compare(got: &[Vec<f64>], want: &[Vec<f64>]) -> Option<(f64, f64)> {
     if got.len() != want.len() || got.iter().zip(want).any(|(g, w)| g.len() != w.len()) {
@@ -157,11 +170,15 @@ pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
         let (abs2, rel2) = compare(&proof2.outputs, &want2).unwrap_or((f64::INFINITY, f64::INFINITY));
         o.max_abs_error = Some(abs.max(abs2));
         o.max_rel_error = Some(rel.max(rel2));
-        o.passed = rel <= TOLERANCE && rel2 <= TOLERANCE;
-        o.status = match (rel <= TOLERANCE, rel2 <= TOLERANCE) {
-            (true, true) => "ok".into(),
-            (false, _) => "out of tolerance".into(),
-            (true, false) => "out of tolerance (unseen input)".into(),
+        let within = (rel <= TOLERANCE, rel2 <= TOLERANCE);
+        let classes = (same_argmax(&proof.outputs, &want), same_argmax(&proof2.outputs, &want2));
+        o.passed = within == (true, true) && classes == (true, true);
+        o.status = match (within, classes) {
+            ((true, true), (true, true)) => "ok".into(),
+            ((false, _), _) => "out of tolerance".into(),
+            ((true, false), _) => "out of tolerance (unseen input)".into(),
+            (_, (false, _)) => "argmax differs from the reference".into(),
+            (_, (true, false)) => "argmax differs from the reference (unseen input)".into(),
         };
         Ok(())
     })();
@@ -300,4 +317,19 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
         s += "\n¹ The input file lists inputs the exported graph dropped; arrays were matched to the graph's inputs by name (`input`, `input1`, … are positions).\n";
     }
     s
+}
+
+#[cfg(test)]
+mod tests {
+    use super::same_argmax;
+
+    #[test]
+    fn classifier_outputs_must_pick_the_reference_class() {
+        let want = vec![vec![0.1, 0.7, 0.2]];
+        assert!(same_argmax(&[vec![0.12, 0.69, 0.19]], &want));
+        assert!(!same_argmax(&[vec![0.1, 0.3, 0.31]], &want));
+        // A tie in the reference accepts either class; several outputs are not a classifier.
+        assert!(same_argmax(&[vec![0.0, 0.5, 0.49]], &[vec![0.0, 0.5, 0.5]]));
+        assert!(same_argmax(&[vec![1.0], vec![0.0, 9.0]], &[vec![1.0], vec![9.0, 0.0]]));
+    }
 }
