@@ -24,8 +24,12 @@ struct Row {
     max_rel_error: Option<f64>,
 }
 
-const DEFAULT: [&str; 8] =
-    ["1l_mlp", "1l_relu", "2l_relu_fc", "1l_linear", "linear_regression", "1l_flatten", "1l_reshape", "accuracy"];
+/// The issue-2 models, then one of each newer family: a lookup table (sigmoid), softmax, a tree
+/// ensemble (comparisons, keyed lookups, argmax), a matmul of two activations.
+const DEFAULT: [&str; 12] = [
+    "1l_mlp", "1l_relu", "2l_relu_fc", "1l_linear", "linear_regression", "1l_flatten", "1l_reshape", "accuracy",
+    "1l_sigmoid", "1l_softmax", "decision_tree", "large_op_graph",
+];
 
 async fn measure(client: &Client, name: &str, model: &Path, input: &Path, expected: Option<Vec<Vec<f64>>>) -> zkinfer::Result<Row> {
     let dir = Path::new("build/report").join(name);
