@@ -3,7 +3,7 @@
 //! one-hot sum `Σ_r [idx = r]·data_r`, the indicators again keyed lookups. Gathers with constant
 //! indices are affine and never reach this module.
 
-use super::steps::{Chain, Src, Step};
+use super::steps::{AffineBuilder, Chain, Operand, Src, Step};
 use crate::graph::Op;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::array::{Gather, GatherElements, GatherNd, OneHot, ScatterElements, ScatterNd, ScatterReduction};
@@ -130,63 +130,30 @@ fn scatter(model: &TypedModel, node: &TypedNode, vars: &[OutletId], axis: Option
     };
     let rest = if axis.is_none() { ds[1..].iter().product::<usize>() } else { 1 };
     let idx_of = |q: usize| if axis.is_none() { q / rest } else { q };
-    let (data, upd) = (slot_or_const(model, node.inputs[0], vars)?, slot_or_const(model, node.inputs[2], vars)?);
+    let (data, upd) = (Operand::of(model, node, 0, vars, None)?, Operand::of(model, node, 2, vars, None)?);
     let idx = Src::Var(vars.iter().position(|&v| v == node.inputs[1])?);
     let mut chain = Chain::default();
-    let mut prods = vec![];
-    let mut out_terms: Vec<Vec<(usize, usize, f32)>> = vec![vec![]; n_data];
-    let mut out_bias = vec![0f32; n_data];
+    let mut out = AffineBuilder::new(n_data);
     for r in 0..axis_len {
         let onehot = chain.push(Op::Select { table: (0..axis_len).map(|k| (k == r) as u8 as f32).collect() }, vec![idx]);
         let oh = chain.gather(onehot, &(0..n_upd).map(idx_of).collect::<Vec<_>>());
         // diff_q = upd_q − data[target(q, r)]
-        let mut srcs = vec![];
-        let mut terms = vec![vec![]; n_upd];
-        let mut bias = vec![0f32; n_upd];
+        let mut diff = AffineBuilder::new(n_upd);
         for q in 0..n_upd {
-            let p = target(q, r);
-            push_term(&mut srcs, &mut terms[q], &mut bias[q], &upd, q, 1.0);
-            push_term(&mut srcs, &mut terms[q], &mut bias[q], &data, p, -1.0);
+            diff.add(q, &upd, q, 1.0);
+            diff.add(q, &data, target(q, r), -1.0);
         }
-        let diff = chain.push(Op::Affine { terms, bias }, srcs);
+        let diff = diff.finish(&mut chain);
         let prod = chain.mul(oh, diff);
         for q in 0..n_upd {
-            out_terms[target(q, r)].push((prods.len(), q, 1.0));
+            out.src(target(q, r), prod, q, 1.0);
         }
-        prods.push(prod);
     }
-    let mut srcs = prods;
     for p in 0..n_data {
-        push_term(&mut srcs, &mut out_terms[p], &mut out_bias[p], &data, p, 1.0);
+        out.add(p, &data, p, 1.0);
     }
-    chain.push(Op::Affine { terms: out_terms, bias: out_bias }, srcs);
+    out.finish(&mut chain);
     Some(chain.steps)
-}
-
-enum Tensorish {
-    Var(Src),
-    Const(Vec<f32>),
-}
-
-fn slot_or_const(model: &TypedModel, o: OutletId, vars: &[OutletId]) -> Option<Tensorish> {
-    match vars.iter().position(|&v| v == o) {
-        Some(s) => Some(Tensorish::Var(Src::Var(s))),
-        None => super::const_of(model, o).map(Tensorish::Const),
-    }
-}
-
-/// Adds `c·t[i]` to one output's terms (registering t as an input slot) or to its bias.
-fn push_term(srcs: &mut Vec<Src>, terms: &mut Vec<(usize, usize, f32)>, bias: &mut f32, t: &Tensorish, i: usize, c: f32) {
-    match t {
-        Tensorish::Var(s) => {
-            let slot = srcs.iter().position(|x| x == s).unwrap_or_else(|| {
-                srcs.push(*s);
-                srcs.len() - 1
-            });
-            terms.push((slot, i, c));
-        }
-        Tensorish::Const(v) => *bias += c * v[i],
-    }
 }
 
 /// GatherND (batch_dims 0) of computed data by computed indices: each index tuple becomes one flat

@@ -4,42 +4,26 @@
 //! product and `where(c, a, b)` is `b + c·(a − b)`. (A comparison of one activation with a
 //! scalar is a pointwise function and goes to a lookup table instead.)
 
-use super::steps::{Chain, Src, Step};
+use super::steps::{AffineBuilder, Chain, Operand, Src, Step};
 use crate::graph::Op;
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::binary::TypedBinOp;
 use tract_onnx::tract_core::ops::logic::Iff;
 
-/// An input of the node: a variable (its slot) or a constant broadcast to the output's length.
-enum Operand {
-    Var(usize),
-    Const(Vec<f32>),
-}
-
+/// Input i of the node, constants broadcast to the output's shape.
 fn operand(model: &TypedModel, node: &TypedNode, i: usize, vars: &[OutletId], shape: &[usize]) -> Option<Operand> {
-    let o = node.inputs[i];
-    if let Some(slot) = vars.iter().position(|&v| v == o) {
-        let n: usize = shape.iter().product();
-        return (super::shape_of(model, o).iter().product::<usize>() == n).then_some(Operand::Var(slot));
-    }
-    let k = model.outlet_fact(o).ok()?.konst.clone()?;
-    let k = k.cast_to::<f32>().ok()?.into_owned();
-    let view = k.to_plain_array_view::<f32>().ok()?;
-    let b = view.broadcast(shape.to_vec())?;
-    Some(Operand::Const(b.iter().copied().collect()))
+    Operand::of(model, node, i, vars, Some(shape))
 }
 
-/// `Σ c·operand + bias` elementwise, as a step (constants folded into the bias).
+/// `Σ c·operand + Σ c·src + bias` elementwise, as a step.
 fn combine(chain: &mut Chain, n: usize, parts: &[(&Operand, f32)], extra: &[(Src, f32)], bias: f32) -> Src {
-    let mut srcs: Vec<(Src, f32)> = extra.to_vec();
-    let mut b = vec![bias; n];
-    for (o, c) in parts {
-        match o {
-            Operand::Var(slot) => srcs.push((Src::Var(*slot), *c)),
-            Operand::Const(v) => b.iter_mut().zip(v).for_each(|(b, v)| *b += c * v),
-        }
+    let mut b = AffineBuilder::new(n);
+    for j in 0..n {
+        extra.iter().for_each(|&(s, c)| b.src(j, s, j, c));
+        parts.iter().for_each(|&(o, c)| b.add(j, o, j, c));
+        b.constant(j, bias);
     }
-    chain.ew(n, &srcs, b)
+    b.finish(chain)
 }
 
 /// Flat indices of a tensor of `shape` broadcast (numpy rules) to `out`.
@@ -109,17 +93,14 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId], sha
         let (a, b) = (operand(model, node, 1, vars, shape)?, operand(model, node, 2, vars, shape)?);
         // A constant condition (an attention mask) picks, per position, a variable or a constant.
         if let Operand::Const(cv) = &cond {
-            let pick = |o: &Operand, j: usize| match o {
-                Operand::Var(slot) => (vec![(*slot, j, 1.0)], 0.0),
-                Operand::Const(v) => (vec![], v[j]),
-            };
-            let (terms, bias): (Vec<_>, Vec<_>) = (0..n).map(|j| if cv[j] != 0.0 { pick(&a, j) } else { pick(&b, j) }).unzip();
-            let slots = vars.len();
-            chain.push(Op::Affine { terms, bias }, (0..slots).map(Src::Var).collect());
+            let mut pick = AffineBuilder::new(n);
+            for j in 0..n {
+                pick.add(j, if cv[j] != 0.0 { &a } else { &b }, j, 1.0);
+            }
+            pick.finish(&mut chain);
             return Some(chain.steps);
         }
         let Operand::Var(c) = cond else { return None };
-        let c = Src::Var(c);
         match (&a, &b) {
             // Both branches constant: b + c·(a − b) is affine in c.
             (Operand::Const(av), Operand::Const(bv)) => {
@@ -181,13 +162,13 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId], sha
             };
             match (&a, &b) {
                 (Operand::Var(x), Operand::Var(y)) => {
-                    let (x, y) = (Src::Var(*x), Src::Var(*y));
+                    let (x, y) = (*x, *y);
                     let p = chain.mul(x, y);
                     chain.ew(n, &[(x, k[0]), (y, k[0]), (p, k[1])], vec![0.0; n]);
                 }
                 (Operand::Var(x), Operand::Const(c)) | (Operand::Const(c), Operand::Var(x)) => {
                     let terms = (0..n).map(|j| vec![(0, j, k[0] + k[1] * c[j])]).collect();
-                    chain.push(Op::Affine { terms, bias: c.iter().map(|v| k[0] * v).collect() }, vec![Src::Var(*x)]);
+                    chain.push(Op::Affine { terms, bias: c.iter().map(|v| k[0] * v).collect() }, vec![*x]);
                 }
                 _ => return None,
             }

@@ -2,7 +2,8 @@
 //! "epilogue" per step holding the gate non-linearities; the epilogue becomes sigmoid and tanh
 //! tables, products and sums. An LSTM epilogue has two outputs (hidden and cell state).
 
-use super::steps::{Chain, Src, Step};
+use super::steps::{AffineBuilder, Chain, Operand, Src, Step};
+
 use crate::graph::Op;
 use tract_onnx::prelude::*;
 
@@ -10,48 +11,28 @@ fn sigmoid(x: f32) -> f32 {
     1.0 / (1.0 + (-x).exp())
 }
 
-/// A variable input's slot, or a constant's values.
-enum In {
-    Var(Src),
-    Const(Vec<f32>),
-}
-
-fn input(model: &TypedModel, node: &TypedNode, vars: &[OutletId], i: usize) -> Option<In> {
-    let o = node.inputs[i];
-    match vars.iter().position(|&v| v == o) {
-        Some(s) => Some(In::Var(Src::Var(s))),
-        None => super::const_of(model, o).map(In::Const),
-    }
+fn input(model: &TypedModel, node: &TypedNode, vars: &[OutletId], i: usize) -> Option<Operand> {
+    Operand::of(model, node, i, vars, None)
 }
 
 /// `a + c·b` elementwise over n positions of two inputs, each taken at `ia[j]`/`ib[j]`.
-fn combine(chain: &mut Chain, n: usize, a: (&In, &[usize]), b: (&In, &[usize], f32)) -> Src {
-    let mut srcs = vec![];
-    let mut terms = vec![vec![]; n];
-    let mut bias = vec![0f32; n];
-    for (t, idx, c) in [(a.0, a.1, 1.0), (b.0, b.1, b.2)] {
-        match t {
-            In::Var(s) => {
-                let slot = srcs.len();
-                srcs.push(*s);
-                for j in 0..n {
-                    terms[j].push((slot, idx[j], c));
-                }
-            }
-            In::Const(v) => (0..n).for_each(|j| bias[j] += c * v[idx[j]]),
-        }
+fn combine(chain: &mut Chain, n: usize, a: (&Operand, &[usize]), b: (&Operand, &[usize], f32)) -> Src {
+    let mut sum = AffineBuilder::new(n);
+    for j in 0..n {
+        sum.add(j, a.0, a.1[j], 1.0);
+        sum.add(j, b.0, b.1[j], b.2);
     }
-    chain.push(Op::Affine { terms, bias }, srcs)
+    sum.finish(chain)
 }
 
 /// `y = x·c` for a variable x and an input c (a product when c varies, a scaling when constant).
-fn times(chain: &mut Chain, n: usize, x: Src, c: &In, idx: &[usize]) -> Src {
+fn times(chain: &mut Chain, n: usize, x: Src, c: &Operand, idx: &[usize]) -> Src {
     match c {
-        In::Var(s) => {
+        Operand::Var(s) => {
             let g = chain.gather(*s, idx);
             chain.mul(x, g)
         }
-        In::Const(v) => {
+        Operand::Const(v) => {
             let terms = (0..n).map(|j| vec![(0, j, v[idx[j]])]).collect();
             chain.push(Op::Affine { terms, bias: vec![0.0; n] }, vec![x])
         }
@@ -71,7 +52,7 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
             let h = *hs.last()?;
             let n: usize = hs.iter().product();
             let pre = input(model, node, vars, 0)?;
-            let In::Var(pre) = pre else { return None };
+            let Operand::Var(pre) = pre else { return None };
             let gate = |g: usize| -> Vec<usize> { (0..n).map(|j| (j / h) * 4 * h + g * h + j % h).collect() };
             let i_g = chain.gather(pre, &gate(0));
             let o_g = chain.gather(pre, &gate(1));
@@ -101,8 +82,8 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
             let (z, r) = (chain.map("sigmoid", sigmoid, zs), chain.map("sigmoid", sigmoid, rs));
             let r_rh = times(&mut chain, n, r, &rh, &gate(2));
             let xc = match &xh {
-                In::Var(s) => chain.gather(*s, &gate(2)),
-                In::Const(v) => {
+                Operand::Var(s) => chain.gather(*s, &gate(2)),
+                Operand::Const(v) => {
                     let g = gate(2);
                     chain.push(Op::Affine { terms: vec![vec![]; n], bias: g.iter().map(|&k| v[k]).collect() }, vec![])
                 }
@@ -112,8 +93,8 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
             let all: Vec<usize> = (0..n).collect();
             // H_prev − c̃, then z·(…), then c̃ + that.
             let diff = match &hp {
-                In::Var(s) => chain.ew(n, &[(*s, 1.0), (cand, -1.0)], vec![0.0; n]),
-                In::Const(v) => chain.ew(n, &[(cand, -1.0)], all.iter().map(|&j| v[j]).collect()),
+                Operand::Var(s) => chain.ew(n, &[(*s, 1.0), (cand, -1.0)], vec![0.0; n]),
+                Operand::Const(v) => chain.ew(n, &[(cand, -1.0)], all.iter().map(|&j| v[j]).collect()),
             };
             let zd = chain.mul(z, diff);
             chain.ew(n, &[(cand, 1.0), (zd, 1.0)], vec![0.0; n]);

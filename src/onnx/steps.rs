@@ -3,6 +3,7 @@
 //! `Chain` builds such chains with the few shapes of affine map they need.
 
 use crate::graph::{Op, ScalarFn};
+use tract_onnx::prelude::*;
 
 pub(super) struct Step {
     pub op: Op,
@@ -55,6 +56,68 @@ impl Chain {
 
     pub fn mul(&mut self, a: Src, b: Src) -> Src {
         self.push(Op::Mul, vec![a, b])
+    }
+}
+
+/// A node input as a chain sees it: a variable (a source) or a constant's values.
+pub(super) enum Operand {
+    Var(Src),
+    Const(Vec<f32>),
+}
+
+impl Operand {
+    /// Input `i` of `node`. With `broadcast`, a variable must already have that many elements
+    /// and a constant is broadcast to that shape.
+    pub fn of(model: &TypedModel, node: &TypedNode, i: usize, vars: &[OutletId], broadcast: Option<&[usize]>) -> Option<Operand> {
+        let o = *node.inputs.get(i)?;
+        if let Some(slot) = vars.iter().position(|&v| v == o) {
+            let fits = broadcast.is_none_or(|s| super::shape_of(model, o).iter().product::<usize>() == s.iter().product::<usize>());
+            return fits.then_some(Operand::Var(Src::Var(slot)));
+        }
+        let Some(shape) = broadcast else { return super::const_of(model, o).map(Operand::Const) };
+        let k = model.outlet_fact(o).ok()?.konst.clone()?;
+        let k = k.cast_to::<f32>().ok()?.into_owned();
+        let view = k.to_plain_array_view::<f32>().ok()?;
+        Some(Operand::Const(view.broadcast(shape.to_vec())?.iter().copied().collect()))
+    }
+}
+
+/// An affine step built term by term: each source is registered once, constants fold into the
+/// bias.
+pub(super) struct AffineBuilder {
+    srcs: Vec<Src>,
+    terms: Vec<Vec<(usize, usize, f32)>>,
+    bias: Vec<f32>,
+}
+
+impl AffineBuilder {
+    pub fn new(n: usize) -> Self {
+        AffineBuilder { srcs: vec![], terms: vec![vec![]; n], bias: vec![0.0; n] }
+    }
+
+    /// Output j += c·src[i].
+    pub fn src(&mut self, j: usize, s: Src, i: usize, c: f32) {
+        let slot = self.srcs.iter().position(|x| *x == s).unwrap_or_else(|| {
+            self.srcs.push(s);
+            self.srcs.len() - 1
+        });
+        self.terms[j].push((slot, i, c));
+    }
+
+    /// Output j += c·t[i].
+    pub fn add(&mut self, j: usize, t: &Operand, i: usize, c: f32) {
+        match t {
+            Operand::Var(s) => self.src(j, *s, i, c),
+            Operand::Const(v) => self.bias[j] += c * v[i],
+        }
+    }
+
+    pub fn constant(&mut self, j: usize, c: f32) {
+        self.bias[j] += c;
+    }
+
+    pub fn finish(self, chain: &mut Chain) -> Src {
+        chain.push(Op::Affine { terms: self.terms, bias: self.bias }, self.srcs)
     }
 }
 
