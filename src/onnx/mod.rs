@@ -364,36 +364,12 @@ fn piecewise(model: &TypedModel, node: &TypedNode, vars: &[OutletId], consts: &[
                 ]);
             }
             let (windows, is_min) = probe::extremum_windows(model, node, vars[0])?;
-            Some(extremum_chain(&windows, is_min))
+            let mut chain = steps::Chain::default();
+            chain.running_extremum(Src::Var(0), &windows, is_min);
+            Some(chain.steps)
         }
         _ => None,
     }
-}
-
-/// max over each window as a running maximum, m ← m + relu(x − m), one relu per element after
-/// the first; a minimum is the maximum of −x, negated. Windows are padded by repeating their
-/// first element (its relu is zero), so every output takes the same number of steps.
-fn extremum_chain(windows: &[Vec<usize>], is_min: bool) -> Vec<Step> {
-    use Src::{Step as S, Var};
-    let sigma = if is_min { -1.0 } else { 1.0 };
-    let n = windows.len();
-    let steps_needed = windows.iter().map(|w| w.len()).max().unwrap_or(1);
-    let at = |w: &Vec<usize>, t: usize| *w.get(t).unwrap_or(&w[0]);
-    let mut steps = vec![Step {
-        op: Op::Affine { terms: windows.iter().map(|w| vec![(0, w[0], sigma)]).collect(), bias: vec![0.0; n] },
-        inputs: vec![Var(0)],
-    }];
-    for t in 1..steps_needed {
-        let m = steps.len() - 1;
-        let d = windows.iter().enumerate().map(|(j, w)| vec![(0, at(w, t), sigma), (1, j, -1.0)]).collect();
-        steps.push(Step { op: Op::Affine { terms: d, bias: vec![0.0; n] }, inputs: vec![Var(0), S(m)] });
-        steps.push(Step { op: Op::Relu, inputs: vec![S(m + 1)] });
-        let sum = (0..n).map(|j| vec![(0, j, 1.0), (1, j, 1.0)]).collect();
-        steps.push(Step { op: Op::Affine { terms: sum, bias: vec![0.0; n] }, inputs: vec![S(m), S(m + 2)] });
-    }
-    let m = steps.len() - 1;
-    steps.push(Step { op: Op::Affine { terms: elementwise(n, sigma, 0), bias: vec![0.0; n] }, inputs: vec![S(m)] });
-    steps
 }
 
 /// Casts that keep every value (booleans are 0/1 already; integers widen or become floats; floats

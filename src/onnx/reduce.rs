@@ -37,7 +37,7 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
         let windows = reduce_windows(&shape, &s.axes);
         let of = window_of(&windows, n);
         // Shift by the window's maximum so every exponent is ≤ 0 and the sum lies in [1, len].
-        let max = running_max(&mut chain, x, &windows);
+        let max = chain.running_extremum(x, &windows, false);
         let max_b = chain.gather(max, &of);
         let d = chain.ew(n, &[(x, 1.0), (max_b, -1.0)], vec![0.0; n]);
         let e = chain.map("exp", f32::exp, d);
@@ -115,21 +115,6 @@ fn top_k(chain: &mut Chain, x: Src, windows: &[Vec<usize>], out_windows: &[Vec<u
         }
     }
     chain.push(Op::Affine { terms, bias: vec![0.0; n_out] }, vec![cur])
-}
-
-/// Running maximum over each window: m ← m + relu(x − m). Shorter windows repeat their first
-/// element, whose relu is then zero.
-fn running_max(chain: &mut Chain, x: Src, windows: &[Vec<usize>]) -> Src {
-    let k = windows.len();
-    let mut m = chain.gather(x, &windows.iter().map(|w| w[0]).collect::<Vec<_>>());
-    let longest = windows.iter().map(|w| w.len()).max().unwrap_or(1);
-    for t in 1..longest {
-        let xt = chain.gather(x, &windows.iter().map(|w| *w.get(t).unwrap_or(&w[0])).collect::<Vec<_>>());
-        let d = chain.ew(k, &[(xt, 1.0), (m, -1.0)], vec![0.0; k]);
-        let r = chain.push(Op::Relu, vec![d]);
-        m = chain.ew(k, &[(m, 1.0), (r, 1.0)], vec![0.0; k]);
-    }
-    m
 }
 
 /// Index of the maximum (of −x for argmin) in each window, the first one on ties unless `last`.

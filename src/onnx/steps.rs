@@ -57,6 +57,24 @@ impl Chain {
     pub fn mul(&mut self, a: Src, b: Src) -> Src {
         self.push(Op::Mul, vec![a, b])
     }
+
+    /// Max (or min) of `x` over each window as a running maximum, m ← m + relu(x − m), one relu
+    /// per element after the first; a minimum is the maximum of −x, negated. Shorter windows
+    /// repeat their first element (its relu is then zero), so every output takes the same steps.
+    pub fn running_extremum(&mut self, x: Src, windows: &[Vec<usize>], is_min: bool) -> Src {
+        let sigma = if is_min { -1.0 } else { 1.0 };
+        let n = windows.len();
+        let at = |w: &Vec<usize>, t: usize| *w.get(t).unwrap_or(&w[0]);
+        let first = windows.iter().map(|w| vec![(0, w[0], sigma)]).collect();
+        let mut m = self.push(Op::Affine { terms: first, bias: vec![0.0; n] }, vec![x]);
+        for t in 1..windows.iter().map(|w| w.len()).max().unwrap_or(1) {
+            let d = windows.iter().enumerate().map(|(j, w)| vec![(0, at(w, t), sigma), (1, j, -1.0)]).collect();
+            let d = self.push(Op::Affine { terms: d, bias: vec![0.0; n] }, vec![x, m]);
+            let r = self.push(Op::Relu, vec![d]);
+            m = self.ew(n, &[(m, 1.0), (r, 1.0)], vec![0.0; n]);
+        }
+        if is_min { self.ew(n, &[(m, -1.0)], vec![0.0; n]) } else { m }
+    }
 }
 
 /// A node input as a chain sees it: a variable (a source) or a constant's values.
