@@ -3,7 +3,7 @@ NPM_BIN := node_modules/@foundry-rs
 FORGE := $(NPM_BIN)/forge-linux-amd64/bin/forge
 ANVIL := $(NPM_BIN)/anvil-linux-amd64/bin/anvil
 
-.PHONY: deps build demo test test-rust test-forge fixtures bench-ezkl clean
+.PHONY: deps build demo test test-rust test-forge fixtures bench-ezkl poseidon-vectors clean
 
 deps: node_modules/.installed
 # `npm install`, not `npm ci`: Foundry's per-platform optional packages leave the lockfile
@@ -39,6 +39,11 @@ bench-ezkl: build
 	test -x build/ezkl-venv/bin/python || (python3 -m venv build/ezkl-venv && build/ezkl-venv/bin/pip install -q ezkl==23.0.5)
 	cargo run --quiet --bin zkinfer -- example -o build/bench/example
 	build/ezkl-venv/bin/python bench/compare_ezkl.py build/bench/example/model.onnx build/bench/example/input.json $(EZKL_MODELS) 2>/dev/null | grep '^|'
+
+# The circomlibjs vectors the Poseidon known-answer test embeds (installed outside the project).
+poseidon-vectors:
+	mkdir -p build/circomlibjs && cd build/circomlibjs && npm install --no-fund --no-audit --no-save circomlibjs@0.1.7 >/dev/null
+	cp tools/poseidon_vectors.mjs build/circomlibjs/ && node build/circomlibjs/poseidon_vectors.mjs
 
 clean:
 	rm -rf build out cache

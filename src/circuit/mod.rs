@@ -8,6 +8,7 @@ pub mod dot;
 pub mod layout;
 pub mod linear;
 pub mod lut;
+pub mod poseidon;
 pub mod product;
 pub mod requant;
 
