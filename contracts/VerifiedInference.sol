@@ -12,6 +12,7 @@ contract VerifiedInference {
     IZkinferVerifier public immutable verifier;
     bytes32 public immutable modelHash;
     uint256 public immutable numPublicInputs;
+    uint256 public immutable numOutputs;
     uint256 public immutable scaleBits;
 
     int256[] internal _latestOutputs;
@@ -26,14 +27,16 @@ contract VerifiedInference {
         verifier = verifier_;
         modelHash = verifier_.MODEL_HASH();
         numPublicInputs = verifier_.NUM_PUBLIC_INPUTS();
+        numOutputs = verifier_.NUM_OUTPUTS();
         scaleBits = verifier_.SCALE_BITS();
     }
 
-    /// Verifies `proof` over `instances` (inputs then outputs), stores the outputs as signed
-    /// fixed-point integers and emits `InferenceVerified`. Reverts with `InvalidProof` otherwise.
+    /// Verifies `proof` over `instances` (inputs part, outputs part, weights commitment if any),
+    /// stores the outputs part as signed fixed-point integers (with hashed outputs: their
+    /// commitment) and emits `InferenceVerified`. Reverts with `InvalidProof` otherwise.
     function submit(bytes calldata proof, uint256[] calldata instances) external returns (int256[] memory outputs) {
         if (!verifier.verifyProof(proof, instances)) revert InvalidProof();
-        outputs = new int256[](instances.length - numPublicInputs);
+        outputs = new int256[](numOutputs);
         for (uint256 i = 0; i < outputs.length; i++) {
             outputs[i] = toSigned(instances[numPublicInputs + i]);
         }

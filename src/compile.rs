@@ -6,7 +6,8 @@
 //! (cheapest to verify on chain), then spends any rows that k already pays for on precision.
 
 use crate::circuit::layout::Layout;
-use crate::circuit::{requant, to_field, CircuitParams, ModelCircuit};
+use crate::circuit::privacy::{Privacy, Visibility, WeightsMode};
+use crate::circuit::{requant, CircuitParams, ModelCircuit};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::quant::{self, table, QuantModel};
@@ -30,11 +31,24 @@ pub struct Settings {
     pub num_outputs: usize,
     pub input_shapes: Vec<Vec<usize>>,
     pub output_shapes: Vec<Vec<usize>>,
-    pub input_visibility: String,
-    pub output_visibility: String,
-    pub weights_visibility: String,
+    pub input_visibility: Visibility,
+    pub output_visibility: Visibility,
+    pub weights_visibility: WeightsMode,
+    /// Hashed inputs/outputs absorb a random salt.
+    #[serde(default)]
+    pub salted: bool,
+    /// Public values in all: the inputs part, the outputs part, the weights commitment.
+    #[serde(default)]
+    pub num_instances: usize,
+    /// Private parameters (private and hashed weight modes).
+    #[serde(default)]
+    pub private_weights: usize,
     /// keccak256 of the quantised model (0x-hex), baked into the verifier as `MODEL_HASH`.
     pub model_hash: String,
+    /// With hashed weights: the Poseidon commitment of the weights (0x-hex), baked into the
+    /// verifier as `MODEL_COMMITMENT`.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub model_commitment: Option<String>,
     #[serde(default)]
     pub target: Target,
     /// Inputs calibration saw.
@@ -62,6 +76,30 @@ pub enum Target {
     #[default]
     Accuracy,
     Resources,
+}
+
+/// How to compile: everything but the model and its calibration data.
+#[derive(Clone, Debug, Default)]
+pub struct CompileOptions {
+    pub lanes: Option<usize>,
+    /// More calibration inputs, besides the one compile is given.
+    pub calibration: Vec<std::path::PathBuf>,
+    pub target: Target,
+    /// Pins the fixed-point scale (2^-bits) instead of calibrating it: models of one architecture
+    /// compiled with the same scale and lanes share one verifying key in the private weight modes.
+    pub scale_bits: Option<u32>,
+    pub privacy: Privacy,
+}
+
+impl Privacy {
+    pub fn of(settings: &Settings) -> Privacy {
+        Privacy {
+            weights: settings.weights_visibility,
+            input: settings.input_visibility,
+            output: settings.output_visibility,
+            salted: settings.salted,
+        }
+    }
 }
 
 #[derive(Clone, Debug)]
@@ -102,10 +140,14 @@ impl Compiled {
         name: &str,
         graph: &Graph,
         calibration: &[Vec<Vec<f32>>],
-        lanes: Option<usize>,
-        target: Target,
+        opts: &CompileOptions,
     ) -> Result<Compiled> {
-        let s_min = quant::min_scale_bits(graph, calibration)?;
+        let (lanes, target, privacy) = (opts.lanes, opts.target, opts.privacy);
+        privacy.check()?;
+        let s_min = match opts.scale_bits {
+            Some(s) => s.clamp(quant::MIN_SCALE_BITS, quant::MAX_SCALE_BITS),
+            None => quant::min_scale_bits(graph, calibration)?,
+        };
         let ranges = table::value_ranges(graph, calibration);
         // Rows do not depend on the scale, so plan at s_min and pick the cheapest lane width.
         let probe = QuantModel::quantize(graph, s_min, quant::MIN_TABLE_BITS, &ranges)?;
@@ -118,7 +160,7 @@ impl Compiled {
         // least proving work, take the one with the fewest columns.
         let mut candidates: Vec<(f64, usize, usize, u32)> = vec![];
         for &l in &choices {
-            let layout = Layout::plan(&probe, l)?;
+            let layout = Layout::plan(&probe, l, privacy)?;
             let shape = cs_shape(ModelCircuit::params_of(&layout));
             let k = k_for_rows(layout.rows, &shape).max(s_min + 1);
             let columns = shape.advice + shape.fixed;
@@ -138,20 +180,20 @@ impl Compiled {
         // when saving resources).
         let min_table = if target == Target::Resources { quant::MIN_TABLE_BITS - 2 } else { quant::MIN_TABLE_BITS };
         let table_bits = |s: u32| (s + 1).max(min_table);
-        let mut scale_bits = match target {
-            Target::Accuracy => s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS),
-            Target::Resources => s_min,
+        let mut scale_bits = match (opts.scale_bits, target) {
+            (Some(_), _) | (None, Target::Resources) => s_min,
+            (None, Target::Accuracy) => s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS),
         };
-        while scale_bits < quant::MAX_SCALE_BITS
+        while opts.scale_bits.is_none()
+            && scale_bits < quant::MAX_SCALE_BITS
             && !quant::accurate(graph, scale_bits, table_bits(scale_bits), calibration, &ranges)
         {
             scale_bits += 1;
         }
         let model = QuantModel::quantize(graph, scale_bits, table_bits(scale_bits), &ranges)?;
-        let layout = Layout::plan(&model, lanes)?;
+        let layout = Layout::plan(&model, lanes, privacy)?;
         let shape = cs_shape(ModelCircuit::params_of(&layout));
         let k = k_for_rows(layout.rows.max(layout.table_rows()), &shape).max(scale_bits + 1);
-        let num_outputs = layout.instance.len() - layout.num_public_inputs;
         let settings = Settings {
             model: name.to_string(),
             k,
@@ -162,13 +204,17 @@ impl Compiled {
             fixed_columns: shape.fixed,
             lookups: shape.lookups,
             num_public_inputs: layout.num_public_inputs,
-            num_outputs,
+            num_outputs: layout.num_outputs,
             input_shapes: graph.input_shapes(),
             output_shapes: graph.output_shapes(),
-            input_visibility: "public".into(),
-            output_visibility: "public".into(),
-            weights_visibility: "fixed".into(),
+            input_visibility: privacy.input,
+            output_visibility: privacy.output,
+            weights_visibility: privacy.weights,
+            salted: privacy.salted,
+            num_instances: layout.public.len(),
+            private_weights: layout.weights.len(),
             model_hash: format!("0x{}", hex::encode(model.model_hash())),
+            model_commitment: layout.weights_commitment().map(|c| crate::prove::fr_to_hex(&c)),
             target,
             calibration_inputs: calibration.len(),
             tables: table_ranges(&model),
@@ -181,12 +227,12 @@ impl Compiled {
     }
 
     pub fn empty_circuit(&self) -> ModelCircuit {
-        ModelCircuit { layout: self.layout.clone(), witness: None, tamper: vec![] }
+        ModelCircuit { layout: self.layout.clone(), witness: None, tamper: vec![], salts: vec![] }
     }
 
     /// Runs the integer oracle and the layout's witness side by side; a disagreement is a bug in
-    /// zkinfer, reported rather than proven.
-    pub fn circuit_with_witness(&self, inputs: &[Vec<f32>]) -> Result<(ModelCircuit, Arc<Vec<i128>>)> {
+    /// zkinfer, reported rather than proven. `salts` blind the salted commitments.
+    pub fn circuit_with_witness(&self, inputs: &[Vec<f32>], salts: &[Fr]) -> Result<(ModelCircuit, Arc<Vec<i128>>)> {
         let q = self.model.quantize_inputs(inputs)?;
         let oracle = self.model.eval(&q)?;
         let witness = self.layout.witness(&self.model, &q)?;
@@ -200,11 +246,19 @@ impl Compiled {
             }
         }
         let witness = Arc::new(witness);
-        Ok((ModelCircuit { layout: self.layout.clone(), witness: Some(witness.clone()), tamper: vec![] }, witness))
+        let circuit =
+            ModelCircuit { layout: self.layout.clone(), witness: Some(witness.clone()), tamper: vec![], salts: salts.to_vec() };
+        Ok((circuit, witness))
     }
 
-    pub fn public_values(&self, witness: &[i128]) -> Vec<Fr> {
-        self.layout.instance.iter().map(|&w| to_field(witness[w])).collect()
+    pub fn public_values(&self, witness: &[i128], salts: &[Fr]) -> Vec<Fr> {
+        self.layout.public_values(witness, salts)
+    }
+
+    /// A fresh random salt for each salted commitment (zero for the others).
+    pub fn fresh_salts(&self) -> Vec<Fr> {
+        use halo2_proofs::halo2curves::ff::Field;
+        self.layout.commitments.iter().map(|c| if c.salted { Fr::random(rand::rngs::OsRng) } else { Fr::zero() }).collect()
     }
 
     /// Dequantised outputs, one flat array per model output.
@@ -230,7 +284,7 @@ impl Compiled {
         };
         let settings: Settings = read_json(&dir.join("settings.json")).map_err(|_| missing("settings.json"))?;
         let model: QuantModel = read_json(&dir.join("model.json")).map_err(|_| missing("model.json"))?;
-        let layout = Layout::plan(&model, settings.lanes)?;
+        let layout = Layout::plan(&model, settings.lanes, Privacy::of(&settings))?;
         Ok(Compiled { settings, model, layout: Arc::new(layout) })
     }
 }

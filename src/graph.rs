@@ -27,6 +27,11 @@ pub enum Op {
     /// `y[j] = bias[j] + Σ coeff·x_slot[index]` over the node's inputs (`slot` indexes
     /// `Node::inputs`): every op that is affine in its variable inputs, read off by probing.
     Affine { terms: Vec<Vec<(usize, usize, f32)>>, bias: Vec<f32> },
+    /// An affine map whose coefficients and biases are the model's parameters, each named once:
+    /// `terms[j]` lists (slot, index, parameter number), `bias[j]` the parameter added, if any.
+    /// A convolution's kernel weight recurs at every position; private-weight modes commit it
+    /// once and wire it to each use.
+    Shared { terms: Vec<Vec<(usize, usize, u32)>>, bias: Vec<Option<u32>>, params: Vec<f32> },
     /// `y = f(x)` elementwise, for a pointwise function with no gadget of its own (sigmoid,
     /// exp, erf, comparisons, rounding, and any composition of them): proven by a lookup table
     /// sampled over the calibrated range of `x`.
@@ -79,6 +84,20 @@ pub struct Node {
     pub shape: Vec<usize>,
 }
 
+impl Op {
+    /// The coefficients and biases of an affine op, parameters resolved to their values.
+    pub fn as_affine(&self) -> Option<(Vec<Vec<(usize, usize, f32)>>, Vec<f32>)> {
+        match self {
+            Op::Affine { terms, bias } => Some((terms.clone(), bias.clone())),
+            Op::Shared { terms, bias, params } => Some((
+                terms.iter().map(|t| t.iter().map(|&(s, i, p)| (s, i, params[p as usize])).collect()).collect(),
+                bias.iter().map(|b| b.map_or(0.0, |p| params[p as usize])).collect(),
+            )),
+            _ => None,
+        }
+    }
+}
+
 impl Node {
     /// The op's kind, for messages.
     pub fn op_name(&self) -> &'static str {
@@ -91,6 +110,7 @@ impl Node {
             Op::Mul => "Mul",
             Op::Reshape => "Reshape",
             Op::Affine { .. } => "Affine",
+            Op::Shared { .. } => "Shared",
             Op::Map { .. } => "Map",
             Op::NonNeg => "NonNeg",
             Op::Select { .. } => "Select",
@@ -153,6 +173,14 @@ impl Graph {
                     .zip(bias)
                     .map(|(t, b)| b + t.iter().map(|&(s, i, c)| c * vals[node.inputs[s]][i]).sum::<f32>())
                     .collect(),
+                Op::Shared { .. } => {
+                    let Some((terms, bias)) = node.op.as_affine() else { unreachable!() };
+                    terms
+                        .iter()
+                        .zip(bias)
+                        .map(|(t, b)| b + t.iter().map(|&(s, i, c)| c * vals[node.inputs[s]][i]).sum::<f32>())
+                        .collect()
+                }
                 Op::Map { f } => f.eval(arg(0)),
                 Op::Select { table } => {
                     arg(0).iter().map(|&x| *table.get(x.round() as usize).filter(|_| x >= 0.0).unwrap_or(&f32::NAN)).collect()

@@ -5,6 +5,7 @@ use std::path::{Path, PathBuf};
 use std::time::Instant;
 use zkinfer::chain::{self, Client, Deployment};
 use zkinfer::compile::{read_json, write_json};
+use zkinfer::circuit::privacy::{Privacy, Visibility, WeightsMode};
 use zkinfer::compile::Target;
 use zkinfer::pipeline::{self, CompileOptions};
 use zkinfer::prove::ProofFile;
@@ -18,6 +19,34 @@ struct Cli {
     json: bool,
     #[command(subcommand)]
     cmd: Cmd,
+}
+
+/// What a proof reveals (see README, "Privacy modes").
+#[derive(clap::Args)]
+struct PrivacyArgs {
+    /// fixed: weights in the verifying key; private: hidden and unbound; hashed: hidden, their
+    /// Poseidon commitment public and checked by the contract (MODEL_COMMITMENT).
+    #[arg(long, value_enum, default_value_t = WeightsMode::Fixed)]
+    weights: WeightsMode,
+    /// public, hashed (one Poseidon commitment) or private (nothing exposed).
+    #[arg(long, value_enum, default_value_t = Visibility::Public)]
+    input_visibility: Visibility,
+    /// public or hashed.
+    #[arg(long, value_enum, default_value_t = Visibility::Public)]
+    output_visibility: Visibility,
+    /// Blind hashed inputs/outputs with a fresh random salt per proof (kept in *.opening.json).
+    #[arg(long)]
+    salt: bool,
+    /// Pin the fixed-point scale to 2^-BITS (one verifying key for a family of weight sets).
+    #[arg(long)]
+    scale_bits: Option<u32>,
+}
+
+impl PrivacyArgs {
+    fn options(&self, lanes: Option<usize>, target: Target) -> CompileOptions {
+        let privacy = Privacy { weights: self.weights, input: self.input_visibility, output: self.output_visibility, salted: self.salt };
+        CompileOptions { lanes, target, privacy, scale_bits: self.scale_bits, ..Default::default() }
+    }
 }
 
 #[derive(Subcommand)]
@@ -35,6 +64,8 @@ enum Cmd {
         /// accuracy: finest scale the rows allow; resources: coarsest scale within 1% error.
         #[arg(long, value_enum, default_value_t = Target::Accuracy)]
         target: Target,
+        #[command(flatten)]
+        privacy: PrivacyArgs,
     },
     /// Choose scales and lookup-table ranges from several inputs, then compile.
     /// Example: zkinfer calibrate model.onnx --data a.json b.json c.json --target resources -o build/
@@ -152,7 +183,10 @@ fn print_compiled(json: bool, c: &zkinfer::compile::Compiled, out: &Path) {
         ("calibration", format!("{} input(s)", s.calibration_inputs)),
         ("tables", s.tables.len().to_string()),
         ("columns", format!("{} advice, {} fixed, {} lookups", s.advice_columns, s.fixed_columns, s.lookups)),
+        ("weights", format!("{:?}", s.weights_visibility).to_lowercase()),
+        ("input / output", format!("{:?} / {:?}{}", s.input_visibility, s.output_visibility, if s.salted { ", salted" } else { "" }).to_lowercase()),
         ("model_hash", s.model_hash.clone()),
+        ("model_commitment", s.model_commitment.clone().unwrap_or_else(|| "-".into())),
         ("settings", out.join("settings.json").display().to_string()),
     ]);
 }
@@ -186,8 +220,8 @@ fn warn_insecure(dir: &Path) {
 async fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
     match cli.cmd {
-        Cmd::Compile { model, input, out, lanes, target } => {
-            let c = pipeline::compile(&model, &input, &out, &CompileOptions { lanes, target, ..Default::default() })?;
+        Cmd::Compile { model, input, out, lanes, target, privacy } => {
+            let c = pipeline::compile(&model, &input, &out, &privacy.options(lanes, target))?;
             print_compiled(json, &c, &out);
         }
         Cmd::Calibrate { model, data, target, out } => {
@@ -215,12 +249,18 @@ async fn run(cli: Cli) -> Result<()> {
             let p = pipeline::prove(&dir, &input)?;
             pb.finish_and_clear();
             write_json(&out, &p)?;
-            print_rows(json, &[
+            let mut rows = vec![
                 ("proof", out.display().to_string()),
                 ("seconds", format!("{:.3}", p.prove_seconds)),
                 ("bytes", p.proof_bytes()?.len().to_string()),
-                ("outputs", format!("{:?}", p.outputs)),
-            ]);
+                ("outputs", format!("{:?}", if p.outputs.is_empty() { &p.opening.outputs } else { &p.outputs })),
+            ];
+            if !p.opening.salts.is_empty() || !p.opening.outputs.is_empty() {
+                let path = out.with_extension("opening.json");
+                write_json(&path, &p.opening)?;
+                rows.push(("opening (keep private)", path.display().to_string()));
+            }
+            print_rows(json, &rows);
         }
         Cmd::Verify { dir, proof } => {
             let p = ProofFile::read(&proof)?;
@@ -250,18 +290,24 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let client = Client::connect(&url).await?;
             let s = client.submit(consumer, &p.proof_bytes()?, &chain::instances_u256(&p.instances)?).await?;
-            let scale_bits = zkinfer::compile::Compiled::load(&dir).map(|c| c.settings.scale_bits).unwrap_or(0);
+            let settings = zkinfer::compile::Compiled::load(&dir).map(|c| c.settings).ok();
+            let scale_bits = settings.as_ref().map_or(0, |s| s.scale_bits);
             let real: Vec<String> = s
                 .outputs
                 .iter()
                 .map(|v| v.parse::<f64>().map_or(v.clone(), |x| format!("{}", x / (1u64 << scale_bits) as f64)))
                 .collect();
+            let hashed = settings.is_some_and(|s| s.output_visibility == Visibility::Hashed);
             print_rows(json, &[
                 ("tx", s.tx_hash.clone()),
                 ("gas_used", s.gas_used.to_string()),
                 ("block", s.block.to_string()),
                 ("event", format!("InferenceVerified(outputs = [{}])", s.outputs.join(", "))),
-                ("outputs", format!("[{}] (fixed point / 2^{scale_bits})", real.join(", "))),
+                if hashed {
+                    ("outputs", "hashed: the stored value is their Poseidon commitment".into())
+                } else {
+                    ("outputs", format!("[{}] (fixed point / 2^{scale_bits})", real.join(", ")))
+                },
             ]);
         }
         Cmd::Example { out, sizes, seed } => {

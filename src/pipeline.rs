@@ -1,7 +1,7 @@
 //! The library API behind the CLI: each function is one `zkinfer` subcommand over a build
 //! directory, so examples and tests drive the tool exactly as users do.
 
-use crate::compile::{read_input, read_json, write_json, Compiled, Target};
+use crate::compile::{read_input, read_json, write_json, Compiled};
 use crate::error::{Error, Result};
 use crate::evm::{self, CompiledContract, VerifierSource};
 use crate::graph::{Graph, Op};
@@ -61,13 +61,7 @@ pub fn tract_run(model: &TypedModel, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>
         .collect()
 }
 
-#[derive(Clone, Debug, Default)]
-pub struct CompileOptions {
-    pub lanes: Option<usize>,
-    /// More calibration inputs, besides the one compile is given.
-    pub calibration: Vec<PathBuf>,
-    pub target: Target,
-}
+pub use crate::compile::CompileOptions;
 
 /// `zkinfer compile`: import, check the import against tract, calibrate on the input (and any
 /// further calibration inputs), plan.
@@ -107,7 +101,7 @@ pub fn compile(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) ->
         .or(model.file_stem())
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "model".into());
-    let compiled = Compiled::new(&name, &graph, &calibration, opts.lanes, opts.target)?;
+    let compiled = Compiled::new(&name, &graph, &calibration, opts)?;
     compiled.save(out)?;
     Ok(compiled)
 }
@@ -160,9 +154,20 @@ pub fn prove(dir: &Path, input: &Path) -> Result<ProofFile> {
     })
 }
 
+/// Checks the proof, and with hashed weights that its commitment is this model's: one verifying
+/// key serves every weight set of the architecture, so the key alone does not name the model.
 pub fn verify(dir: &Path, proof: &ProofFile) -> Result<()> {
-    let (_, params, keys) = load(dir)?;
-    prove::verify(&params, keys.vk(), &proof.proof_bytes()?, &proof.instance_fields()?)
+    let (compiled, params, keys) = load(dir)?;
+    let instances = proof.instance_fields()?;
+    if let Some(want) = &compiled.settings.model_commitment {
+        let got = instances.last().map(prove::fr_to_hex).unwrap_or_default();
+        if &got != want {
+            return Err(Error::Verify(format!(
+                "the proof commits to other weights ({got}) than this model's ({want}): it is another model's proof"
+            )));
+        }
+    }
+    prove::verify(&params, keys.vk(), &proof.proof_bytes()?, &instances)
 }
 
 pub struct SolidityOutput {

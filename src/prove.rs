@@ -1,7 +1,7 @@
 //! SRS, keys, proofs. Proofs use SHPLONK over KZG/BN254 with a Keccak transcript laid out exactly
 //! as the generated Solidity verifier replays it (snark-verifier's `EvmTranscript`).
 
-use crate::circuit::{to_field, ModelCircuit};
+use crate::circuit::ModelCircuit;
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
@@ -107,10 +107,24 @@ pub fn read_pk(compiled: &Compiled, path: &Path) -> Result<Keys> {
 pub struct ProofFile {
     pub proof: String,
     pub instances: Vec<String>,
+    /// The model's outputs, when they are public (hashed outputs stay in the opening).
     pub outputs: Vec<Vec<f64>>,
     pub model_hash: String,
     pub k: u32,
     pub prove_seconds: f64,
+    /// Never written with the proof: see `Opening`.
+    #[serde(skip)]
+    pub opening: Opening,
+}
+
+/// What the prover keeps to open its commitments later (to show which input or output a hashed
+/// commitment stands for): the salts, and the outputs when they are hashed. `zkinfer prove`
+/// writes it beside the proof as `*.opening.json`; it must stay private, as the salt is what
+/// stops anyone searching the input space from the commitment.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+pub struct Opening {
+    pub salts: Vec<String>,
+    pub outputs: Vec<Vec<f64>>,
 }
 
 pub fn fr_to_hex(f: &Fr) -> String {
@@ -133,9 +147,9 @@ pub fn hex_to_fr(s: &str) -> Result<Fr> {
 
 pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]) -> Result<ProofFile> {
     let start = std::time::Instant::now();
-    let (circuit, witness) = compiled.circuit_with_witness(inputs)?;
-    let layout = &compiled.layout;
-    let instances: Vec<Fr> = layout.instance.iter().map(|&w| to_field(witness[w])).collect();
+    let salts = compiled.fresh_salts();
+    let (circuit, witness) = compiled.circuit_with_witness(inputs, &salts)?;
+    let instances: Vec<Fr> = compiled.public_values(&witness, &salts);
     let mut transcript = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(vec![]);
     create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _, _>(
         params,
@@ -148,10 +162,15 @@ pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]
     .map_err(|e| Error::Other(format!("proving failed: {e:?}")))?;
     let proof = transcript.finalize();
     let outputs = compiled.outputs_from_witness(&witness);
+    let public_outputs = compiled.settings.output_visibility == crate::circuit::privacy::Visibility::Public;
     Ok(ProofFile {
         proof: format!("0x{}", hex::encode(&proof)),
         instances: instances.iter().map(fr_to_hex).collect(),
-        outputs,
+        outputs: if public_outputs { outputs.clone() } else { vec![] },
+        opening: Opening {
+            salts: compiled.layout.commitments.iter().zip(&salts).filter(|(c, _)| c.salted).map(|(_, s)| fr_to_hex(s)).collect(),
+            outputs: if public_outputs { vec![] } else { outputs },
+        },
         model_hash: compiled.settings.model_hash.clone(),
         k: compiled.settings.k,
         prove_seconds: start.elapsed().as_secs_f64(),

@@ -82,15 +82,15 @@ mod tests {
             outputs: vec![1],
         };
         let q = QuantModel::from_graph(&graph, 8);
-        let layout = Arc::new(Layout::plan(&q, 4).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
         let x = vec![0.5, -1.25, 0.75, 1.5, -0.25, 1.0];
         let inputs = q.quantize_inputs(&[x.clone()]).unwrap();
         let w = layout.witness(&q, &inputs).unwrap();
         let want0: f32 = (0..6).map(|i| x[i] * x[5 - i]).sum();
         let got = q.eval(&inputs).unwrap()[1].clone();
         assert!((got[0] as f32 / 256.0 - want0).abs() < 0.01 && (got[1] as f32 / 256.0 - 0.5625).abs() < 0.01, "{got:?}");
-        let public = layout.instance.iter().map(|&i| to_field(w[i])).collect();
-        (ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![] }, public)
+        let public = layout.public_values(&w, &[]);
+        (ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] }, public)
     }
 
     #[test]

@@ -6,9 +6,12 @@
 //! from earlier wires (`WireDef`); its first placement is its home cell and every later placement
 //! is copy-constrained to it.
 
-use super::{dot, linear, lut, product, requant};
+use super::privacy::{CommitKind, Commitment, Privacy, Public, Visibility, WeightsMode};
+use super::{dot, linear, lut, poseidon, product, requant};
 use crate::error::{Error, Result};
 use crate::quant::{QOp, QuantModel};
+use super::to_field;
+use halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
 pub type WireId = usize;
@@ -18,6 +21,8 @@ pub enum Col {
     Advice(usize),
     /// The lookup-checked column: every cell in it lies in [0, 2^s).
     Range,
+    /// Column i of the Poseidon gadget (0–2 state, 3–5 auxiliary); only tests name these cells.
+    Hash(usize),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -39,6 +44,8 @@ pub enum FixedCol {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum WireDef {
     Input { input: usize, index: usize },
+    /// A model parameter held as private advice (the private and hashed weight modes).
+    Weight { value: i128 },
     /// `bias + Σ coeff·wire (+ prev)`: one row of a linear combination.
     Linear { terms: Vec<(WireId, i128)>, bias: i128, prev: Option<WireId> },
     Quotient { acc: WireId },
@@ -68,9 +75,17 @@ pub struct Layout {
     pub wires: Vec<WireDef>,
     pub advice: Vec<(Col, usize, WireId)>,
     pub fixed: Vec<(FixedCol, usize, i128)>,
-    /// Public values in order: every model input, then every model output (flat).
-    pub instance: Vec<WireId>,
+    pub privacy: Privacy,
+    /// The private parameters, in the order the weights commitment absorbs them.
+    pub weights: Vec<WireId>,
+    pub commitments: Vec<Commitment>,
+    /// Rows the commitments take in the Poseidon gadget's own columns.
+    pub hash_rows: usize,
+    /// Public values in order: the inputs part (each input element, its commitment, or
+    /// nothing), the outputs part, then the weights commitment when weights are hashed.
+    pub public: Vec<Public>,
     pub num_public_inputs: usize,
+    pub num_outputs: usize,
     /// The wires of each model node's value.
     pub node_wires: Vec<Vec<WireId>>,
 }
@@ -83,6 +98,7 @@ pub(super) struct Builder {
     pub fixed: Vec<(FixedCol, usize, i128)>,
     pub constants: std::collections::HashMap<i128, WireId>,
     pub tables: Vec<Table>,
+    pub weights: Vec<WireId>,
 }
 
 /// A lookup table: `values[i]` at key `lo + i·step`.
@@ -107,6 +123,13 @@ impl Builder {
         self.constants.insert(value, w);
         w
     }
+    /// A model parameter: a fixed coefficient normally, a private advice wire when weights are
+    /// private (its first placement is its home; every other use is copy-constrained to it).
+    pub fn weight(&mut self, value: i128) -> WireId {
+        let w = self.wire(WireDef::Weight { value });
+        self.weights.push(w);
+        w
+    }
     pub fn place(&mut self, col: Col, row: usize, wire: WireId) {
         self.advice.push((col, row, wire));
     }
@@ -126,9 +149,20 @@ impl Builder {
 }
 
 impl Layout {
-    pub fn plan(model: &QuantModel, lanes: usize) -> Result<Layout> {
+    pub fn plan(model: &QuantModel, lanes: usize, privacy: Privacy) -> Result<Layout> {
         if lanes < requant::MIN_LANES {
             return Err(Error::Layout(format!("at least {} lanes are needed", requant::MIN_LANES)));
+        }
+        privacy.check()?;
+        let private = privacy.private_weights();
+        if private {
+            if let Some(n) = model.nodes.iter().find(|n| matches!(n.op, QOp::Select { .. })) {
+                return Err(Error::Layout(format!(
+                    "node `{}` looks up constant data by a computed index; its table is part of the verifying key, \
+                     so --weights private/hashed cannot hide it (compile with --weights fixed)",
+                    n.name
+                )));
+            }
         }
         let mut b = Builder {
             lanes,
@@ -138,6 +172,7 @@ impl Layout {
             fixed: vec![],
             constants: Default::default(),
             tables: vec![],
+            weights: vec![],
         };
         let mut node_wires: Vec<Vec<WireId>> = Vec::with_capacity(model.nodes.len());
         let width = lanes + 1;
@@ -153,6 +188,22 @@ impl Layout {
                         b.place(Col::Advice(i % width), b.row + i / width, w);
                     }
                     b.row += node.len().div_ceil(width);
+                    ws
+                }
+                QOp::Dense { k, n, weight, bias, relu } if private => {
+                    let x = node_wires[node.inputs[0]].clone();
+                    let w: Vec<WireId> = weight.iter().map(|&v| b.weight(v as i128)).collect();
+                    let bw: Vec<WireId> = bias.iter().map(|&v| b.weight(v)).collect();
+                    let one = b.constant(1);
+                    let mut ws = Vec::with_capacity(x.len() / k * n);
+                    for m in 0..x.len() / k {
+                        for j in 0..*n {
+                            let mut pairs: Vec<(WireId, WireId)> = (0..*k).map(|i| (x[m * k + i], w[i * n + j])).collect();
+                            pairs.push((bw[j], one));
+                            let acc = dot::layout(&mut b, &pairs);
+                            ws.push(requant::layout(&mut b, Some(acc), None, *relu, id));
+                        }
+                    }
                     ws
                 }
                 QOp::Dense { k, n, weight, bias, relu } => {
@@ -173,6 +224,11 @@ impl Layout {
                     let (x, y) = (&node_wires[node.inputs[0]], &node_wires[node.inputs[1]]);
                     let pairs: Vec<_> = x.iter().zip(y).map(|(&a, &c)| (a, c)).collect();
                     pairs.into_iter().map(|(a, c)| linear::layout(&mut b, &[(a, 1), (c, 1)], 0)).collect()
+                }
+                QOp::AddConst { value } if private => {
+                    let x = node_wires[node.inputs[0]].clone();
+                    let c: Vec<WireId> = value.iter().map(|&v| b.weight(v as i128)).collect();
+                    x.iter().enumerate().map(|(i, &a)| linear::layout(&mut b, &[(a, 1), (c[i % c.len()], 1)], 0)).collect()
                 }
                 QOp::AddConst { value } => {
                     let x = node_wires[node.inputs[0]].clone();
@@ -196,7 +252,27 @@ impl Layout {
                         })
                         .collect()
                 }
-                QOp::Affine { terms, bias, rescale, relu } => {
+                // Parameters as private wires, one per parameter however often it recurs.
+                QOp::Affine { terms, bias, rescale, relu, params: Some(ids) } if private => {
+                    let mut wire_of: std::collections::HashMap<(u32, bool), WireId> = Default::default();
+                    let one = b.constant(1);
+                    let mut ws = Vec::with_capacity(terms.len());
+                    for (j, t) in terms.iter().enumerate() {
+                        let mut pairs = Vec::with_capacity(t.len() + 1);
+                        for (&(sl, i, c), &p) in t.iter().zip(&ids.terms[j]) {
+                            let w = *wire_of.entry((p, false)).or_insert_with(|| b.weight(c as i128));
+                            pairs.push((node_wires[node.inputs[sl]][i], w));
+                        }
+                        if let Some(p) = ids.bias[j] {
+                            let w = *wire_of.entry((p, true)).or_insert_with(|| b.weight(bias[j]));
+                            pairs.push((w, one));
+                        }
+                        let acc = dot::layout(&mut b, &pairs);
+                        ws.push(if *rescale { requant::layout(&mut b, Some(acc), None, *relu, id) } else { acc });
+                    }
+                    ws
+                }
+                QOp::Affine { terms, bias, rescale, relu, .. } => {
                     let mut ws = Vec::with_capacity(terms.len());
                     for (t, &c) in terms.iter().zip(bias) {
                         let t: Vec<(WireId, i128)> =
@@ -251,16 +327,28 @@ impl Layout {
             };
             node_wires.push(ws);
         }
-        let mut instance: Vec<WireId> = vec![];
-        for &i in &model.inputs {
-            instance.extend(&node_wires[i]);
+        let flat = |ids: &[usize]| -> Vec<WireId> { ids.iter().flat_map(|&i| node_wires[i].iter().copied()).collect() };
+        let mut public: Vec<Public> = vec![];
+        let mut commitments: Vec<Commitment> = vec![];
+        let mut expose = |vis: Visibility, kind: CommitKind, wires: Vec<WireId>, public: &mut Vec<Public>| match vis {
+            Visibility::Public => public.extend(wires.into_iter().map(Public::Wire)),
+            Visibility::Hashed => {
+                commitments.push(Commitment { kind, wires, salted: privacy.salted });
+                public.push(Public::Commitment(commitments.len() - 1));
+            }
+            Visibility::Private => {}
+        };
+        expose(privacy.input, CommitKind::Input, flat(&model.inputs), &mut public);
+        let num_public_inputs = public.len();
+        expose(privacy.output, CommitKind::Output, flat(&model.outputs), &mut public);
+        let num_outputs = public.len() - num_public_inputs;
+        if privacy.weights == WeightsMode::Hashed {
+            commitments.push(Commitment { kind: CommitKind::Weights, wires: b.weights.clone(), salted: false });
+            public.push(Public::Commitment(commitments.len() - 1));
         }
-        let num_public_inputs = instance.len();
-        for &o in &model.outputs {
-            instance.extend(&node_wires[o]);
-        }
+        let hash_rows: usize = commitments.iter().map(|c| poseidon::rows_for(c.messages())).sum();
         // Gates look up to two rows ahead (the requant block), so keep the tail inside the plan.
-        let rows = b.row + requant::ROWS;
+        let rows = (b.row + requant::ROWS).max(hash_rows);
         Ok(Layout {
             lanes,
             scale_bits: model.scale_bits,
@@ -270,10 +358,47 @@ impl Layout {
             wires: b.wires,
             advice: b.advice,
             fixed: b.fixed,
-            instance,
+            privacy,
+            weights: b.weights,
+            commitments,
+            hash_rows,
+            public,
             num_public_inputs,
+            num_outputs,
             node_wires,
         })
+    }
+
+    /// The public values of a witness; `salts[i]` blinds commitment i when it is salted.
+    pub fn public_values(&self, witness: &[i128], salts: &[Fr]) -> Vec<Fr> {
+        self.public
+            .iter()
+            .map(|p| match *p {
+                Public::Wire(w) => to_field(witness[w]),
+                Public::Commitment(i) => poseidon::commit(&self.messages(i, witness, salts)),
+            })
+            .collect()
+    }
+
+    /// What commitment i absorbs: its salt (if salted), then its wires' values.
+    pub fn messages(&self, i: usize, witness: &[i128], salts: &[Fr]) -> Vec<Fr> {
+        let c = &self.commitments[i];
+        let salt = c.salted.then(|| salts.get(i).copied().unwrap_or(Fr::zero()));
+        salt.into_iter().chain(c.wires.iter().map(|&w| to_field(witness[w]))).collect()
+    }
+
+    /// The weights commitment of this layout's model (the contract's `MODEL_COMMITMENT`).
+    pub fn weights_commitment(&self) -> Option<Fr> {
+        let i = self.commitments.iter().position(|c| c.kind == CommitKind::Weights)?;
+        let values: Vec<i128> = self
+            .wires
+            .iter()
+            .map(|d| match d {
+                WireDef::Weight { value } => *value,
+                _ => 0,
+            })
+            .collect();
+        Some(poseidon::commit(&self.messages(i, &values, &[])))
     }
 
     pub fn uses_dot(&self) -> bool {
@@ -293,6 +418,7 @@ impl Layout {
         for def in &self.wires {
             let value = match def {
                 WireDef::Input { input, index } => inputs[*input][*index],
+                WireDef::Weight { value } => *value,
                 WireDef::Linear { terms, bias, prev } => {
                     terms.iter().map(|(w, c)| v[*w] * c).sum::<i128>()
                         + bias

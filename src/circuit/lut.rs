@@ -125,7 +125,7 @@ mod tests {
         };
         let ranges = table::value_ranges(&graph, &[vec![vec![-3.0, 3.0]]]);
         let q = QuantModel::quantize(&graph, s, 11, &ranges).unwrap();
-        let layout = Arc::new(Layout::plan(&q, 4).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
         (q, layout)
     }
 
@@ -133,8 +133,8 @@ mod tests {
         let (q, layout) = sigmoid_model(s, x.len());
         let inputs = q.quantize_inputs(&[x.to_vec()]).unwrap();
         let w = layout.witness(&q, &inputs).unwrap();
-        let public = layout.instance.iter().map(|&i| to_field(w[i])).collect();
-        (q, ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![] }, public)
+        let public = layout.public_values(&w, &[]);
+        (q, ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] }, public)
     }
 
     fn mock(c: &ModelCircuit, public: &[Fr]) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
@@ -219,12 +219,12 @@ mod tests {
             outputs: vec![1],
         };
         let q = QuantModel::from_graph(&graph, 8);
-        let layout = Arc::new(Layout::plan(&q, 4).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
         let inputs = q.quantize_inputs(&[vec![2.0, 1.0]]).unwrap();
         assert_eq!(q.eval(&inputs).unwrap()[1], vec![768, -320]);
         let w = layout.witness(&q, &inputs).unwrap();
-        let public: Vec<Fr> = layout.instance.iter().map(|&i| to_field(w[i])).collect();
-        let c = ModelCircuit { layout: layout.clone(), witness: Some(Arc::new(w)), tamper: vec![] };
+        let public: Vec<Fr> = layout.public_values(&w, &[]);
+        let c = ModelCircuit { layout: layout.clone(), witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] };
         assert_eq!(mock(&c, &public), Ok(()));
         let r = first_row(&c);
         // Another table value (index 1's) for index 2, with the public output forged to match.

@@ -9,6 +9,7 @@ pub mod layout;
 pub mod linear;
 pub mod lut;
 pub mod poseidon;
+pub mod privacy;
 pub mod product;
 pub mod requant;
 
@@ -22,6 +23,8 @@ use layout::{Col, FixedCol, Layout};
 use dot::DotConfig;
 use linear::LinearConfig;
 use lut::LutConfig;
+use poseidon::PoseidonConfig;
+use privacy::Public;
 use product::ProductConfig;
 use requant::RequantConfig;
 use serde::{Deserialize, Serialize};
@@ -36,6 +39,9 @@ pub struct CircuitParams {
     /// Whether the model multiplies two activations in sums (the dot gadget's two columns).
     #[serde(default)]
     pub dot: bool,
+    /// Whether anything is committed (the Poseidon gadget's columns).
+    #[serde(default)]
+    pub hash: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -49,6 +55,7 @@ pub struct ModelConfig {
     pub product: ProductConfig,
     pub lut: Option<LutConfig>,
     pub dot: Option<DotConfig>,
+    pub poseidon: Option<PoseidonConfig>,
     pub scale_bits: u32,
 }
 
@@ -73,6 +80,7 @@ impl ModelConfig {
         match col {
             Col::Advice(i) => self.advice[i],
             Col::Range => self.range,
+            Col::Hash(_) => unreachable!("hash cells are assigned by the Poseidon gadget"),
         }
     }
 }
@@ -96,11 +104,19 @@ pub struct ModelCircuit {
     pub witness: Option<Arc<Vec<i128>>>,
     /// Test hook: overrides the value of these advice cells, to show that each constraint bites.
     pub tamper: Vec<(Col, usize, Fr)>,
+    /// The salt of each salted commitment (indexed like `Layout::commitments`).
+    pub salts: Vec<Fr>,
 }
 
 impl ModelCircuit {
     pub fn params_of(layout: &Layout) -> CircuitParams {
-        CircuitParams { lanes: layout.lanes, scale_bits: layout.scale_bits, table_shift: layout.table_shift, dot: layout.uses_dot() }
+        CircuitParams {
+            lanes: layout.lanes,
+            scale_bits: layout.scale_bits,
+            table_shift: layout.table_shift,
+            dot: layout.uses_dot(),
+            hash: !layout.commitments.is_empty(),
+        }
     }
 }
 
@@ -110,7 +126,7 @@ impl Circuit<Fr> for ModelCircuit {
     type Params = CircuitParams;
 
     fn without_witnesses(&self) -> Self {
-        ModelCircuit { layout: self.layout.clone(), witness: None, tamper: vec![] }
+        ModelCircuit { layout: self.layout.clone(), witness: None, tamper: vec![], salts: vec![] }
     }
 
     fn params(&self) -> CircuitParams {
@@ -136,7 +152,8 @@ impl Circuit<Fr> for ModelCircuit {
         let product = ProductConfig::configure(meta, &advice);
         let dot = p.dot.then(|| DotConfig::configure(meta, &advice));
         let lut = p.table_shift.map(|d| LutConfig::configure(meta, &advice, range, p.scale_bits, d));
-        ModelConfig { advice, range, instance, table, linear, requant, product, lut, dot, scale_bits: p.scale_bits }
+        let poseidon = p.hash.then(|| PoseidonConfig::configure(meta));
+        ModelConfig { advice, range, instance, table, linear, requant, product, lut, dot, poseidon, scale_bits: p.scale_bits }
     }
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), PlonkError> {
@@ -199,11 +216,62 @@ impl Circuit<Fr> for ModelCircuit {
                 Ok(home)
             },
         )?;
-        for (row, &wire) in layout.instance.iter().enumerate() {
-            let cell = cells[wire].expect("every public wire has a home cell");
+        let commitments = match &config.poseidon {
+            Some(hasher) => self.assign_commitments(hasher, &cells, &mut layouter)?,
+            None => vec![],
+        };
+        for (row, p) in layout.public.iter().enumerate() {
+            let cell = match *p {
+                Public::Wire(w) => cells[w].expect("every public wire has a home cell"),
+                Public::Commitment(i) => commitments[i],
+            };
             layouter.constrain_instance(cell, config.instance, row);
         }
         Ok(())
+    }
+}
+
+impl ModelCircuit {
+    /// Lays out every commitment in the Poseidon gadget's columns (their own region, so it runs
+    /// beside the model's rows), copies each absorbed wire from its home cell, and returns each
+    /// commitment's output cell.
+    fn assign_commitments(
+        &self,
+        hasher: &PoseidonConfig,
+        home: &[Option<halo2_proofs::circuit::Cell>],
+        layouter: &mut impl Layouter<Fr>,
+    ) -> Result<Vec<halo2_proofs::circuit::Cell>, PlonkError> {
+        let layout = &self.layout;
+        layouter.assign_region(
+            || "commitments",
+            |mut region| {
+                let mut start = 0;
+                let mut outputs = vec![];
+                for (i, c) in layout.commitments.iter().enumerate() {
+                    let messages: Vec<Value<Fr>> = match &self.witness {
+                        Some(w) => layout.messages(i, w, &self.salts).into_iter().map(Value::known).collect(),
+                        None => vec![Value::unknown(); c.messages()],
+                    };
+                    let rows = poseidon::rows_for(c.messages());
+                    let tamper: Vec<(usize, usize, Fr)> = self
+                        .tamper
+                        .iter()
+                        .filter_map(|&(col, row, v)| match col {
+                            Col::Hash(k) if (start..start + rows).contains(&row) => Some((k, row - start, v)),
+                            _ => None,
+                        })
+                        .collect();
+                    let (cells, out) = hasher.assign(&mut region, start, &messages, &tamper)?;
+                    // The salt (first, when salted) is free; every other message is a wire's copy.
+                    for (cell, &wire) in cells[c.salted as usize..].iter().zip(&c.wires) {
+                        region.constrain_equal(home[wire].expect("a committed wire has a home cell"), *cell);
+                    }
+                    outputs.push(out);
+                    start += rows;
+                }
+                Ok(outputs)
+            },
+        )
     }
 }
 
@@ -249,11 +317,11 @@ pub(crate) mod tests {
 
     pub fn toy_circuit(x: &[f32]) -> (QuantModel, ModelCircuit, Vec<Fr>) {
         let q = QuantModel::from_graph(&toy_graph(), 8);
-        let layout = Arc::new(Layout::plan(&q, 4).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
         let inputs = q.quantize_inputs(&[x.to_vec()]).unwrap();
         let witness = layout.witness(&q, &inputs).unwrap();
-        let public = layout.instance.iter().map(|&w| to_field(witness[w])).collect();
-        (q, ModelCircuit { layout, witness: Some(Arc::new(witness)), tamper: vec![] }, public)
+        let public = layout.public_values(&witness, &[]);
+        (q, ModelCircuit { layout, witness: Some(Arc::new(witness)), tamper: vec![], salts: vec![] }, public)
     }
 
     pub fn mock(c: &ModelCircuit, public: &[Fr]) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
@@ -284,7 +352,7 @@ pub(crate) mod tests {
     #[test]
     fn out_of_range_value_is_a_clear_error() {
         let q = QuantModel::from_graph(&toy_graph(), 8);
-        let layout = Layout::plan(&q, 4).unwrap();
+        let layout = Layout::plan(&q, 4, Default::default()).unwrap();
         let inputs = q.quantize_inputs(&[vec![700.0, 0.0, 0.0]]).unwrap();
         let err = layout.witness(&q, &inputs).unwrap_err().to_string();
         assert!(err.contains("fc1") && err.contains("outside the calibrated range"), "{err}");

@@ -237,11 +237,11 @@ mod tests {
             outputs: vec![1],
         };
         let q = QuantModel::from_graph(&graph, 8);
-        let layout = Arc::new(Layout::plan(&q, 4).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
         let inputs = q.quantize_inputs(&[vec![0.0, 3.0]]).unwrap();
         let w = layout.witness(&q, &inputs).unwrap();
-        let public: Vec<Fr> = layout.instance.iter().map(|&i| to_field(w[i])).collect();
-        let c = ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![] };
+        let public: Vec<Fr> = layout.public_values(&w, &[]);
+        let c = ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] };
         assert_eq!(mock(&c, &public), Ok(()));
         let r = block(&c, FixedCol::RangeQ);
         assert_eq!(value(&c, Col::Advice(1), r), 0);
@@ -278,12 +278,12 @@ mod tests {
             outputs: vec![1],
         };
         let q = QuantModel::from_graph(&graph, 8);
-        let layout = Arc::new(Layout::plan(&q, 4).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
         let inputs = q.quantize_inputs(&[vec![-0.5, 0.0, 0.7]]).unwrap();
         assert_eq!(q.eval(&inputs).unwrap()[1], vec![0, 256, 256]);
         let w = layout.witness(&q, &inputs).unwrap();
-        let public: Vec<Fr> = layout.instance.iter().map(|&i| to_field(w[i])).collect();
-        let c = ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![] };
+        let public: Vec<Fr> = layout.public_values(&w, &[]);
+        let c = ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] };
         assert_eq!(mock(&c, &public), Ok(()));
         // The negative input: claim sign 1 and output 2^s, with the public output changed to match.
         let r = block(&c, FixedCol::RangeQ);

@@ -389,9 +389,14 @@ fn same_size(model: &TypedModel, vars: &[OutletId], shape: &[usize]) -> bool {
     vars.iter().all(|&v| shape_of(model, v).iter().product::<usize>() == n)
 }
 
+/// An affine op; where its coefficients are the node's own parameters (a convolution's kernel
+/// and bias), it keeps which parameter each one is, so private-weight modes commit each once.
 fn probe_affine(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<Op> {
     let map = probe::probe(model, node, vars)?;
-    Some(Op::Affine { terms: map.terms, bias: map.bias })
+    Some(match probe::param_map(model, node, vars, &map) {
+        Some(p) => Op::Shared { terms: p.terms, bias: p.bias, params: p.params },
+        None => Op::Affine { terms: map.terms, bias: map.bias },
+    })
 }
 
 /// `x · W` with W constant, read from the op's einsum formula (tract lowers Gemm and MatMul to

@@ -48,7 +48,7 @@ pub fn probe(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<
     if (n_in + 3) * n_out.max(1) > MAX_PROBE_WORK {
         return None;
     }
-    let eval = one_op(model, node, vars, &var_shapes)?;
+    let eval = one_op(model, node, vars, &var_shapes, &Default::default())?;
     // Integer inputs are probed on integer points, wide enough that integer division or
     // truncation shows (x/3 is 0 on every point in [-2, 2]).
     let integer: Vec<bool> =
@@ -71,12 +71,14 @@ fn numeric(dt: DatumType) -> bool {
     dt.is_float() || dt.is_integer() || dt == DatumType::TDim
 }
 
-/// Runs one tract node on its own, with new values for its variable inputs.
+/// Runs one tract node on its own, with new values for its variable inputs (and, for the
+/// constant inputs listed in `replace` by input position, other constants).
 fn one_op<'a>(
     model: &TypedModel,
     node: &TypedNode,
     vars: &[OutletId],
     var_shapes: &'a [Vec<usize>],
+    replace: &std::collections::HashMap<usize, Tensor>,
 ) -> Option<impl Fn(&[Vec<f32>]) -> Option<Vec<f32>> + 'a> {
     // A one-op model: sources for the variable inputs, constants for the rest.
     let mut m = TypedModel::default();
@@ -95,7 +97,10 @@ fn one_op<'a>(
             },
             None => {
                 let k: Arc<Tensor> = model.outlet_fact(input).ok()?.konst.clone()?;
-                let k = runtime_const(&k)?;
+                let k = match replace.get(&i) {
+                    Some(t) => t.clone(),
+                    None => runtime_const(&k)?,
+                };
                 m.add_const(format!("c{i}"), k).ok()?
             }
         };
@@ -122,12 +127,97 @@ fn one_op<'a>(
     })
 }
 
+/// Which model parameter each coefficient and bias of an affine map is. Probing reads a
+/// convolution as one coefficient per (output, input) pair; the same kernel weight recurs at
+/// every position. Probing the op again with each float constant replaced by its element's
+/// number (1, 2, 3… across the node's constants) turns every coefficient into the number of the
+/// parameter it is, so private weights can be committed once each and wired to every use, and
+/// the map's structure no longer depends on the weights' values (a weight that is exactly zero
+/// keeps its term).
+pub struct ParamMap {
+    /// Per output: (variable slot, flat index, parameter number).
+    pub terms: Vec<Vec<(usize, usize, u32)>>,
+    pub bias: Vec<Option<u32>>,
+    pub params: Vec<f32>,
+}
+
+/// The parameter map of `node`, whose value map `values` probing found; `None` when the node has
+/// no float constants or a coefficient is not a single parameter (a quotient by a constant…).
+pub fn param_map(model: &TypedModel, node: &TypedNode, vars: &[OutletId], values: &AffineMap) -> Option<ParamMap> {
+    let mut params: Vec<f32> = vec![];
+    let mut replace = std::collections::HashMap::new();
+    for (pos, input) in node.inputs.iter().enumerate() {
+        if vars.contains(input) {
+            continue;
+        }
+        let k = match model.outlet_fact(*input).ok()?.konst.clone() {
+            Some(k) if k.datum_type() == f32::datum_type() => k,
+            _ => continue,
+        };
+        let vals: Vec<f32> = k.to_plain_array_view::<f32>().ok()?.iter().copied().collect();
+        let numbers: Vec<f32> = (0..vals.len()).map(|j| (params.len() + j + 1) as f32).collect();
+        replace.insert(pos, tract_ndarray::ArrayD::from_shape_vec(k.shape().to_vec(), numbers).ok()?.into());
+        params.extend(vals);
+    }
+    // f32 holds every integer up to 2^24 exactly.
+    if params.is_empty() || params.len() >= 1 << 24 {
+        return None;
+    }
+    let var_shapes: Vec<Vec<usize>> = vars.iter().map(|&v| concrete(model, v).map(|(s, _)| s)).collect::<Option<_>>()?;
+    let eval = one_op(model, node, vars, &var_shapes, &replace)?;
+    // The op is the one whose value map passed the affine check; with coefficients in the
+    // thousands, f32 rounding would fail that check on random points, so read the map only.
+    let numbered = read_map(&eval, &var_shapes, values.bias.len())?;
+    let id = |c: f32| -> Option<u32> {
+        (c.fract() == 0.0 && c >= 1.0 && (c as usize) <= params.len()).then(|| c as u32 - 1)
+    };
+    let same = |a: f32, b: f32| (a - b).abs() <= 1e-6 * (1.0 + a.abs().max(b.abs()));
+    let mut map = ParamMap { terms: vec![], bias: vec![], params: vec![] };
+    for (o, (terms, &b)) in numbered.terms.iter().zip(&numbered.bias).enumerate() {
+        let bias = if b == 0.0 { None } else { Some(id(b)?) };
+        if !same(bias.map_or(0.0, |p| params[p as usize]), values.bias[o]) {
+            return None;
+        }
+        let mut want = values.terms[o].iter().peekable();
+        let mut row = Vec::with_capacity(terms.len());
+        for &(slot, i, c) in terms {
+            let p = id(c)?;
+            let v = params[p as usize];
+            match want.peek() {
+                Some(&&(ws, wi, wc)) if (ws, wi) == (slot, i) => {
+                    if !same(v, wc) {
+                        return None;
+                    }
+                    want.next();
+                }
+                _ if v == 0.0 => {}
+                _ => return None,
+            }
+            row.push((slot, i, p));
+        }
+        if want.next().is_some() {
+            return None;
+        }
+        map.terms.push(row);
+        map.bias.push(bias);
+    }
+    map.params = params;
+    Some(map)
+}
+
 fn probe_with(
     eval: impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>,
     var_shapes: &[Vec<usize>],
     integer: &[bool],
     n_out: usize,
 ) -> Option<AffineMap> {
+    let map = read_map(&eval, var_shapes, n_out)?;
+    let zeros: Vec<Vec<f32>> = var_shapes.iter().map(|s| vec![0f32; s.iter().product()]).collect();
+    check_affine(map, eval, &zeros, integer)
+}
+
+/// `y = A·x + b` read off at zero and at each basis vector (not checked to be affine).
+fn read_map(eval: &impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>, var_shapes: &[Vec<usize>], n_out: usize) -> Option<AffineMap> {
     let zeros: Vec<Vec<f32>> = var_shapes.iter().map(|s| vec![0f32; s.iter().product()]).collect();
     let bias = eval(&zeros)?;
     if bias.len() != n_out || bias.iter().any(|b| !b.is_finite()) {
@@ -147,7 +237,10 @@ fn probe_with(
             }
         }
     }
-    let map = AffineMap { terms, bias };
+    Some(AffineMap { terms, bias })
+}
+
+fn check_affine(map: AffineMap, eval: impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>, zeros: &[Vec<f32>], integer: &[bool]) -> Option<AffineMap> {
     // Affine check on random points, including negative values (catches Relu, Abs, Max…).
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
     for _ in 0..2 {
@@ -180,7 +273,7 @@ pub fn zero_kink_slopes(model: &TypedModel, node: &TypedNode, var: OutletId) -> 
         return None;
     }
     let shapes = [shape];
-    let eval = one_op(model, node, &[var], &shapes)?;
+    let eval = one_op(model, node, &[var], &shapes, &Default::default())?;
     let n: usize = shapes[0].iter().product();
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
     let mut x: Vec<f32> = (0..n).map(|_| rng.gen_range(0.25f32..2.0)).collect();
@@ -212,7 +305,7 @@ pub fn extremum_windows(model: &TypedModel, node: &TypedNode, var: OutletId) -> 
         return None;
     }
     let shapes = [shape];
-    let eval = one_op(model, node, &[var], &shapes)?;
+    let eval = one_op(model, node, &[var], &shapes, &Default::default())?;
     'kind: for is_min in [false, true] {
         let (low, high) = if is_min { (1f32, -1f32) } else { (-1f32, 1f32) };
         let mut windows: Vec<Vec<usize>> = vec![vec![]; n_out];

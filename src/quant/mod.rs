@@ -28,7 +28,15 @@ pub enum QOp {
     Reshape,
     /// `y = Σ coeff·x + bias`. `rescale`: coefficients at 2^s and bias at 2^(2s), then one
     /// rescale (and range check); otherwise integer coefficients and bias at 2^s, exact.
-    Affine { terms: Vec<Vec<(usize, usize, i64)>>, bias: Vec<i128>, rescale: bool, relu: bool },
+    /// `params`: which model parameter each coefficient and bias is (see `graph::Op::Shared`).
+    Affine {
+        terms: Vec<Vec<(usize, usize, i64)>>,
+        bias: Vec<i128>,
+        rescale: bool,
+        relu: bool,
+        #[serde(default, skip_serializing_if = "Option::is_none")]
+        params: Option<std::sync::Arc<ParamIds>>,
+    },
     /// `y = values[q − lo]` where `q` is the input on the model's table grid (rescaled by
     /// `QuantModel::table_shift` bits); `q` outside the table is an error, not a clamp.
     Lut { lo: i64, values: Vec<i64> },
@@ -68,13 +76,21 @@ pub struct QuantModel {
     pub outputs: Vec<NodeId>,
 }
 
+/// Parameter numbers of an affine node's coefficients (per output, aligned with its terms) and
+/// biases, numbered per node.
+#[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
+pub struct ParamIds {
+    pub terms: Vec<Vec<u32>>,
+    pub bias: Vec<Option<u32>>,
+}
+
 /// An affine map needs a rescale unless every coefficient is a small integer (wiring, sums,
 /// differences, padding: then it is exact at scale s).
 fn affine_rescales(op: &Op) -> bool {
+    let exact = |c: f32| c.fract() == 0.0 && c.abs() <= EXACT_COEFF_LIMIT;
     match op {
-        Op::Affine { terms, .. } => {
-            terms.iter().flatten().any(|&(_, _, c)| c.fract() != 0.0 || c.abs() > EXACT_COEFF_LIMIT)
-        }
+        Op::Affine { terms, .. } => terms.iter().flatten().any(|&(_, _, c)| !exact(c)),
+        Op::Shared { terms, params, .. } => terms.iter().flatten().any(|&(_, _, p)| !exact(params[p as usize])),
         _ => false,
     }
 }
@@ -101,7 +117,7 @@ pub fn min_scale_bits(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Result<u3
     for (id, n) in graph.nodes.iter().enumerate() {
         match &n.op {
             Op::Dense { .. } | Op::Mul | Op::Bilinear { .. } => checked[id] = true,
-            op @ Op::Affine { .. } => checked[id] |= affine_rescales(op),
+            op @ (Op::Affine { .. } | Op::Shared { .. }) => checked[id] |= affine_rescales(op),
             Op::Relu | Op::NonNeg => checked[n.inputs[0]] = true,
             _ => {}
         }
@@ -203,10 +219,19 @@ impl QuantModel {
                     Op::Relu => QOp::Relu,
                     Op::Reshape => QOp::Reshape,
                     Op::Mul => QOp::Mul,
-                    Op::Affine { terms, bias } => {
+                    Op::Affine { .. } | Op::Shared { .. } => {
                         let rescale = affine_rescales(&n.op);
                         let (cs, bs) = if rescale { (s1, s2) } else { (1.0, s1) };
+                        let (terms, bias) = n.op.as_affine().expect("an affine op");
+                        let params = match &n.op {
+                            Op::Shared { terms, bias, .. } => Some(std::sync::Arc::new(ParamIds {
+                                terms: terms.iter().map(|t| t.iter().map(|&(_, _, p)| p).collect()).collect(),
+                                bias: bias.clone(),
+                            })),
+                            _ => None,
+                        };
                         QOp::Affine {
+                            params,
                             terms: terms
                                 .iter()
                                 .map(|t| t.iter().map(|&(sl, i, c)| (sl, i, quantize(c, cs))).collect())
@@ -374,7 +399,7 @@ impl QuantModel {
                     }
                     y
                 }
-                QOp::Affine { terms, bias, rescale: needs_rescale, relu } => {
+                QOp::Affine { terms, bias, rescale: needs_rescale, relu, .. } => {
                     let mut y = Vec::with_capacity(terms.len());
                     for (t, b) in terms.iter().zip(bias) {
                         let acc = b + t.iter().map(|&(sl, i, c)| vals[node.inputs[sl]][i] * c as i128).sum::<i128>();
