@@ -1,26 +1,40 @@
 //! Regenerates the forge fixtures: two models of one architecture (other weights), their
 //! verifiers (`contracts/generated/FixtureVerifier{A,B}.sol`) and a proof of each
-//! (`test/fixtures/proof_{a,b}.json`). Run with `make fixtures`.
+//! (`test/fixtures/proof_{a,b}.json`); and the same two models with hashed weights
+//! (`FixtureHashed{A,B}.sol`, `proof_hashed_{a,b}.json`), whose verifiers share one verifying
+//! key and differ only in `MODEL_COMMITMENT`. Run with `make fixtures`.
 
 use std::path::Path;
 use zkinfer::compile::write_json;
 use zkinfer::onnx::write;
+use zkinfer::circuit::privacy::{Privacy, WeightsMode};
 use zkinfer::pipeline::{self, CompileOptions};
 
 fn main() -> zkinfer::Result<()> {
-    for (tag, seed) in [("a", 11u64), ("b", 12u64)] {
+    let hashed = CompileOptions {
+        lanes: Some(4),
+        scale_bits: Some(10),
+        privacy: Privacy { weights: WeightsMode::Hashed, ..Default::default() },
+        ..Default::default()
+    };
+    let runs = [
+        ("a", 11u64, CompileOptions::default(), "FixtureVerifierA"),
+        ("b", 12u64, CompileOptions::default(), "FixtureVerifierB"),
+        ("hashed_a", 11u64, hashed.clone(), "FixtureHashedA"),
+        ("hashed_b", 12u64, hashed, "FixtureHashedB"),
+    ];
+    for (tag, seed, opts, name) in runs {
         let dir = Path::new("build/fixtures").join(tag);
         let model = dir.join("model.onnx");
         write::save(&write::mlp_model(&[4, 8, 2], seed), &model)?;
         let input = dir.join("input.json");
         write_json(&input, &write::random_input(4, seed + 100))?;
         let build = dir.join("build");
-        pipeline::compile(&model, &input, &build, &CompileOptions::default())?;
+        pipeline::compile(&model, &input, &build, &opts)?;
         pipeline::setup(&build, None)?;
         let proof = pipeline::prove(&build, &input)?;
         pipeline::verify(&build, &proof)?;
-        let name = format!("FixtureVerifier{}", tag.to_uppercase());
-        let out = pipeline::solidity(&build, Path::new("contracts/generated"), &name)?;
+        let out = pipeline::solidity(&build, Path::new("contracts/generated"), name)?;
         write_json(&Path::new("test/fixtures").join(format!("proof_{tag}.json")), &proof)?;
         println!("{name}: {} ({} proof bytes)", out.path.display(), proof.proof_bytes()?.len());
     }

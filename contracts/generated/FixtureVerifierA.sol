@@ -5,7 +5,9 @@
 pragma solidity ^0.8.20;
 
 contract FixtureVerifierA {
-    bytes32 public constant MODEL_HASH = 0xcd1a4de495f9631bbba097cf1076cb456d0f6a7f9922be27795a0ffbc09ae6e4;
+    bytes32 public constant MODEL_HASH = 0xfc00e82c478c0052af79d835220259110082d5e08be8204bc78184f92f478329;
+    /// Poseidon commitment of the private weights (hashed-weights mode), else 0.
+    uint256 public constant MODEL_COMMITMENT = 0x0;
     uint256 public constant NUM_PUBLIC_INPUTS = 4;
     uint256 public constant NUM_OUTPUTS = 2;
     uint256 public constant SCALE_BITS = 8;
@@ -73,6 +75,7 @@ contract FixtureVerifierA {
 
             let R := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001
             let ok := and(eq(proof.length, 2304), eq(instances.length, 6))
+            ok := and(ok, 1)
             if iszero(ok) {
                 mstore(0x00, 0)
                 return(0x00, 0x20)

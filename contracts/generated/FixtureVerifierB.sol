@@ -5,7 +5,9 @@
 pragma solidity ^0.8.20;
 
 contract FixtureVerifierB {
-    bytes32 public constant MODEL_HASH = 0xfa456faba64341607eebdd58672c989a1be8cbd618e7b6d57c0d852945fa1fbe;
+    bytes32 public constant MODEL_HASH = 0xd759416029ba7f47ea76dea2d84a5af441489089914198e695292016ef782392;
+    /// Poseidon commitment of the private weights (hashed-weights mode), else 0.
+    uint256 public constant MODEL_COMMITMENT = 0x0;
     uint256 public constant NUM_PUBLIC_INPUTS = 4;
     uint256 public constant NUM_OUTPUTS = 2;
     uint256 public constant SCALE_BITS = 8;
@@ -73,6 +75,7 @@ contract FixtureVerifierB {
 
             let R := 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001
             let ok := and(eq(proof.length, 2304), eq(instances.length, 6))
+            ok := and(ok, 1)
             if iszero(ok) {
                 mstore(0x00, 0)
                 return(0x00, 0x20)

@@ -87,3 +87,60 @@ pub enum Public {
     Wire(WireId),
     Commitment(usize),
 }
+
+#[cfg(test)]
+mod tests {
+    use super::super::layout::{Col, Layout};
+    use super::super::tests::toy_graph;
+    use super::super::{to_field, ModelCircuit};
+    use super::*;
+    use crate::quant::QuantModel;
+    use halo2_proofs::dev::MockProver;
+    use halo2_proofs::halo2curves::bn256::Fr;
+    use std::sync::Arc;
+
+    fn hashed(x: &[f32]) -> (ModelCircuit, Vec<Fr>) {
+        let q = QuantModel::from_graph(&toy_graph(), 8);
+        let privacy = Privacy { weights: WeightsMode::Hashed, input: Visibility::Hashed, ..Default::default() };
+        let layout = Arc::new(Layout::plan(&q, 4, privacy).unwrap());
+        let w = layout.witness(&q, &q.quantize_inputs(&[x.to_vec()]).unwrap()).unwrap();
+        let public = layout.public_values(&w, &[]);
+        (ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] }, public)
+    }
+
+    fn mock(c: &ModelCircuit, public: &[Fr]) -> bool {
+        MockProver::run(12, c, vec![public.to_vec()]).unwrap().verify().is_ok()
+    }
+
+    #[test]
+    fn committed_weights_are_the_weights_used() {
+        let (c, public) = hashed(&[0.7, -1.2, 2.5]);
+        assert!(mock(&c, &public));
+        assert_eq!(c.layout.commitments.len(), 2);
+        let w = c.witness.as_ref().unwrap();
+        // Another weight in a dot row (with the honest commitment): its copy constraint to the
+        // weight's home cell breaks, or the home itself disagrees with the hashed message.
+        let weight = c.layout.weights[3];
+        let cells: Vec<(Col, usize)> =
+            c.layout.advice.iter().filter(|(_, _, wire)| *wire == weight).map(|(col, row, _)| (*col, *row)).collect();
+        assert!(!cells.is_empty());
+        for (col, row) in cells {
+            let t = ModelCircuit { tamper: vec![(col, row, to_field(w[weight] + 1))], ..c.clone() };
+            assert!(!mock(&t, &public), "weight cell {col:?}@{row} unconstrained");
+        }
+        // The message cell the sponge absorbs for that weight (the weights commitment comes after
+        // the input commitment's rows; its first absorb row holds messages 0 and 1 in a0, a1).
+        let input_rows = super::super::poseidon::rows_for(c.layout.commitments[0].messages());
+        let row = input_rows + (3 / 2) * super::super::poseidon::ROWS_PER_PERMUTATION;
+        let t = ModelCircuit { tamper: vec![(Col::Hash(3 + 3 % 2), row, to_field(w[weight] + 1))], ..c.clone() };
+        assert!(!mock(&t, &public), "absorbed weight unconstrained");
+        // Claiming another model's commitment for these weights.
+        let mut other = public.clone();
+        *other.last_mut().unwrap() += Fr::one();
+        assert!(!mock(&c, &other));
+        // Changing an input breaks the input commitment.
+        let mut t = c.clone();
+        t.tamper = vec![(Col::Advice(0), 0, to_field(w[c.layout.commitments[0].wires[0]] + 1))];
+        assert!(!mock(&t, &public));
+    }
+}

@@ -1,0 +1,76 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {TestBase} from "./utils/Vm.sol";
+import {FixtureHashedA} from "../contracts/generated/FixtureHashedA.sol";
+import {FixtureHashedB} from "../contracts/generated/FixtureHashedB.sol";
+import {VerifiedInference} from "../contracts/VerifiedInference.sol";
+import {IZkinferVerifier} from "../contracts/IZkinferVerifier.sol";
+
+/// `--weights hashed`: models A and B share an architecture and one verifying key; each verifier
+/// differs only in MODEL_COMMITMENT, the Poseidon commitment of its weights, which the last public
+/// value must equal. Regenerate the fixtures with `make fixtures`.
+contract HashedWeightsTest is TestBase {
+    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
+
+    IZkinferVerifier internal verifierA;
+    IZkinferVerifier internal verifierB;
+    VerifiedInference internal consumer;
+    bytes internal proofA;
+    uint256[] internal instancesA;
+    bytes internal proofB;
+    uint256[] internal instancesB;
+
+    function setUp() public {
+        verifierA = IZkinferVerifier(address(new FixtureHashedA()));
+        verifierB = IZkinferVerifier(address(new FixtureHashedB()));
+        consumer = new VerifiedInference(verifierA);
+        string memory a = vm.readFile("test/fixtures/proof_hashed_a.json");
+        proofA = vm.parseJsonBytes(a, ".proof");
+        instancesA = vm.parseJsonUintArray(a, ".instances");
+        string memory b = vm.readFile("test/fixtures/proof_hashed_b.json");
+        proofB = vm.parseJsonBytes(b, ".proof");
+        instancesB = vm.parseJsonUintArray(b, ".instances");
+    }
+
+    function test_EachContractAcceptsItsOwnModel() public view {
+        assertTrue(verifierA.verifyProof(proofA, instancesA), "model A's proof rejected by contract A");
+        assertTrue(verifierB.verifyProof(proofB, instancesB), "model B's proof rejected by contract B");
+    }
+
+    function test_CommitmentIsTheLastPublicValue() public view {
+        assertTrue(verifierA.MODEL_COMMITMENT() != 0 && verifierA.MODEL_COMMITMENT() != verifierB.MODEL_COMMITMENT(), "commitments");
+        assertTrue(instancesA[instancesA.length - 1] == verifierA.MODEL_COMMITMENT(), "A's proof commits to A");
+        assertTrue(instancesB[instancesB.length - 1] == verifierB.MODEL_COMMITMENT(), "B's proof commits to B");
+    }
+
+    function test_RejectsOtherModelsProof() public view {
+        assertTrue(!verifierA.verifyProof(proofB, instancesB), "model B's proof accepted by contract A");
+        assertTrue(!verifierB.verifyProof(proofA, instancesA), "model A's proof accepted by contract B");
+    }
+
+    function test_RejectsTamperedCommitment() public view {
+        uint256 last = instancesA.length - 1;
+        uint256[] memory inst = copy(instancesA);
+        inst[last] = addmod(inst[last], 1, R);
+        assertTrue(!verifierA.verifyProof(proofA, inst), "tampered commitment accepted");
+        inst[last] = instancesA[last] + R;
+        assertTrue(!verifierA.verifyProof(proofA, inst), "commitment + r accepted");
+        // B's proof relabelled with A's commitment: the proof is bound to B's weights.
+        uint256[] memory relabelled = copy(instancesB);
+        relabelled[last] = verifierA.MODEL_COMMITMENT();
+        assertTrue(!verifierA.verifyProof(proofB, relabelled), "relabelled proof accepted");
+    }
+
+    function test_ConsumerStoresOnlyOutputs() public {
+        int256[] memory got = consumer.submit(proofA, instancesA);
+        assertTrue(got.length == verifierA.NUM_OUTPUTS(), "the commitment was stored as an output");
+        vm.expectRevert(VerifiedInference.InvalidProof.selector);
+        consumer.submit(proofB, instancesB);
+    }
+
+    function copy(uint256[] memory a) internal pure returns (uint256[] memory b) {
+        b = new uint256[](a.length);
+        for (uint256 i = 0; i < a.length; i++) b[i] = a[i];
+    }
+}
