@@ -2,10 +2,12 @@
 //! k, rows, prove seconds, proof bytes, verification gas on Anvil, runtime bytecode sizes.
 //!
 //! `cargo run --example report` runs the example MLP and, where `../shared/corpus` exists, the
-//! corpus models given as arguments (default: the issue-2 set).
+//! corpus models given as arguments (default: the issue-2 set). `--weights fixed,private,hashed`
+//! measures each model in each weights mode (the cost table of docs/privacy.md).
 
 use std::path::{Path, PathBuf};
 use zkinfer::chain::{self, Client};
+use zkinfer::circuit::privacy::{Privacy, WeightsMode};
 use zkinfer::compile::write_json;
 use zkinfer::onnx::write;
 use zkinfer::pipeline::{self, CompileOptions};
@@ -13,6 +15,8 @@ use zkinfer::pipeline::{self, CompileOptions};
 #[derive(serde::Serialize)]
 struct Row {
     model: String,
+    weights: WeightsMode,
+    private_params: usize,
     k: u32,
     rows: usize,
     prove_seconds: f64,
@@ -31,9 +35,17 @@ const DEFAULT: [&str; 12] = [
     "1l_sigmoid", "1l_softmax", "decision_tree", "large_op_graph",
 ];
 
-async fn measure(client: &Client, name: &str, model: &Path, input: &Path, expected: Option<Vec<Vec<f64>>>) -> zkinfer::Result<Row> {
-    let dir = Path::new("build/report").join(name);
-    let c = pipeline::compile(model, input, &dir, &CompileOptions::default())?;
+async fn measure(
+    client: &Client,
+    name: &str,
+    model: &Path,
+    input: &Path,
+    expected: Option<Vec<Vec<f64>>>,
+    weights: WeightsMode,
+) -> zkinfer::Result<Row> {
+    let dir = Path::new("build/report").join(format!("{name}-{weights:?}"));
+    let opts = CompileOptions { privacy: Privacy { weights, ..Default::default() }, ..Default::default() };
+    let c = pipeline::compile(model, input, &dir, &opts)?;
     pipeline::setup(&dir, None)?;
     let p = pipeline::prove(&dir, input)?;
     pipeline::verify(&dir, &p)?;
@@ -48,6 +60,8 @@ async fn measure(client: &Client, name: &str, model: &Path, input: &Path, expect
     let max_rel_error = expected.and_then(|e| zkinfer::conformance::compare(&p.outputs, &e)).map(|(_, rel)| rel);
     Ok(Row {
         model: name.into(),
+        weights,
+        private_params: c.settings.private_weights,
         k: c.settings.k,
         rows: c.settings.rows,
         prove_seconds: p.prove_seconds,
@@ -64,7 +78,16 @@ async fn measure(client: &Client, name: &str, model: &Path, input: &Path, expect
 async fn main() -> zkinfer::Result<()> {
     let args: Vec<String> = std::env::args().skip(1).collect();
     let json = args.iter().any(|a| a == "--json");
-    let mut names: Vec<String> = args.into_iter().filter(|a| a != "--json").collect();
+    let modes: Vec<WeightsMode> = match args.iter().position(|a| a == "--weights") {
+        Some(i) => args[i + 1]
+            .split(',')
+            .map(|m| clap::ValueEnum::from_str(m, true).map_err(|e| zkinfer::Error::Other(format!("--weights: {e}"))))
+            .collect::<zkinfer::Result<_>>()?,
+        None => vec![WeightsMode::Fixed],
+    };
+    let skip = args.iter().position(|a| a == "--weights").map(|i| i + 1);
+    let mut names: Vec<String> =
+        args.iter().enumerate().filter(|(i, a)| *a != "--json" && *a != "--weights" && Some(*i) != skip).map(|(_, a)| a.clone()).collect();
     if names.is_empty() {
         names = DEFAULT.iter().map(|s| s.to_string()).collect();
     }
@@ -74,13 +97,19 @@ async fn main() -> zkinfer::Result<()> {
     let ex = Path::new("build/report/example_mlp");
     write::save(&write::mlp_model(&[8, 16, 16, 2], 1), &ex.join("model.onnx"))?;
     write_json(&ex.join("input.json"), &write::random_input(8, 101))?;
-    rows.push(measure(&client, "example_mlp_8_16_16_2", &ex.join("model.onnx"), &ex.join("input.json"), None).await?);
+    for &m in &modes {
+        rows.push(measure(&client, "example_mlp_8_16_16_2", &ex.join("model.onnx"), &ex.join("input.json"), None, m).await?);
+    }
     let corpus = PathBuf::from("../shared/corpus");
     if corpus.exists() {
         for n in &names {
             let dir = corpus.join(n);
             let expected = zkinfer::conformance::expected(&dir)?;
-            rows.push(measure(&client, n, &dir.join("network.onnx"), &dir.join("input.json"), Some(expected)).await?);
+            for &m in &modes {
+                let r = measure(&client, n, &dir.join("network.onnx"), &dir.join("input.json"), Some(expected.clone()), m).await?;
+                eprintln!("{n} ({m:?}): k {} rows {} prove {:.2} s gas {}", r.k, r.rows, r.prove_seconds, r.verify_gas);
+                rows.push(r);
+            }
         }
     } else {
         eprintln!("../shared/corpus not found: only the example model is measured");
@@ -89,12 +118,12 @@ async fn main() -> zkinfer::Result<()> {
         println!("{}", serde_json::to_string_pretty(&rows).unwrap());
         return Ok(());
     }
-    println!("| model | k | rows | prove s | proof B | verify gas | submit gas | verifier B | consumer B | max err / max(1,|ref|) |");
-    println!("|---|---|---|---|---|---|---|---|---|---|");
+    println!("| model | weights | private params | k | rows | prove s | proof B | verify gas | submit gas | verifier B | consumer B | max err / max(1,|ref|) |");
+    println!("|---|---|---|---|---|---|---|---|---|---|---|---|");
     for r in &rows {
         println!(
-            "| {} | {} | {} | {:.3} | {} | {} | {} | {} | {} | {} |",
-            r.model, r.k, r.rows, r.prove_seconds, r.proof_bytes, r.verify_gas, r.submit_gas, r.verifier_bytes,
+            "| {} | {} | {} | {} | {} | {:.3} | {} | {} | {} | {} | {} | {} |",
+            r.model, format!("{:?}", r.weights).to_lowercase(), r.private_params, r.k, r.rows, r.prove_seconds, r.proof_bytes, r.verify_gas, r.submit_gas, r.verifier_bytes,
             r.consumer_bytes, r.max_rel_error.map_or("-".into(), |e| format!("{e:.4}"))
         );
     }

@@ -16,6 +16,9 @@ use serde::{Deserialize, Serialize};
 
 pub type WireId = usize;
 
+/// Rows halo2 keeps for blinding at the end of every column (an upper bound for our circuits).
+const HALO2_RESERVED: usize = 16;
+
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Col {
     Advice(usize),
@@ -333,7 +336,7 @@ impl Layout {
         let mut expose = |vis: Visibility, kind: CommitKind, wires: Vec<WireId>, public: &mut Vec<Public>| match vis {
             Visibility::Public => public.extend(wires.into_iter().map(Public::Wire)),
             Visibility::Hashed => {
-                commitments.push(Commitment { kind, wires, salted: privacy.salted });
+                commitments.push(Commitment { kind, wires, salted: privacy.salted, groups: 1 });
                 public.push(Public::Commitment(commitments.len() - 1));
             }
             Visibility::Private => {}
@@ -343,10 +346,19 @@ impl Layout {
         expose(privacy.output, CommitKind::Output, flat(&model.outputs), &mut public);
         let num_outputs = public.len() - num_public_inputs;
         if privacy.weights == WeightsMode::Hashed {
-            commitments.push(Commitment { kind: CommitKind::Weights, wires: b.weights.clone(), salted: false });
+            // Spread the weights over as many sponges side by side as keep their rows within the
+            // rows the model already pays for (the power of two above its layout and tables).
+            let others: usize = commitments.iter().map(|c| poseidon::rows_wide(c.messages(), c.groups)).sum();
+            let used = (b.row + requant::ROWS).max(b.tables.iter().map(|t| t.values.len() + 1).sum());
+            let budget = (used + HALO2_RESERVED).next_power_of_two().max(1 << (model.scale_bits + 1)) - HALO2_RESERVED;
+            let n = b.weights.len();
+            let groups = (1..=poseidon::MAX_GROUPS)
+                .find(|&g| others + poseidon::rows_wide(n, g) <= budget)
+                .unwrap_or(poseidon::MAX_GROUPS);
+            commitments.push(Commitment { kind: CommitKind::Weights, wires: b.weights.clone(), salted: false, groups });
             public.push(Public::Commitment(commitments.len() - 1));
         }
-        let hash_rows: usize = commitments.iter().map(|c| poseidon::rows_for(c.messages())).sum();
+        let hash_rows: usize = commitments.iter().map(|c| poseidon::rows_wide(c.messages(), c.groups)).sum();
         // Gates look up to two rows ahead (the requant block), so keep the tail inside the plan.
         let rows = (b.row + requant::ROWS).max(hash_rows);
         Ok(Layout {
@@ -375,7 +387,7 @@ impl Layout {
             .iter()
             .map(|p| match *p {
                 Public::Wire(w) => to_field(witness[w]),
-                Public::Commitment(i) => poseidon::commit(&self.messages(i, witness, salts)),
+                Public::Commitment(i) => poseidon::commit_wide(&self.messages(i, witness, salts), self.commitments[i].groups),
             })
             .collect()
     }
@@ -398,7 +410,7 @@ impl Layout {
                 _ => 0,
             })
             .collect();
-        Some(poseidon::commit(&self.messages(i, &values, &[])))
+        Some(poseidon::commit_wide(&self.messages(i, &values, &[]), self.commitments[i].groups))
     }
 
     pub fn uses_dot(&self) -> bool {

@@ -13,7 +13,7 @@ pub mod privacy;
 pub mod product;
 pub mod requant;
 
-use halo2_proofs::circuit::{Layouter, SimpleFloorPlanner, Value};
+use halo2_proofs::circuit::{Cell, Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{
     Advice, Circuit, Column, ConstraintSystem, Error as PlonkError, Fixed, Instance, TableColumn,
@@ -39,9 +39,9 @@ pub struct CircuitParams {
     /// Whether the model multiplies two activations in sums (the dot gadget's two columns).
     #[serde(default)]
     pub dot: bool,
-    /// Whether anything is committed (the Poseidon gadget's columns).
+    /// Column groups of the Poseidon gadget (0: nothing is committed).
     #[serde(default)]
-    pub hash: bool,
+    pub hash_lanes: usize,
 }
 
 #[derive(Clone, Debug)]
@@ -115,7 +115,7 @@ impl ModelCircuit {
             scale_bits: layout.scale_bits,
             table_shift: layout.table_shift,
             dot: layout.uses_dot(),
-            hash: !layout.commitments.is_empty(),
+            hash_lanes: layout.commitments.iter().map(|c| c.groups).max().unwrap_or(0),
         }
     }
 }
@@ -152,7 +152,7 @@ impl Circuit<Fr> for ModelCircuit {
         let product = ProductConfig::configure(meta, &advice);
         let dot = p.dot.then(|| DotConfig::configure(meta, &advice));
         let lut = p.table_shift.map(|d| LutConfig::configure(meta, &advice, range, p.scale_bits, d));
-        let poseidon = p.hash.then(|| PoseidonConfig::configure(meta));
+        let poseidon = (p.hash_lanes > 0).then(|| PoseidonConfig::configure(meta, p.hash_lanes));
         ModelConfig { advice, range, instance, table, linear, requant, product, lut, dot, poseidon, scale_bits: p.scale_bits }
     }
 
@@ -238,9 +238,9 @@ impl ModelCircuit {
     fn assign_commitments(
         &self,
         hasher: &PoseidonConfig,
-        home: &[Option<halo2_proofs::circuit::Cell>],
+        home: &[Option<Cell>],
         layouter: &mut impl Layouter<Fr>,
-    ) -> Result<Vec<halo2_proofs::circuit::Cell>, PlonkError> {
+    ) -> Result<Vec<Cell>, PlonkError> {
         let layout = &self.layout;
         layouter.assign_region(
             || "commitments",
@@ -252,26 +252,73 @@ impl ModelCircuit {
                         Some(w) => layout.messages(i, w, &self.salts).into_iter().map(Value::known).collect(),
                         None => vec![Value::unknown(); c.messages()],
                     };
-                    let rows = poseidon::rows_for(c.messages());
-                    let tamper: Vec<(usize, usize, Fr)> = self
-                        .tamper
-                        .iter()
-                        .filter_map(|&(col, row, v)| match col {
-                            Col::Hash(k) if (start..start + rows).contains(&row) => Some((k, row - start, v)),
-                            _ => None,
-                        })
-                        .collect();
-                    let (cells, out) = hasher.assign(&mut region, start, &messages, &tamper)?;
+                    let n = messages.len();
+                    let (cells, out) = if c.groups <= 1 {
+                        let (cells, outs) = self.hash_block(hasher, &mut region, start, Fr::from(n as u64), vec![messages])?;
+                        (cells.into_iter().next().unwrap_or_default(), outs[0].0)
+                    } else {
+                        // Chunks side by side, then their commitments absorbed in group 0.
+                        let m = poseidon::chunk_len(n, c.groups);
+                        let chunks: Vec<Vec<Value<Fr>>> = (0..c.groups)
+                            .map(|g| {
+                                let mut chunk: Vec<Value<Fr>> = messages.iter().skip(g * m).take(m).copied().collect();
+                                chunk.resize(m, Value::known(Fr::zero()));
+                                chunk
+                            })
+                            .collect();
+                        let (chunk_cells, hashes) = self.hash_block(hasher, &mut region, start, Fr::from(m as u64), chunks)?;
+                        let cells: Vec<Cell> = chunk_cells.into_iter().flatten().take(n).collect();
+                        let values: Vec<Value<Fr>> = hashes.iter().map(|h| h.1).collect();
+                        let cap = poseidon::wide_cap(n, c.groups);
+                        let (combine_cells, out) = self.hash_block(hasher, &mut region, start + poseidon::rows_for(m), cap, vec![values])?;
+                        for (h, cell) in hashes.iter().zip(&combine_cells[0]) {
+                            region.constrain_equal(h.0, *cell);
+                        }
+                        (cells, out[0].0)
+                    };
                     // The salt (first, when salted) is free; every other message is a wire's copy.
                     for (cell, &wire) in cells[c.salted as usize..].iter().zip(&c.wires) {
                         region.constrain_equal(home[wire].expect("a committed wire has a home cell"), *cell);
                     }
                     outputs.push(out);
-                    start += rows;
+                    start += poseidon::rows_wide(n, c.groups);
                 }
                 Ok(outputs)
             },
         )
+    }
+
+    /// One sponge per column group from row `start`, all with capacity `cap` and as many messages
+    /// as the first: groups share their selectors, so a group with nothing to hash runs the
+    /// sponge over zeros. Returns each group's message cells and (output cell, output value).
+    #[allow(clippy::type_complexity)]
+    fn hash_block(
+        &self,
+        hasher: &PoseidonConfig,
+        region: &mut halo2_proofs::circuit::Region<'_, Fr>,
+        start: usize,
+        cap: Fr,
+        mut per_group: Vec<Vec<Value<Fr>>>,
+    ) -> Result<(Vec<Vec<Cell>>, Vec<(Cell, Value<Fr>)>), PlonkError> {
+        let n = per_group[0].len();
+        let rows = poseidon::rows_for(n);
+        per_group.resize(hasher.groups.len(), vec![Value::known(Fr::zero()); n]);
+        let mut cells = vec![];
+        let mut outs = vec![];
+        for (g, messages) in per_group.iter().enumerate() {
+            let tamper: Vec<(usize, usize, Fr)> = self
+                .tamper
+                .iter()
+                .filter_map(|&(col, row, v)| match col {
+                    Col::Hash(k) if k / 6 == g && (start..start + rows).contains(&row) => Some((k % 6, row - start, v)),
+                    _ => None,
+                })
+                .collect();
+            let (c, cell, value) = hasher.assign(region, g, start, cap, messages, &tamper)?;
+            cells.push(c);
+            outs.push((cell, value));
+        }
+        Ok((cells, outs))
     }
 }
 

@@ -34,6 +34,8 @@ use poseidon_primitives::poseidon::primitives::Spec;
 use std::sync::OnceLock;
 
 pub const WIDTH: usize = 3;
+/// Most column groups (sponges side by side) a commitment may spread over.
+pub const MAX_GROUPS: usize = 16;
 pub const FULL_ROUNDS: usize = 8;
 pub const PARTIAL_ROUNDS: usize = 57;
 const ROUNDS: usize = FULL_ROUNDS + PARTIAL_ROUNDS;
@@ -99,13 +101,50 @@ pub fn permute(state: [Fr; WIDTH]) -> [Fr; WIDTH] {
 
 /// The sponge commitment of `messages` (see the module comment).
 pub fn commit(messages: &[Fr]) -> Fr {
-    let mut state = [Fr::from(messages.len() as u64), Fr::ZERO, Fr::ZERO];
+    sponge(Fr::from(messages.len() as u64), messages)
+}
+
+/// The sponge from the state `[cap, 0, 0]`.
+pub fn sponge(cap: Fr, messages: &[Fr]) -> Fr {
+    let mut state = [cap, Fr::ZERO, Fr::ZERO];
     for pair in padded(messages, Fr::ZERO).chunks(2) {
         state[1] += pair[0];
         state[2] += pair[1];
         state = permute(state);
     }
     state[0]
+}
+
+/// A commitment computed by `groups` sponges side by side (the gadget's column groups, so many
+/// messages cost rows / groups): the messages split into `groups` chunks of m = ⌈n/groups⌉
+/// (the last padded with zeros), each committed on its own, and the chunk commitments absorbed by
+/// one more sponge whose capacity starts at n·2^64 + groups. One group is plain `commit`.
+pub fn commit_wide(messages: &[Fr], groups: usize) -> Fr {
+    if groups <= 1 {
+        return commit(messages);
+    }
+    let m = chunk_len(messages.len(), groups);
+    let chunks: Vec<Fr> = (0..groups)
+        .map(|g| {
+            let mut chunk: Vec<Fr> = messages.iter().skip(g * m).take(m).copied().collect();
+            chunk.resize(m, Fr::ZERO);
+            commit(&chunk)
+        })
+        .collect();
+    sponge(wide_cap(messages.len(), groups), &chunks)
+}
+
+pub fn chunk_len(n: usize, groups: usize) -> usize {
+    n.div_ceil(groups).max(1)
+}
+
+pub fn wide_cap(n: usize, groups: usize) -> Fr {
+    super::fr_u128(((n as u128) << 64) | groups as u128)
+}
+
+/// Rows of `commit_wide` over n messages.
+pub fn rows_wide(n: usize, groups: usize) -> usize {
+    if groups <= 1 { rows_for(n) } else { rows_for(chunk_len(n, groups)) + rows_for(groups) }
 }
 
 /// The messages with a zero appended when their number is odd (or zero).
@@ -122,10 +161,16 @@ pub fn rows_for(n: usize) -> usize {
     ROWS_PER_PERMUTATION * n.max(1).div_ceil(2) + 1
 }
 
+/// One sponge's advice columns; groups share the fixed columns (they run the same schedule).
 #[derive(Clone, Debug)]
-pub struct PoseidonConfig {
+pub struct Group {
     pub state: [Column<Advice>; WIDTH],
     pub aux: [Column<Advice>; WIDTH],
+}
+
+#[derive(Clone, Debug)]
+pub struct PoseidonConfig {
+    pub groups: Vec<Group>,
     /// Round constants of the row's (first) round, and of the second round of a `part2` row.
     pub rc: [Column<Fixed>; WIDTH],
     pub rc2: [Column<Fixed>; WIDTH],
@@ -147,10 +192,14 @@ fn mds_expr(m: &Mds, v: &[Expression<Fr>; WIDTH]) -> [Expression<Fr>; WIDTH] {
 }
 
 impl PoseidonConfig {
-    pub fn configure(meta: &mut ConstraintSystem<Fr>) -> Self {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, groups: usize) -> Self {
         let cfg = PoseidonConfig {
-            state: std::array::from_fn(|_| meta.advice_column()),
-            aux: std::array::from_fn(|_| meta.advice_column()),
+            groups: (0..groups.max(1))
+                .map(|_| Group {
+                    state: std::array::from_fn(|_| meta.advice_column()),
+                    aux: std::array::from_fn(|_| meta.advice_column()),
+                })
+                .collect(),
             rc: std::array::from_fn(|_| meta.fixed_column()),
             rc2: std::array::from_fn(|_| meta.fixed_column()),
             q_init: meta.fixed_column(),
@@ -160,14 +209,24 @@ impl PoseidonConfig {
             q_part1: meta.fixed_column(),
         };
         // Messages (a0, a1) are copied from model cells; the output (s0) to the instance.
-        for col in [cfg.state[0], cfg.aux[0], cfg.aux[1]] {
-            meta.enable_equality(col);
+        for g in &cfg.groups {
+            for col in [g.state[0], g.aux[0], g.aux[1]] {
+                meta.enable_equality(col);
+            }
         }
+        for g in cfg.groups.clone() {
+            cfg.gate(meta, &g);
+        }
+        cfg
+    }
+
+    fn gate(&self, meta: &mut ConstraintSystem<Fr>, g: &Group) {
+        let cfg = self;
         let mds = constants().mds;
         meta.create_gate("poseidon", |m| {
-            let s: [Expression<Fr>; WIDTH] = std::array::from_fn(|j| m.query_advice(cfg.state[j], Rotation::cur()));
-            let next: [Expression<Fr>; WIDTH] = std::array::from_fn(|j| m.query_advice(cfg.state[j], Rotation::next()));
-            let a: [Expression<Fr>; WIDTH] = std::array::from_fn(|j| m.query_advice(cfg.aux[j], Rotation::cur()));
+            let s: [Expression<Fr>; WIDTH] = std::array::from_fn(|j| m.query_advice(g.state[j], Rotation::cur()));
+            let next: [Expression<Fr>; WIDTH] = std::array::from_fn(|j| m.query_advice(g.state[j], Rotation::next()));
+            let a: [Expression<Fr>; WIDTH] = std::array::from_fn(|j| m.query_advice(g.aux[j], Rotation::cur()));
             let c: [Expression<Fr>; WIDTH] = std::array::from_fn(|j| m.query_fixed(cfg.rc[j], Rotation::cur()));
             let c2: [Expression<Fr>; WIDTH] = std::array::from_fn(|j| m.query_fixed(cfg.rc2[j], Rotation::cur()));
             let mut q = |col| m.query_fixed(col, Rotation::cur());
@@ -204,19 +263,23 @@ impl PoseidonConfig {
             }
             out
         });
-        cfg
     }
 
-    /// Lays out the commitment of `messages` from row `start`: returns each message's cell (to be
-    /// copy-constrained to where the value lives) and the commitment's cell. `tamper` overrides
-    /// cells (column index 0–2 state, 3–5 aux; row relative to `start`) for negative tests.
+    /// Lays out `sponge(cap, messages)` in column group `group` from row `start`: returns each
+    /// message's cell (to be copy-constrained to where the value lives), the commitment's cell
+    /// and value. `tamper` overrides cells (column index 0–2 state, 3–5 aux; row relative to
+    /// `start`) for negative tests.
+    #[allow(clippy::too_many_arguments)]
     pub fn assign(
         &self,
         region: &mut Region<'_, Fr>,
+        group: usize,
         start: usize,
+        cap: Fr,
         messages: &[Value<Fr>],
         tamper: &[(usize, usize, Fr)],
-    ) -> Result<(Vec<Cell>, Cell), PlonkError> {
+    ) -> Result<(Vec<Cell>, Cell, Value<Fr>), PlonkError> {
+        let g = &self.groups[group];
         let n = messages.len();
         let msgs = padded(messages, Value::known(Fr::ZERO));
         let k = constants();
@@ -228,7 +291,7 @@ impl PoseidonConfig {
                 Some(t) => Value::known(t.2),
                 None => v,
             };
-            let column = if col < WIDTH { self.state[col] } else { self.aux[col - WIDTH] };
+            let column = if col < WIDTH { g.state[col] } else { g.aux[col - WIDTH] };
             region.assign_advice(column, row, v).cell()
         };
         let fix = |region: &mut Region<'_, Fr>, col: Column<Fixed>, row: usize, v: Fr| {
@@ -245,8 +308,8 @@ impl PoseidonConfig {
             // absorb row
             if p == 0 {
                 fix(region, self.q_init, row, Fr::one());
-                fix(region, self.rc[0], row, Fr::from(n as u64));
-                state = Value::known([Fr::from(n as u64), Fr::ZERO, Fr::ZERO]);
+                fix(region, self.rc[0], row, cap);
+                state = Value::known([cap, Fr::ZERO, Fr::ZERO]);
             } else {
                 fix(region, self.q_absorb, row, Fr::one());
                 put_state(region, &mut put, row, state);
@@ -295,7 +358,7 @@ impl PoseidonConfig {
             }
         }
         let output = put_state(region, &mut put, row, state);
-        Ok((cells, output))
+        Ok((cells, output, state.map(|s| s[0])))
     }
 }
 
@@ -366,14 +429,15 @@ mod tests {
             meta.enable_equality(msg);
             let inst = meta.instance_column();
             meta.enable_equality(inst);
-            (PoseidonConfig::configure(meta), msg, inst)
+            (PoseidonConfig::configure(meta, 1), msg, inst)
         }
         fn synthesize(&self, (cfg, msg, inst): Self::Config, mut layouter: impl Layouter<Fr>) -> Result<(), PlonkError> {
             let out = layouter.assign_region(
                 || "hash",
                 |mut region| {
                     let values: Vec<Value<Fr>> = self.messages.iter().map(|m| Value::known(*m)).collect();
-                    let (cells, out) = cfg.assign(&mut region, 0, &values, &self.tamper)?;
+                    let cap = Fr::from(values.len() as u64);
+                    let (cells, out, _) = cfg.assign(&mut region, 0, 0, cap, &values, &self.tamper)?;
                     // The messages live elsewhere (as model cells do) and are copied in.
                     for (i, (cell, m)) in cells.iter().zip(&self.messages).enumerate() {
                         let home = region.assign_advice(msg, i, Value::known(*m)).cell();

@@ -73,6 +73,8 @@ pub struct Commitment {
     pub kind: CommitKind,
     pub wires: Vec<WireId>,
     pub salted: bool,
+    /// Sponges side by side (`poseidon::commit_wide`).
+    pub groups: usize,
 }
 
 impl Commitment {
@@ -106,6 +108,27 @@ mod tests {
         let w = layout.witness(&q, &q.quantize_inputs(&[x.to_vec()]).unwrap()).unwrap();
         let public = layout.public_values(&w, &[]);
         (ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] }, public)
+    }
+
+    /// Weights spread over three sponges side by side: the circuit computes `commit_wide`, and a
+    /// weight absorbed in the third group is still bound to its use.
+    #[test]
+    fn grouped_commitment_matches_and_binds() {
+        let (c, _) = hashed(&[0.7, -1.2, 2.5]);
+        let mut layout = (*c.layout).clone();
+        let last = layout.commitments.len() - 1;
+        layout.commitments[last].groups = 3;
+        let w = c.witness.clone().unwrap();
+        let public = layout.public_values(&w, &[]);
+        let c = ModelCircuit { layout: Arc::new(layout), ..c };
+        assert!(mock(&c, &public));
+        let n = c.layout.commitments[last].wires.len();
+        let m = super::super::poseidon::chunk_len(n, 3);
+        let input_rows = super::super::poseidon::rows_for(c.layout.commitments[0].messages());
+        // Message 2m (the third group's first), in group 2's a0 on its init row.
+        let wire = c.layout.commitments[last].wires[2 * m];
+        let t = ModelCircuit { tamper: vec![(Col::Hash(2 * 6 + 3), input_rows, to_field(w[wire] + 1))], ..c.clone() };
+        assert!(!mock(&t, &public));
     }
 
     fn mock(c: &ModelCircuit, public: &[Fr]) -> bool {
