@@ -346,15 +346,18 @@ impl Layout {
         expose(privacy.output, CommitKind::Output, flat(&model.outputs), &mut public);
         let num_outputs = public.len() - num_public_inputs;
         if privacy.weights == WeightsMode::Hashed {
-            // Spread the weights over as many sponges side by side as keep their rows within the
-            // rows the model already pays for (the power of two above its layout and tables).
+            // Spread the weights over sponges side by side when that saves proving work (columns
+            // × rows, rows rounded up to a power of two), up to `poseidon::MAX_GROUPS`: each group
+            // adds six advice columns and ~3.5 KB to the verifier, which must stay under EIP-170.
             let others: usize = commitments.iter().map(|c| poseidon::rows_wide(c.messages(), c.groups)).sum();
             let used = (b.row + requant::ROWS).max(b.tables.iter().map(|t| t.values.len() + 1).sum());
-            let budget = (used + HALO2_RESERVED).next_power_of_two().max(1 << (model.scale_bits + 1)) - HALO2_RESERVED;
             let n = b.weights.len();
-            let groups = (1..=poseidon::MAX_GROUPS)
-                .find(|&g| others + poseidon::rows_wide(n, g) <= budget)
-                .unwrap_or(poseidon::MAX_GROUPS);
+            let work = |g: usize| {
+                let rows = used.max(others + poseidon::rows_wide(n, g)) + HALO2_RESERVED;
+                let height = rows.next_power_of_two().max(1 << (model.scale_bits + 1));
+                (lanes + 30 + 6 * g) * height
+            };
+            let groups = (1..=poseidon::MAX_GROUPS).min_by_key(|&g| (work(g), g)).unwrap_or(1);
             commitments.push(Commitment { kind: CommitKind::Weights, wires: b.weights.clone(), salted: false, groups });
             public.push(Public::Commitment(commitments.len() - 1));
         }

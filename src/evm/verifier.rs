@@ -312,35 +312,6 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
         cs.instance_queries().iter().position(|(c, q)| c.index() == col && *q == r).unwrap()
     };
     let evaluate = |e: &mut Emitter, expr: &Expression<Fr>| -> S {
-        fn go(
-            e: &mut Emitter,
-            expr: &Expression<Fr>,
-            f: &dyn Fn(&Expression<Fr>) -> Option<S>,
-        ) -> S {
-            if let Some(s) = f(expr) {
-                return s;
-            }
-            match expr {
-                Expression::Constant(c) => S::Const(*c),
-                Expression::Negated(a) => {
-                    let a = go(e, a, f);
-                    e.neg(a)
-                }
-                Expression::Sum(a, b) => {
-                    let (a, b) = (go(e, a, f), go(e, b, f));
-                    e.add(a, b)
-                }
-                Expression::Product(a, b) => {
-                    let (a, b) = (go(e, a, f), go(e, b, f));
-                    e.mul(a, b)
-                }
-                Expression::Scaled(a, c) => {
-                    let a = go(e, a, f);
-                    e.mul(a, S::Const(*c))
-                }
-                _ => unreachable!("leaves are resolved by the lookup"),
-            }
-        }
         let leaf = |expr: &Expression<Fr>| -> Option<S> {
             match expr {
                 Expression::Fixed(q) => Some(fixed_evals[fixed_index(q.column_index(), q.rotation())]),
@@ -353,11 +324,56 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
                 _ => None,
             }
         };
-        go(e, expr, &leaf)
+        eval_with(e, expr, &leaf)
     };
-    for gate in cs.gates() {
-        for poly in gate.polynomials() {
-            let v = evaluate(&mut e, poly);
+    let mut gate_functions = String::new();
+    // Gates of one shape that differ only in their advice columns (the Poseidon gadget's column
+    // groups) are evaluated by one Yul function: the caller copies the gate's advice evaluations
+    // into a scratch block, calls it, and copies the identities out. Code size then grows by a
+    // few words per repeated gate instead of its whole expression.
+    let shapes: Vec<(String, Vec<(usize, Rotation)>)> = cs.gates().iter().map(|g| gate_shape(g.polynomials())).collect();
+    let mut shape_fn: std::collections::HashMap<String, (String, usize, Vec<S>)> = Default::default();
+    for (gate, (key, advice)) in cs.gates().iter().zip(&shapes) {
+        if shapes.iter().filter(|(k, _)| k == key).count() < 2 {
+            for poly in gate.polynomials() {
+                let v = evaluate(&mut e, poly);
+                identities.push(v);
+            }
+            continue;
+        }
+        if !shape_fn.contains_key(key) {
+            let scratch = e.alloc(advice.len());
+            let mut fe = Emitter::new(e.next);
+            let leaf = |expr: &Expression<Fr>| -> Option<S> {
+                match expr {
+                    Expression::Advice(q) => {
+                        let i = advice.iter().position(|a| *a == (q.column_index(), q.rotation())).unwrap();
+                        Some(S::Mem(scratch + 32 * i))
+                    }
+                    Expression::Fixed(q) => Some(fixed_evals[fixed_index(q.column_index(), q.rotation())]),
+                    Expression::Instance(q) => Some(instance_evals[instance_index(q.column_index(), q.rotation())]),
+                    Expression::Challenge(c) => Some(challenges[c.index()]),
+                    _ => None,
+                }
+            };
+            let outs: Vec<S> = gate.polynomials().iter().map(|p| eval_with(&mut fe, p, &leaf)).collect();
+            e.next = fe.next;
+            let name = format!("gate_shape_{}", shape_fn.len());
+            let body = fe.code.replace(", R)", &format!(", 0x{R_HEX})")).replace("sub(R,", &format!("sub(0x{R_HEX},"));
+            gate_functions.push_str(&format!("function {name}() {{\n{body}}}\n"));
+            shape_fn.insert(key.clone(), (name, scratch, outs));
+        }
+        let (name, scratch, outs) = shape_fn[key].clone();
+        for (i, &(col, r)) in advice.iter().enumerate() {
+            let v = advice_evals[advice_index(col, r)];
+            e.line(format!("mstore({:#x}, {})", scratch + 32 * i, e.ld(v)));
+        }
+        e.line(format!("{name}()"));
+        for o in outs {
+            let v = match o {
+                S::Const(_) => o,
+                S::Mem(p) => e.store(format!("mload({p:#x})")),
+            };
             identities.push(v);
         }
     }
@@ -571,8 +587,80 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
 
     // Helpers take their scratch space above everything allocated here.
     let body = format!("            mstore(0x40, {:#x})\n{}", e.next, e.code);
-    let functions = FUNCTIONS.replace("{R}", R_HEX).replace("{Q}", Q_HEX);
+    let functions = FUNCTIONS.replace("{R}", R_HEX).replace("{Q}", Q_HEX) + &gate_functions;
     Generated { body, functions, proof_len }
+}
+
+/// Emits the evaluation of `expr`, its leaves (column queries, challenges) resolved by `leaf`.
+fn eval_with(e: &mut Emitter, expr: &Expression<Fr>, leaf: &dyn Fn(&Expression<Fr>) -> Option<S>) -> S {
+    if let Some(s) = leaf(expr) {
+        return s;
+    }
+    match expr {
+        Expression::Constant(c) => S::Const(*c),
+        Expression::Negated(a) => {
+            let a = eval_with(e, a, leaf);
+            e.neg(a)
+        }
+        Expression::Sum(a, b) => {
+            let (a, b) = (eval_with(e, a, leaf), eval_with(e, b, leaf));
+            e.add(a, b)
+        }
+        Expression::Product(a, b) => {
+            let (a, b) = (eval_with(e, a, leaf), eval_with(e, b, leaf));
+            e.mul(a, b)
+        }
+        Expression::Scaled(a, c) => {
+            let a = eval_with(e, a, leaf);
+            e.mul(a, S::Const(*c))
+        }
+        _ => unreachable!("leaves are resolved by `leaf`"),
+    }
+}
+
+/// A gate's identity up to which advice columns it reads: the polynomials written out with each
+/// advice query numbered by first appearance, and those queries in that order.
+fn gate_shape(polys: &[Expression<Fr>]) -> (String, Vec<(usize, Rotation)>) {
+    fn go(e: &Expression<Fr>, advice: &mut Vec<(usize, Rotation)>, out: &mut String) {
+        match e {
+            Expression::Advice(q) => {
+                let key = (q.column_index(), q.rotation());
+                let i = advice.iter().position(|a| *a == key).unwrap_or_else(|| {
+                    advice.push(key);
+                    advice.len() - 1
+                });
+                out.push_str(&format!("a{i}"));
+            }
+            Expression::Fixed(q) => out.push_str(&format!("f{}@{}", q.column_index(), q.rotation().0)),
+            Expression::Instance(q) => out.push_str(&format!("i{}@{}", q.column_index(), q.rotation().0)),
+            Expression::Challenge(c) => out.push_str(&format!("c{}", c.index())),
+            Expression::Constant(c) => out.push_str(&fr_hex(c)),
+            Expression::Selector(s) => out.push_str(&format!("s{}", s.index())),
+            Expression::Negated(a) => {
+                out.push_str("-(");
+                go(a, advice, out);
+                out.push(')');
+            }
+            Expression::Sum(a, b) | Expression::Product(a, b) => {
+                out.push_str(if matches!(e, Expression::Sum(..)) { "+(" } else { "*(" });
+                go(a, advice, out);
+                out.push(',');
+                go(b, advice, out);
+                out.push(')');
+            }
+            Expression::Scaled(a, c) => {
+                out.push_str(&format!("{}*(", fr_hex(c)));
+                go(a, advice, out);
+                out.push(')');
+            }
+        }
+    }
+    let (mut advice, mut key) = (vec![], String::new());
+    for p in polys {
+        go(p, &mut advice, &mut key);
+        key.push(';');
+    }
+    (key, advice)
 }
 
 pub const R_HEX: &str = "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
