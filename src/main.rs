@@ -288,9 +288,19 @@ async fn run(cli: Cli) -> Result<()> {
                     .map_err(|_| Error::MissingArtifact { what: "deployment.json".into(), dir: dir.clone(), hint: "zkinfer deploy BUILD/ (or pass --address)".into() })?
                     .consumer,
             };
+            let settings = zkinfer::compile::Compiled::load(&dir).map(|c| c.settings).ok();
+            // The contract would revert; say why before spending gas.
+            if let Some(want) = settings.as_ref().and_then(|s| s.model_commitment.as_ref()) {
+                if p.instances.last() != Some(want) {
+                    return Err(Error::Verify(format!(
+                        "{} commits to other weights than {} (MODEL_COMMITMENT {want}): it is another model's proof",
+                        proof.display(),
+                        dir.display()
+                    )));
+                }
+            }
             let client = Client::connect(&url).await?;
             let s = client.submit(consumer, &p.proof_bytes()?, &chain::instances_u256(&p.instances)?).await?;
-            let settings = zkinfer::compile::Compiled::load(&dir).map(|c| c.settings).ok();
             let scale_bits = settings.as_ref().map_or(0, |s| s.scale_bits);
             let real: Vec<String> = s
                 .outputs

@@ -1,6 +1,7 @@
 //! Solidity generation and compilation: the verifier contract for one model, and the hand-written
 //! consumer (`contracts/VerifiedInference.sol`) it is deployed with.
 
+pub mod gates;
 pub mod verifier;
 pub mod yul;
 

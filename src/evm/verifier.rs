@@ -5,6 +5,7 @@
 //! structure, rotation sets, Lagrange constants) is resolved here, at generation time; the
 //! contract only does the arithmetic that depends on the proof.
 
+use super::gates::{eval_with, gate_shape, Memo};
 use super::yul::{fr_hex, Emitter, S};
 use halo2_proofs::halo2curves::bn256::{Bn256, Fq, Fr, G1Affine, G2Affine};
 use halo2_proofs::halo2curves::ff::{Field, PrimeField};
@@ -311,7 +312,7 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
     let instance_index = |col: usize, r: Rotation| {
         cs.instance_queries().iter().position(|(c, q)| c.index() == col && *q == r).unwrap()
     };
-    let evaluate = |e: &mut Emitter, expr: &Expression<Fr>| -> S {
+    let evaluate = |e: &mut Emitter, expr: &Expression<Fr>, memo: &mut Memo| -> S {
         let leaf = |expr: &Expression<Fr>| -> Option<S> {
             match expr {
                 Expression::Fixed(q) => Some(fixed_evals[fixed_index(q.column_index(), q.rotation())]),
@@ -324,7 +325,7 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
                 _ => None,
             }
         };
-        eval_with(e, expr, &leaf)
+        eval_with(e, expr, &leaf, memo)
     };
     let mut gate_functions = String::new();
     // Gates of one shape that differ only in their advice columns (the Poseidon gadget's column
@@ -335,8 +336,9 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
     let mut shape_fn: std::collections::HashMap<String, (String, usize, Vec<S>)> = Default::default();
     for (gate, (key, advice)) in cs.gates().iter().zip(&shapes) {
         if shapes.iter().filter(|(k, _)| k == key).count() < 2 {
+            let mut memo = Memo::new();
             for poly in gate.polynomials() {
-                let v = evaluate(&mut e, poly);
+                let v = evaluate(&mut e, poly, &mut memo);
                 identities.push(v);
             }
             continue;
@@ -356,7 +358,8 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
                     _ => None,
                 }
             };
-            let outs: Vec<S> = gate.polynomials().iter().map(|p| eval_with(&mut fe, p, &leaf)).collect();
+            let mut memo = Memo::new();
+            let outs: Vec<S> = gate.polynomials().iter().map(|p| eval_with(&mut fe, p, &leaf, &mut memo)).collect();
             e.next = fe.next;
             let name = format!("gate_shape_{}", shape_fn.len());
             let body = fe.code.replace(", R)", &format!(", 0x{R_HEX})")).replace("sub(R,", &format!("sub(0x{R_HEX},"));
@@ -437,7 +440,7 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
         let compress = |e: &mut Emitter, exprs: &[Expression<Fr>]| {
             let mut acc = S::Const(Fr::ZERO);
             for ex in exprs {
-                let v = evaluate(e, ex);
+                let v = evaluate(e, ex, &mut Memo::new());
                 let t = e.mul(acc, theta);
                 acc = e.add(t, v);
             }
@@ -589,78 +592,6 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
     let body = format!("            mstore(0x40, {:#x})\n{}", e.next, e.code);
     let functions = FUNCTIONS.replace("{R}", R_HEX).replace("{Q}", Q_HEX) + &gate_functions;
     Generated { body, functions, proof_len }
-}
-
-/// Emits the evaluation of `expr`, its leaves (column queries, challenges) resolved by `leaf`.
-fn eval_with(e: &mut Emitter, expr: &Expression<Fr>, leaf: &dyn Fn(&Expression<Fr>) -> Option<S>) -> S {
-    if let Some(s) = leaf(expr) {
-        return s;
-    }
-    match expr {
-        Expression::Constant(c) => S::Const(*c),
-        Expression::Negated(a) => {
-            let a = eval_with(e, a, leaf);
-            e.neg(a)
-        }
-        Expression::Sum(a, b) => {
-            let (a, b) = (eval_with(e, a, leaf), eval_with(e, b, leaf));
-            e.add(a, b)
-        }
-        Expression::Product(a, b) => {
-            let (a, b) = (eval_with(e, a, leaf), eval_with(e, b, leaf));
-            e.mul(a, b)
-        }
-        Expression::Scaled(a, c) => {
-            let a = eval_with(e, a, leaf);
-            e.mul(a, S::Const(*c))
-        }
-        _ => unreachable!("leaves are resolved by `leaf`"),
-    }
-}
-
-/// A gate's identity up to which advice columns it reads: the polynomials written out with each
-/// advice query numbered by first appearance, and those queries in that order.
-fn gate_shape(polys: &[Expression<Fr>]) -> (String, Vec<(usize, Rotation)>) {
-    fn go(e: &Expression<Fr>, advice: &mut Vec<(usize, Rotation)>, out: &mut String) {
-        match e {
-            Expression::Advice(q) => {
-                let key = (q.column_index(), q.rotation());
-                let i = advice.iter().position(|a| *a == key).unwrap_or_else(|| {
-                    advice.push(key);
-                    advice.len() - 1
-                });
-                out.push_str(&format!("a{i}"));
-            }
-            Expression::Fixed(q) => out.push_str(&format!("f{}@{}", q.column_index(), q.rotation().0)),
-            Expression::Instance(q) => out.push_str(&format!("i{}@{}", q.column_index(), q.rotation().0)),
-            Expression::Challenge(c) => out.push_str(&format!("c{}", c.index())),
-            Expression::Constant(c) => out.push_str(&fr_hex(c)),
-            Expression::Selector(s) => out.push_str(&format!("s{}", s.index())),
-            Expression::Negated(a) => {
-                out.push_str("-(");
-                go(a, advice, out);
-                out.push(')');
-            }
-            Expression::Sum(a, b) | Expression::Product(a, b) => {
-                out.push_str(if matches!(e, Expression::Sum(..)) { "+(" } else { "*(" });
-                go(a, advice, out);
-                out.push(',');
-                go(b, advice, out);
-                out.push(')');
-            }
-            Expression::Scaled(a, c) => {
-                out.push_str(&format!("{}*(", fr_hex(c)));
-                go(a, advice, out);
-                out.push(')');
-            }
-        }
-    }
-    let (mut advice, mut key) = (vec![], String::new());
-    for p in polys {
-        go(p, &mut advice, &mut key);
-        key.push(';');
-    }
-    (key, advice)
 }
 
 pub const R_HEX: &str = "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
