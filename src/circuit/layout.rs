@@ -7,7 +7,7 @@
 //! is copy-constrained to it.
 
 use super::privacy::{CommitKind, Commitment, Privacy, Public, Visibility, WeightsMode};
-use super::{dot, linear, lut, poseidon, product, requant};
+use super::{dot, linear, lut, pack, poseidon, product, requant};
 use crate::error::{Error, Result};
 use crate::quant::{QOp, QuantModel};
 use super::to_field;
@@ -24,8 +24,11 @@ pub enum Col {
     Advice(usize),
     /// The lookup-checked column: every cell in it lies in [0, 2^s).
     Range,
-    /// Column i of the Poseidon gadget (0–2 state, 3–5 auxiliary); only tests name these cells.
+    /// Column i of the Poseidon gadget (0–2 state, 3–5 auxiliary, then the next group's); only
+    /// tests name these cells.
     Hash(usize),
+    /// Column i of the packing gadget (0 weight, 1 limb, 2 accumulator); tests only.
+    Pack(usize),
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
@@ -336,7 +339,7 @@ impl Layout {
         let mut expose = |vis: Visibility, kind: CommitKind, wires: Vec<WireId>, public: &mut Vec<Public>| match vis {
             Visibility::Public => public.extend(wires.into_iter().map(Public::Wire)),
             Visibility::Hashed => {
-                commitments.push(Commitment { kind, wires, salted: privacy.salted, groups: 1 });
+                commitments.push(Commitment { kind, wires, salted: privacy.salted, groups: 1, packed: None });
                 public.push(Public::Commitment(commitments.len() - 1));
             }
             Visibility::Private => {}
@@ -351,19 +354,36 @@ impl Layout {
             // adds six advice columns and ~3.5 KB to the verifier, which must stay under EIP-170.
             let others: usize = commitments.iter().map(|c| poseidon::rows_wide(c.messages(), c.groups)).sum();
             let used = (b.row + requant::ROWS).max(b.tables.iter().map(|t| t.values.len() + 1).sum());
-            let n = b.weights.len();
+            // Many weights are packed several to a message first (two range-checked limbs each,
+            // in columns of their own): 2 rows per weight instead of 19 in the sponge.
+            let packed = (b.weights.len() >= 4 * pack::per_message(model.scale_bits)).then_some(model.scale_bits);
+            if let Some(s) = packed {
+                for &w in &b.weights {
+                    if let WireDef::Weight { value } = b.wires[w] {
+                        if !pack::fits(value, s) {
+                            return Err(Error::Layout(format!(
+                                "a weight of {} (scale 2^-{s}) is too large to pack for the weights commitment; \
+                                 compile with a smaller --scale-bits",
+                                value as f64 / (1u64 << s) as f64
+                            )));
+                        }
+                    }
+                }
+            }
+            let n = Commitment { kind: CommitKind::Weights, wires: b.weights.clone(), salted: false, groups: 1, packed }.messages();
             let work = |g: usize| {
                 let rows = used.max(others + poseidon::rows_wide(n, g)) + HALO2_RESERVED;
                 let height = rows.next_power_of_two().max(1 << (model.scale_bits + 1));
                 (lanes + 30 + 6 * g) * height
             };
             let groups = (1..=poseidon::MAX_GROUPS).min_by_key(|&g| (work(g), g)).unwrap_or(1);
-            commitments.push(Commitment { kind: CommitKind::Weights, wires: b.weights.clone(), salted: false, groups });
+            commitments.push(Commitment { kind: CommitKind::Weights, wires: b.weights.clone(), salted: false, groups, packed });
             public.push(Public::Commitment(commitments.len() - 1));
         }
         let hash_rows: usize = commitments.iter().map(|c| poseidon::rows_wide(c.messages(), c.groups)).sum();
+        let pack_rows: usize = commitments.iter().filter(|c| c.packed.is_some()).map(|c| pack::rows_for(c.wires.len())).sum();
         // Gates look up to two rows ahead (the requant block), so keep the tail inside the plan.
-        let rows = (b.row + requant::ROWS).max(hash_rows);
+        let rows = (b.row + requant::ROWS).max(hash_rows).max(pack_rows);
         Ok(Layout {
             lanes,
             scale_bits: model.scale_bits,
@@ -399,7 +419,12 @@ impl Layout {
     pub fn messages(&self, i: usize, witness: &[i128], salts: &[Fr]) -> Vec<Fr> {
         let c = &self.commitments[i];
         let salt = c.salted.then(|| salts.get(i).copied().unwrap_or(Fr::zero()));
-        salt.into_iter().chain(c.wires.iter().map(|&w| to_field(witness[w]))).collect()
+        let values: Vec<i128> = c.wires.iter().map(|&w| witness[w]).collect();
+        let body = match c.packed {
+            Some(s) => pack::pack(&values, s),
+            None => values.into_iter().map(to_field).collect(),
+        };
+        salt.into_iter().chain(body).collect()
     }
 
     /// The weights commitment of this layout's model (the contract's `MODEL_COMMITMENT`).

@@ -8,6 +8,7 @@ pub mod dot;
 pub mod layout;
 pub mod linear;
 pub mod lut;
+pub mod pack;
 pub mod poseidon;
 pub mod privacy;
 pub mod product;
@@ -42,6 +43,9 @@ pub struct CircuitParams {
     /// Column groups of the Poseidon gadget (0: nothing is committed).
     #[serde(default)]
     pub hash_lanes: usize,
+    /// Whether weights are packed before hashing (the packing gadget's columns and lookup).
+    #[serde(default)]
+    pub pack: bool,
 }
 
 #[derive(Clone, Debug)]
@@ -56,6 +60,7 @@ pub struct ModelConfig {
     pub lut: Option<LutConfig>,
     pub dot: Option<DotConfig>,
     pub poseidon: Option<PoseidonConfig>,
+    pub pack: Option<pack::PackConfig>,
     pub scale_bits: u32,
 }
 
@@ -80,7 +85,7 @@ impl ModelConfig {
         match col {
             Col::Advice(i) => self.advice[i],
             Col::Range => self.range,
-            Col::Hash(_) => unreachable!("hash cells are assigned by the Poseidon gadget"),
+            Col::Hash(_) | Col::Pack(_) => unreachable!("commitment cells are assigned by their gadgets"),
         }
     }
 }
@@ -116,6 +121,7 @@ impl ModelCircuit {
             table_shift: layout.table_shift,
             dot: layout.uses_dot(),
             hash_lanes: layout.commitments.iter().map(|c| c.groups).max().unwrap_or(0),
+            pack: layout.commitments.iter().any(|c| c.packed.is_some()),
         }
     }
 }
@@ -153,7 +159,8 @@ impl Circuit<Fr> for ModelCircuit {
         let dot = p.dot.then(|| DotConfig::configure(meta, &advice));
         let lut = p.table_shift.map(|d| LutConfig::configure(meta, &advice, range, p.scale_bits, d));
         let poseidon = (p.hash_lanes > 0).then(|| PoseidonConfig::configure(meta, p.hash_lanes));
-        ModelConfig { advice, range, instance, table, linear, requant, product, lut, dot, poseidon, scale_bits: p.scale_bits }
+        let pack = p.pack.then(|| pack::PackConfig::configure(meta, table, p.scale_bits));
+        ModelConfig { advice, range, instance, table, linear, requant, product, lut, dot, poseidon, pack, scale_bits: p.scale_bits }
     }
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), PlonkError> {
@@ -217,7 +224,7 @@ impl Circuit<Fr> for ModelCircuit {
             },
         )?;
         let commitments = match &config.poseidon {
-            Some(hasher) => self.assign_commitments(hasher, &cells, &mut layouter)?,
+            Some(hasher) => self.assign_commitments(hasher, config.pack.as_ref(), &cells, &mut layouter)?,
             None => vec![],
         };
         for (row, p) in layout.public.iter().enumerate() {
@@ -238,6 +245,7 @@ impl ModelCircuit {
     fn assign_commitments(
         &self,
         hasher: &PoseidonConfig,
+        packer: Option<&pack::PackConfig>,
         home: &[Option<Cell>],
         layouter: &mut impl Layouter<Fr>,
     ) -> Result<Vec<Cell>, PlonkError> {
@@ -276,9 +284,34 @@ impl ModelCircuit {
                         }
                         (cells, out[0].0)
                     };
-                    // The salt (first, when salted) is free; every other message is a wire's copy.
-                    for (cell, &wire) in cells[c.salted as usize..].iter().zip(&c.wires) {
-                        region.constrain_equal(home[wire].expect("a committed wire has a home cell"), *cell);
+                    // The salt (first, when salted) is free; every other message is a wire's copy, or
+                    // with packing, a packed message whose weights are the wires' copies.
+                    let homes = |wire: usize| home[wire].expect("a committed wire has a home cell");
+                    match (c.packed, packer) {
+                        (Some(_), Some(packer)) => {
+                            let weights: Vec<Value<i128>> = c
+                                .wires
+                                .iter()
+                                .map(|&w| self.witness.as_ref().map_or(Value::unknown(), |v| Value::known(v[w])))
+                                .collect();
+                            let tamper: Vec<(usize, usize, Fr)> = self
+                                .tamper
+                                .iter()
+                                .filter_map(|&(col, row, v)| if let Col::Pack(k) = col { Some((k, row, v)) } else { None })
+                                .collect();
+                            let (weight_cells, packed) = packer.assign(&mut region, 0, &weights, &tamper)?;
+                            for (cell, &wire) in weight_cells.iter().zip(&c.wires) {
+                                region.constrain_equal(homes(wire), *cell);
+                            }
+                            for (cell, p) in cells[c.salted as usize..].iter().zip(&packed) {
+                                region.constrain_equal(*p, *cell);
+                            }
+                        }
+                        _ => {
+                            for (cell, &wire) in cells[c.salted as usize..].iter().zip(&c.wires) {
+                                region.constrain_equal(homes(wire), *cell);
+                            }
+                        }
                     }
                     outputs.push(out);
                     start += poseidon::rows_wide(n, c.groups);

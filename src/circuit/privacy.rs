@@ -75,11 +75,19 @@ pub struct Commitment {
     pub salted: bool,
     /// Sponges side by side (`poseidon::commit_wide`).
     pub groups: usize,
+    /// The wires are packed (`pack.rs`, at this scale) before the sponge absorbs them.
+    #[serde(default)]
+    pub packed: Option<u32>,
 }
 
 impl Commitment {
+    /// How many field elements the sponge absorbs.
     pub fn messages(&self) -> usize {
-        self.wires.len() + self.salted as usize
+        let n = match self.packed {
+            Some(s) => self.wires.len().div_ceil(super::pack::per_message(s)),
+            None => self.wires.len(),
+        };
+        n + self.salted as usize
     }
 }
 

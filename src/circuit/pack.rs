@@ -1,0 +1,217 @@
+//! Packing gadget: many small signed integers (the quantised weights) into few field elements,
+//! so the weights commitment absorbs ~7 weights per message instead of one.
+//!
+//! Each weight q, offset to u = q + 2^(2s−1), is split into two s-bit limbs, each looked up in
+//! the circuit's range table [0, 2^s): that bounds u to [0, 2^(2s)). A message is
+//! `Σ u_i·2^(2s·(m−1−i))` over m = ⌊252 / 2s⌋ weights (Horner), below 2^252 < p, so distinct
+//! weight lists give distinct messages.
+//!
+//! | row   | w | limb | acc                                   | gate   |
+//! |-------|---|------|---------------------------------------|--------|
+//! | 0     |   |      | 0                                     |        |
+//! | 2i+1  | q | lo   | chain·acc[2i]·2^(2s) + lo + hi·2^s    | `pack` |
+//! | 2i+2  |   | hi   | acc[2i+1]                             | `carry`|
+//!
+//! `pack`: q + 2^(2s−1) = lo + hi·2^s, and the accumulator step (chain = 0 at each message's
+//! first weight). `carry`: the accumulator repeats on the odd row, so every step reads only the
+//! previous row. Without the limb lookups, any lo would do: hi = (u − lo)/2^s in the field
+//! satisfies the gate (the review's unchecked-decomposition trap; a test below).
+
+use super::fr_u128;
+use halo2_proofs::circuit::{Cell, Region, Value};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error as PlonkError, Expression, Fixed, TableColumn};
+use halo2_proofs::poly::Rotation;
+
+#[derive(Clone, Debug)]
+pub struct PackConfig {
+    pub w: Column<Advice>,
+    pub limb: Column<Advice>,
+    pub acc: Column<Advice>,
+    pub q_pack: Column<Fixed>,
+    pub q_carry: Column<Fixed>,
+    pub chain: Column<Fixed>,
+    pub scale_bits: u32,
+}
+
+/// Weights per message at scale 2^s.
+pub fn per_message(scale_bits: u32) -> usize {
+    (252 / (2 * scale_bits)) as usize
+}
+
+/// Rows for n weights.
+pub fn rows_for(n: usize) -> usize {
+    2 * n + 1
+}
+
+/// Whether q fits two s-bit limbs after the offset.
+pub fn fits(q: i128, scale_bits: u32) -> bool {
+    let half = 1i128 << (2 * scale_bits - 1);
+    (-half..half).contains(&q)
+}
+
+fn offset(q: i128, s: u32) -> u128 {
+    (q + (1i128 << (2 * s - 1))) as u128
+}
+
+/// The messages the weights commitment absorbs.
+pub fn pack(weights: &[i128], scale_bits: u32) -> Vec<Fr> {
+    let shift = fr_u128(1u128 << (2 * scale_bits));
+    weights
+        .chunks(per_message(scale_bits))
+        .map(|chunk| chunk.iter().fold(Fr::zero(), |acc, &q| acc * shift + fr_u128(offset(q, scale_bits))))
+        .collect()
+}
+
+fn pow2(bits: u32) -> Expression<Fr> {
+    Expression::Constant(fr_u128(1u128 << bits))
+}
+
+impl PackConfig {
+    pub fn configure(meta: &mut ConstraintSystem<Fr>, table: TableColumn, scale_bits: u32) -> Self {
+        let s = scale_bits;
+        let cfg = PackConfig {
+            w: meta.advice_column(),
+            limb: meta.advice_column(),
+            acc: meta.advice_column(),
+            q_pack: meta.fixed_column(),
+            q_carry: meta.fixed_column(),
+            chain: meta.fixed_column(),
+            scale_bits,
+        };
+        meta.enable_equality(cfg.w);
+        meta.enable_equality(cfg.acc);
+        meta.lookup("weight limbs", |m| vec![(m.query_advice(cfg.limb, Rotation::cur()), table)]);
+        meta.create_gate("pack", |m| {
+            let q_pack = m.query_fixed(cfg.q_pack, Rotation::cur());
+            let q_carry = m.query_fixed(cfg.q_carry, Rotation::cur());
+            let chain = m.query_fixed(cfg.chain, Rotation::cur());
+            let w = m.query_advice(cfg.w, Rotation::cur());
+            let lo = m.query_advice(cfg.limb, Rotation::cur());
+            let hi = m.query_advice(cfg.limb, Rotation::next());
+            let acc = m.query_advice(cfg.acc, Rotation::cur());
+            let prev = m.query_advice(cfg.acc, Rotation::prev());
+            let u = lo + hi * pow2(s);
+            vec![
+                q_pack.clone() * (w + pow2(2 * s - 1) - u.clone()),
+                q_pack * (acc.clone() - chain * prev.clone() * pow2(2 * s) - u),
+                q_carry * (acc - prev),
+            ]
+        });
+        cfg
+    }
+
+    /// Lays out the weights from row `start`; returns each weight's cell (to copy to its home)
+    /// and each message's cell (to copy into the sponge). `tamper`: (column 0 w / 1 limb / 2
+    /// acc, row relative to `start`, value) for negative tests.
+    pub fn assign(
+        &self,
+        region: &mut Region<'_, Fr>,
+        start: usize,
+        weights: &[Value<i128>],
+        tamper: &[(usize, usize, Fr)],
+    ) -> Result<(Vec<Cell>, Vec<Cell>), PlonkError> {
+        let s = self.scale_bits;
+        let per = per_message(s);
+        let shift = fr_u128(1u128 << (2 * s));
+        let put = |region: &mut Region<'_, Fr>, col: usize, row: usize, v: Value<Fr>| -> Cell {
+            let v = tamper.iter().find(|t| t.0 == col && t.1 == row - start).map_or(v, |t| Value::known(t.2));
+            let column = [self.w, self.limb, self.acc][col];
+            region.assign_advice(column, row, v).cell()
+        };
+        let (mut cells, mut messages) = (vec![], vec![]);
+        let mut acc = Value::known(Fr::zero());
+        // A zero before the first weight, so no gate reads a cell outside the gadget.
+        put(region, 2, start, acc);
+        for (i, q) in weights.iter().enumerate() {
+            let row = start + 1 + 2 * i;
+            let first = i % per == 0;
+            region.assign_fixed(self.q_pack, row, Fr::one());
+            region.assign_fixed(self.q_carry, row + 1, Fr::one());
+            if !first {
+                region.assign_fixed(self.chain, row, Fr::one());
+            }
+            let u = q.map(|q| offset(q, s));
+            let mask = (1u128 << s) - 1;
+            cells.push(put(region, 0, row, q.map(super::to_field)));
+            put(region, 1, row, u.map(|u| fr_u128(u & mask)));
+            put(region, 1, row + 1, u.map(|u| fr_u128(u >> s)));
+            acc = if first { u.map(fr_u128) } else { acc.zip(u).map(|(a, u)| a * shift + fr_u128(u)) };
+            put(region, 2, row, acc);
+            let carried = put(region, 2, row + 1, acc);
+            if i % per == per - 1 || i + 1 == weights.len() {
+                messages.push(carried);
+            }
+        }
+        Ok((cells, messages))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::layout::{Col, Layout};
+    use super::super::privacy::{Privacy, WeightsMode};
+    use super::super::tests::toy_graph;
+    use super::super::ModelCircuit;
+    use super::*;
+    use crate::quant::QuantModel;
+    use halo2_proofs::dev::{MockProver, VerifyFailure};
+    use halo2_proofs::halo2curves::ff::Field;
+    use std::sync::Arc;
+
+    /// The toy model with hashed weights, packed (it has too few weights to pack by itself).
+    fn packed() -> (ModelCircuit, Vec<Fr>, u32) {
+        // Scale 2^9: 14 weights to a message, so the toy model's 15 make two.
+        let q = QuantModel::from_graph(&toy_graph(), 9);
+        let privacy = Privacy { weights: WeightsMode::Hashed, ..Default::default() };
+        let mut layout = Layout::plan(&q, 4, privacy).unwrap();
+        let last = layout.commitments.len() - 1;
+        layout.commitments[last].packed = Some(9);
+        let w = layout.witness(&q, &q.quantize_inputs(&[vec![0.7, -1.2, 2.5]]).unwrap()).unwrap();
+        let public = layout.public_values(&w, &[]);
+        (ModelCircuit { layout: Arc::new(layout), witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] }, public, 9)
+    }
+
+    fn mock(c: &ModelCircuit, public: &[Fr]) -> Result<(), Vec<VerifyFailure>> {
+        MockProver::run(12, c, vec![public.to_vec()]).unwrap().verify()
+    }
+
+    #[test]
+    fn packs_two_messages_and_matches_the_native_commitment() {
+        let (c, public, s) = packed();
+        assert_eq!(mock(&c, &public), Ok(()));
+        let n = c.layout.weights.len();
+        assert!(n > per_message(s), "the toy model needs two messages: {n} weights");
+        let values: Vec<i128> = c.layout.weights.iter().map(|&w| c.witness.as_ref().unwrap()[w]).collect();
+        assert_eq!(pack(&values, s).len(), n.div_ceil(per_message(s)));
+    }
+
+    #[test]
+    fn every_pack_cell_is_constrained() {
+        let (c, public, _) = packed();
+        let n = c.layout.weights.len();
+        // Row 0's zero is read only under chain = 0, so it is free; every other cell bites.
+        for row in 1..=2 * n {
+            let cols: &[usize] = if row % 2 == 1 { &[0, 1, 2] } else { &[1, 2] };
+            for &col in cols {
+                let t = ModelCircuit { tamper: vec![(Col::Pack(col), row, Fr::from(987654321u64))], ..c.clone() };
+                assert!(mock(&t, &public).is_err(), "pack column {col} row {row} unconstrained");
+            }
+        }
+    }
+
+    /// The review's trap: with lo moved by one, hi = (u − lo)/2^s in the field keeps the gate
+    /// satisfied; only the limb lookup can refuse it.
+    #[test]
+    fn wrapped_limb_is_caught_by_the_lookup_only() {
+        let (c, public, s) = packed();
+        let w = c.witness.as_ref().unwrap();
+        let q = w[c.layout.weights[2]];
+        let u = fr_u128(offset(q, s));
+        let lo = fr_u128(offset(q, s) & ((1 << s) - 1)) + Fr::ONE;
+        let hi = (u - lo) * fr_u128(1 << s).invert().unwrap();
+        let t = ModelCircuit { tamper: vec![(Col::Pack(1), 5, lo), (Col::Pack(1), 6, hi)], ..c.clone() };
+        let errs = mock(&t, &public).unwrap_err();
+        assert!(errs.iter().all(|e| format!("{e:?}").contains("Lookup")), "{errs:?}");
+    }
+}
