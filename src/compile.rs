@@ -151,9 +151,12 @@ impl Compiled {
         let ranges = table::value_ranges(graph, calibration);
         // Rows do not depend on the scale, so plan at s_min and pick the cheapest lane width.
         let probe = QuantModel::quantize(graph, s_min, quant::MIN_TABLE_BITS, &ranges)?;
+        // The commitment gadgets take ~8–10 KB of the 24,576 bytes a verifier may have (EIP-170),
+        // and each lane adds an advice and a fixed column to it: with private weights, stay narrow.
+        let widest = if privacy.private_weights() { 6 } else { usize::MAX };
         let choices: Vec<usize> = match lanes {
             Some(l) => vec![l.max(requant::MIN_LANES)],
-            None => LANE_CHOICES.to_vec(),
+            None => LANE_CHOICES.iter().copied().filter(|&l| l <= widest).collect(),
         };
         // Proving work grows with columns × 2^k; verification gas and verifier size with columns
         // (a commitment, an evaluation and an ecMul each). Among the widths within 25% of the

@@ -188,7 +188,8 @@ pub fn solidity(dir: &Path, out: &Path, name: &str) -> Result<SolidityOutput> {
     for c in &contracts {
         if c.runtime_size > evm::EIP170_LIMIT {
             return Err(Error::Solc(format!(
-                "{} is {} bytes of runtime code, over the EIP-170 limit of {}",
+                "{} is {} bytes of runtime code, over the EIP-170 limit of {}: recompile with fewer columns \
+                 (--lanes 3) or, with hashed weights, fewer sponge groups",
                 c.name, c.runtime_size, evm::EIP170_LIMIT
             )));
         }
