@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
-import {TestBase} from "./utils/Vm.sol";
+import {FixtureTest} from "./utils/Fixtures.sol";
 import {FixtureHashedA} from "../contracts/generated/FixtureHashedA.sol";
 import {FixtureHashedB} from "../contracts/generated/FixtureHashedB.sol";
 import {VerifiedInference} from "../contracts/VerifiedInference.sol";
@@ -10,9 +10,7 @@ import {IZkinferVerifier} from "../contracts/IZkinferVerifier.sol";
 /// `--weights hashed`: models A and B share an architecture and one verifying key; each verifier
 /// differs only in MODEL_COMMITMENT, the Poseidon commitment of its weights, which the last public
 /// value must equal. Regenerate the fixtures with `make fixtures`.
-contract HashedWeightsTest is TestBase {
-    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
-
+contract HashedWeightsTest is FixtureTest {
     IZkinferVerifier internal verifierA;
     IZkinferVerifier internal verifierB;
     VerifiedInference internal consumer;
@@ -25,12 +23,8 @@ contract HashedWeightsTest is TestBase {
         verifierA = IZkinferVerifier(address(new FixtureHashedA()));
         verifierB = IZkinferVerifier(address(new FixtureHashedB()));
         consumer = new VerifiedInference(verifierA);
-        string memory a = vm.readFile("test/fixtures/proof_hashed_a.json");
-        proofA = vm.parseJsonBytes(a, ".proof");
-        instancesA = vm.parseJsonUintArray(a, ".instances");
-        string memory b = vm.readFile("test/fixtures/proof_hashed_b.json");
-        proofB = vm.parseJsonBytes(b, ".proof");
-        instancesB = vm.parseJsonUintArray(b, ".instances");
+        (proofA, instancesA) = loadProof("test/fixtures/proof_hashed_a.json");
+        (proofB, instancesB) = loadProof("test/fixtures/proof_hashed_b.json");
     }
 
     function test_EachContractAcceptsItsOwnModel() public view {
@@ -67,10 +61,5 @@ contract HashedWeightsTest is TestBase {
         assertTrue(got.length == verifierA.NUM_OUTPUTS(), "the commitment was stored as an output");
         vm.expectRevert(VerifiedInference.InvalidProof.selector);
         consumer.submit(proofB, instancesB);
-    }
-
-    function copy(uint256[] memory a) internal pure returns (uint256[] memory b) {
-        b = new uint256[](a.length);
-        for (uint256 i = 0; i < a.length; i++) b[i] = a[i];
     }
 }

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
-import {TestBase} from "./utils/Vm.sol";
+import {FixtureTest} from "./utils/Fixtures.sol";
 import {FixtureVerifierA} from "../contracts/generated/FixtureVerifierA.sol";
 import {FixtureVerifierB} from "../contracts/generated/FixtureVerifierB.sol";
 import {VerifiedInference} from "../contracts/VerifiedInference.sol";
@@ -9,9 +9,7 @@ import {IZkinferVerifier} from "../contracts/IZkinferVerifier.sol";
 
 /// Fixtures: two models of the same architecture with different weights, their generated
 /// verifiers and one proof each. Regenerate with `make fixtures`.
-contract ZkinferVerifierTest is TestBase {
-    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
-
+contract ZkinferVerifierTest is FixtureTest {
     IZkinferVerifier internal verifierA;
     IZkinferVerifier internal verifierB;
     VerifiedInference internal consumer;
@@ -26,12 +24,8 @@ contract ZkinferVerifierTest is TestBase {
         verifierA = IZkinferVerifier(address(new FixtureVerifierA()));
         verifierB = IZkinferVerifier(address(new FixtureVerifierB()));
         consumer = new VerifiedInference(verifierA);
-        string memory a = vm.readFile("test/fixtures/proof_a.json");
-        proofA = vm.parseJsonBytes(a, ".proof");
-        instancesA = vm.parseJsonUintArray(a, ".instances");
-        string memory b = vm.readFile("test/fixtures/proof_b.json");
-        proofB = vm.parseJsonBytes(b, ".proof");
-        instancesB = vm.parseJsonUintArray(b, ".instances");
+        (proofA, instancesA) = loadProof("test/fixtures/proof_a.json");
+        (proofB, instancesB) = loadProof("test/fixtures/proof_b.json");
     }
 
     function test_AcceptsValidProof() public view {
@@ -108,10 +102,5 @@ contract ZkinferVerifierTest is TestBase {
         assertTrue(address(verifierA).code.length <= 24576, "verifier A over EIP-170");
         assertTrue(address(verifierB).code.length <= 24576, "verifier B over EIP-170");
         assertTrue(address(consumer).code.length <= 24576, "consumer over EIP-170");
-    }
-
-    function copy(uint256[] memory a) internal pure returns (uint256[] memory b) {
-        b = new uint256[](a.length);
-        for (uint256 i = 0; i < a.length; i++) b[i] = a[i];
     }
 }
