@@ -85,8 +85,6 @@ pub struct Layout {
     /// The private parameters, in the order the weights commitment absorbs them.
     pub weights: Vec<WireId>,
     pub commitments: Vec<Commitment>,
-    /// Rows the commitments take in the Poseidon gadget's own columns.
-    pub hash_rows: usize,
     /// Public values in order: the inputs part (each input element, its commitment, or
     /// nothing), the outputs part, then the weights commitment when weights are hashed.
     pub public: Vec<Public>,
@@ -396,7 +394,6 @@ impl Layout {
             privacy,
             weights: b.weights,
             commitments,
-            hash_rows,
             public,
             num_public_inputs,
             num_outputs,
