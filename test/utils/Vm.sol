@@ -9,6 +9,7 @@ interface Vm {
     function expectRevert(bytes4 selector) external;
     function expectEmit(bool t1, bool t2, bool t3, bool data) external;
     function prank(address sender) external;
+    function assume(bool condition) external pure;
 }
 
 abstract contract TestBase {
