@@ -11,20 +11,11 @@ import {IZkinferVerifier} from "../contracts/IZkinferVerifier.sol";
 /// differs only in MODEL_COMMITMENT, the Poseidon commitment of its weights, which the last public
 /// value must equal. Regenerate the fixtures with `make fixtures`.
 contract HashedWeightsTest is FixtureTest {
-    IZkinferVerifier internal verifierA;
-    IZkinferVerifier internal verifierB;
     VerifiedInference internal consumer;
-    bytes internal proofA;
-    uint256[] internal instancesA;
-    bytes internal proofB;
-    uint256[] internal instancesB;
 
     function setUp() public {
-        verifierA = IZkinferVerifier(address(new FixtureHashedA()));
-        verifierB = IZkinferVerifier(address(new FixtureHashedB()));
+        loadPair(address(new FixtureHashedA()), address(new FixtureHashedB()), "test/fixtures/proof_hashed_a.json", "test/fixtures/proof_hashed_b.json");
         consumer = new VerifiedInference(verifierA);
-        (proofA, instancesA) = loadProof("test/fixtures/proof_hashed_a.json");
-        (proofB, instancesB) = loadProof("test/fixtures/proof_hashed_b.json");
     }
 
     function test_EachContractAcceptsItsOwnModel() public view {

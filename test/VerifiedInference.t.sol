@@ -10,23 +10,14 @@ import {IZkinferVerifier} from "../contracts/IZkinferVerifier.sol";
 /// The consumer: submissions never accepted without a valid proof (fuzzed), the owner alone
 /// switches verifiers, and every switch is announced.
 contract VerifiedInferenceTest is FixtureTest {
-    IZkinferVerifier internal verifierA;
-    IZkinferVerifier internal verifierB;
     VerifiedInference internal consumer;
-    bytes internal proofA;
-    uint256[] internal instancesA;
-    bytes internal proofB;
-    uint256[] internal instancesB;
 
     event VerifierUpgraded(address indexed previous, address indexed next, bytes32 modelHash);
     event OwnershipTransferred(address indexed previous, address indexed next);
 
     function setUp() public {
-        verifierA = IZkinferVerifier(address(new FixtureVerifierA()));
-        verifierB = IZkinferVerifier(address(new FixtureVerifierB()));
+        loadPair(address(new FixtureVerifierA()), address(new FixtureVerifierB()), "test/fixtures/proof_a.json", "test/fixtures/proof_b.json");
         consumer = new VerifiedInference(verifierA);
-        (proofA, instancesA) = loadProof("test/fixtures/proof_a.json");
-        (proofB, instancesB) = loadProof("test/fixtures/proof_b.json");
     }
 
     function testFuzz_SubmitRejectsRandomProof(bytes calldata proof, uint256[] calldata instances) public {

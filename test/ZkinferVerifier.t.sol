@@ -10,22 +10,13 @@ import {IZkinferVerifier} from "../contracts/IZkinferVerifier.sol";
 /// Fixtures: two models of the same architecture with different weights, their generated
 /// verifiers and one proof each. Regenerate with `make fixtures`.
 contract ZkinferVerifierTest is FixtureTest {
-    IZkinferVerifier internal verifierA;
-    IZkinferVerifier internal verifierB;
     VerifiedInference internal consumer;
-    bytes internal proofA;
-    uint256[] internal instancesA;
-    bytes internal proofB;
-    uint256[] internal instancesB;
 
     event InferenceVerified(address indexed submitter, bytes32 indexed modelHash, int256[] outputs, uint256 blockNumber);
 
     function setUp() public {
-        verifierA = IZkinferVerifier(address(new FixtureVerifierA()));
-        verifierB = IZkinferVerifier(address(new FixtureVerifierB()));
+        loadPair(address(new FixtureVerifierA()), address(new FixtureVerifierB()), "test/fixtures/proof_a.json", "test/fixtures/proof_b.json");
         consumer = new VerifiedInference(verifierA);
-        (proofA, instancesA) = loadProof("test/fixtures/proof_a.json");
-        (proofB, instancesB) = loadProof("test/fixtures/proof_b.json");
     }
 
     function test_AcceptsValidProof() public view {
