@@ -2,91 +2,15 @@
 pragma solidity ^0.8.20;
 
 import {IZkinferVerifier} from "./IZkinferVerifier.sol";
+import {InferenceConsumer} from "./InferenceConsumer.sol";
 
-/// Accepts inference results of one model only with a valid proof, and keeps the latest.
-///
-/// The owner may point it at another verifier (a re-compiled or re-keyed model); every change
-/// emits `VerifierUpgraded` with the new model hash, so followers see which model they trust.
-/// No re-entrancy surface: `submit` makes one external call, a `view` call (STATICCALL) to the
-/// verifier, before any state changes, and sends no value.
-contract VerifiedInference {
-    /// The BN254 scalar field modulus; public values are its elements.
-    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
+/// Accepts inference results of one model only with a valid proof, and keeps the latest. The
+/// caller supplies every public value; use `FeedBoundInference` when the inputs must be the
+/// chain's own data.
+contract VerifiedInference is InferenceConsumer {
+    constructor(IZkinferVerifier verifier_) InferenceConsumer(verifier_) {}
 
-    address public owner;
-    IZkinferVerifier public verifier;
-    bytes32 public modelHash;
-    uint256 public numPublicInputs;
-    uint256 public numOutputs;
-    uint256 public scaleBits;
-
-    int256[] internal _latestOutputs;
-    uint256 public latestBlock;
-    uint256 public submissions;
-
-    event InferenceVerified(address indexed submitter, bytes32 indexed modelHash, int256[] outputs, uint256 blockNumber);
-    event VerifierUpgraded(address indexed previous, address indexed next, bytes32 modelHash);
-    event OwnershipTransferred(address indexed previous, address indexed next);
-
-    error InvalidProof();
-    error NotOwner();
-    error ZeroAddress();
-
-    modifier onlyOwner() {
-        if (msg.sender != owner) revert NotOwner();
-        _;
-    }
-
-    constructor(IZkinferVerifier verifier_) {
-        owner = msg.sender;
-        emit OwnershipTransferred(address(0), msg.sender);
-        _setVerifier(verifier_);
-    }
-
-    /// Verifies `proof` over `instances` (inputs part, outputs part, weights commitment if any),
-    /// stores the outputs part as signed fixed-point integers (with hashed outputs: their
-    /// commitment) and emits `InferenceVerified`. Reverts with `InvalidProof` otherwise.
     function submit(bytes calldata proof, uint256[] calldata instances) external returns (int256[] memory outputs) {
-        if (!verifier.verifyProof(proof, instances)) revert InvalidProof();
-        uint256 first = numPublicInputs;
-        outputs = new int256[](numOutputs);
-        for (uint256 i = 0; i < outputs.length; i++) {
-            outputs[i] = toSigned(instances[first + i]);
-        }
-        _latestOutputs = outputs;
-        latestBlock = block.number;
-        submissions += 1;
-        emit InferenceVerified(msg.sender, modelHash, outputs, block.number);
-    }
-
-    function latestOutputs() external view returns (int256[] memory) {
-        return _latestOutputs;
-    }
-
-    /// Switches to another verifier (and so, possibly, another model); outputs stored so far stay
-    /// until the next submission.
-    function setVerifier(IZkinferVerifier next) external onlyOwner {
-        _setVerifier(next);
-    }
-
-    function transferOwnership(address next) external onlyOwner {
-        if (next == address(0)) revert ZeroAddress();
-        emit OwnershipTransferred(owner, next);
-        owner = next;
-    }
-
-    function _setVerifier(IZkinferVerifier next) internal {
-        if (address(next) == address(0)) revert ZeroAddress();
-        emit VerifierUpgraded(address(verifier), address(next), next.MODEL_HASH());
-        verifier = next;
-        modelHash = next.MODEL_HASH();
-        numPublicInputs = next.NUM_PUBLIC_INPUTS();
-        numOutputs = next.NUM_OUTPUTS();
-        scaleBits = next.SCALE_BITS();
-    }
-
-    /// Field elements above (r-1)/2 stand for negative numbers.
-    function toSigned(uint256 v) internal pure returns (int256) {
-        return v > (R - 1) / 2 ? -int256(R - v) : int256(v);
+        return _accept(proof, instances);
     }
 }

@@ -38,6 +38,18 @@ pub enum Error {
     #[error("chain: {0}")]
     Chain(String),
 
+    #[error("chain: {url} serves chain {got}, not chain {expected}: {hint}")]
+    WrongChain { url: String, expected: u64, got: u64, hint: String },
+
+    #[error("chain: account {account} holds {balance} wei, not enough for {what}{detail}: fund the account or use another key")]
+    InsufficientFunds { account: String, what: String, balance: String, detail: String },
+
+    #[error("chain: {what} reverted: {reason}")]
+    Reverted { what: String, reason: String },
+
+    #[error("chain: RPC {url}: {what} failed{}: {reason}", if *attempts > 1 { format!(" after {attempts} attempts") } else { String::new() })]
+    Rpc { url: String, what: String, reason: String, attempts: u32 },
+
     #[error("{0}")]
     Other(String),
 }

@@ -3,7 +3,7 @@
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use zkinfer::chain::{self, Client, Deployment};
+use zkinfer::chain::{self, Client, ClientConfig, Deployment};
 use zkinfer::compile::{read_json, write_json};
 use zkinfer::circuit::privacy::{Privacy, Visibility, WeightsMode};
 use zkinfer::compile::Target;
@@ -275,18 +275,21 @@ async fn run(cli: Cli) -> Result<()> {
             print_rows(json, &rows);
         }
         Cmd::Deploy { dir, rpc_url } => {
-            let url = chain::rpc_url(rpc_url.as_deref());
-            let (d, _) = deploy(&dir, &url).await?;
+            let (d, _) = deploy(&dir, &ClientConfig::from_env(rpc_url.as_deref())).await?;
             println!("{}", serde_json::to_string_pretty(&d).unwrap());
         }
         Cmd::Submit { dir, proof, rpc_url, address } => {
-            let url = chain::rpc_url(rpc_url.as_deref());
             let p = ProofFile::read(&proof)?;
-            let consumer = match address {
-                Some(a) => a.parse().map_err(|e| Error::Other(format!("bad address {a}: {e}")))?,
-                None => read_json::<Deployment>(&dir.join("deployment.json"))
-                    .map_err(|_| Error::MissingArtifact { what: "deployment.json".into(), dir: dir.clone(), hint: "zkinfer deploy BUILD/ (or pass --address)".into() })?
-                    .consumer,
+            let (consumer, deployed_on) = match address {
+                Some(a) => (a.parse().map_err(|e| Error::Other(format!("bad address {a}: {e}")))?, None),
+                None => {
+                    let d = read_json::<Deployment>(&dir.join("deployment.json")).map_err(|_| Error::MissingArtifact {
+                        what: "deployment.json".into(),
+                        dir: dir.clone(),
+                        hint: "zkinfer deploy BUILD/ (or pass --address)".into(),
+                    })?;
+                    (d.consumer, Some(d.chain_id))
+                }
             };
             let settings = zkinfer::compile::Compiled::load(&dir).map(|c| c.settings).ok();
             // The contract would revert; say why before spending gas.
@@ -299,7 +302,11 @@ async fn run(cli: Cli) -> Result<()> {
                     )));
                 }
             }
-            let client = Client::connect(&url).await?;
+            let client = Client::connect_with(&ClientConfig::from_env(rpc_url.as_deref())).await?;
+            if let Some(id) = deployed_on {
+                let hint = format!("{}/deployment.json was deployed on chain {id}; pass that chain's RPC", dir.display());
+                client.ensure_chain(id, &hint)?;
+            }
             let s = client.submit(consumer, &p.proof_bytes()?, &chain::instances_u256(&p.instances)?).await?;
             let scale_bits = settings.as_ref().map_or(0, |s| s.scale_bits);
             let real: Vec<String> = s
@@ -312,7 +319,7 @@ async fn run(cli: Cli) -> Result<()> {
                 ("tx", s.tx_hash.clone()),
                 ("gas_used", s.gas_used.to_string()),
                 ("block", s.block.to_string()),
-                ("event", format!("InferenceVerified(outputs = [{}])", s.outputs.join(", "))),
+                ("events", s.events.join("; ")),
                 if hashed {
                     ("outputs", "hashed: the stored value is their Poseidon commitment".into())
                 } else {
@@ -362,13 +369,10 @@ fn write_example(out: &Path, sizes: &[usize], seed: u64) -> Result<(PathBuf, Pat
 }
 
 /// Generates and compiles the verifier, deploys it with its consumer, records `deployment.json`.
-async fn deploy(dir: &Path, url: &str) -> Result<(Deployment, pipeline::SolidityOutput)> {
+async fn deploy(dir: &Path, cfg: &ClientConfig) -> Result<(Deployment, pipeline::SolidityOutput)> {
     let out = pipeline::solidity(dir, &dir.join("solidity"), "ZkinferVerifier")?;
-    let find = |n: &str| out.contracts.iter().find(|c| c.name == n).map(|c| c.bytecode.clone());
-    let client = Client::connect(url).await?;
-    let d = client
-        .deploy_pair(find("ZkinferVerifier").unwrap_or_default(), find("VerifiedInference").unwrap_or_default())
-        .await?;
+    let client = Client::connect_with(cfg).await?;
+    let d = client.deploy_pair(out.bytecode("ZkinferVerifier")?, out.bytecode("VerifiedInference")?).await?;
     write_json(&dir.join("deployment.json"), &d)?;
     Ok((d, out))
 }
@@ -391,7 +395,7 @@ async fn demo(out: &Path, json: bool) -> Result<()> {
     step("verified in Rust");
     let anvil = chain::spawn_anvil()?;
     step(&format!("anvil started at {}", anvil.endpoint()));
-    let (d, sol) = deploy(&build, &anvil.endpoint()).await?;
+    let (d, sol) = deploy(&build, &ClientConfig::new(&anvil.endpoint())).await?;
     step(&format!("deployed verifier {} and consumer {}", d.verifier, d.consumer));
     let client = Client::connect(&anvil.endpoint()).await?;
     let inst = chain::instances_u256(&proof.instances)?;
@@ -401,7 +405,7 @@ async fn demo(out: &Path, json: bool) -> Result<()> {
     let (onchain, block) = client.latest(d.consumer).await?;
     let scale = (1u64 << c.settings.scale_bits) as f64;
     let onchain_f: Vec<f64> = onchain.iter().map(|v| v.to_string().parse::<f64>().unwrap_or(f64::NAN) / scale).collect();
-    let size = |n: &str| sol.contracts.iter().find(|c| c.name == n).map_or(0, |c| c.runtime_size);
+    let size = |n: &str| sol.runtime_size(n);
     print_rows(json, &[
         ("model", model.display().to_string()),
         ("k / rows", format!("{} / {}", c.settings.k, c.settings.rows)),

@@ -176,6 +176,21 @@ pub struct SolidityOutput {
     pub path: PathBuf,
 }
 
+impl SolidityOutput {
+    /// Creation code of one of the compiled contracts (the verifier, or a hand-written one).
+    pub fn bytecode(&self, name: &str) -> Result<Vec<u8>> {
+        self.contracts
+            .iter()
+            .find(|c| c.name == name)
+            .map(|c| c.bytecode.clone())
+            .ok_or_else(|| Error::Solc(format!("no contract {name} among the compiled ones")))
+    }
+
+    pub fn runtime_size(&self, name: &str) -> usize {
+        self.contracts.iter().find(|c| c.name == name).map_or(0, |c| c.runtime_size)
+    }
+}
+
 /// `zkinfer solidity`: writes `DIR/<Name>.sol` and compiles it with the consumer, checking
 /// every runtime size against EIP-170.
 pub fn solidity(dir: &Path, out: &Path, name: &str) -> Result<SolidityOutput> {

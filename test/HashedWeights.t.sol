@@ -4,6 +4,7 @@ pragma solidity ^0.8.20;
 import {FixtureTest} from "./utils/Fixtures.sol";
 import {FixtureHashedA} from "../contracts/generated/FixtureHashedA.sol";
 import {FixtureHashedB} from "../contracts/generated/FixtureHashedB.sol";
+import {InferenceConsumer} from "../contracts/InferenceConsumer.sol";
 import {VerifiedInference} from "../contracts/VerifiedInference.sol";
 import {IZkinferVerifier} from "../contracts/IZkinferVerifier.sol";
 
@@ -50,7 +51,7 @@ contract HashedWeightsTest is FixtureTest {
     function test_ConsumerStoresOnlyOutputs() public {
         int256[] memory got = consumer.submit(proofA, instancesA);
         assertTrue(got.length == verifierA.NUM_OUTPUTS(), "the commitment was stored as an output");
-        vm.expectRevert(VerifiedInference.InvalidProof.selector);
+        vm.expectRevert(InferenceConsumer.InvalidProof.selector);
         consumer.submit(proofB, instancesB);
     }
 }

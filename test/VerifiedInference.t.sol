@@ -4,6 +4,7 @@ pragma solidity ^0.8.20;
 import {FixtureTest} from "./utils/Fixtures.sol";
 import {FixtureVerifierA} from "../contracts/generated/FixtureVerifierA.sol";
 import {FixtureVerifierB} from "../contracts/generated/FixtureVerifierB.sol";
+import {InferenceConsumer} from "../contracts/InferenceConsumer.sol";
 import {VerifiedInference} from "../contracts/VerifiedInference.sol";
 import {IZkinferVerifier} from "../contracts/IZkinferVerifier.sol";
 
@@ -21,7 +22,7 @@ contract VerifiedInferenceTest is FixtureTest {
     }
 
     function testFuzz_SubmitRejectsRandomProof(bytes calldata proof, uint256[] calldata instances) public {
-        vm.expectRevert(VerifiedInference.InvalidProof.selector);
+        vm.expectRevert(InferenceConsumer.InvalidProof.selector);
         consumer.submit(proof, instances);
     }
 
@@ -31,7 +32,7 @@ contract VerifiedInferenceTest is FixtureTest {
         bytes memory p = bytes.concat(proofA);
         uint256 i = position % p.length;
         p[i] = p[i] ^ bytes1(mask);
-        vm.expectRevert(VerifiedInference.InvalidProof.selector);
+        vm.expectRevert(InferenceConsumer.InvalidProof.selector);
         consumer.submit(p, instancesA);
     }
 
@@ -42,17 +43,17 @@ contract VerifiedInferenceTest is FixtureTest {
         uint256[] memory inst = copy(instancesA);
         uint256 i = index % inst.length;
         inst[i] = addmod(inst[i], delta, R);
-        vm.expectRevert(VerifiedInference.InvalidProof.selector);
+        vm.expectRevert(InferenceConsumer.InvalidProof.selector);
         consumer.submit(proofA, inst);
     }
 
     function testFuzz_OnlyOwnerSwitchesVerifier(address caller) public {
         vm.assume(caller != address(this));
         vm.prank(caller);
-        vm.expectRevert(VerifiedInference.NotOwner.selector);
+        vm.expectRevert(InferenceConsumer.NotOwner.selector);
         consumer.setVerifier(verifierB);
         vm.prank(caller);
-        vm.expectRevert(VerifiedInference.NotOwner.selector);
+        vm.expectRevert(InferenceConsumer.NotOwner.selector);
         consumer.transferOwnership(caller);
     }
 
@@ -62,7 +63,7 @@ contract VerifiedInferenceTest is FixtureTest {
         consumer.setVerifier(verifierB);
         assertTrue(consumer.modelHash() == verifierB.MODEL_HASH(), "model hash not switched");
         consumer.submit(proofB, instancesB);
-        vm.expectRevert(VerifiedInference.InvalidProof.selector);
+        vm.expectRevert(InferenceConsumer.InvalidProof.selector);
         consumer.submit(proofA, instancesA);
     }
 
@@ -72,12 +73,12 @@ contract VerifiedInferenceTest is FixtureTest {
         emit OwnershipTransferred(address(this), next);
         consumer.transferOwnership(next);
         assertTrue(consumer.owner() == next, "owner not transferred");
-        vm.expectRevert(VerifiedInference.NotOwner.selector);
+        vm.expectRevert(InferenceConsumer.NotOwner.selector);
         consumer.setVerifier(verifierB);
         vm.prank(next);
         consumer.setVerifier(verifierB);
         vm.prank(next);
-        vm.expectRevert(VerifiedInference.ZeroAddress.selector);
+        vm.expectRevert(InferenceConsumer.ZeroAddress.selector);
         consumer.transferOwnership(address(0));
     }
 }

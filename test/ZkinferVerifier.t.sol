@@ -4,6 +4,7 @@ pragma solidity ^0.8.20;
 import {FixtureTest} from "./utils/Fixtures.sol";
 import {FixtureVerifierA} from "../contracts/generated/FixtureVerifierA.sol";
 import {FixtureVerifierB} from "../contracts/generated/FixtureVerifierB.sol";
+import {InferenceConsumer} from "../contracts/InferenceConsumer.sol";
 import {VerifiedInference} from "../contracts/VerifiedInference.sol";
 import {IZkinferVerifier} from "../contracts/IZkinferVerifier.sol";
 
@@ -85,7 +86,7 @@ contract ZkinferVerifierTest is FixtureTest {
     }
 
     function test_ConsumerRevertsOnInvalidProof() public {
-        vm.expectRevert(VerifiedInference.InvalidProof.selector);
+        vm.expectRevert(InferenceConsumer.InvalidProof.selector);
         consumer.submit(proofB, instancesB);
     }
 

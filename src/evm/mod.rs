@@ -17,8 +17,17 @@ use std::path::{Path, PathBuf};
 /// EIP-170: the largest runtime bytecode a contract may have.
 pub const EIP170_LIMIT: usize = 24_576;
 
-pub const INTERFACE_SOL: &str = include_str!("../../contracts/IZkinferVerifier.sol");
-pub const CONSUMER_SOL: &str = include_str!("../../contracts/VerifiedInference.sol");
+/// The hand-written contracts compiled with every verifier (file name, source): the interface,
+/// the consumers, and the price feed the on-chain input binding reads.
+pub const HANDWRITTEN: [(&str, &str); 7] = [
+    ("IZkinferVerifier.sol", include_str!("../../contracts/IZkinferVerifier.sol")),
+    ("InferenceConsumer.sol", include_str!("../../contracts/InferenceConsumer.sol")),
+    ("VerifiedInference.sol", include_str!("../../contracts/VerifiedInference.sol")),
+    ("AggregatorV3Interface.sol", include_str!("../../contracts/AggregatorV3Interface.sol")),
+    ("MockPriceFeed.sol", include_str!("../../contracts/MockPriceFeed.sol")),
+    ("FeedBoundInference.sol", include_str!("../../contracts/FeedBoundInference.sol")),
+    ("ForecastVault.sol", include_str!("../../contracts/ForecastVault.sol")),
+];
 
 pub struct VerifierSource {
     pub name: String,
@@ -165,11 +174,9 @@ pub fn compile(sources: &[(&str, &str)]) -> Result<Vec<CompiledContract>> {
     Ok(result)
 }
 
-/// Compiles a verifier together with the consumer contract.
+/// Compiles a verifier together with the hand-written consumers.
 pub fn compile_with_consumer(verifier: &VerifierSource) -> Result<Vec<CompiledContract>> {
-    compile(&[
-        ("Verifier.sol", &verifier.source),
-        ("IZkinferVerifier.sol", INTERFACE_SOL),
-        ("VerifiedInference.sol", CONSUMER_SOL),
-    ])
+    let mut sources = vec![("Verifier.sol", verifier.source.as_str())];
+    sources.extend(HANDWRITTEN);
+    compile(&sources)
 }

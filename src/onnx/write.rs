@@ -95,6 +95,74 @@ pub fn mlp_model_with(sizes: &[usize], seed: u64, activation: &str) -> ModelProt
     }
 }
 
+/// A synthetic price series (thousands of dollars, about 2.0): two cycles, a slow random walk
+/// and noise, seeded. The DeFi bot's market and its forecaster's training data.
+pub fn synthetic_prices(n: usize, seed: u64) -> Vec<f64> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut walk = 0.0;
+    (0..n)
+        .map(|t| {
+            let t = t as f64;
+            walk += rng.gen_range(-0.004..0.004);
+            let cycles = 0.12 * (t * std::f64::consts::TAU / 24.0).sin() + 0.04 * (t * std::f64::consts::TAU / 7.0).sin();
+            2.0 + cycles + walk + rng.gen_range(-0.01..0.01)
+        })
+        .collect()
+}
+
+/// Least-squares fit of the next value on the previous `window` (an autoregressive linear
+/// forecaster, DLinear's shape with one channel), with a little ridge so it is well posed.
+/// Returns the coefficients (oldest first) and the intercept.
+pub fn fit_linear_forecaster(series: &[f64], window: usize) -> (Vec<f32>, f32) {
+    let d = window + 1;
+    let mut a = vec![vec![0f64; d + 1]; d]; // normal equations, augmented
+    for t in window..series.len() {
+        let x: Vec<f64> = series[t - window..t].iter().copied().chain([1.0]).collect();
+        for i in 0..d {
+            for j in 0..d {
+                a[i][j] += x[i] * x[j];
+            }
+            a[i][d] += x[i] * series[t];
+        }
+    }
+    for (i, row) in a.iter_mut().enumerate().take(window) {
+        row[i] += 1e-3;
+    }
+    for col in 0..d {
+        let pivot = (col..d).max_by(|&i, &j| a[i][col].abs().total_cmp(&a[j][col].abs())).unwrap();
+        a.swap(col, pivot);
+        for r in 0..d {
+            if r != col {
+                let f = a[r][col] / a[col][col];
+                for c in col..=d {
+                    a[r][c] -= f * a[col][c];
+                }
+            }
+        }
+    }
+    let sol: Vec<f64> = (0..d).map(|i| a[i][d] / a[i][i]).collect();
+    (sol[..window].iter().map(|&w| w as f32).collect(), sol[window] as f32)
+}
+
+/// The forecaster as ONNX: `Gemm(input[1, window], W[window, 1], b[1]) → output[1, 1]`.
+pub fn linear_forecaster_model(coeffs: &[f32], intercept: f32) -> ModelProto {
+    let window = coeffs.len();
+    ModelProto {
+        ir_version: 8,
+        opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 13 }],
+        producer_name: "zkinfer".into(),
+        graph: Some(GraphProto {
+            name: "forecaster".into(),
+            node: vec![node("Gemm", &["prices", "weight", "bias"], "forecast")],
+            initializer: vec![tensor("weight", &[window, 1], coeffs.to_vec()), tensor("bias", &[1], vec![intercept])],
+            input: vec![value_info("prices", &[1, window])],
+            output: vec![value_info("forecast", &[1, 1])],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 /// Independent branches `op_i(its inputs) → output_i` over model inputs `a` and `b` of length n
 /// (tests of error reporting use it to show every unsupported op listed at once).
 pub fn branches_model(n: usize, ops: &[(&str, &[&str])]) -> ModelProto {

@@ -1,0 +1,427 @@
+//! The chain client (alloy), usable as a library: deploy a verifier and its consumer, submit
+//! proofs, wait for receipts, decode events and reverts, estimate gas, read results.
+//!
+//! Reads are retried on transient RPC failures (`retry`); a permanent failure comes back as a
+//! typed error that says what to do: [`Error::WrongChain`], [`Error::InsufficientFunds`],
+//! [`Error::Reverted`] (with the contract's custom error decoded), [`Error::Rpc`]. Keys come from
+//! the environment (`keys`) and are never printed or written.
+//!
+//! ```no_run
+//! # async fn run() -> zkinfer::Result<()> {
+//! use zkinfer::chain::{self, Client, ClientConfig};
+//! use zkinfer::prove::ProofFile;
+//! // ETH_RPC_URL and PRIVATE_KEY (or ETH_KEYSTORE + ETH_PASSWORD) from the environment.
+//! let client = Client::connect_with(&ClientConfig::from_env(None).expect_chain(11155111)).await?;
+//! let out = zkinfer::pipeline::solidity("build".as_ref(), "build/solidity".as_ref(), "ZkinferVerifier")?;
+//! let d = client.deploy_pair(out.bytecode("ZkinferVerifier")?, out.bytecode("VerifiedInference")?).await?;
+//! let proof = ProofFile::read("proof.json".as_ref())?;
+//! let gas = client.estimate_submit(d.consumer, &proof.proof_bytes()?, &chain::instances_u256(&proof.instances)?).await?;
+//! let s = client.submit(d.consumer, &proof.proof_bytes()?, &chain::instances_u256(&proof.instances)?).await?;
+//! println!("{} used {} gas (estimated {gas}); events: {:?}", s.tx_hash, s.gas_used, s.events);
+//! # Ok(()) }
+//! ```
+
+pub mod feed;
+pub mod keys;
+pub mod retry;
+
+use crate::error::{Error, Result};
+use alloy::network::{EthereumWallet, TransactionBuilder};
+use alloy::node_bindings::{Anvil, AnvilInstance};
+use alloy::primitives::{Address, Bytes, I256, U256};
+use alloy::providers::{DynProvider, Provider, ProviderBuilder};
+use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
+use alloy::sol;
+use alloy::sol_types::{SolEvent, SolInterface};
+use alloy::transports::TransportError;
+pub use keys::KeySource;
+use retry::{with_retries, Idempotence, RetryPolicy};
+use std::path::{Path, PathBuf};
+
+sol! {
+    #[sol(rpc)]
+    contract VerifiedInference {
+        function submit(bytes calldata proof, uint256[] calldata instances) external returns (int256[] memory outputs);
+        function latestOutputs() external view returns (int256[] memory);
+        function latestBlock() external view returns (uint256);
+        function submissions() external view returns (uint256);
+        function modelHash() external view returns (bytes32);
+        function owner() external view returns (address);
+        function setVerifier(address next) external;
+        event InferenceVerified(address indexed submitter, bytes32 indexed modelHash, int256[] outputs, uint256 blockNumber);
+        event VerifierUpgraded(address indexed previous, address indexed next, bytes32 modelHash);
+    }
+
+    #[sol(rpc)]
+    contract ZkinferVerifier {
+        function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool);
+        function MODEL_HASH() external view returns (bytes32);
+    }
+
+    /// Every custom error of the hand-written contracts, for decoding reverts.
+    interface ZkinferErrors {
+        error InvalidProof();
+        error NotOwner();
+        error ZeroAddress();
+        error WindowMismatch(uint256 verifierInputs, uint256 window);
+        error RoundAlreadyUsed(uint80 round);
+        error NotEnoughRounds(uint80 latest, uint256 window);
+        error InvalidAnswer(uint80 round);
+        error NoSuchRound(uint80 roundId);
+    }
+}
+
+/// What a revert means, in words: the contracts' custom errors, `require` strings, panics.
+pub fn describe_revert(data: &[u8]) -> String {
+    use ZkinferErrors::ZkinferErrorsErrors as E;
+    if let Ok(e) = E::abi_decode(data) {
+        return match e {
+            E::InvalidProof(_) => "InvalidProof(): the verifier rejected the proof or its public values".into(),
+            E::NotOwner(_) => "NotOwner(): only the contract's owner may do this".into(),
+            E::ZeroAddress(_) => "ZeroAddress(): an address argument was zero".into(),
+            E::WindowMismatch(w) => format!(
+                "WindowMismatch({}, {}): the verifier's model reads {} inputs but the consumer's window is {}",
+                w.verifierInputs, w.window, w.verifierInputs, w.window
+            ),
+            E::RoundAlreadyUsed(r) => format!(
+                "RoundAlreadyUsed({}): an inference over the feed's round {} was already accepted; wait for a new price",
+                r.round, r.round
+            ),
+            E::NotEnoughRounds(r) => format!("NotEnoughRounds({}, {}): the feed has fewer rounds than the model's window", r.latest, r.window),
+            E::InvalidAnswer(r) => format!("InvalidAnswer({}): the feed's round {} has no answer", r.round, r.round),
+            E::NoSuchRound(r) => format!("NoSuchRound({}): the feed has no such round", r.roundId),
+        };
+    }
+    if let Some(reason) = alloy::sol_types::decode_revert_reason(data) {
+        return reason;
+    }
+    if data.is_empty() {
+        "no reason given (out of gas, or a contract without a reason string)".into()
+    } else {
+        format!("unknown revert data 0x{}", hex::encode(data))
+    }
+}
+
+pub const DEFAULT_RPC: &str = "http://127.0.0.1:8545";
+
+/// RPC from the flag, else `ETH_RPC_URL`, else the local default.
+pub fn rpc_url(flag: Option<&str>) -> String {
+    flag.map(str::to_string)
+        .or_else(|| std::env::var("ETH_RPC_URL").ok())
+        .unwrap_or_else(|| DEFAULT_RPC.to_string())
+}
+
+/// Finds an anvil binary: `ANVIL`, the npm package installed by `make deps`, or PATH.
+pub fn find_anvil() -> Option<PathBuf> {
+    if let Ok(p) = std::env::var("ANVIL") {
+        return Some(PathBuf::from(p));
+    }
+    let npm = Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules/@foundry-rs/anvil-linux-amd64/bin/anvil");
+    if npm.exists() {
+        return Some(npm);
+    }
+    std::env::var_os("PATH")
+        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("anvil")).find(|p| p.is_file()))
+}
+
+/// Starts a local Anvil on a free port; it stops when the instance is dropped.
+pub fn spawn_anvil() -> Result<AnvilInstance> {
+    let path = find_anvil().ok_or_else(|| Error::Chain("anvil not found: run `make deps` or set ANVIL=/path/to/anvil".into()))?;
+    Anvil::at(path).try_spawn().map_err(|e| Error::Chain(format!("could not start anvil: {e}")))
+}
+
+/// Where to connect and how to sign.
+#[derive(Clone, Debug)]
+pub struct ClientConfig {
+    pub rpc_url: String,
+    /// Refuse to act unless the node serves this chain (e.g. the chain a deployment was made on).
+    pub chain_id: Option<u64>,
+    pub key: KeySource,
+    pub retry: RetryPolicy,
+}
+
+impl ClientConfig {
+    pub fn new(rpc_url: &str) -> Self {
+        ClientConfig { rpc_url: rpc_url.into(), chain_id: None, key: KeySource::FromEnv, retry: RetryPolicy::default() }
+    }
+
+    /// `--rpc-url` if given, else `ETH_RPC_URL`, else the local default; `ETH_CHAIN_ID` if set.
+    pub fn from_env(rpc_flag: Option<&str>) -> Self {
+        let mut c = Self::new(&rpc_url(rpc_flag));
+        c.chain_id = std::env::var("ETH_CHAIN_ID").ok().and_then(|v| v.parse().ok());
+        c
+    }
+
+    pub fn expect_chain(mut self, chain_id: u64) -> Self {
+        self.chain_id = Some(chain_id);
+        self
+    }
+}
+
+pub struct Client {
+    pub provider: DynProvider,
+    pub from: Address,
+    pub chain_id: u64,
+    pub rpc_url: String,
+    pub retry: RetryPolicy,
+}
+
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct Submitted {
+    pub tx_hash: String,
+    pub gas_used: u64,
+    pub block: u64,
+    /// The outputs of the `InferenceVerified` event.
+    pub outputs: Vec<String>,
+    /// Every event the receipt holds that these contracts define, in words.
+    pub events: Vec<String>,
+}
+
+/// A receipt's events, decoded where they are ours.
+pub fn decode_events(receipt: &TransactionReceipt) -> Vec<String> {
+    let mut out = vec![];
+    for log in receipt.inner.logs() {
+        if let Ok(e) = VerifiedInference::InferenceVerified::decode_log(&log.inner) {
+            let o: Vec<String> = e.outputs.iter().map(|v| v.to_string()).collect();
+            out.push(format!("InferenceVerified(outputs = [{}], block {})", o.join(", "), e.blockNumber));
+        } else if let Ok(e) = VerifiedInference::VerifierUpgraded::decode_log(&log.inner) {
+            out.push(format!("VerifierUpgraded({} → {}, model {})", e.previous, e.next, e.modelHash));
+        } else if let Ok(e) = feed::ForecastVault::RiskUpdated::decode_log(&log.inner) {
+            out.push(format!(
+                "RiskUpdated(forecast {}, price {}, change {} bps, LTV {} bps, fee {} bps)",
+                e.forecast, e.lastPrice, e.changeBps, e.ltvBps, e.feeBps
+            ));
+        }
+    }
+    out
+}
+
+impl Client {
+    /// Connects with the key from the environment (or Anvil's dev key on a local Anvil).
+    pub async fn connect(url: &str) -> Result<Client> {
+        Self::connect_with(&ClientConfig::new(url)).await
+    }
+
+    /// Connects, checks the chain id, and sets up the signer.
+    pub async fn connect_with(cfg: &ClientConfig) -> Result<Client> {
+        let url = cfg.rpc_url.as_str();
+        let parsed: alloy::transports::http::reqwest::Url =
+            url.parse().map_err(|e| Error::Chain(format!("bad RPC URL {url}: {e}")))?;
+        let probe = ProviderBuilder::new().connect_http(parsed.clone());
+        let chain_id = with_retries(cfg.retry, Idempotence::Read, || probe.get_chain_id(), |e: TransportError, attempts| {
+            Error::Rpc {
+                url: url.into(),
+                what: "eth_chainId".into(),
+                reason: format!(
+                    "{e}. Is a node running there? Start one with `anvil` (installed by `make deps`), or pass --rpc-url / set ETH_RPC_URL"
+                ),
+                attempts,
+            }
+        })
+        .await?;
+        if let Some(expected) = cfg.chain_id {
+            if expected != chain_id {
+                return Err(Error::WrongChain {
+                    url: url.into(),
+                    expected,
+                    got: chain_id,
+                    hint: "point --rpc-url / ETH_RPC_URL at the intended chain".into(),
+                });
+            }
+        }
+        let signer = cfg.key.signer(chain_id, url)?;
+        let from = signer.address();
+        let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(parsed).erased();
+        Ok(Client { provider, from, chain_id, rpc_url: url.to_string(), retry: cfg.retry })
+    }
+
+    /// Fails with `WrongChain` unless the node serves `chain_id` (e.g. a deployment's chain).
+    pub fn ensure_chain(&self, chain_id: u64, hint: &str) -> Result<()> {
+        if chain_id != self.chain_id {
+            return Err(Error::WrongChain { url: self.rpc_url.clone(), expected: chain_id, got: self.chain_id, hint: hint.into() });
+        }
+        Ok(())
+    }
+
+    /// A read (call, query) with retries on transient failures.
+    pub async fn read<T, E, F, Fut>(&self, what: &str, op: F) -> Result<T>
+    where
+        E: retry::Classify + std::fmt::Display + RevertData,
+        F: FnMut() -> Fut,
+        Fut: std::future::IntoFuture<Output = std::result::Result<T, E>>,
+    {
+        with_retries(self.retry, Idempotence::Read, op, |e: E, attempts| match e.revert_data() {
+            Some(data) => Error::Reverted { what: what.into(), reason: describe_revert(&data) },
+            None => Error::Rpc { url: self.rpc_url.clone(), what: what.into(), reason: e.to_string(), attempts },
+        })
+        .await
+    }
+
+    /// A `view` call of `call` on `to`, retried on transient failures, reverts decoded.
+    pub async fn view<C: alloy::sol_types::SolCall>(&self, to: Address, call: C) -> Result<C::Return> {
+        let tx = TransactionRequest::default().with_to(to).with_input(call.abi_encode());
+        let raw = self.read(C::SIGNATURE, || self.provider.call(tx.clone())).await?;
+        C::abi_decode_returns(&raw).map_err(|e| Error::Chain(format!("{}: cannot decode the answer of {to}: {e}", C::SIGNATURE)))
+    }
+
+    /// Gas a transaction needs; a revert comes back decoded, a lack of funds as such.
+    pub async fn estimate(&self, what: &str, tx: &TransactionRequest) -> Result<u64> {
+        let tx = tx.clone().with_from(self.from);
+        match self.read(what, || self.provider.estimate_gas(tx.clone())).await {
+            Err(Error::Rpc { reason, .. }) if retry::says_insufficient_funds(&reason) => {
+                let balance = self.read("balance", || self.provider.get_balance(self.from)).await?;
+                Err(Error::InsufficientFunds { account: self.from.to_string(), what: what.into(), balance: balance.to_string(), detail: String::new() })
+            }
+            r => r,
+        }
+    }
+
+    /// Estimates, checks the balance covers the worst-case fee, sends, waits for the receipt.
+    /// A transaction that reverts anyway (state changed in between) is replayed as a call at its
+    /// block to recover the reason.
+    pub async fn send(&self, what: &str, tx: TransactionRequest) -> Result<TransactionReceipt> {
+        let gas = self.estimate(what, &tx).await?;
+        let fees = self.read("fee estimate", || self.provider.estimate_eip1559_fees()).await?;
+        let limit = gas + gas / 5;
+        let needed = U256::from(limit) * U256::from(fees.max_fee_per_gas);
+        let balance = self.read("balance", || self.provider.get_balance(self.from)).await?;
+        if balance < needed {
+            return Err(Error::InsufficientFunds {
+                account: self.from.to_string(),
+                what: what.into(),
+                balance: balance.to_string(),
+                detail: format!(" (up to {needed} wei: {limit} gas at {} wei/gas)", fees.max_fee_per_gas),
+            });
+        }
+        let tx = tx
+            .with_from(self.from)
+            .with_gas_limit(limit)
+            .with_max_fee_per_gas(fees.max_fee_per_gas)
+            .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
+        let pending = with_retries(self.retry, Idempotence::Send, || self.provider.send_transaction(tx.clone()), |e: TransportError, attempts| {
+            if retry::says_insufficient_funds(&e.to_string()) {
+                return Error::Chain(format!("{what}: the node says account {} has insufficient funds: fund it or use another key", self.from));
+            }
+            Error::Rpc { url: self.rpc_url.clone(), what: what.into(), reason: e.to_string(), attempts }
+        })
+        .await?;
+        let hash = *pending.tx_hash();
+        let receipt = pending
+            .get_receipt()
+            .await
+            .map_err(|e| Error::Rpc { url: self.rpc_url.clone(), what: format!("{what} receipt (tx {hash})"), reason: e.to_string(), attempts: 1 })?;
+        if !receipt.status() {
+            let at = receipt.block_number.map(|b| b.saturating_sub(1)).unwrap_or_default();
+            let reason = match self.provider.call(tx).block(at.into()).await {
+                Err(e) => e.as_error_resp().and_then(|p| p.as_revert_data()).map(|d| describe_revert(&d)),
+                Ok(_) => None,
+            };
+            return Err(Error::Reverted {
+                what: format!("{what} (tx {hash})"),
+                reason: reason.unwrap_or_else(|| "no reason recovered (out of gas, or the state changed)".into()),
+            });
+        }
+        Ok(receipt)
+    }
+
+    /// Deploys creation code (constructor arguments already appended); returns address and gas.
+    pub async fn deploy(&self, code: Vec<u8>) -> Result<(Address, u64)> {
+        let tx = TransactionRequest::default().with_deploy_code(code);
+        let receipt = self.send("deployment", tx).await?;
+        let addr = receipt.contract_address.ok_or_else(|| Error::Chain("no contract address in the deployment receipt".into()))?;
+        Ok((addr, receipt.gas_used))
+    }
+
+    /// Deploys the verifier, then the consumer bound to it.
+    pub async fn deploy_pair(&self, verifier_code: Vec<u8>, consumer_code: Vec<u8>) -> Result<Deployment> {
+        let (verifier, verifier_gas) = self.deploy(verifier_code).await?;
+        let mut code = consumer_code;
+        code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode(&verifier));
+        let (consumer, consumer_gas) = self.deploy(code).await?;
+        Ok(Deployment { verifier, consumer, verifier_gas, consumer_gas, chain_id: self.chain_id })
+    }
+
+    /// `eth_call` of `verifyProof` and its gas estimate (a whole transaction: 21,000 base and
+    /// calldata included, the figure EZKL reports).
+    pub async fn verify_call(&self, verifier: Address, proof: &[u8], instances: &[U256]) -> Result<(bool, u64)> {
+        let call = ZkinferVerifier::verifyProofCall { proof: Bytes::copy_from_slice(proof), instances: instances.to_vec() };
+        let tx = TransactionRequest::default().with_to(verifier).with_input(alloy::sol_types::SolCall::abi_encode(&call));
+        let ok = self.view(verifier, call).await?;
+        let gas = self.estimate("verifyProof", &tx).await?;
+        Ok((ok, gas))
+    }
+
+    fn submit_tx(&self, consumer: Address, proof: &[u8], instances: &[U256]) -> TransactionRequest {
+        VerifiedInference::new(consumer, &self.provider)
+            .submit(Bytes::copy_from_slice(proof), instances.to_vec())
+            .into_transaction_request()
+    }
+
+    /// Gas `submit` would use (reverts decoded).
+    pub async fn estimate_submit(&self, consumer: Address, proof: &[u8], instances: &[U256]) -> Result<u64> {
+        self.estimate("submit", &self.submit_tx(consumer, proof, instances)).await
+    }
+
+    /// Submits a proof and its public values to a `VerifiedInference` consumer.
+    pub async fn submit(&self, consumer: Address, proof: &[u8], instances: &[U256]) -> Result<Submitted> {
+        let receipt = self.send("submit", self.submit_tx(consumer, proof, instances)).await?;
+        Ok(submitted(&receipt))
+    }
+
+    /// The consumer's stored outputs and the block they were stored in.
+    pub async fn latest(&self, consumer: Address) -> Result<(Vec<I256>, u64)> {
+        let outs = self.view(consumer, VerifiedInference::latestOutputsCall {}).await?;
+        let block = self.view(consumer, VerifiedInference::latestBlockCall {}).await?;
+        Ok((outs, block.to::<u64>()))
+    }
+}
+
+fn submitted(receipt: &TransactionReceipt) -> Submitted {
+    let mut outputs = vec![];
+    for log in receipt.inner.logs() {
+        if let Ok(ev) = VerifiedInference::InferenceVerified::decode_log(&log.inner) {
+            outputs = ev.outputs.iter().map(|o| o.to_string()).collect();
+        }
+    }
+    Submitted {
+        tx_hash: receipt.transaction_hash.to_string(),
+        gas_used: receipt.gas_used,
+        block: receipt.block_number.unwrap_or_default(),
+        outputs,
+        events: decode_events(receipt),
+    }
+}
+
+/// Revert data carried by an error, if the node answered with a revert.
+pub trait RevertData {
+    fn revert_data(&self) -> Option<Bytes>;
+}
+
+impl RevertData for TransportError {
+    fn revert_data(&self) -> Option<Bytes> {
+        self.as_error_resp().and_then(|p| p.as_revert_data())
+    }
+}
+
+impl RevertData for alloy::contract::Error {
+    fn revert_data(&self) -> Option<Bytes> {
+        self.as_revert_data()
+    }
+}
+
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct Deployment {
+    pub verifier: Address,
+    pub consumer: Address,
+    pub verifier_gas: u64,
+    pub consumer_gas: u64,
+    pub chain_id: u64,
+}
+
+/// Field elements (0x-hex) as uint256 calldata.
+pub fn instances_u256(hexes: &[String]) -> Result<Vec<U256>> {
+    hexes
+        .iter()
+        .map(|h| h.parse::<U256>().map_err(|e| Error::Other(format!("instance {h}: {e}"))))
+        .collect()
+}
