@@ -2,13 +2,19 @@
 //! verifiers (`contracts/generated/FixtureVerifier{A,B}.sol`) and a proof of each
 //! (`test/fixtures/proof_{a,b}.json`); and the same two models with hashed weights
 //! (`FixtureHashed{A,B}.sol`, `proof_hashed_{a,b}.json`), whose verifiers share one verifying
-//! key and differ only in `MODEL_COMMITMENT`. Run with `make fixtures`.
+//! key and differ only in `MODEL_COMMITMENT`; and the DeFi bot's forecaster
+//! (`FixtureForecaster.sol`, `proof_forecast.json`: a proof over the feed answers it lists).
+//! Run with `make fixtures`.
 
 use std::path::Path;
 use zkinfer::compile::write_json;
 use zkinfer::onnx::write;
 use zkinfer::circuit::privacy::{Privacy, WeightsMode};
 use zkinfer::pipeline::{self, CompileOptions};
+use zkinfer::chain::feed::{model_input, quantise};
+
+#[path = "common/forecaster.rs"]
+mod forecaster;
 
 fn main() -> zkinfer::Result<()> {
     let hashed = CompileOptions {
@@ -38,5 +44,39 @@ fn main() -> zkinfer::Result<()> {
         write_json(&Path::new("test/fixtures").join(format!("proof_{tag}.json")), &proof)?;
         println!("{name}: {} ({} proof bytes)", out.path.display(), proof.proof_bytes()?.len());
     }
+    forecast_fixture()
+}
+
+/// The forecaster's verifier and a proof over the bot's starting window of feed answers; the
+/// forge tests push those answers to a feed and submit the proof through the vault.
+fn forecast_fixture() -> zkinfer::Result<()> {
+    let dir = Path::new("build/fixtures/forecast");
+    let (answers, coeffs, intercept) = forecaster::market(1);
+    let history = &answers[..forecaster::WINDOW];
+    let c = forecaster::build(dir, &coeffs, intercept, history)?;
+    let build = dir.join("build");
+    pipeline::setup(&build, None)?;
+    let s = c.settings.scale_bits;
+    let x = history.iter().map(|&a| model_input(quantise(a, s, forecaster::PRICE_UNIT), s)).collect::<zkinfer::Result<Vec<f32>>>()?;
+    let (compiled, params, keys) = pipeline::load(&build)?;
+    let proof = zkinfer::prove::prove(&compiled, &params, &keys, &[x])?;
+    pipeline::verify(&build, &proof)?;
+    let out = pipeline::solidity(&build, Path::new("contracts/generated"), "FixtureForecaster")?;
+    let tail = &proof.instances[c.settings.num_public_inputs..];
+    write_json(
+        Path::new("test/fixtures/proof_forecast.json"),
+        &serde_json::json!({
+            "proof": proof.proof,
+            "instances": proof.instances,
+            "tail": tail,
+            "answers": history,
+            "next_answer": answers[forecaster::WINDOW],
+            "decimals": forecaster::DECIMALS,
+            "price_unit": forecaster::PRICE_UNIT as u64,
+            "window": forecaster::WINDOW,
+            "move_bps": forecaster::MOVE_BPS,
+        }),
+    )?;
+    println!("FixtureForecaster: {} ({} proof bytes)", out.path.display(), proof.proof_bytes()?.len());
     Ok(())
 }

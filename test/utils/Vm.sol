@@ -6,6 +6,10 @@ interface Vm {
     function readFile(string calldata path) external view returns (string memory);
     function parseJsonBytes(string calldata json, string calldata key) external pure returns (bytes memory);
     function parseJsonUintArray(string calldata json, string calldata key) external pure returns (uint256[] memory);
+    function parseJsonIntArray(string calldata json, string calldata key) external pure returns (int256[] memory);
+    function parseJsonInt(string calldata json, string calldata key) external pure returns (int256);
+    function parseJsonUint(string calldata json, string calldata key) external pure returns (uint256);
+    function expectRevert(bytes calldata revertData) external;
     function expectRevert(bytes4 selector) external;
     function expectEmit(bool t1, bool t2, bool t3, bool data) external;
     function prank(address sender) external;
