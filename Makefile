@@ -1,9 +1,10 @@
-# The two commands a newcomer needs: `make demo` (the whole pipeline end to end) and `make test`.
+# The two commands a newcomer needs: `make demo` (the whole pipeline end to end) and `make test`;
+# `make bot` runs the DeFi bot example for 3 rounds.
 NPM_BIN := node_modules/@foundry-rs
 FORGE := $(NPM_BIN)/forge-linux-amd64/bin/forge
 ANVIL := $(NPM_BIN)/anvil-linux-amd64/bin/anvil
 
-.PHONY: deps build demo test test-rust test-forge fixtures bench-ezkl poseidon-vectors clean
+.PHONY: deps build demo bot test test-rust test-forge fixtures bench-ezkl poseidon-vectors clean
 
 deps: node_modules/.installed
 # `npm install`, not `npm ci`: Foundry's per-platform optional packages leave the lockfile
@@ -18,6 +19,10 @@ build:
 
 demo: deps build
 	cargo run --quiet --bin zkinfer -- demo
+
+# The DeFi bot: forecaster → proofs over a price feed's window → ForecastVault on an Anvil it starts.
+bot: deps
+	cargo run --quiet --example defi_bot -- --rounds 3
 
 test: deps
 	cargo test -- --test-threads=2

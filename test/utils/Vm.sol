@@ -14,6 +14,13 @@ interface Vm {
     function expectEmit(bool t1, bool t2, bool t3, bool data) external;
     function prank(address sender) external;
     function assume(bool condition) external pure;
+    function envUint(string calldata name) external view returns (uint256);
+    function envOr(string calldata name, string calldata fallback_) external view returns (string memory);
+    function envOr(string calldata name, address fallback_) external view returns (address);
+    function envOr(string calldata name, uint256 fallback_) external view returns (uint256);
+    function getCode(string calldata artifact) external view returns (bytes memory);
+    function startBroadcast(uint256 privateKey) external;
+    function stopBroadcast() external;
 }
 
 abstract contract TestBase {

@@ -1,0 +1,154 @@
+//! The chain client as a library, against a local Anvil: typed errors for the permanent failures
+//! (wrong chain, no funds, reverts decoded), retries for the transient ones, the forge deploy
+//! script, and the corpus forecaster `ltsf` through the feed-bound path the DeFi bot uses.
+
+mod common;
+
+use alloy::primitives::U256;
+use alloy::sol_types::SolValue;
+use std::path::Path;
+use zkinfer::chain::feed::{model_input, quantise};
+use zkinfer::chain::retry::RetryPolicy;
+use zkinfer::chain::{self, Client, ClientConfig, KeySource, VerifiedInference};
+use zkinfer::{pipeline, Error};
+
+const ROOT: &str = env!("CARGO_MANIFEST_DIR");
+
+fn forge() -> std::path::PathBuf {
+    Path::new(ROOT).join("node_modules/@foundry-rs/forge-linux-amd64/bin/forge")
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn permanent_failures_are_typed_and_explained() {
+    let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
+    let url = anvil.endpoint();
+
+    let e = Client::connect_with(&ClientConfig::new(&url).expect_chain(1)).await.err().unwrap();
+    assert!(matches!(e, Error::WrongChain { expected: 1, got: 31337, .. }), "{e}");
+
+    // A fresh key holds nothing: refused before sending, with the balance named.
+    let mut broke = ClientConfig::new(&url);
+    broke.key = KeySource::Hex(format!("{:064x}", 0xdead_beef_u64));
+    let client = Client::connect_with(&broke).await.unwrap();
+    let e = client.deploy(vec![0x60, 0x00, 0x60, 0x00, 0xf3]).await.err().unwrap();
+    assert!(matches!(e, Error::InsufficientFunds { .. }), "{e}");
+    assert!(e.to_string().contains("holds 0 wei") && e.to_string().contains("fund the account"), "{e}");
+
+    // Reverts come back decoded: a bad proof, and a stranger switching the verifier.
+    let (_d, _m, _i, build) = common::example_build("chain_errors", &[4, 4, 2], true);
+    let sol = pipeline::solidity(&build, &build.join("sol"), "ZkinferVerifier").unwrap();
+    let client = Client::connect(&url).await.unwrap();
+    let d = client.deploy_pair(sol.bytecode("ZkinferVerifier").unwrap(), sol.bytecode("VerifiedInference").unwrap()).await.unwrap();
+    let e = client.submit(d.consumer, &[1, 2, 3], &[U256::from(1)]).await.err().unwrap();
+    assert!(matches!(&e, Error::Reverted { reason, .. } if reason.starts_with("InvalidProof()")), "{e}");
+    let mut stranger = ClientConfig::new(&url);
+    stranger.key = KeySource::Hex("59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d".into()); // Anvil dev key 1
+    let stranger = Client::connect_with(&stranger).await.unwrap();
+    let tx = VerifiedInference::new(d.consumer, &stranger.provider).setVerifier(d.verifier).into_transaction_request();
+    let e = stranger.send("setVerifier", tx).await.err().unwrap();
+    assert!(e.to_string().contains("NotOwner(): only the contract's owner"), "{e}");
+    assert!(client.estimate_submit(d.consumer, &[0u8; 10], &[]).await.is_err());
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn transient_failures_are_retried() {
+    // Nothing listens yet; the node comes up while the client is retrying.
+    let port = std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port();
+    let url = format!("http://127.0.0.1:{port}");
+    let late = std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(600));
+        alloy::node_bindings::Anvil::at(chain::find_anvil().unwrap()).port(port).spawn()
+    });
+    let mut cfg = ClientConfig::new(&url);
+    cfg.retry = RetryPolicy { attempts: 8, first_backoff: std::time::Duration::from_millis(200) };
+    let client = Client::connect_with(&cfg).await.expect("retried until the node answered");
+    assert_eq!(client.chain_id, 31337);
+    let anvil = late.join().unwrap();
+    drop(anvil);
+
+    // A node that never comes: a clear error after the attempts.
+    cfg.retry = RetryPolicy { attempts: 2, first_backoff: std::time::Duration::from_millis(50) };
+    let e = Client::connect_with(&cfg).await.err().unwrap();
+    assert!(matches!(e, Error::Rpc { attempts: 2, .. }), "{e}");
+    assert!(e.to_string().contains("after 2 attempts") && e.to_string().contains("Is a node running there?"), "{e}");
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn forge_script_deploys_verifier_and_consumer() {
+    if !forge().exists() {
+        panic!("forge not found at {} (run `make deps`)", forge().display());
+    }
+    let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
+    let out = std::process::Command::new(forge())
+        .current_dir(ROOT)
+        .args(["script", "script/Deploy.s.sol", "--rpc-url", &anvil.endpoint(), "--broadcast"])
+        .env("PRIVATE_KEY", format!("0x{}", chain::keys::ANVIL_DEV_KEY))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(out.status.success(), "forge script failed:\n{stdout}\n{}", String::from_utf8_lossy(&out.stderr));
+    assert!(!stdout.contains(chain::keys::ANVIL_DEV_KEY), "the key was printed");
+    let consumer = stdout
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("consumer: address "))
+        .expect("consumer address in forge's output")
+        .parse()
+        .unwrap();
+    let client = Client::connect(&anvil.endpoint()).await.unwrap();
+    let hash = client.view(consumer, VerifiedInference::modelHashCall {}).await.unwrap();
+    let fixture = std::fs::read_to_string(Path::new(ROOT).join("contracts/generated/FixtureVerifierA.sol")).unwrap();
+    assert!(fixture.contains(&format!("MODEL_HASH = {hash}")), "consumer reports model {hash}");
+}
+
+/// The corpus' 96-step DLinear-style forecaster, its inputs read from a feed on chain and
+/// quantised by the contract: accepted, its outputs within tolerance of the reference; the same
+/// proof after the feed moves is rejected, the reason decoded.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn ltsf_forecaster_through_the_feed_bound_path() {
+    let Some(corpus) = common::corpus() else { return };
+    let dir = corpus.join("ltsf");
+    let work = common::scratch("chain_ltsf");
+    let build = work.join("b");
+    let c = pipeline::compile(&dir.join("network.onnx"), &dir.join("input.json"), &build, &Default::default()).unwrap();
+    pipeline::setup(&build, None).unwrap();
+    let sol = pipeline::solidity(&build, &work.join("sol"), "LtsfVerifier").unwrap();
+    let (compiled, params, keys) = pipeline::load(&build).unwrap();
+    let window = c.settings.num_public_inputs;
+    assert_eq!(window, 96);
+
+    let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
+    let client = Client::connect(&anvil.endpoint()).await.unwrap();
+    let (verifier, _) = client.deploy(sol.bytecode("LtsfVerifier").unwrap()).await.unwrap();
+    let feed = client.deploy_feed(sol.bytecode("MockPriceFeed").unwrap(), 8).await.unwrap();
+    let unit = 100_000_000u128;
+    let (consumer, _) = client
+        .deploy_bound(sol.bytecode("FeedBoundInference").unwrap(), verifier, feed, window, unit, None)
+        .await
+        .unwrap();
+    let x: Vec<f64> = zkinfer::compile::read_input(&dir.join("input.json")).unwrap()[0].iter().map(|&v| v as f64).collect();
+    let answers: Vec<i128> = x.iter().map(|v| (v * unit as f64).round() as i128).collect();
+    client.push_prices(feed, &answers).await.unwrap();
+
+    let s = c.settings.scale_bits;
+    let (read, _) = client.read_window(feed, window).await.unwrap();
+    let q: Vec<i128> = read.iter().map(|&a| quantise(a, s, unit)).collect();
+    assert_eq!(client.bound_inputs(consumer).await.unwrap().0, q, "Rust and Solidity quantise alike");
+    let inputs = vec![q.iter().map(|&v| model_input(v, s).unwrap()).collect()];
+    let proof = zkinfer::prove::prove(&compiled, &params, &keys, &inputs).unwrap();
+    let tail = chain::instances_u256(&proof.instances[window..]).unwrap();
+    let sub = client.submit_bound(consumer, &proof.proof_bytes().unwrap(), &tail).await.unwrap();
+    assert_eq!(sub.outputs.len(), 24);
+    let got: Vec<Vec<f64>> = vec![sub.outputs.iter().map(|v| v.parse::<f64>().unwrap() / (1u64 << s) as f64).collect()];
+    let want = zkinfer::conformance::expected(&dir).unwrap();
+    let (abs, _) = zkinfer::conformance::compare(&got, &want).unwrap();
+    assert!(abs < 0.05, "on-chain outputs off by {abs}");
+
+    client.push_prices(feed, &[answers[0]]).await.unwrap();
+    let e = client.submit_bound(consumer, &proof.proof_bytes().unwrap(), &tail).await.err().unwrap();
+    assert!(matches!(&e, Error::Reverted { reason, .. } if reason.starts_with("InvalidProof()")), "{e}");
+    // The constructor refuses a window the verifier's model does not read.
+    let mut code = sol.bytecode("FeedBoundInference").unwrap();
+    code.extend_from_slice(&(verifier, feed, U256::from(95), U256::from(unit)).abi_encode_params());
+    let e = client.deploy(code).await.err().unwrap();
+    assert!(e.to_string().contains("WindowMismatch(96, 95)"), "{e}");
+}
