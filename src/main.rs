@@ -3,8 +3,9 @@
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use zkinfer::chain::{self, Client, ClientConfig, Deployment};
-use zkinfer::compile::{read_json, write_json};
+use zkinfer::chain::build::{self, ConsumerKind};
+use zkinfer::chain::{self, Client, ClientConfig};
+use zkinfer::compile::write_json;
 use zkinfer::circuit::privacy::{Privacy, Visibility, WeightsMode};
 use zkinfer::compile::Target;
 use zkinfer::pipeline::{self, CompileOptions};
@@ -105,12 +106,32 @@ enum Cmd {
         #[arg(long, default_value = "ZkinferVerifier")]
         name: String,
     },
-    /// Deploy the verifier and a VerifiedInference consumer. Example: zkinfer deploy build/ --rpc-url http://127.0.0.1:8545
+    /// Deploy the verifier and a consumer: VerifiedInference, or with --feed one that reads its
+    /// inputs from a price feed. Example: zkinfer deploy build/ --rpc-url http://127.0.0.1:8545
     Deploy {
         dir: PathBuf,
-        /// RPC URL (default: ETH_RPC_URL, else http://127.0.0.1:8545). Key: PRIVATE_KEY.
+        /// RPC URL (default: ETH_RPC_URL, else http://127.0.0.1:8545). Key: PRIVATE_KEY or ETH_KEYSTORE.
         #[arg(long)]
         rpc_url: Option<String>,
+        /// A Chainlink-style feed (AggregatorV3Interface) whose last answers are the model's inputs.
+        #[arg(long)]
+        feed: Option<String>,
+        /// With --feed: feed answer units per model unit (e.g. 100000000 for an 8-decimal feed).
+        #[arg(long, requires = "feed")]
+        price_unit: Option<u128>,
+        /// With --feed: deploy a ForecastVault (LTV and fee follow the first output) whose policy
+        /// moves at this many basis points.
+        #[arg(long, requires = "feed")]
+        vault_move_bps: Option<u64>,
+    },
+    /// For a feed-bound deployment: write the input the consumer will check now (the feed's
+    /// window, quantised as on chain). Example: zkinfer feed-input build/ -o input.json
+    FeedInput {
+        dir: PathBuf,
+        #[arg(long)]
+        rpc_url: Option<String>,
+        #[arg(short, long, default_value = "input.json")]
+        out: PathBuf,
     },
     /// Submit a proof to a deployed consumer. Example: zkinfer submit build/ proof.json --address 0x…
     Submit {
@@ -274,40 +295,28 @@ async fn run(cli: Cli) -> Result<()> {
             rows.push(("runtime_sizes", sizes.join(", ")));
             print_rows(json, &rows);
         }
-        Cmd::Deploy { dir, rpc_url } => {
-            let (d, _) = deploy(&dir, &ClientConfig::from_env(rpc_url.as_deref())).await?;
+        Cmd::Deploy { dir, rpc_url, feed, price_unit, vault_move_bps } => {
+            let kind = match feed {
+                None => ConsumerKind::Plain,
+                Some(f) => ConsumerKind::Feed {
+                    feed: f.parse().map_err(|e| Error::Other(format!("bad feed address {f}: {e}")))?,
+                    price_unit: price_unit.ok_or_else(|| Error::Other("--feed needs --price-unit".into()))?,
+                    move_bps: vault_move_bps,
+                },
+            };
+            let (d, _) = build::deploy(&dir, &ClientConfig::from_env(rpc_url.as_deref()), &kind).await?;
             println!("{}", serde_json::to_string_pretty(&d).unwrap());
+        }
+        Cmd::FeedInput { dir, rpc_url, out } => {
+            let (input, round) = build::feed_input(&dir, &ClientConfig::from_env(rpc_url.as_deref())).await?;
+            write_json(&out, &input)?;
+            print_rows(json, &[("input", out.display().to_string()), ("feed round", round.to_string())]);
         }
         Cmd::Submit { dir, proof, rpc_url, address } => {
             let p = ProofFile::read(&proof)?;
-            let (consumer, deployed_on) = match address {
-                Some(a) => (a.parse().map_err(|e| Error::Other(format!("bad address {a}: {e}")))?, None),
-                None => {
-                    let d = read_json::<Deployment>(&dir.join("deployment.json")).map_err(|_| Error::MissingArtifact {
-                        what: "deployment.json".into(),
-                        dir: dir.clone(),
-                        hint: "zkinfer deploy BUILD/ (or pass --address)".into(),
-                    })?;
-                    (d.consumer, Some(d.chain_id))
-                }
-            };
+            let address = address.map(|a| a.parse().map_err(|e| Error::Other(format!("bad address {a}: {e}")))).transpose()?;
+            let s = build::submit(&dir, &p, &ClientConfig::from_env(rpc_url.as_deref()), address).await?;
             let settings = zkinfer::compile::Compiled::load(&dir).map(|c| c.settings).ok();
-            // The contract would revert; say why before spending gas.
-            if let Some(want) = settings.as_ref().and_then(|s| s.model_commitment.as_ref()) {
-                if p.instances.last() != Some(want) {
-                    return Err(Error::Verify(format!(
-                        "{} commits to other weights than {} (MODEL_COMMITMENT {want}): it is another model's proof",
-                        proof.display(),
-                        dir.display()
-                    )));
-                }
-            }
-            let client = Client::connect_with(&ClientConfig::from_env(rpc_url.as_deref())).await?;
-            if let Some(id) = deployed_on {
-                let hint = format!("{}/deployment.json was deployed on chain {id}; pass that chain's RPC", dir.display());
-                client.ensure_chain(id, &hint)?;
-            }
-            let s = client.submit(consumer, &p.proof_bytes()?, &chain::instances_u256(&p.instances)?).await?;
             let scale_bits = settings.as_ref().map_or(0, |s| s.scale_bits);
             let real: Vec<String> = s
                 .outputs
@@ -368,15 +377,6 @@ fn write_example(out: &Path, sizes: &[usize], seed: u64) -> Result<(PathBuf, Pat
     Ok((model, input))
 }
 
-/// Generates and compiles the verifier, deploys it with its consumer, records `deployment.json`.
-async fn deploy(dir: &Path, cfg: &ClientConfig) -> Result<(Deployment, pipeline::SolidityOutput)> {
-    let out = pipeline::solidity(dir, &dir.join("solidity"), "ZkinferVerifier")?;
-    let client = Client::connect_with(cfg).await?;
-    let d = client.deploy_pair(out.bytecode("ZkinferVerifier")?, out.bytecode("VerifiedInference")?).await?;
-    write_json(&dir.join("deployment.json"), &d)?;
-    Ok((d, out))
-}
-
 /// compile → setup → prove → verify → solidity → anvil → deploy → submit → read back.
 async fn demo(out: &Path, json: bool) -> Result<()> {
     let t = Instant::now();
@@ -395,7 +395,7 @@ async fn demo(out: &Path, json: bool) -> Result<()> {
     step("verified in Rust");
     let anvil = chain::spawn_anvil()?;
     step(&format!("anvil started at {}", anvil.endpoint()));
-    let (d, sol) = deploy(&build, &ClientConfig::new(&anvil.endpoint())).await?;
+    let (d, sol) = build::deploy(&build, &ClientConfig::new(&anvil.endpoint()), &ConsumerKind::Plain).await?;
     step(&format!("deployed verifier {} and consumer {}", d.verifier, d.consumer));
     let client = Client::connect(&anvil.endpoint()).await?;
     let inst = chain::instances_u256(&proof.instances)?;

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
-import {TestBase} from "./utils/Vm.sol";
+import {FixtureTest} from "./utils/Fixtures.sol";
 import {FixtureForecaster} from "../contracts/generated/FixtureForecaster.sol";
 import {FixtureVerifierA} from "../contracts/generated/FixtureVerifierA.sol";
 import {IZkinferVerifier} from "../contracts/IZkinferVerifier.sol";
@@ -13,9 +13,7 @@ import {MockPriceFeed} from "../contracts/MockPriceFeed.sol";
 /// On-chain input binding: the vault verifies the forecast against the feed's own last prices,
 /// so the fixture proof (made by `make fixtures` over `answers`) is accepted exactly when the
 /// feed holds those prices, once.
-contract ForecastVaultTest is TestBase {
-    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
-
+contract ForecastVaultTest is FixtureTest {
     IZkinferVerifier internal verifier;
     MockPriceFeed internal feed;
     ForecastVault internal vault;
@@ -32,9 +30,8 @@ contract ForecastVaultTest is TestBase {
 
     function setUp() public {
         string memory json = vm.readFile("test/fixtures/proof_forecast.json");
-        proof = vm.parseJsonBytes(json, ".proof");
+        (proof, instances) = loadProof("test/fixtures/proof_forecast.json");
         tail = vm.parseJsonUintArray(json, ".tail");
-        instances = vm.parseJsonUintArray(json, ".instances");
         answers = vm.parseJsonIntArray(json, ".answers");
         nextAnswer = vm.parseJsonInt(json, ".next_answer");
         window = vm.parseJsonUint(json, ".window");
@@ -102,8 +99,7 @@ contract ForecastVaultTest is TestBase {
     function testFuzz_ChangedForecastRejected(uint256 delta) public {
         delta = delta % R;
         vm.assume(delta != 0);
-        uint256[] memory t = new uint256[](tail.length);
-        for (uint256 i = 0; i < t.length; i++) t[i] = tail[i];
+        uint256[] memory t = copy(tail);
         t[0] = addmod(t[0], delta, R);
         vm.expectRevert(InferenceConsumer.InvalidProof.selector);
         vault.submit(proof, t);

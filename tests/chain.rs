@@ -152,3 +152,34 @@ async fn ltsf_forecaster_through_the_feed_bound_path() {
     let e = client.deploy(code).await.err().unwrap();
     assert!(e.to_string().contains("WindowMismatch(96, 95)"), "{e}");
 }
+
+/// The CLI's path for a feed-bound consumer, as a library: `deploy --feed` records the feed,
+/// `feed-input` writes the window the contract will check, `prove`, `submit` sends only the
+/// outputs; a proof over a window the feed has moved past is stopped before sending.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn feed_bound_deployment_from_a_build_directory() {
+    use zkinfer::chain::build::{self, ConsumerKind};
+    let (dir, _m, _i, b) = common::example_build("chain_feed_build", &[4, 4, 2], true);
+    let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
+    let cfg = ClientConfig::new(&anvil.endpoint());
+    let client = Client::connect_with(&cfg).await.unwrap();
+    let sol = pipeline::solidity(&b, &dir.join("sol"), "ZkinferVerifier").unwrap();
+    let feed = client.deploy_feed(sol.bytecode("MockPriceFeed").unwrap(), 8).await.unwrap();
+    client.push_prices(feed, &[50_000_000, -25_000_000, 75_000_000, 10_000_000]).await.unwrap();
+    let kind = ConsumerKind::Feed { feed, price_unit: 100_000_000, move_bps: None };
+    let (d, _) = build::deploy(&b, &cfg, &kind).await.unwrap();
+    assert_eq!(d.feed.as_ref().unwrap().window, 4);
+
+    let (input, round) = build::feed_input(&b, &cfg).await.unwrap();
+    assert_eq!(round, 4);
+    let path = dir.join("feed_input.json");
+    zkinfer::compile::write_json(&path, &input).unwrap();
+    let proof = pipeline::prove(&b, &path).unwrap();
+    let s = build::submit(&b, &proof, &cfg, None).await.unwrap();
+    assert_eq!(s.outputs.len(), 2);
+    assert!(s.events[0].starts_with("InferenceVerified"), "{:?}", s.events);
+
+    client.push_prices(feed, &[20_000_000]).await.unwrap();
+    let e = build::submit(&b, &proof, &cfg, None).await.err().unwrap();
+    assert!(e.to_string().contains("other inputs than the feed's window ending at round 5"), "{e}");
+}

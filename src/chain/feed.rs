@@ -57,10 +57,12 @@ pub fn model_input(q: i128, scale_bits: u32) -> Result<f32> {
     Ok(q as f32 / (1u64 << scale_bits) as f32)
 }
 
-/// A field element (0x-hex or decimal) as the signed integer it stands for.
-fn signed(v: U256) -> I256 {
+/// A public value (a BN254 scalar) as the signed integer it stands for; values beyond i128
+/// (never a quantised input) come back as i128::MAX.
+pub fn signed(v: U256) -> i128 {
     let r = U256::from_str_radix("30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001", 16).unwrap();
-    if v > (r - U256::from(1)) / U256::from(2) { -I256::from_raw(r - v) } else { I256::from_raw(v) }
+    let s = if v > (r - U256::from(1)) / U256::from(2) { -I256::from_raw(r - v) } else { I256::from_raw(v) };
+    i128::try_from(s).unwrap_or(i128::MAX)
 }
 
 #[derive(Debug, Clone, serde::Serialize)]
@@ -125,7 +127,7 @@ impl Client {
     /// fixed-point integers, and the feed round they end at.
     pub async fn bound_inputs(&self, consumer: Address) -> Result<(Vec<i128>, u64)> {
         let r = self.view(consumer, FeedBoundInference::currentInputsCall {}).await?;
-        let inputs = r.inputs.iter().map(|v| i128::try_from(signed(*v)).unwrap_or_default()).collect();
+        let inputs = r.inputs.iter().map(|&v| signed(v)).collect();
         Ok((inputs, r.latest.to::<u64>()))
     }
 

@@ -21,6 +21,7 @@
 //! # Ok(()) }
 //! ```
 
+pub mod build;
 pub mod feed;
 pub mod keys;
 pub mod retry;
@@ -34,6 +35,7 @@ use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::sol;
 use alloy::sol_types::{SolEvent, SolInterface};
 use alloy::transports::TransportError;
+pub use build::Deployment;
 pub use keys::KeySource;
 use retry::{with_retries, Idempotence, RetryPolicy};
 use std::path::{Path, PathBuf};
@@ -231,7 +233,16 @@ impl Client {
         }
         let signer = cfg.key.signer(chain_id, url)?;
         let from = signer.address();
-        let provider = ProviderBuilder::new().wallet(EthereumWallet::from(signer)).connect_http(parsed).erased();
+        // Nonces are asked of the node for every transaction (not cached), so other senders
+        // with the same key (a second bot, the CLI, a forge script) cannot put us out of step.
+        let provider = ProviderBuilder::new()
+            .disable_recommended_fillers()
+            .with_gas_estimation()
+            .with_simple_nonce_management()
+            .fetch_chain_id()
+            .wallet(EthereumWallet::from(signer))
+            .connect_http(parsed)
+            .erased();
         Ok(Client { provider, from, chain_id, rpc_url: url.to_string(), retry: cfg.retry })
     }
 
@@ -338,7 +349,7 @@ impl Client {
         let mut code = consumer_code;
         code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode(&verifier));
         let (consumer, consumer_gas) = self.deploy(code).await?;
-        Ok(Deployment { verifier, consumer, verifier_gas, consumer_gas, chain_id: self.chain_id })
+        Ok(Deployment { verifier, consumer, verifier_gas, consumer_gas, chain_id: self.chain_id, feed: None })
     }
 
     /// `eth_call` of `verifyProof` and its gas estimate (a whole transaction: 21,000 base and
@@ -407,15 +418,6 @@ impl RevertData for alloy::contract::Error {
     fn revert_data(&self) -> Option<Bytes> {
         self.as_revert_data()
     }
-}
-
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct Deployment {
-    pub verifier: Address,
-    pub consumer: Address,
-    pub verifier_gas: u64,
-    pub consumer_gas: u64,
-    pub chain_id: u64,
 }
 
 /// Field elements (0x-hex) as uint256 calldata.
