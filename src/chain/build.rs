@@ -105,9 +105,15 @@ pub async fn submit(dir: &Path, proof: &ProofFile, cfg: &ClientConfig, address: 
             )));
         }
     }
+    // The recorded deployment, when it is the one addressed (it says whether the consumer is
+    // feed-bound and which chain it lives on).
     let deployment = match address {
-        Some(_) => None,
-        None => Some(Deployment::load(dir)?),
+        Some(a) => Deployment::load(dir).ok().filter(|d| d.consumer == a),
+        None => Some(Deployment::load(dir).map_err(|_| Error::MissingArtifact {
+            what: "deployment.json".into(),
+            dir: dir.into(),
+            hint: "zkinfer deploy BUILD/ (or pass --address)".into(),
+        })?),
     };
     let client = Client::connect_with(cfg).await?;
     if let Some(d) = &deployment {
