@@ -6,21 +6,31 @@
 //! `--rpc-url` / `ETH_RPC_URL` with `PRIVATE_KEY`); deploy the verifier, a `MockPriceFeed` and a
 //! `ForecastVault` bound to the feed; push a price history.
 //! Each round: the market moves (a new price is pushed), the bot reads the last 8 prices from
-//! the feed, proves the forecast over exactly those prices, submits, and reads the vault back.
+//! the feed (walking back across the feed's phases), proves the forecast over exactly those
+//! prices, submits naming the round the window ends at, and reads the vault back.
 //!
 //!     cargo run --release --example defi_bot -- --rounds 3
+//!
+//! `--fast-market` pushes another price while each proof is in flight (the proof still lands:
+//! it names its window's end round, fresh though no longer the latest); `--phase-change-at N`
+//! switches the feed to a new phase (Chainlink aggregator) before round N.
 
 use clap::Parser;
 use std::path::PathBuf;
 use std::time::Instant;
-use zkinfer::chain::feed::{model_input, quantise};
-use zkinfer::chain::{self, Client, ClientConfig};
+use zkinfer::chain::feed::{model_input, quantise, FeedParams, VaultParams};
+use zkinfer::chain::{self, Client, ClientConfig, ModelPin};
 use zkinfer::pipeline;
 use zkinfer::{Error, Result};
 
 #[path = "common/forecaster.rs"]
 mod forecaster;
 use forecaster::{DECIMALS, MOVE_BPS, PRICE_UNIT, WINDOW};
+
+/// The vault refuses a window whose newest price is older than this, and a forecast's tier
+/// lapses to defensive this long after its newest price.
+const MAX_PRICE_AGE: u64 = 3600;
+const RISK_VALIDITY: u64 = 3600;
 
 #[derive(Parser)]
 #[command(about = "Proves price forecasts and feeds them to a vault on chain")]
@@ -35,12 +45,18 @@ struct Args {
     /// One JSON object per round instead of the table.
     #[arg(long)]
     json: bool,
+    /// The market moves again while each proof is made (the feed outpaces the proofs).
+    #[arg(long)]
+    fast_market: bool,
+    /// Switch the feed to a new phase before this round.
+    #[arg(long)]
+    phase_change_at: Option<usize>,
 }
 
 #[derive(serde::Serialize)]
 struct Round {
     round: usize,
-    feed_round: u64,
+    feed_round: String,
     price: f64,
     forecast: f64,
     tx: String,
@@ -64,7 +80,8 @@ async fn run(args: Args) -> Result<()> {
     let t0 = Instant::now();
     let step = |s: &str| eprintln!("[{:6.2}s] {s}", t0.elapsed().as_secs_f64());
 
-    let (answers, coeffs, intercept) = forecaster::market(args.rounds);
+    let extra = if args.fast_market { args.rounds } else { 0 };
+    let (answers, coeffs, intercept) = forecaster::market(args.rounds + extra);
     let history = &answers[..WINDOW];
     let c = forecaster::build(&args.out, &coeffs, intercept, history)?;
     let build = args.out.join("build");
@@ -89,11 +106,16 @@ async fn run(args: Args) -> Result<()> {
     let client = Client::connect_with(&cfg).await?;
     let (verifier, _) = client.deploy(sol.bytecode("ForecasterVerifier")?).await?;
     let feed = client.deploy_feed(sol.bytecode("MockPriceFeed")?, DECIMALS).await?;
-    let (vault, _) = client
-        .deploy_bound(sol.bytecode("ForecastVault")?, verifier, feed, WINDOW, PRICE_UNIT, Some(MOVE_BPS))
-        .await?;
+    // The vault pins the model this build describes (MODEL_HASH; fixed weights, so no commitment).
+    let pin = ModelPin::of(&compiled.settings, false)?;
+    let feed_params = FeedParams { feed, window: WINDOW, price_unit: PRICE_UNIT, max_price_age: MAX_PRICE_AGE };
+    let policy = VaultParams { move_bps: MOVE_BPS, risk_validity: RISK_VALIDITY };
+    let (vault, _) = client.deploy_bound(sol.bytecode("ForecastVault")?, verifier, &pin, &feed_params, Some(policy)).await?;
     client.push_prices(feed, history).await?;
-    step(&format!("chain {}: verifier {verifier}, feed {feed}, vault {vault}; {WINDOW} prices pushed", client.chain_id));
+    step(&format!(
+        "chain {}: verifier {verifier}, feed {feed}, vault {vault} (model {}, prices valid {MAX_PRICE_AGE} s, tiers {RISK_VALIDITY} s); {WINDOW} prices pushed",
+        client.chain_id, pin.model_hash
+    ));
 
     let scale = (1u64 << s) as f64;
     let mut rounds = vec![];
@@ -102,14 +124,20 @@ async fn run(args: Args) -> Result<()> {
             "| round | feed round | price $ | forecast $ | tx | gas | LTV | fee | read s | prove s | submit s |\n|---|---|---|---|---|---|---|---|---|---|---|"
         );
     }
+    let mut next = WINDOW;
     for r in 1..=args.rounds {
+        if args.phase_change_at == Some(r) {
+            client.new_phase(feed).await?;
+            step(&format!("the feed switched to a new phase before round {r}"));
+        }
         // The market moves.
-        client.push_prices(feed, &answers[WINDOW + r - 1..WINDOW + r]).await?;
+        client.push_prices(feed, &answers[next..next + 1]).await?;
+        next += 1;
 
         let t = Instant::now();
-        let (window, feed_round) = client.read_window(feed, WINDOW).await?;
+        let (window, feed_round) = client.read_window(feed, WINDOW, None).await?;
         let q: Vec<i128> = window.iter().map(|&a| quantise(a, s, PRICE_UNIT)).collect();
-        let (onchain, _) = client.bound_inputs(vault).await?;
+        let (onchain, _, _) = client.inputs_at(vault, feed_round).await?;
         if onchain != q {
             return Err(Error::Chain(format!(
                 "the vault quantises the feed to {onchain:?}, the bot to {q:?}: the proof would be rejected"
@@ -122,15 +150,21 @@ async fn run(args: Args) -> Result<()> {
         let proof = zkinfer::prove::prove(&compiled, &params, &keys, &inputs)?;
         let prove_s = t.elapsed().as_secs_f64();
 
+        if args.fast_market {
+            // The market moves again before the proof lands: it still does, naming its round.
+            client.push_prices(feed, &answers[next..next + 1]).await?;
+            next += 1;
+        }
+
         let t = Instant::now();
         let tail = chain::instances_u256(&proof.instances[compiled.settings.num_public_inputs..])?;
-        let sub = client.submit_bound(vault, &proof.proof_bytes()?, &tail).await?;
+        let sub = client.submit_bound(vault, &proof.proof_bytes()?, feed_round, &tail).await?;
         let submit_s = t.elapsed().as_secs_f64();
 
         let state = client.vault_state(vault).await?;
         let row = Round {
             round: r,
-            feed_round,
+            feed_round: chain::round_name(feed_round),
             price: 1000.0 * state.last_price as f64 / scale,
             forecast: 1000.0 * state.last_forecast as f64 / scale,
             tx: sub.tx_hash.clone(),

@@ -2,7 +2,9 @@
 //! verifiers (`contracts/generated/FixtureVerifier{A,B}.sol`) and a proof of each
 //! (`test/fixtures/proof_{a,b}.json`); and the same two models with hashed weights
 //! (`FixtureHashed{A,B}.sol`, `proof_hashed_{a,b}.json`), whose verifiers share one verifying
-//! key and differ only in `MODEL_COMMITMENT`; and the DeFi bot's forecaster
+//! key and differ only in `MODEL_COMMITMENT`; the same two with private weights
+//! (`FixturePrivateA.sol`, `proof_private_{a,b}.json`: one verifying key, and A's verifier accepts
+//! B's proof); and the DeFi bot's forecaster
 //! (`FixtureForecaster.sol`, `proof_forecast.json`: a proof over the feed answers it lists).
 //! Run with `make fixtures`.
 
@@ -23,11 +25,19 @@ fn main() -> zkinfer::Result<()> {
         privacy: Privacy { weights: WeightsMode::Hashed, ..Default::default() },
         ..Default::default()
     };
+    let private = CompileOptions {
+        privacy: Privacy { weights: WeightsMode::Private, ..Default::default() },
+        ..hashed.clone()
+    };
     let runs = [
-        ("a", 11u64, CompileOptions::default(), "FixtureVerifierA"),
-        ("b", 12u64, CompileOptions::default(), "FixtureVerifierB"),
-        ("hashed_a", 11u64, hashed.clone(), "FixtureHashedA"),
-        ("hashed_b", 12u64, hashed, "FixtureHashedB"),
+        ("a", 11u64, CompileOptions::default(), Some("FixtureVerifierA")),
+        ("b", 12u64, CompileOptions::default(), Some("FixtureVerifierB")),
+        ("hashed_a", 11u64, hashed.clone(), Some("FixtureHashedA")),
+        ("hashed_b", 12u64, hashed, Some("FixtureHashedB")),
+        // Private weights: one verifier (model A's) and a proof of each model; the verifying key
+        // is the architecture's, so A's contract accepts B's proof: it binds no weights.
+        ("private_a", 11u64, private.clone(), Some("FixturePrivateA")),
+        ("private_b", 12u64, private, None),
     ];
     for (tag, seed, opts, name) in runs {
         let dir = Path::new("build/fixtures").join(tag);
@@ -40,9 +50,11 @@ fn main() -> zkinfer::Result<()> {
         pipeline::setup(&build, None)?;
         let proof = pipeline::prove(&build, &input)?;
         pipeline::verify(&build, &proof)?;
-        let out = pipeline::solidity(&build, Path::new("contracts/generated"), name)?;
         write_json(&Path::new("test/fixtures").join(format!("proof_{tag}.json")), &proof)?;
-        println!("{name}: {} ({} proof bytes)", out.path.display(), proof.proof_bytes()?.len());
+        if let Some(name) = name {
+            let out = pipeline::solidity(&build, Path::new("contracts/generated"), name)?;
+            println!("{name}: {} ({} proof bytes)", out.path.display(), proof.proof_bytes()?.len());
+        }
     }
     forecast_fixture()
 }

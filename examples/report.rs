@@ -51,7 +51,10 @@ async fn measure(
     pipeline::verify(&dir, &p)?;
     let sol = pipeline::solidity(&dir, &dir.join("sol"), "ZkinferVerifier")?;
     let code = |n: &str| sol.contracts.iter().find(|c| c.name == n).unwrap().clone();
-    let d = client.deploy_pair(code("ZkinferVerifier").bytecode, code("VerifiedInference").bytecode).await?;
+    // The consumer pins this build's model; a private-weights verifier binds no weights and is
+    // deployed only because this report measures every mode, explicitly.
+    let pin = chain::ModelPin::of(&pipeline::load(&dir)?.0.settings, weights == WeightsMode::Private)?;
+    let d = client.deploy_pair(code("ZkinferVerifier").bytecode, code("VerifiedInference").bytecode, &pin).await?;
     let proof = p.proof_bytes()?;
     let inst = chain::instances_u256(&p.instances)?;
     let (ok, verify_gas) = client.verify_call(d.verifier, &proof, &inst).await?;

@@ -43,7 +43,10 @@ pub struct Settings {
     /// Private parameters (private and hashed weight modes).
     #[serde(default)]
     pub private_weights: usize,
-    /// keccak256 of the quantised model (0x-hex), baked into the verifier as `MODEL_HASH`.
+    /// The verifier's `MODEL_HASH` (0x-hex, `QuantModel::model_hash`): the quantised model, its
+    /// privacy modes, lanes and verifying key. The key exists only after `zkinfer setup`, which
+    /// fills this in; empty after `compile`. `pipeline::load` checks it against the keys.
+    #[serde(default)]
     pub model_hash: String,
     /// With hashed weights: the Poseidon commitment of the weights (0x-hex), baked into the
     /// verifier as `MODEL_COMMITMENT`.
@@ -89,6 +92,31 @@ pub struct CompileOptions {
     /// compiled with the same scale and lanes share one verifying key in the private weight modes.
     pub scale_bits: Option<u32>,
     pub privacy: Privacy,
+}
+
+impl Settings {
+    /// What `MODEL_HASH` covers besides the quantised model, given the verifying key's
+    /// transcript representation; the numbering is the verifier's (`WEIGHTS_MODE` 0 fixed,
+    /// 1 hashed, 2 private; visibility 0 public, 1 hashed, 2 private).
+    pub fn model_identity(&self, vk_transcript_repr: [u8; 32]) -> crate::quant::ModelIdentity {
+        let vis = |v: Visibility| match v {
+            Visibility::Public => 0,
+            Visibility::Hashed => 1,
+            Visibility::Private => 2,
+        };
+        crate::quant::ModelIdentity {
+            weights_mode: match self.weights_visibility {
+                WeightsMode::Fixed => 0,
+                WeightsMode::Hashed => 1,
+                WeightsMode::Private => 2,
+            },
+            input_visibility: vis(self.input_visibility),
+            output_visibility: vis(self.output_visibility),
+            salted: self.salted,
+            lanes: self.lanes,
+            vk_transcript_repr,
+        }
+    }
 }
 
 impl Privacy {
@@ -216,7 +244,7 @@ impl Compiled {
             salted: privacy.salted,
             num_instances: layout.public.len(),
             private_weights: layout.weights.len(),
-            model_hash: format!("0x{}", hex::encode(model.model_hash())),
+            model_hash: String::new(),
             model_commitment: layout.weights_commitment().map(|c| crate::prove::fr_to_hex(&c)),
             target,
             calibration_inputs: calibration.len(),

@@ -3,8 +3,9 @@
 use clap::{Parser, Subcommand};
 use std::path::{Path, PathBuf};
 use std::time::Instant;
-use zkinfer::chain::build::{self, ConsumerKind};
-use zkinfer::chain::{self, Client, ClientConfig};
+use zkinfer::chain::build::{self, ConsumerKind, DeployOptions};
+use zkinfer::chain::feed::VaultParams;
+use zkinfer::chain::{self, Client, ClientConfig, OnChainBinding};
 use zkinfer::compile::write_json;
 use zkinfer::circuit::privacy::{Privacy, Visibility, WeightsMode};
 use zkinfer::compile::Target;
@@ -123,6 +124,17 @@ enum Cmd {
         /// moves at this many basis points.
         #[arg(long, requires = "feed")]
         vault_move_bps: Option<u64>,
+        /// With --feed: the largest age, in seconds, of the window's newest answer at submission.
+        #[arg(long, requires = "feed", default_value_t = 3600)]
+        max_price_age: u64,
+        /// With --vault-move-bps: seconds a forecast's risk tier holds (from its newest price's
+        /// update time); after that the vault is defensive.
+        #[arg(long, requires = "vault_move_bps", default_value_t = 3600)]
+        risk_validity: u64,
+        /// Deploy a verifier that binds NO weights (a --weights private build: it accepts proofs
+        /// made with any weights of the architecture). Refused without this flag.
+        #[arg(long)]
+        allow_unbound_weights: bool,
     },
     /// For a feed-bound deployment: write the input the consumer will check now (the feed's
     /// window, quantised as on chain). Example: zkinfer feed-input build/ -o input.json
@@ -142,6 +154,10 @@ enum Cmd {
         /// The VerifiedInference contract (default: the one `zkinfer deploy` recorded in DIR).
         #[arg(long)]
         address: Option<String>,
+        /// Feed-bound consumer: the feed round the proof's window ends at (default: found, the
+        /// newest fresh round newer than the last consumed one whose window the proof is over).
+        #[arg(long)]
+        round: Option<u128>,
     },
     /// Write the example MLP (ONNX) and an input for it. Example: zkinfer example -o build/example
     Example {
@@ -206,10 +222,48 @@ fn print_compiled(json: bool, c: &zkinfer::compile::Compiled, out: &Path) {
         ("columns", format!("{} advice, {} fixed, {} lookups", s.advice_columns, s.fixed_columns, s.lookups)),
         ("weights", format!("{:?}", s.weights_visibility).to_lowercase()),
         ("input / output", format!("{:?} / {:?}{}", s.input_visibility, s.output_visibility, if s.salted { ", salted" } else { "" }).to_lowercase()),
-        ("model_hash", s.model_hash.clone()),
+        ("model_hash", if s.model_hash.is_empty() { "set by `zkinfer setup` (it covers the verifying key)".into() } else { s.model_hash.clone() }),
         ("model_commitment", s.model_commitment.clone().unwrap_or_else(|| "-".into())),
         ("settings", out.join("settings.json").display().to_string()),
     ]);
+}
+
+/// What a verifier binds, as rows: its weights mode, input and output visibility, the model
+/// hash and commitment, and the statement a proof it accepts makes.
+fn binding_rows(settings: &zkinfer::compile::Settings) -> Vec<(&'static str, String)> {
+    let b = zkinfer::evm::Binding::of(settings);
+    let mut rows = vec![
+        ("weights", format!("{} (WEIGHTS_MODE {})", b.weights, b.weights_mode)),
+        ("inputs", format!("{} (INPUT_VISIBILITY {})", b.inputs, b.input_visibility)),
+        ("outputs", format!("{} (OUTPUT_VISIBILITY {})", b.outputs, b.output_visibility)),
+        ("binds_weights", b.binds_weights.to_string()),
+        ("model_hash", settings.model_hash.clone()),
+        ("model_commitment", settings.model_commitment.clone().unwrap_or_else(|| "0 (none)".into())),
+    ];
+    for line in b.statement {
+        rows.push(("binds", line));
+    }
+    rows
+}
+
+fn print_binding(json: bool, settings: &zkinfer::compile::Settings, mut extra: Vec<(&str, String)>) {
+    if json {
+        let mut map = serde_json::Map::new();
+        for (k, v) in &extra {
+            map.insert(k.to_string(), serde_json::Value::String(v.clone()));
+        }
+        let b = zkinfer::evm::Binding::of(settings);
+        map.insert("binding".into(), serde_json::to_value(&b).unwrap());
+        map.insert("model_hash".into(), settings.model_hash.clone().into());
+        map.insert("model_commitment".into(), settings.model_commitment.clone().unwrap_or_else(|| "0x0".into()).into());
+        println!("{}", serde_json::to_string_pretty(&map).unwrap());
+    } else {
+        extra.extend(binding_rows(settings));
+        print_rows(false, &extra);
+        if settings.weights_visibility == WeightsMode::Private {
+            eprintln!("warning: this verifier binds NO weights: a prover can choose weights that give any output it likes");
+        }
+    }
 }
 
 fn print_rows(json: bool, rows: &[(&str, String)]) {
@@ -257,12 +311,17 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Setup { dir, srs } => {
             let pb = spinner("generating keys");
-            let (_, _, _, info) = pipeline::setup(&dir, srs.as_deref())?;
+            let (compiled, _, _, info) = pipeline::setup(&dir, srs.as_deref())?;
             pb.finish_and_clear();
             if info.insecure {
                 eprintln!("warning: generated an INSECURE dev SRS (k = {}): fine for tests, never for value", info.k);
             }
-            print_rows(json, &[("k", info.k.to_string()), ("srs", info.source), ("pk", dir.join("pk.bin").display().to_string())]);
+            print_rows(json, &[
+                ("k", info.k.to_string()),
+                ("srs", info.source),
+                ("pk", dir.join("pk.bin").display().to_string()),
+                ("model_hash", compiled.settings.model_hash.clone()),
+            ]);
         }
         Cmd::Prove { dir, input, out } => {
             warn_insecure(&dir);
@@ -293,29 +352,58 @@ async fn run(cli: Cli) -> Result<()> {
             let mut rows = vec![("verifier", o.path.display().to_string()), ("proof_bytes", o.verifier.proof_len.to_string())];
             let sizes: Vec<String> = o.contracts.iter().map(|c| format!("{} {} B", c.name, c.runtime_size)).collect();
             rows.push(("runtime_sizes", sizes.join(", ")));
-            print_rows(json, &rows);
+            print_binding(json, &pipeline::load(&dir)?.0.settings, rows);
         }
-        Cmd::Deploy { dir, rpc_url, feed, price_unit, vault_move_bps } => {
+        Cmd::Deploy { dir, rpc_url, feed, price_unit, vault_move_bps, max_price_age, risk_validity, allow_unbound_weights } => {
             let kind = match feed {
                 None => ConsumerKind::Plain,
                 Some(f) => ConsumerKind::Feed {
                     feed: f.parse().map_err(|e| Error::Other(format!("bad feed address {f}: {e}")))?,
                     price_unit: price_unit.ok_or_else(|| Error::Other("--feed needs --price-unit".into()))?,
-                    move_bps: vault_move_bps,
+                    max_price_age,
+                    vault: vault_move_bps.map(|move_bps| VaultParams { move_bps, risk_validity }),
                 },
             };
-            let (d, _) = build::deploy(&dir, &ClientConfig::from_env(rpc_url.as_deref()), &kind).await?;
-            println!("{}", serde_json::to_string_pretty(&d).unwrap());
+            let opts = DeployOptions { kind, allow_unbound_weights };
+            let (d, _) = build::deploy(&dir, &ClientConfig::from_env(rpc_url.as_deref()), &opts).await?;
+            let mut rows = vec![
+                ("verifier", d.verifier.to_string()),
+                ("consumer", d.consumer.to_string()),
+                ("chain_id", d.chain_id.to_string()),
+                ("gas", format!("verifier {}, consumer {}", d.verifier_gas, d.consumer_gas)),
+            ];
+            if let Some(f) = &d.feed {
+                rows.push(("feed", format!("{} (window {}, price unit {}, max price age {} s)", f.feed, f.window, f.price_unit, f.max_price_age)));
+            }
+            if let Some(b) = &d.binding {
+                rows.push(("on chain", format!(
+                    "WEIGHTS_MODE {} ({}), INPUT_VISIBILITY {}, OUTPUT_VISIBILITY {}, MODEL_HASH {}",
+                    b.weights_mode,
+                    b.weights(),
+                    OnChainBinding::visibility(b.input_visibility),
+                    OnChainBinding::visibility(b.output_visibility),
+                    b.model_hash
+                )));
+            }
+            rows.push(("deployment", dir.join("deployment.json").display().to_string()));
+            let settings = zkinfer::compile::Compiled::load(&dir)?.settings;
+            if json {
+                let mut v = serde_json::to_value(&d).unwrap();
+                v["binding_offline"] = serde_json::to_value(zkinfer::evm::Binding::of(&settings)).unwrap();
+                println!("{}", serde_json::to_string_pretty(&v).unwrap());
+            } else {
+                print_binding(false, &settings, rows);
+            }
         }
         Cmd::FeedInput { dir, rpc_url, out } => {
             let (input, round) = build::feed_input(&dir, &ClientConfig::from_env(rpc_url.as_deref())).await?;
             write_json(&out, &input)?;
-            print_rows(json, &[("input", out.display().to_string()), ("feed round", round.to_string())]);
+            print_rows(json, &[("input", out.display().to_string()), ("feed round", format!("{round} ({})", chain::round_name(round)))]);
         }
-        Cmd::Submit { dir, proof, rpc_url, address } => {
+        Cmd::Submit { dir, proof, rpc_url, address, round } => {
             let p = ProofFile::read(&proof)?;
             let address = address.map(|a| a.parse().map_err(|e| Error::Other(format!("bad address {a}: {e}")))).transpose()?;
-            let s = build::submit(&dir, &p, &ClientConfig::from_env(rpc_url.as_deref()), address).await?;
+            let s = build::submit(&dir, &p, &ClientConfig::from_env(rpc_url.as_deref()), address, round).await?;
             let settings = zkinfer::compile::Compiled::load(&dir).map(|c| c.settings).ok();
             let scale_bits = settings.as_ref().map_or(0, |s| s.scale_bits);
             let real: Vec<String> = s
@@ -385,9 +473,9 @@ async fn demo(out: &Path, json: bool) -> Result<()> {
     step(&format!("wrote example MLP 8→16→16→2 to {}", model.display()));
     let build = out.join("build");
     let c = pipeline::compile(&model, &input, &build, &CompileOptions::default())?;
-    step(&format!("compiled: k = {}, {} rows, scale 2^{}, model hash {}", c.settings.k, c.settings.rows, c.settings.scale_bits, c.settings.model_hash));
-    pipeline::setup(&build, None)?;
-    step("setup done (INSECURE dev SRS: for demos only)");
+    step(&format!("compiled: k = {}, {} rows, scale 2^{}", c.settings.k, c.settings.rows, c.settings.scale_bits));
+    let (c, _, _, _) = pipeline::setup(&build, None)?;
+    step(&format!("setup done (INSECURE dev SRS: for demos only); MODEL_HASH {}", c.settings.model_hash));
     let proof = pipeline::prove(&build, &input)?;
     write_json(&build.join("proof.json"), &proof)?;
     step(&format!("proved in {:.2}s ({} bytes)", proof.prove_seconds, proof.proof_bytes()?.len()));
@@ -395,8 +483,9 @@ async fn demo(out: &Path, json: bool) -> Result<()> {
     step("verified in Rust");
     let anvil = chain::spawn_anvil()?;
     step(&format!("anvil started at {}", anvil.endpoint()));
-    let (d, sol) = build::deploy(&build, &ClientConfig::new(&anvil.endpoint()), &ConsumerKind::Plain).await?;
-    step(&format!("deployed verifier {} and consumer {}", d.verifier, d.consumer));
+    let (d, sol) = build::deploy(&build, &ClientConfig::new(&anvil.endpoint()), &DeployOptions::plain()).await?;
+    let b = zkinfer::evm::Binding::of(&c.settings);
+    step(&format!("deployed verifier {} and consumer {} (pinned to MODEL_HASH; weights {}, inputs {}, outputs {})", d.verifier, d.consumer, b.weights, b.inputs, b.outputs));
     let client = Client::connect(&anvil.endpoint()).await?;
     let inst = chain::instances_u256(&proof.instances)?;
     let (ok, verify_gas) = client.verify_call(d.verifier, &proof.proof_bytes()?, &inst).await?;
@@ -418,6 +507,7 @@ async fn demo(out: &Path, json: bool) -> Result<()> {
         ("consumer runtime bytes", size("VerifiedInference").to_string()),
         ("outputs (Rust)", format!("{:?}", proof.outputs[0])),
         ("outputs (on chain)", format!("{onchain_f:?} at block {block}")),
+        ("verifier binds", b.statement.join("; ")),
         ("EZKL 1l_mlp for scale", "k 15, prove 3.5 s, proof 3072 B, verifier 13408 B, ≈546500 gas".into()),
     ]);
     Ok(())

@@ -126,7 +126,21 @@ pub fn setup(dir: &Path, srs: Option<&Path>) -> Result<(Compiled, Srs, Keys, Srs
     write_json(&dir.join("srs.json"), &info)?;
     let keys = prove::keygen(&compiled, &params)?;
     prove::write_pk(&keys, &dir.join("pk.bin"))?;
+    // MODEL_HASH covers the verifying key, which exists only now: record it with the settings.
+    let mut compiled = compiled;
+    compiled.settings.model_hash = model_hash(&compiled, keys.vk());
+    write_json(&dir.join("settings.json"), &compiled.settings)?;
     Ok((compiled, params, keys, info))
+}
+
+/// The verifier's `MODEL_HASH` (0x-hex) of a compiled model with this verifying key
+/// (`QuantModel::model_hash`).
+pub fn model_hash(compiled: &Compiled, vk: &halo2_proofs::plonk::VerifyingKey<halo2_proofs::halo2curves::bn256::G1Affine>) -> String {
+    use halo2_proofs::halo2curves::ff::PrimeField;
+    let mut repr = [0u8; 32];
+    repr.copy_from_slice(vk.transcript_repr().to_repr().as_ref());
+    repr.reverse();
+    format!("0x{}", hex::encode(compiled.model.model_hash(&compiled.settings.model_identity(repr))))
 }
 
 /// Everything `prove`, `verify` and `solidity` need, loaded from a set-up build directory.
@@ -138,6 +152,19 @@ pub fn load(dir: &Path) -> Result<(Compiled, Srs, Keys)> {
     }
     let params = prove::load_srs(&srs_path, compiled.settings.k)?;
     let keys = prove::read_pk(&compiled, &dir.join("pk.bin"))?;
+    // settings.json's MODEL_HASH must be this model's with these keys (a compile after setup
+    // leaves it empty or stale): every reader (prove, verify, solidity) then agrees on it.
+    let hash = model_hash(&compiled, keys.vk());
+    if compiled.settings.model_hash != hash {
+        return Err(Error::MissingArtifact {
+            what: format!(
+                "a model hash matching model.json and pk.bin (settings.json has {:?}, the keys give {hash})",
+                compiled.settings.model_hash
+            ),
+            dir: dir.into(),
+            hint: "zkinfer setup BUILD/ (the model was compiled again after setup)".into(),
+        });
+    }
     Ok((compiled, params, keys))
 }
 

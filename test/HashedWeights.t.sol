@@ -16,7 +16,7 @@ contract HashedWeightsTest is FixtureTest {
 
     function setUp() public {
         loadPair(address(new FixtureHashedA()), address(new FixtureHashedB()), "test/fixtures/proof_hashed_a.json", "test/fixtures/proof_hashed_b.json");
-        consumer = new VerifiedInference(verifierA);
+        consumer = new VerifiedInference(verifierA, pinOf(verifierA));
     }
 
     function test_EachContractAcceptsItsOwnModel() public view {
@@ -51,7 +51,10 @@ contract HashedWeightsTest is FixtureTest {
     function test_ConsumerStoresOnlyOutputs() public {
         int256[] memory got = consumer.submit(proofA, instancesA);
         assertTrue(got.length == verifierA.NUM_OUTPUTS(), "the commitment was stored as an output");
-        vm.expectRevert(InferenceConsumer.InvalidProof.selector);
+        // Model B's proof: its commitment is not the pinned one (the consumer checks it itself).
+        vm.expectRevert(
+            abi.encodeWithSelector(InferenceConsumer.CommitmentMismatch.selector, verifierA.MODEL_COMMITMENT(), verifierB.MODEL_COMMITMENT())
+        );
         consumer.submit(proofB, instancesB);
     }
 }

@@ -8,22 +8,39 @@ import {InferenceConsumer} from "../contracts/InferenceConsumer.sol";
 import {VerifiedInference} from "../contracts/VerifiedInference.sol";
 import {IZkinferVerifier} from "../contracts/IZkinferVerifier.sol";
 
-/// The consumer: submissions never accepted without a valid proof (fuzzed), the owner alone
-/// switches verifiers, and every switch is announced.
+/// The consumer: submissions never accepted without a valid proof (fuzzed), each statement
+/// accepted once (issue 17 finding 5), the stored outputs cleared on a verifier change.
 contract VerifiedInferenceTest is FixtureTest {
     VerifiedInference internal consumer;
 
-    event VerifierUpgraded(address indexed previous, address indexed next, bytes32 modelHash);
-    event OwnershipTransferred(address indexed previous, address indexed next);
+    event InferenceVerified(
+        address indexed submitter, bytes32 indexed modelHash, bytes32 inputsHash, int256[] outputs, uint256 blockNumber
+    );
 
     function setUp() public {
         loadPair(address(new FixtureVerifierA()), address(new FixtureVerifierB()), "test/fixtures/proof_a.json", "test/fixtures/proof_b.json");
-        consumer = new VerifiedInference(verifierA);
+        consumer = new VerifiedInference(verifierA, pinOf(verifierA));
     }
 
-    function testFuzz_SubmitRejectsRandomProof(bytes calldata proof, uint256[] calldata instances) public {
+    function inputsHash(uint256[] memory instances, uint256 n) internal pure returns (bytes32) {
+        uint256[] memory inputs = new uint256[](n);
+        for (uint256 i = 0; i < n; i++) inputs[i] = instances[i];
+        return keccak256(abi.encodePacked(inputs));
+    }
+
+    /// Random proofs over random public values (of the right count; a wrong count is refused by
+    /// name before the verifier runs, below).
+    function testFuzz_SubmitRejectsRandomProof(bytes calldata proof, uint256 seed) public {
+        uint256[] memory instances = new uint256[](instancesA.length);
+        for (uint256 i = 0; i < instances.length; i++) instances[i] = uint256(keccak256(abi.encode(seed, i))) % R;
         vm.expectRevert(InferenceConsumer.InvalidProof.selector);
         consumer.submit(proof, instances);
+    }
+
+    function testFuzz_SubmitRejectsWrongPublicValueCount(uint8 n) public {
+        vm.assume(n != instancesA.length);
+        vm.expectRevert(abi.encodeWithSelector(InferenceConsumer.PublicValueCount.selector, instancesA.length, uint256(n)));
+        consumer.submit(proofA, new uint256[](n));
     }
 
     /// The valid proof with one random byte changed, over the honest public values.
@@ -47,38 +64,60 @@ contract VerifiedInferenceTest is FixtureTest {
         consumer.submit(proofA, inst);
     }
 
-    function testFuzz_OnlyOwnerSwitchesVerifier(address caller) public {
-        vm.assume(caller != address(this));
-        vm.prank(caller);
-        vm.expectRevert(InferenceConsumer.NotOwner.selector);
-        consumer.setVerifier(verifierB);
-        vm.prank(caller);
-        vm.expectRevert(InferenceConsumer.NotOwner.selector);
-        consumer.transferOwnership(caller);
+    function test_StoresOutputsWithTheInputsHash() public {
+        uint256 n = verifierA.NUM_PUBLIC_INPUTS();
+        int256[] memory expected = new int256[](instancesA.length - n);
+        for (uint256 i = 0; i < expected.length; i++) {
+            uint256 v = instancesA[n + i];
+            expected[i] = v > (R - 1) / 2 ? -int256(R - v) : int256(v);
+        }
+        bytes32 h = inputsHash(instancesA, n);
+        vm.expectEmit(true, true, false, true);
+        emit InferenceVerified(address(this), verifierA.MODEL_HASH(), h, expected, block.number);
+        int256[] memory got = consumer.submit(proofA, instancesA);
+        assertTrue(keccak256(abi.encode(got)) == keccak256(abi.encode(expected)), "returned outputs differ");
+        assertTrue(keccak256(abi.encode(consumer.latestOutputs())) == keccak256(abi.encode(expected)), "stored outputs differ");
+        assertEq(consumer.latestInputsHash(), h, "inputs hash");
+        assertEq(consumer.latestBlock(), block.number, "block");
+        assertEq(consumer.submissions(), 1, "submissions");
     }
 
-    function test_UpgradeEmitsAndSwitchesModel() public {
-        vm.expectEmit(true, true, false, true);
-        emit VerifierUpgraded(address(verifierA), address(verifierB), verifierB.MODEL_HASH());
-        consumer.setVerifier(verifierB);
-        assertTrue(consumer.modelHash() == verifierB.MODEL_HASH(), "model hash not switched");
+    /// Issue 17 finding 5: the same proof resubmitted 100,000 blocks later is a replay, refused;
+    /// `latestBlock` keeps the block the inputs were first proven in.
+    function test_ReplayRefused() public {
+        consumer.submit(proofA, instancesA);
+        uint256 first = block.number;
+        vm.roll(block.number + 100_000);
+        bytes32 statement = keccak256(abi.encode(verifierA.MODEL_HASH(), instancesA));
+        vm.expectRevert(abi.encodeWithSelector(VerifiedInference.AlreadyAccepted.selector, statement));
+        consumer.submit(proofA, instancesA);
+        assertEq(consumer.latestBlock(), first, "latestBlock moved by a replay");
+        assertTrue(consumer.accepted(statement), "statement not recorded");
+    }
+
+    /// Issue 17 finding 5: after a verifier change the previous model's outputs are gone.
+    function test_VerifierChangeClearsOutputs() public {
+        consumer.submit(proofA, instancesA);
+        assertTrue(consumer.latestOutputs().length > 0, "nothing stored");
+        consumer.proposeVerifier(verifierB, pinOf(verifierB));
+        // Until installed, the outputs of model A stay (A is still the model).
+        assertTrue(consumer.latestOutputs().length > 0, "cleared at proposal");
+        vm.warp(block.timestamp + consumer.UPGRADE_DELAY());
+        consumer.acceptVerifier();
+        assertEq(consumer.latestOutputs().length, 0, "model A's outputs kept under model B");
+        assertEq(consumer.latestBlock(), 0, "latestBlock kept");
+        assertEq(consumer.latestInputsHash(), bytes32(0), "inputs hash kept");
         consumer.submit(proofB, instancesB);
         vm.expectRevert(InferenceConsumer.InvalidProof.selector);
         consumer.submit(proofA, instancesA);
     }
 
-    function test_OwnershipTransfers() public {
-        address next = address(0xB0B);
-        vm.expectEmit(true, true, false, true);
-        emit OwnershipTransferred(address(this), next);
-        consumer.transferOwnership(next);
-        assertTrue(consumer.owner() == next, "owner not transferred");
-        vm.expectRevert(InferenceConsumer.NotOwner.selector);
-        consumer.setVerifier(verifierB);
-        vm.prank(next);
-        consumer.setVerifier(verifierB);
-        vm.prank(next);
-        vm.expectRevert(InferenceConsumer.ZeroAddress.selector);
-        consumer.transferOwnership(address(0));
+    function test_ConsumerRevertsOnOtherModelsProof() public {
+        vm.expectRevert(InferenceConsumer.InvalidProof.selector);
+        consumer.submit(proofB, instancesB);
+    }
+
+    function test_RuntimeSizesUnderEip170() public view {
+        assertTrue(address(consumer).code.length <= 24576, "consumer over EIP-170");
     }
 }

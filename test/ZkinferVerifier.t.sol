@@ -13,11 +13,13 @@ import {IZkinferVerifier} from "../contracts/IZkinferVerifier.sol";
 contract ZkinferVerifierTest is FixtureTest {
     VerifiedInference internal consumer;
 
-    event InferenceVerified(address indexed submitter, bytes32 indexed modelHash, int256[] outputs, uint256 blockNumber);
+    event InferenceVerified(
+        address indexed submitter, bytes32 indexed modelHash, bytes32 inputsHash, int256[] outputs, uint256 blockNumber
+    );
 
     function setUp() public {
         loadPair(address(new FixtureVerifierA()), address(new FixtureVerifierB()), "test/fixtures/proof_a.json", "test/fixtures/proof_b.json");
-        consumer = new VerifiedInference(verifierA);
+        consumer = new VerifiedInference(verifierA, pinOf(verifierA));
     }
 
     function test_AcceptsValidProof() public view {
@@ -76,8 +78,10 @@ contract ZkinferVerifierTest is FixtureTest {
             uint256 v = instancesA[n + i];
             expected[i] = v > (R - 1) / 2 ? -int256(R - v) : int256(v);
         }
+        uint256[] memory inputs = new uint256[](n);
+        for (uint256 i = 0; i < n; i++) inputs[i] = instancesA[i];
         vm.expectEmit(true, true, false, true);
-        emit InferenceVerified(address(this), verifierA.MODEL_HASH(), expected, block.number);
+        emit InferenceVerified(address(this), verifierA.MODEL_HASH(), keccak256(abi.encodePacked(inputs)), expected, block.number);
         int256[] memory got = consumer.submit(proofA, instancesA);
         assertTrue(keccak256(abi.encode(got)) == keccak256(abi.encode(expected)), "returned outputs differ");
         int256[] memory stored = consumer.latestOutputs();

@@ -85,6 +85,63 @@ fn fixed_weights_keys_differ() {
     assert_ne!(vk_bytes(&a), vk_bytes(&b));
 }
 
+fn settings(dir: &Path) -> zkinfer::compile::Settings {
+    zkinfer::compile::Compiled::load(dir).unwrap().settings
+}
+
+/// Issue 11 finding 4: MODEL_HASH covers what makes a verifier this model's: the weights mode
+/// (a fixed- and a private-weights build of one model differ), the lanes, the visibility and the
+/// verifying key; two hashed-weights builds of one architecture share a key, not a commitment
+/// or a hash. Every reader agrees: settings.json (written by setup), the proof file, the
+/// generated contract; and a compile after setup is caught before anything uses the stale keys.
+#[test]
+fn model_hash_covers_the_modes_lanes_and_key() {
+    let (fixed, proof_fixed) = build("hash-fixed", 11, Privacy::default());
+    let (private, _) = build("hash-private", 11, Privacy { weights: WeightsMode::Private, ..Default::default() });
+    let (hashed_a, _) = build("hash-hashed-a", 11, hashed_weights());
+    let (hashed_b, _) = build("hash-hashed-b", 12, hashed_weights());
+    let (salted, _) = build("hash-salted", 11, Privacy { input: Visibility::Hashed, salted: true, ..Default::default() });
+    let (unsalted, _) = build("hash-unsalted", 11, Privacy { input: Visibility::Hashed, ..Default::default() });
+    let hashes: Vec<String> =
+        [&fixed, &private, &hashed_a, &hashed_b, &salted, &unsalted].iter().map(|d| settings(d).model_hash).collect();
+    for (i, h) in hashes.iter().enumerate() {
+        assert!(h.starts_with("0x") && h.len() == 66, "{h}");
+        for g in &hashes[i + 1..] {
+            assert_ne!(h, g, "two builds share MODEL_HASH");
+        }
+    }
+    // Same model, fixed vs private weights: the weights mode is in the hash.
+    assert_ne!(settings(&fixed).model_hash, settings(&private).model_hash);
+    // Two hashed-weights weight sets of one architecture: one key, two commitments, two hashes.
+    assert_eq!(vk_bytes(&hashed_a), vk_bytes(&hashed_b), "hashed weights: the key is the architecture's");
+    assert_ne!(settings(&hashed_a).model_commitment, settings(&hashed_b).model_commitment);
+    assert_ne!(settings(&hashed_a).model_hash, settings(&hashed_b).model_hash);
+    // The lanes: the same model and mode at another lane width.
+    let dir = common::scratch("privacy-hash-lanes");
+    let model = dir.join("m.onnx");
+    write::save(&write::mlp_model(&[4, 8, 2], 11), &model).unwrap();
+    let input = dir.join("in.json");
+    write_json(&input, &write::random_input(4, 7)).unwrap();
+    let lanes6 = dir.join("b");
+    let opts = CompileOptions { lanes: Some(6), scale_bits: Some(10), ..Default::default() };
+    pipeline::compile(&model, &input, &lanes6, &opts).unwrap();
+    assert_eq!(settings(&lanes6).model_hash, "", "compile cannot know the key: setup sets the hash");
+    pipeline::setup(&lanes6, None).unwrap();
+    assert_ne!(settings(&lanes6).model_hash, settings(&fixed).model_hash, "lanes are not in the hash");
+    // Readers agree: the proof file and the generated contract carry settings.json's hash.
+    assert_eq!(proof_fixed.model_hash, settings(&fixed).model_hash);
+    let sol = pipeline::solidity(&private, &private.join("sol"), "ZkinferVerifier").unwrap();
+    assert!(sol.verifier.source.contains(&format!("MODEL_HASH = {};", settings(&private).model_hash)));
+    assert!(sol.verifier.source.contains("WEIGHTS_MODE = 2;") && sol.verifier.source.contains("weights: PRIVATE - bound to NOTHING"));
+    let sol = pipeline::solidity(&fixed, &fixed.join("sol"), "ZkinferVerifier").unwrap();
+    assert!(sol.verifier.source.contains("WEIGHTS_MODE = 0;") && sol.verifier.source.contains("weights: FIXED"));
+    // Compiled again after setup (other weights): the stale keys are refused by name.
+    write::save(&write::mlp_model(&[4, 8, 2], 12), &model).unwrap();
+    pipeline::compile(&model, &input, &lanes6, &opts).unwrap();
+    let err = pipeline::prove(&lanes6, &input).unwrap_err().to_string();
+    assert!(err.contains("zkinfer setup"), "{err}");
+}
+
 #[test]
 fn hashed_and_private_inputs_and_salted_outputs() {
     let p = Privacy { input: Visibility::Hashed, output: Visibility::Hashed, salted: true, ..Default::default() };

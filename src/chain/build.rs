@@ -2,9 +2,9 @@
 //! them: what was deployed is recorded in `deployment.json` beside the keys, so later steps know
 //! the chain, the consumer and, for a feed-bound consumer, the feed.
 
-use super::feed::model_input;
-use super::{instances_u256, Client, ClientConfig, Submitted};
-use crate::circuit::privacy::Visibility;
+use super::feed::{model_input, FeedParams, VaultParams};
+use super::{instances_u256, Client, ClientConfig, ModelPin, OnChainBinding, Submitted};
+use crate::circuit::privacy::{Visibility, WeightsMode};
 use crate::compile::{read_json, write_json, Compiled};
 use crate::error::{Error, Result};
 use crate::pipeline;
@@ -17,17 +17,27 @@ use std::path::Path;
 pub enum ConsumerKind {
     /// `VerifiedInference`: callers supply every public value.
     Plain,
-    /// `FeedBoundInference`, or with `move_bps` a `ForecastVault`: inputs read from `feed`.
-    Feed { feed: Address, price_unit: u128, move_bps: Option<u64> },
+    /// `FeedBoundInference`, or with `vault` a `ForecastVault`: inputs read from `feed`.
+    Feed { feed: Address, price_unit: u128, max_price_age: u64, vault: Option<VaultParams> },
+}
+
+/// How to deploy: the consumer, and whether a verifier that binds no weights is acceptable.
+#[derive(Clone, Debug)]
+pub struct DeployOptions {
+    pub kind: ConsumerKind,
+    /// Deploy a `--weights private` verifier (it accepts proofs made with *any* weights of the
+    /// architecture). Refused unless set.
+    pub allow_unbound_weights: bool,
+}
+
+impl DeployOptions {
+    pub fn plain() -> Self {
+        DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: false }
+    }
 }
 
 /// A feed-bound consumer's source of inputs.
-#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
-pub struct FeedBinding {
-    pub feed: Address,
-    pub window: usize,
-    pub price_unit: u128,
-}
+pub type FeedBinding = FeedParams;
 
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Deployment {
@@ -38,6 +48,9 @@ pub struct Deployment {
     pub chain_id: u64,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed: Option<FeedBinding>,
+    /// What the deployed verifier says it binds (read back from its constants).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub binding: Option<OnChainBinding>,
 }
 
 impl Deployment {
@@ -50,37 +63,64 @@ impl Deployment {
     }
 }
 
-/// Generates and compiles the verifier, deploys it with its consumer, records `deployment.json`.
-pub async fn deploy(dir: &Path, cfg: &ClientConfig, kind: &ConsumerKind) -> Result<(Deployment, pipeline::SolidityOutput)> {
-    let settings = Compiled::load(dir)?.settings;
-    if matches!(kind, ConsumerKind::Feed { .. }) && settings.input_visibility != Visibility::Public {
+/// Refusals that would otherwise cost a deployment and a revert: a verifier binding no weights
+/// without leave, a feed-bound consumer over inputs that are not public, a vault over outputs
+/// that are not public.
+pub fn check_deployable(settings: &crate::compile::Settings, dir: &Path, opts: &DeployOptions) -> Result<()> {
+    if settings.weights_visibility == WeightsMode::Private && !opts.allow_unbound_weights {
         return Err(Error::Chain(format!(
-            "a feed-bound consumer supplies the inputs in clear; {} was compiled with --input-visibility {:?}: recompile with public inputs",
-            dir.display(),
-            settings.input_visibility
+            "{} was compiled with --weights private: its verifier binds NO weights (it accepts a proof made with any \
+             weights of the architecture, so a prover can choose weights that give any output). Recompile with \
+             --weights fixed or hashed, or pass --allow-unbound-weights if \"some model of this shape\" is the statement you want",
+            dir.display()
         )));
     }
+    if let ConsumerKind::Feed { vault, .. } = &opts.kind {
+        if settings.input_visibility != Visibility::Public {
+            return Err(Error::Chain(format!(
+                "a feed-bound consumer supplies the inputs in clear; {} was compiled with --input-visibility {:?}: recompile with public inputs",
+                dir.display(),
+                settings.input_visibility
+            )));
+        }
+        if vault.is_some() && (settings.output_visibility != Visibility::Public || settings.num_outputs == 0) {
+            return Err(Error::Chain(format!(
+                "a ForecastVault reads the first output as a price; {} has {:?} outputs: recompile with public outputs",
+                dir.display(),
+                settings.output_visibility
+            )));
+        }
+    }
+    Ok(())
+}
+
+/// Generates and compiles the verifier, deploys it with its consumer (which pins this build's
+/// MODEL_HASH and MODEL_COMMITMENT), records `deployment.json`.
+pub async fn deploy(dir: &Path, cfg: &ClientConfig, opts: &DeployOptions) -> Result<(Deployment, pipeline::SolidityOutput)> {
+    let settings = Compiled::load(dir)?.settings;
+    check_deployable(&settings, dir, opts)?;
     let out = pipeline::solidity(dir, &dir.join("solidity"), "ZkinferVerifier")?;
+    let pin = ModelPin::of(&pipeline::load(dir)?.0.settings, opts.allow_unbound_weights)?;
     let client = Client::connect_with(cfg).await?;
-    let d = match kind {
-        ConsumerKind::Plain => client.deploy_pair(out.bytecode("ZkinferVerifier")?, out.bytecode("VerifiedInference")?).await?,
-        ConsumerKind::Feed { feed, price_unit, move_bps } => {
+    let d = match &opts.kind {
+        ConsumerKind::Plain => client.deploy_pair(out.bytecode("ZkinferVerifier")?, out.bytecode("VerifiedInference")?, &pin).await?,
+        ConsumerKind::Feed { feed, price_unit, max_price_age, vault } => {
             let (verifier, verifier_gas) = client.deploy(out.bytecode("ZkinferVerifier")?).await?;
-            let name = if move_bps.is_some() { "ForecastVault" } else { "FeedBoundInference" };
-            let window = settings.num_public_inputs;
-            let (consumer, consumer_gas) =
-                client.deploy_bound(out.bytecode(name)?, verifier, *feed, window, *price_unit, *move_bps).await?;
-            let feed = Some(FeedBinding { feed: *feed, window, price_unit: *price_unit });
-            Deployment { verifier, consumer, verifier_gas, consumer_gas, chain_id: client.chain_id, feed }
+            let name = if vault.is_some() { "ForecastVault" } else { "FeedBoundInference" };
+            let params = FeedParams { feed: *feed, window: settings.num_public_inputs, price_unit: *price_unit, max_price_age: *max_price_age };
+            let (consumer, consumer_gas) = client.deploy_bound(out.bytecode(name)?, verifier, &pin, &params, *vault).await?;
+            let binding = Some(client.verifier_binding(verifier).await?);
+            Deployment { verifier, consumer, verifier_gas, consumer_gas, chain_id: client.chain_id, feed: Some(params), binding }
         }
     };
     write_json(&dir.join("deployment.json"), &d)?;
     Ok((d, out))
 }
 
-/// For a feed-bound deployment: the input the consumer will verify against now (its feed's
-/// window, quantised as the contract does), in `input.json` form, and the round it ends at.
-pub async fn feed_input(dir: &Path, cfg: &ClientConfig) -> Result<(serde_json::Value, u64)> {
+/// For a feed-bound deployment: the input the consumer will verify against if the window ends
+/// at the feed's latest round (its answers quantised as the contract does), in `input.json`
+/// form (with the round as `feed_round`), and that round.
+pub async fn feed_input(dir: &Path, cfg: &ClientConfig) -> Result<(serde_json::Value, u128)> {
     let d = Deployment::load(dir)?;
     if d.feed.is_none() {
         return Err(Error::Chain(format!("{}/deployment.json has no feed: deploy with --feed", dir.display())));
@@ -89,13 +129,20 @@ pub async fn feed_input(dir: &Path, cfg: &ClientConfig) -> Result<(serde_json::V
     let (q, round) = client.bound_inputs(d.consumer).await?;
     let s = Compiled::load(dir)?.settings.scale_bits;
     let x = q.iter().map(|&v| model_input(v, s)).collect::<Result<Vec<f32>>>()?;
-    Ok((serde_json::json!({ "input_data": [x] }), round))
+    Ok((serde_json::json!({ "input_data": [x], "feed_round": round.to_string() }), round))
 }
 
 /// Submits a proof to the consumer recorded in `dir` (or at `address`), after the checks that
 /// would otherwise cost a revert: this model's weights commitment, the deployment's chain, and
-/// for a feed-bound consumer that the proof is over the feed's current window.
-pub async fn submit(dir: &Path, proof: &ProofFile, cfg: &ClientConfig, address: Option<Address>) -> Result<Submitted> {
+/// for a feed-bound consumer that the proof is over a fresh window of the feed (ending at
+/// `end_round`, or found: the newest fresh unconsumed round whose window the proof is over).
+pub async fn submit(
+    dir: &Path,
+    proof: &ProofFile,
+    cfg: &ClientConfig,
+    address: Option<Address>,
+    end_round: Option<u128>,
+) -> Result<Submitted> {
     let settings = Compiled::load(dir).map(|c| c.settings).ok();
     if let Some(want) = settings.as_ref().and_then(|s| s.model_commitment.as_ref()) {
         if proof.instances.last() != Some(want) {
@@ -124,16 +171,20 @@ pub async fn submit(dir: &Path, proof: &ProofFile, cfg: &ClientConfig, address: 
     match deployment.and_then(|d| d.feed) {
         None => client.submit(consumer, &proof.proof_bytes()?, &instances).await,
         Some(binding) => {
-            let (now, round) = client.bound_inputs(consumer).await?;
             let ours: Vec<i128> = instances.iter().take(binding.window).map(|&v| super::feed::signed(v)).collect();
-            if ours != now {
-                return Err(Error::Chain(format!(
-                    "the proof is over other inputs than the feed's window ending at round {round}: \
-                     run `zkinfer feed-input {}` and prove again",
-                    dir.display()
-                )));
-            }
-            client.submit_bound(consumer, &proof.proof_bytes()?, &instances[binding.window..]).await
+            // The window the proof is over: the newest fresh round, newer than the last
+            // consumed one, whose window quantises to the proof's inputs.
+            let end = match end_round {
+                Some(r) => r,
+                None => client.find_end_round(consumer, &ours, 64).await?.ok_or_else(|| {
+                    Error::Chain(format!(
+                        "the proof is over other inputs than every fresh window of the feed newer than the last consumed round: \
+                         run `zkinfer feed-input {}` and prove again",
+                        dir.display()
+                    ))
+                })?,
+            };
+            client.submit_bound(consumer, &proof.proof_bytes()?, end, &instances[binding.window..]).await
         }
     }
 }

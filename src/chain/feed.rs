@@ -5,6 +5,7 @@ use super::{submitted, Client, Submitted};
 use crate::error::{Error, Result};
 use alloy::primitives::{Address, Bytes, I256, U256};
 use alloy::sol;
+use alloy::providers::Provider;
 use alloy::sol_types::SolValue;
 
 sol! {
@@ -12,6 +13,8 @@ sol! {
     contract MockPriceFeed {
         function push(int256 answer) external;
         function pushMany(int256[] calldata series) external;
+        function newPhase() external;
+        function phaseId() external view returns (uint16);
         function decimals() external view returns (uint8);
         function latestRoundData() external view returns (uint80 roundId, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound);
         function getRoundData(uint80 roundId) external view returns (uint80 roundId_, int256 answer, uint256 startedAt, uint256 updatedAt, uint80 answeredInRound);
@@ -19,23 +22,62 @@ sol! {
 
     #[sol(rpc)]
     contract FeedBoundInference {
-        function submit(bytes calldata proof, uint256[] calldata tail) external returns (int256[] memory outputs);
+        struct ModelPin {
+            bytes32 modelHash;
+            uint256 modelCommitment;
+            bool allowUnboundWeights;
+        }
+        struct FeedConfig {
+            address feed;
+            uint256 window;
+            uint256 priceUnit;
+            uint256 maxPriceAge;
+        }
+        function submit(bytes calldata proof, uint80 endRound, uint256[] calldata tail) external returns (int256[] memory outputs);
         function currentInputs() external view returns (uint256[] memory inputs, uint80 latest);
+        function inputsAt(uint80 endRound) external view returns (uint256[] memory inputs, uint80[] memory rounds, uint256 updatedAt);
         function quantise(int256 answer) external view returns (int256);
         function consumedRound() external view returns (uint80);
+        function consumedUpdatedAt() external view returns (uint256);
         function window() external view returns (uint256);
         function priceUnit() external view returns (uint256);
+        function maxPriceAge() external view returns (uint256);
+        function feed() external view returns (address);
+        event WindowConsumed(uint80 indexed endRound, uint256 updatedAt);
     }
 
     #[sol(rpc)]
     contract ForecastVault {
         function ltvBps() external view returns (uint256);
         function feeBps() external view returns (uint256);
+        function riskFresh() external view returns (bool);
+        function riskValidUntil() external view returns (uint256);
+        function riskValidity() external view returns (uint256);
         function lastForecast() external view returns (int256);
         function lastPrice() external view returns (int256);
         function maxBorrow(uint256 collateralValue) external view returns (uint256);
-        event RiskUpdated(int256 forecast, int256 lastPrice, int256 changeBps, uint256 ltvBps, uint256 feeBps);
+        event RiskUpdated(int256 forecast, int256 lastPrice, int256 changeBps, uint256 ltvBps, uint256 feeBps, uint256 validUntil);
     }
+}
+
+/// Where a feed-bound consumer reads its inputs (`FeedBoundInference.FeedConfig`).
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct FeedParams {
+    pub feed: Address,
+    /// Answers the model reads (its number of inputs).
+    pub window: usize,
+    /// Feed answer units per model unit: a power of ten, at least 10^decimals.
+    pub price_unit: u128,
+    /// Largest age in seconds of the window's newest answer at submission.
+    #[serde(default)]
+    pub max_price_age: u64,
+}
+
+/// A `ForecastVault`'s policy: the move that changes the tier, and how long a forecast's tier holds.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
+pub struct VaultParams {
+    pub move_bps: u64,
+    pub risk_validity: u64,
 }
 
 /// round(answer · 2^scale_bits / price_unit), halves away from zero: the fixed-point value the
@@ -67,11 +109,19 @@ pub fn signed(v: U256) -> i128 {
 
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VaultState {
+    /// The tier in force now (defensive once the latest forecast has expired).
     pub ltv_bps: u64,
     pub fee_bps: u64,
+    pub risk_fresh: bool,
+    pub risk_valid_until: u64,
     pub last_forecast: i128,
     pub last_price: i128,
-    pub consumed_round: u64,
+    pub consumed_round: u128,
+}
+
+/// The round before `round` within its phase, if any (Chainlink ids: `phase << 64 | aggregator round`).
+fn previous_in_phase(round: u128) -> Option<u128> {
+    ((round as u64) > 1).then_some(round - 1)
 }
 
 impl Client {
@@ -89,53 +139,167 @@ impl Client {
         Ok(self.send("pushMany", tx).await?.gas_used)
     }
 
-    /// The feed's last `window` answers, oldest first, and the latest round id.
-    pub async fn read_window(&self, feed: Address, window: usize) -> Result<(Vec<i128>, u64)> {
-        let latest = self.view(feed, MockPriceFeed::latestRoundDataCall {}).await?.roundId.to::<u64>();
-        if (latest as usize) < window {
-            return Err(Error::Chain(format!("the feed {feed} has {latest} rounds, fewer than the model's window of {window}")));
-        }
-        let mut answers = Vec::with_capacity(window);
-        for round in latest + 1 - window as u64..=latest {
-            let r = self.view(feed, MockPriceFeed::getRoundDataCall { roundId: alloy::primitives::Uint::from(round) }).await?;
-            answers.push(i128::try_from(r.answer).map_err(|_| Error::Chain(format!("round {round}: answer out of range")))?);
-        }
-        Ok((answers, latest))
+    /// Switches a `MockPriceFeed` to a new phase (its next round is `(phase + 1) << 64 | 1`).
+    pub async fn new_phase(&self, feed: Address) -> Result<u64> {
+        let tx = MockPriceFeed::new(feed, &self.provider).newPhase().into_transaction_request();
+        Ok(self.send("newPhase", tx).await?.gas_used)
     }
 
-    /// Deploys a feed-bound consumer: `FeedBoundInference(verifier, feed, window, priceUnit)`, or
-    /// with `move_bps` a `ForecastVault(…, moveBps)`.
+    /// The feed's latest round id.
+    pub async fn latest_round(&self, feed: Address) -> Result<u128> {
+        Ok(self.view(feed, MockPriceFeed::latestRoundDataCall {}).await?.roundId.to::<u128>())
+    }
+
+    /// (answer, update time) of a round, or `None` where the feed has none (reverts or is empty).
+    async fn round_data(&self, feed: Address, round: u128) -> Result<Option<(i128, u64)>> {
+        let call = MockPriceFeed::getRoundDataCall { roundId: alloy::primitives::Uint::from(round) };
+        match self.view(feed, call).await {
+            Ok(r) if r.updatedAt != U256::ZERO && r.roundId_.to::<u128>() == round => {
+                let answer = i128::try_from(r.answer).map_err(|_| Error::Chain(format!("{}: answer out of range", super::round_name(round))))?;
+                Ok(Some((answer, r.updatedAt.to::<u64>())))
+            }
+            Ok(_) | Err(Error::Reverted { .. }) => Ok(None),
+            Err(e) => Err(e),
+        }
+    }
+
+    /// The last round of the phase whose ids start at `base | 1`, if it has any.
+    async fn last_round_of(&self, feed: Address, base: u128) -> Result<Option<u128>> {
+        if self.round_data(feed, base | 1).await?.is_none() {
+            return Ok(None);
+        }
+        let (mut lo, mut hi) = (1u128, 2u128);
+        while self.round_data(feed, base | hi).await?.is_some() {
+            lo = hi;
+            if hi == 1 << 63 {
+                return Ok(Some(base | lo));
+            }
+            hi *= 2;
+        }
+        while hi - lo > 1 {
+            let mid = lo + (hi - lo) / 2;
+            if self.round_data(feed, base | mid).await?.is_some() {
+                lo = mid;
+            } else {
+                hi = mid;
+            }
+        }
+        Ok(Some(base | lo))
+    }
+
+    /// The round before `round`, across phases: the walk `FeedBoundInference` makes.
+    pub async fn previous_round(&self, feed: Address, round: u128) -> Result<Option<u128>> {
+        if let Some(r) = previous_in_phase(round) {
+            return Ok(Some(r));
+        }
+        let mut phase = round >> 64;
+        while phase > 0 {
+            phase -= 1;
+            if let Some(last) = self.last_round_of(feed, phase << 64).await? {
+                return Ok(Some(last));
+            }
+        }
+        Ok(None)
+    }
+
+    /// The feed's `window` answers ending at `end` (default: the latest round), oldest first,
+    /// walked back through `getRoundData` across phases as the contract does; and the end round.
+    pub async fn read_window(&self, feed: Address, window: usize, end: Option<u128>) -> Result<(Vec<i128>, u128)> {
+        let end = match end {
+            Some(e) => e,
+            None => self.latest_round(feed).await?,
+        };
+        let mut answers = Vec::with_capacity(window);
+        let mut round = Some(end);
+        for i in 0..window {
+            let r = round.ok_or_else(|| Error::Chain(format!("the feed {feed} has fewer than {window} rounds up to {}", super::round_name(end))))?;
+            let (answer, _) = self
+                .round_data(feed, r)
+                .await?
+                .ok_or_else(|| Error::Chain(format!("the feed {feed} has no answer for {}", super::round_name(r))))?;
+            answers.push(answer);
+            if i + 1 < window {
+                round = self.previous_round(feed, r).await?;
+            }
+        }
+        answers.reverse();
+        Ok((answers, end))
+    }
+
+    /// Deploys a feed-bound consumer: `FeedBoundInference(verifier, pin, feed)`, or with `vault`
+    /// a `ForecastVault(verifier, pin, feed, moveBps, riskValidity)`.
     pub async fn deploy_bound(
         &self,
         code: Vec<u8>,
         verifier: Address,
-        feed: Address,
-        window: usize,
-        price_unit: u128,
-        move_bps: Option<u64>,
+        pin: &super::ModelPin,
+        feed: &FeedParams,
+        vault: Option<VaultParams>,
     ) -> Result<(Address, u64)> {
         let mut code = code;
-        let (w, unit) = (U256::from(window), U256::from(price_unit));
-        code.extend_from_slice(&match move_bps {
-            Some(m) => (verifier, feed, w, unit, U256::from(m)).abi_encode_params(),
-            None => (verifier, feed, w, unit).abi_encode_params(),
+        let cfg = (feed.feed, U256::from(feed.window), U256::from(feed.price_unit), U256::from(feed.max_price_age));
+        let pin = pin.sol();
+        let pin = (pin.modelHash, pin.modelCommitment, pin.allowUnboundWeights);
+        code.extend_from_slice(&match vault {
+            Some(v) => (verifier, pin, cfg, U256::from(v.move_bps), U256::from(v.risk_validity)).abi_encode_params(),
+            None => (verifier, pin, cfg).abi_encode_params(),
         });
         self.deploy(code).await
     }
 
-    /// The public inputs the consumer will verify a proof against right now, as signed
-    /// fixed-point integers, and the feed round they end at.
-    pub async fn bound_inputs(&self, consumer: Address) -> Result<(Vec<i128>, u64)> {
+    /// The public inputs the consumer will verify a proof against if its window ends at the
+    /// feed's latest round, as signed fixed-point integers, and that round.
+    pub async fn bound_inputs(&self, consumer: Address) -> Result<(Vec<i128>, u128)> {
         let r = self.view(consumer, FeedBoundInference::currentInputsCall {}).await?;
         let inputs = r.inputs.iter().map(|&v| signed(v)).collect();
-        Ok((inputs, r.latest.to::<u64>()))
+        Ok((inputs, r.latest.to::<u128>()))
     }
 
-    /// Submits a proof to a feed-bound consumer: `tail` is the public values after the inputs
-    /// (the contract supplies the inputs from the feed).
-    pub async fn submit_bound(&self, consumer: Address, proof: &[u8], tail: &[U256]) -> Result<Submitted> {
+    /// The public inputs of the window ending at `end` (signed fixed point), its round ids
+    /// (oldest first) and the update time of its newest answer, as the consumer computes them.
+    pub async fn inputs_at(&self, consumer: Address, end: u128) -> Result<(Vec<i128>, Vec<u128>, u64)> {
+        let call = FeedBoundInference::inputsAtCall { endRound: alloy::primitives::Uint::from(end) };
+        let r = self.view(consumer, call).await?;
+        Ok((r.inputs.iter().map(|&v| signed(v)).collect(), r.rounds.iter().map(|x| x.to::<u128>()).collect(), r.updatedAt.to::<u64>()))
+    }
+
+    /// The newest round, newer than the consumer's last consumed one and with a fresh answer,
+    /// whose window quantises to `inputs` (a proof's inputs): the end round to submit it with.
+    /// Looks back at most `limit` rounds.
+    pub async fn find_end_round(&self, consumer: Address, inputs: &[i128], limit: usize) -> Result<Option<u128>> {
+        use FeedBoundInference as F;
+        let feed = self.view(consumer, F::feedCall {}).await?;
+        let consumed = self.view(consumer, F::consumedRoundCall {}).await?.to::<u128>();
+        let max_age = self.view(consumer, F::maxPriceAgeCall {}).await?.to::<u64>();
+        let now = self.read("block", || self.provider.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)).await?;
+        let now = now.map(|b| b.header.timestamp).unwrap_or_default();
+        let mut round = Some(self.latest_round(feed).await?);
+        for _ in 0..limit {
+            let Some(r) = round.filter(|&r| r > consumed) else { break };
+            let (q, rounds, updated_at) = match self.inputs_at(consumer, r).await {
+                Ok(x) => x,
+                Err(Error::Reverted { .. }) => return Ok(None),
+                Err(e) => return Err(e),
+            };
+            if now.saturating_sub(updated_at) > max_age {
+                return Ok(None);
+            }
+            if q == inputs {
+                return Ok(Some(r));
+            }
+            round = match rounds.len() {
+                n if n >= 2 => Some(rounds[n - 2]),
+                _ => self.previous_round(feed, r).await?,
+            };
+        }
+        Ok(None)
+    }
+
+    /// Submits a proof to a feed-bound consumer: its window ends at `end_round`; `tail` is the
+    /// public values after the inputs (the contract supplies the inputs from the feed).
+    pub async fn submit_bound(&self, consumer: Address, proof: &[u8], end_round: u128, tail: &[U256]) -> Result<Submitted> {
         let tx = FeedBoundInference::new(consumer, &self.provider)
-            .submit(Bytes::copy_from_slice(proof), tail.to_vec())
+            .submit(Bytes::copy_from_slice(proof), alloy::primitives::Uint::from(end_round), tail.to_vec())
             .into_transaction_request();
         Ok(submitted(&self.send("submit", tx).await?))
     }
@@ -146,9 +310,11 @@ impl Client {
         Ok(VaultState {
             ltv_bps: self.view(vault, V::ltvBpsCall {}).await?.to::<u64>(),
             fee_bps: self.view(vault, V::feeBpsCall {}).await?.to::<u64>(),
+            risk_fresh: self.view(vault, V::riskFreshCall {}).await?,
+            risk_valid_until: self.view(vault, V::riskValidUntilCall {}).await?.to::<u64>(),
             last_forecast: int(self.view(vault, V::lastForecastCall {}).await?),
             last_price: int(self.view(vault, V::lastPriceCall {}).await?),
-            consumed_round: self.view(vault, FeedBoundInference::consumedRoundCall {}).await?.to::<u64>(),
+            consumed_round: self.view(vault, FeedBoundInference::consumedRoundCall {}).await?.to::<u128>(),
         })
     }
 }

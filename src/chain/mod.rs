@@ -43,55 +43,148 @@ use std::path::{Path, PathBuf};
 sol! {
     #[sol(rpc)]
     contract VerifiedInference {
+        struct ModelPin {
+            bytes32 modelHash;
+            uint256 modelCommitment;
+            bool allowUnboundWeights;
+        }
         function submit(bytes calldata proof, uint256[] calldata instances) external returns (int256[] memory outputs);
         function latestOutputs() external view returns (int256[] memory);
         function latestBlock() external view returns (uint256);
+        function latestInputsHash() external view returns (bytes32);
         function submissions() external view returns (uint256);
+        function accepted(bytes32 statement) external view returns (bool);
         function modelHash() external view returns (bytes32);
+        function modelCommitment() external view returns (uint256);
+        function weightsMode() external view returns (uint8);
+        function verifier() external view returns (address);
         function owner() external view returns (address);
-        function setVerifier(address next) external;
-        event InferenceVerified(address indexed submitter, bytes32 indexed modelHash, int256[] outputs, uint256 blockNumber);
-        event VerifierUpgraded(address indexed previous, address indexed next, bytes32 modelHash);
+        function pendingOwner() external view returns (address);
+        function pendingVerifier() external view returns (address);
+        function pendingEta() external view returns (uint256);
+        function UPGRADE_DELAY() external view returns (uint256);
+        function proposeVerifier(address next, ModelPin calldata pin) external;
+        function cancelVerifier() external;
+        function acceptVerifier() external;
+        function transferOwnership(address next) external;
+        function acceptOwnership() external;
+        event InferenceVerified(address indexed submitter, bytes32 indexed modelHash, bytes32 inputsHash, int256[] outputs, uint256 blockNumber);
+        event VerifierProposed(address indexed next, bytes32 modelHash, uint256 modelCommitment, bool allowUnboundWeights, uint256 eta);
+        event VerifierProposalCancelled(address indexed next);
+        event VerifierUpgraded(address indexed previous, address indexed next, bytes32 modelHash, uint256 modelCommitment);
+        event OwnershipTransferStarted(address indexed previous, address indexed next);
+        event OwnershipTransferred(address indexed previous, address indexed next);
     }
 
     #[sol(rpc)]
     contract ZkinferVerifier {
         function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool);
         function MODEL_HASH() external view returns (bytes32);
+        function MODEL_COMMITMENT() external view returns (uint256);
+        function WEIGHTS_MODE() external view returns (uint8);
+        function INPUT_VISIBILITY() external view returns (uint8);
+        function OUTPUT_VISIBILITY() external view returns (uint8);
+        function NUM_PUBLIC_INPUTS() external view returns (uint256);
+        function NUM_OUTPUTS() external view returns (uint256);
     }
 
     /// Every custom error of the hand-written contracts, for decoding reverts.
     interface ZkinferErrors {
         error InvalidProof();
         error NotOwner();
+        error NotPendingOwner();
         error ZeroAddress();
+        error NotAContract(address account);
+        error ModelMismatch(bytes32 expected, bytes32 actual);
+        error CommitmentMismatch(uint256 expected, uint256 actual);
+        error UnboundWeights();
+        error UnknownWeightsMode(uint8 mode);
+        error PublicValueCount(uint256 expected, uint256 actual);
+        error NoPendingVerifier();
+        error UpgradeNotReady(uint256 eta);
+        error AlreadyAccepted(bytes32 statement);
         error WindowMismatch(uint256 verifierInputs, uint256 window);
+        error InputsNotPublic(uint8 visibility);
+        error ZeroWindow();
+        error ZeroPriceUnit();
+        error PriceUnitMismatch(uint256 priceUnit, uint8 decimals);
+        error ZeroMaxPriceAge();
         error RoundAlreadyUsed(uint80 round);
-        error NotEnoughRounds(uint80 latest, uint256 window);
+        error NotCurrentPhase(uint80 round, uint80 latest);
+        error StalePrice(uint80 round, uint256 updatedAt, uint256 maxPriceAge);
+        error NotEnoughRounds(uint80 endRound, uint256 window);
         error InvalidAnswer(uint80 round);
+        error RoundsOutOfOrder(uint80 round);
+        error QuantiseOverflow(int256 answer);
+        error OutputsNotPublic(uint8 visibility);
+        error NoOutputs();
+        error ZeroRiskValidity();
+        error ForecastOutOfRange(int256 forecast, int256 price);
         error NoSuchRound(uint80 roundId);
     }
+}
+
+/// A feed round id in words: `phase P round A` (Chainlink's id is `P << 64 | A`).
+pub fn round_name(round: u128) -> String {
+    format!("phase {} round {}", round >> 64, round as u64)
 }
 
 /// What a revert means, in words: the contracts' custom errors, `require` strings, panics.
 pub fn describe_revert(data: &[u8]) -> String {
     use ZkinferErrors::ZkinferErrorsErrors as E;
     if let Ok(e) = E::abi_decode(data) {
+        let r = |x: alloy::primitives::Uint<80, 2>| round_name(x.to::<u128>());
         return match e {
             E::InvalidProof(_) => "InvalidProof(): the verifier rejected the proof or its public values".into(),
             E::NotOwner(_) => "NotOwner(): only the contract's owner may do this".into(),
+            E::NotPendingOwner(_) => "NotPendingOwner(): only the address named by transferOwnership may accept ownership".into(),
             E::ZeroAddress(_) => "ZeroAddress(): an address argument was zero".into(),
+            E::NotAContract(a) => format!("NotAContract({}): no contract at the verifier address", a.account),
+            E::ModelMismatch(m) => format!(
+                "ModelMismatch({}, {}): the verifier reports MODEL_HASH {} but the consumer expects {}",
+                m.expected, m.actual, m.actual, m.expected
+            ),
+            E::CommitmentMismatch(m) => format!(
+                "CommitmentMismatch({}, {}): the weights commitment is not the pinned MODEL_COMMITMENT (another model's weights, or a verifier whose commitment does not fit its weights mode)",
+                m.expected, m.actual
+            ),
+            E::UnboundWeights(_) => "UnboundWeights(): the verifier binds no weights (--weights private: any weights of the architecture verify); deploy with --allow-unbound-weights only if that is the statement you want".into(),
+            E::UnknownWeightsMode(m) => format!("UnknownWeightsMode({}): the verifier reports an unknown WEIGHTS_MODE", m.mode),
+            E::PublicValueCount(c) => format!("PublicValueCount({}, {}): the model has {} public values, {} were given", c.expected, c.actual, c.expected, c.actual),
+            E::NoPendingVerifier(_) => "NoPendingVerifier(): no verifier change was proposed".into(),
+            E::UpgradeNotReady(u) => format!("UpgradeNotReady({}): the proposed verifier can be installed from timestamp {}", u.eta, u.eta),
+            E::AlreadyAccepted(a) => format!("AlreadyAccepted({}): this statement (model and public values) was already accepted: a replay", a.statement),
             E::WindowMismatch(w) => format!(
                 "WindowMismatch({}, {}): the verifier's model reads {} inputs but the consumer's window is {}",
                 w.verifierInputs, w.window, w.verifierInputs, w.window
             ),
-            E::RoundAlreadyUsed(r) => format!(
-                "RoundAlreadyUsed({}): an inference over the feed's round {} was already accepted; wait for a new price",
-                r.round, r.round
+            E::InputsNotPublic(v) => format!("InputsNotPublic({}): a feed-bound consumer supplies the inputs in clear; the model's inputs are not public", v.visibility),
+            E::ZeroWindow(_) => "ZeroWindow(): the window must read at least one feed answer".into(),
+            E::ZeroPriceUnit(_) => "ZeroPriceUnit(): the price unit must be a power of ten, not 0".into(),
+            E::PriceUnitMismatch(p) => format!(
+                "PriceUnitMismatch({}, {}): the price unit must be a power of ten no smaller than 10^{} (the feed's decimals)",
+                p.priceUnit, p.decimals, p.decimals
             ),
-            E::NotEnoughRounds(r) => format!("NotEnoughRounds({}, {}): the feed has fewer rounds than the model's window", r.latest, r.window),
-            E::InvalidAnswer(r) => format!("InvalidAnswer({}): the feed's round {} has no answer", r.round, r.round),
-            E::NoSuchRound(r) => format!("NoSuchRound({}): the feed has no such round", r.roundId),
+            E::ZeroMaxPriceAge(_) => "ZeroMaxPriceAge(): the maximum price age must be positive".into(),
+            E::RoundAlreadyUsed(x) => format!(
+                "RoundAlreadyUsed({}): an inference over a window ending at {} or later was already accepted; prove over a newer window",
+                x.round,
+                r(x.round)
+            ),
+            E::NotCurrentPhase(x) => format!("NotCurrentPhase({}, {}): the window must end in the feed's current phase ({})", x.round, x.latest, r(x.latest)),
+            E::StalePrice(x) => format!(
+                "StalePrice({}, {}, {}): the window's newest answer ({}) is older than the consumer's maximum price age of {} s",
+                x.round, x.updatedAt, x.maxPriceAge, r(x.round), x.maxPriceAge
+            ),
+            E::NotEnoughRounds(x) => format!("NotEnoughRounds({}, {}): the feed has fewer than {} rounds up to {}", x.endRound, x.window, x.window, r(x.endRound)),
+            E::InvalidAnswer(x) => format!("InvalidAnswer({}): the feed has no answer for {}", x.round, r(x.round)),
+            E::RoundsOutOfOrder(x) => format!("RoundsOutOfOrder({}): {} is newer than the round after it", x.round, r(x.round)),
+            E::QuantiseOverflow(q) => format!("QuantiseOverflow({}): the answer does not fit the model's fixed point at this price unit", q.answer),
+            E::OutputsNotPublic(v) => format!("OutputsNotPublic({}): the vault reads the first output as a price; the model's outputs are not public", v.visibility),
+            E::NoOutputs(_) => "NoOutputs(): the verifier's model has no public outputs".into(),
+            E::ZeroRiskValidity(_) => "ZeroRiskValidity(): the risk validity period must be positive".into(),
+            E::ForecastOutOfRange(f) => format!("ForecastOutOfRange({}, {}): forecast or price beyond 2^200", f.forecast, f.price),
+            E::NoSuchRound(x) => format!("NoSuchRound({}): the feed has no {}", x.roundId, r(x.roundId)),
         };
     }
     if let Some(reason) = alloy::sol_types::decode_revert_reason(data) {
@@ -183,15 +276,26 @@ pub struct Submitted {
 pub fn decode_events(receipt: &TransactionReceipt) -> Vec<String> {
     let mut out = vec![];
     for log in receipt.inner.logs() {
-        if let Ok(e) = VerifiedInference::InferenceVerified::decode_log(&log.inner) {
+        use VerifiedInference as V;
+        if let Ok(e) = V::InferenceVerified::decode_log(&log.inner) {
             let o: Vec<String> = e.outputs.iter().map(|v| v.to_string()).collect();
-            out.push(format!("InferenceVerified(outputs = [{}], block {})", o.join(", "), e.blockNumber));
-        } else if let Ok(e) = VerifiedInference::VerifierUpgraded::decode_log(&log.inner) {
+            out.push(format!("InferenceVerified(outputs = [{}], inputs hash {}, block {})", o.join(", "), e.inputsHash, e.blockNumber));
+        } else if let Ok(e) = V::VerifierProposed::decode_log(&log.inner) {
+            out.push(format!("VerifierProposed({}, model {}, installable from {})", e.next, e.modelHash, e.eta));
+        } else if let Ok(e) = V::VerifierProposalCancelled::decode_log(&log.inner) {
+            out.push(format!("VerifierProposalCancelled({})", e.next));
+        } else if let Ok(e) = V::VerifierUpgraded::decode_log(&log.inner) {
             out.push(format!("VerifierUpgraded({} → {}, model {})", e.previous, e.next, e.modelHash));
+        } else if let Ok(e) = V::OwnershipTransferStarted::decode_log(&log.inner) {
+            out.push(format!("OwnershipTransferStarted({} → {})", e.previous, e.next));
+        } else if let Ok(e) = V::OwnershipTransferred::decode_log(&log.inner) {
+            out.push(format!("OwnershipTransferred({} → {})", e.previous, e.next));
+        } else if let Ok(e) = feed::FeedBoundInference::WindowConsumed::decode_log(&log.inner) {
+            out.push(format!("WindowConsumed({}, updated at {})", round_name(e.endRound.to::<u128>()), e.updatedAt));
         } else if let Ok(e) = feed::ForecastVault::RiskUpdated::decode_log(&log.inner) {
             out.push(format!(
-                "RiskUpdated(forecast {}, price {}, change {} bps, LTV {} bps, fee {} bps)",
-                e.forecast, e.lastPrice, e.changeBps, e.ltvBps, e.feeBps
+                "RiskUpdated(forecast {}, price {}, change {} bps, LTV {} bps, fee {} bps, valid until {})",
+                e.forecast, e.lastPrice, e.changeBps, e.ltvBps, e.feeBps, e.validUntil
             ));
         }
     }
@@ -343,13 +447,28 @@ impl Client {
         Ok((addr, receipt.gas_used))
     }
 
-    /// Deploys the verifier, then the consumer bound to it.
-    pub async fn deploy_pair(&self, verifier_code: Vec<u8>, consumer_code: Vec<u8>) -> Result<Deployment> {
+    /// Deploys the verifier, then a `VerifiedInference` bound to it that pins `pin` (the
+    /// constructor refuses a verifier reporting another model, or one that binds no weights
+    /// unless `pin.allow_unbound_weights`).
+    pub async fn deploy_pair(&self, verifier_code: Vec<u8>, consumer_code: Vec<u8>, pin: &ModelPin) -> Result<Deployment> {
         let (verifier, verifier_gas) = self.deploy(verifier_code).await?;
         let mut code = consumer_code;
-        code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode(&verifier));
+        code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode_params(&(verifier, pin.sol())));
         let (consumer, consumer_gas) = self.deploy(code).await?;
-        Ok(Deployment { verifier, consumer, verifier_gas, consumer_gas, chain_id: self.chain_id, feed: None })
+        let binding = Some(self.verifier_binding(verifier).await?);
+        Ok(Deployment { verifier, consumer, verifier_gas, consumer_gas, chain_id: self.chain_id, feed: None, binding })
+    }
+
+    /// What a deployed verifier says it binds (its constants).
+    pub async fn verifier_binding(&self, verifier: Address) -> Result<OnChainBinding> {
+        use ZkinferVerifier as Z;
+        Ok(OnChainBinding {
+            model_hash: self.view(verifier, Z::MODEL_HASHCall {}).await?.to_string(),
+            model_commitment: format!("{:#x}", self.view(verifier, Z::MODEL_COMMITMENTCall {}).await?),
+            weights_mode: self.view(verifier, Z::WEIGHTS_MODECall {}).await?,
+            input_visibility: self.view(verifier, Z::INPUT_VISIBILITYCall {}).await?,
+            output_visibility: self.view(verifier, Z::OUTPUT_VISIBILITYCall {}).await?,
+        })
     }
 
     /// `eth_call` of `verifyProof` and its gas estimate (a whole transaction: 21,000 base and
@@ -417,6 +536,71 @@ impl RevertData for TransportError {
 impl RevertData for alloy::contract::Error {
     fn revert_data(&self) -> Option<Bytes> {
         self.as_revert_data()
+    }
+}
+
+/// The model a consumer pins (`InferenceConsumer.ModelPin`): the verifier's `MODEL_HASH`, its
+/// `MODEL_COMMITMENT` (hashed weights; else 0), and whether a verifier that binds no weights
+/// (`--weights private`) is acceptable.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct ModelPin {
+    pub model_hash: alloy::primitives::B256,
+    pub model_commitment: U256,
+    pub allow_unbound_weights: bool,
+}
+
+impl ModelPin {
+    /// The model a build directory's settings describe (after `zkinfer setup`, which computes
+    /// the hash).
+    pub fn of(settings: &crate::compile::Settings, allow_unbound_weights: bool) -> Result<ModelPin> {
+        let model_hash = settings.model_hash.parse().map_err(|e| {
+            Error::Other(format!("settings.json has no valid model_hash ({:?}: {e}); run `zkinfer setup` first", settings.model_hash))
+        })?;
+        let model_commitment = match &settings.model_commitment {
+            Some(c) => c.parse().map_err(|e| Error::Other(format!("model_commitment {c}: {e}")))?,
+            None => U256::ZERO,
+        };
+        Ok(ModelPin { model_hash, model_commitment, allow_unbound_weights })
+    }
+
+    pub fn sol(&self) -> VerifiedInference::ModelPin {
+        VerifiedInference::ModelPin {
+            modelHash: self.model_hash,
+            modelCommitment: self.model_commitment,
+            allowUnboundWeights: self.allow_unbound_weights,
+        }
+    }
+}
+
+/// A deployed verifier's constants: what it binds.
+#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
+pub struct OnChainBinding {
+    pub model_hash: String,
+    pub model_commitment: String,
+    /// 0 fixed, 1 hashed, 2 private (binds nothing).
+    pub weights_mode: u8,
+    /// 0 public, 1 hashed, 2 private.
+    pub input_visibility: u8,
+    pub output_visibility: u8,
+}
+
+impl OnChainBinding {
+    pub fn weights(&self) -> &'static str {
+        match self.weights_mode {
+            0 => "fixed (bound by the verifying key)",
+            1 => "hashed (bound by MODEL_COMMITMENT)",
+            2 => "PRIVATE: bound to nothing, any weights of the architecture verify",
+            _ => "unknown",
+        }
+    }
+
+    pub fn visibility(v: u8) -> &'static str {
+        match v {
+            0 => "public",
+            1 => "hashed",
+            2 => "private",
+            _ => "unknown",
+        }
     }
 }
 

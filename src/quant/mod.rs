@@ -164,6 +164,19 @@ pub fn accurate(graph: &Graph, scale_bits: u32, table_bits: u32, calibration: &[
 /// proving time.
 pub const MIN_TABLE_BITS: u32 = 12;
 
+/// What `QuantModel::model_hash` covers besides the quantised model: the privacy modes (as the
+/// verifier's `WEIGHTS_MODE`, `INPUT_VISIBILITY`, `OUTPUT_VISIBILITY` number them), the salt, the
+/// lane width and the verifying key's transcript representation (32 bytes, big-endian).
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ModelIdentity {
+    pub weights_mode: u8,
+    pub input_visibility: u8,
+    pub output_visibility: u8,
+    pub salted: bool,
+    pub lanes: usize,
+    pub vk_transcript_repr: [u8; 32],
+}
+
 impl QuantModel {
     /// Quantises a graph without lookup tables (tests and hand-built graphs).
     pub fn from_graph(graph: &Graph, scale_bits: u32) -> QuantModel {
@@ -262,11 +275,23 @@ impl QuantModel {
         })
     }
 
-    /// keccak256 over the canonical JSON of the quantised model: architecture, scale and every
-    /// integer weight. Two models share a hash only if they compute the same integer function.
-    pub fn model_hash(&self) -> [u8; 32] {
-        let bytes = serde_json::to_vec(self).expect("quantised model serialises");
-        Keccak256::digest(&bytes).into()
+    /// The verifier's `MODEL_HASH`: keccak256 over everything that makes a verifier contract this
+    /// model's: the canonical JSON of the quantised model (architecture, scale, every integer
+    /// weight), the privacy modes (weights, input and output visibility, salt), the lane width,
+    /// and the verifying key's transcript representation (halo2's `vk.transcript_repr()`, which
+    /// digests the constraint system and every fixed and permutation commitment). A fixed- and a
+    /// private-weights build of one model, or two lane widths, have different hashes; two weight
+    /// sets of one architecture in the hashed mode share a verifying key but not a hash. The key
+    /// exists only after `zkinfer setup`, which computes this and writes it to settings.json.
+    pub fn model_hash(&self, id: &ModelIdentity) -> [u8; 32] {
+        let model = serde_json::to_vec(self).expect("quantised model serialises");
+        let mut h = Keccak256::new();
+        h.update(b"zkinfer/MODEL_HASH/v2");
+        h.update(Keccak256::digest(&model));
+        h.update([id.weights_mode, id.input_visibility, id.output_visibility, id.salted as u8]);
+        h.update((id.lanes as u64).to_be_bytes());
+        h.update(id.vk_transcript_repr);
+        h.finalize().into()
     }
 
     pub fn scale(&self) -> f64 {
