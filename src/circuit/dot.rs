@@ -44,11 +44,15 @@ pub(super) fn layout(b: &mut Builder, pairs: &[(WireId, WireId)]) -> WireId {
     let per_row = pairs_per_row(lanes);
     let mut prev: Option<WireId> = None;
     let chunks: Vec<&[(WireId, WireId)]> = if pairs.is_empty() { vec![&[]] } else { pairs.chunks(per_row).collect() };
+    let zero = (chunks.iter().any(|c| c.len() < per_row)).then(|| b.constant(0));
     for chunk in chunks {
         let row = b.row;
         for (i, &(x, y)) in chunk.iter().enumerate() {
             b.place(Col::Advice(2 * i), row, x);
             b.place(Col::Advice(2 * i + 1), row, y);
+        }
+        for i in chunk.len()..per_row {
+            b.place(Col::Advice(2 * i), row, zero.expect("a short chunk has a zero wire"));
         }
         let acc = b.wire(WireDef::Dot { pairs: chunk.to_vec(), prev });
         b.place(Col::Advice(lanes), row, acc);

@@ -85,6 +85,9 @@ pub struct Layout {
     /// The private parameters, in the order the weights commitment absorbs them.
     pub weights: Vec<WireId>,
     pub commitments: Vec<Commitment>,
+    /// The constant-zero wire that commitment padding is pinned to (present when anything is hashed).
+    #[serde(default)]
+    pub zero: Option<WireId>,
     /// Public values in order: the inputs part (each input element, its commitment, or
     /// nothing), the outputs part, then the weights commitment when weights are hashed.
     pub public: Vec<Public>,
@@ -179,21 +182,17 @@ impl Layout {
             weights: vec![],
         };
         let mut node_wires: Vec<Vec<WireId>> = Vec::with_capacity(model.nodes.len());
-        let width = lanes + 1;
         for (id, node) in model.nodes.iter().enumerate() {
             let ws = match &node.op {
-                QOp::Input { index } => {
-                    // Load rows: inputs in every advice column, no gate active; their cells are
-                    // the home cells that the instance column is copied to.
-                    let ws: Vec<WireId> = (0..node.len())
-                        .map(|i| b.wire(WireDef::Input { input: *index, index: i }))
-                        .collect();
-                    for (i, &w) in ws.iter().enumerate() {
-                        b.place(Col::Advice(i % width), b.row + i / width, w);
-                    }
-                    b.row += node.len().div_ceil(width);
-                    ws
-                }
+                // Every input is range-checked where it first lands, in the offset-binary form
+                // the activations use: unchecked, an input is any field element (½ mod p makes
+                // outputs no fixed-point input can), and a public one reads as a huge integer.
+                QOp::Input { index } => (0..node.len())
+                    .map(|i| {
+                        let w = b.wire(WireDef::Input { input: *index, index: i });
+                        requant::layout(&mut b, None, Some(w), false, id)
+                    })
+                    .collect(),
                 QOp::Dense { k, n, weight, bias, relu } if private => {
                     let x = node_wires[node.inputs[0]].clone();
                     let w: Vec<WireId> = weight.iter().map(|&v| b.weight(v as i128)).collect();
@@ -324,6 +323,15 @@ impl Layout {
                 }
                 // Keyed by the index itself (integers at scale 2^s): no rescale.
                 QOp::Select { values } => {
+                    // Its entries become activations without a range check of their own.
+                    if let Some(v) = values.iter().find(|&&v| (v as i128) < -model.range_bound() || v as i128 >= model.range_bound()) {
+                        return Err(Error::Layout(format!(
+                            "node `{}` looks up a constant of {} outside the activation range ±{}: use a smaller --scale-bits",
+                            node.name,
+                            *v as f64 / model.scale(),
+                            model.range_bound() as f64 / model.scale()
+                        )));
+                    }
                     let tag = b.table_tag(Table { lo: 0, step: 1 << model.scale_bits, values: values.clone() });
                     let x = node_wires[node.inputs[0]].clone();
                     x.iter().map(|&w| lut::layout(&mut b, w, id, tag, 0, model.scale_bits)).collect()
@@ -331,6 +339,9 @@ impl Layout {
             };
             node_wires.push(ws);
         }
+        // Commitment padding is copied from this wire (see `ModelCircuit::assign_commitments`).
+        let hashed = [privacy.input, privacy.output].contains(&Visibility::Hashed) || privacy.weights == WeightsMode::Hashed;
+        let zero = hashed.then(|| b.constant(0));
         let flat = |ids: &[usize]| -> Vec<WireId> { ids.iter().flat_map(|&i| node_wires[i].iter().copied()).collect() };
         let mut public: Vec<Public> = vec![];
         let mut commitments: Vec<Commitment> = vec![];
@@ -394,6 +405,7 @@ impl Layout {
             privacy,
             weights: b.weights,
             commitments,
+            zero,
             public,
             num_public_inputs,
             num_outputs,
@@ -450,9 +462,19 @@ impl Layout {
     /// Computes every wire from the model inputs, following the definitions. Range failures name
     /// the model node whose value left the calibrated range.
     pub fn witness(&self, model: &QuantModel, inputs: &[Vec<i128>]) -> Result<Vec<i128>> {
+        self.witness_forced(model, inputs, &[])
+    }
+
+    /// As `witness`, with some wires forced to other values and everything after them computed
+    /// from those: what a cheating prover does after moving one value (the forgery tests).
+    pub fn witness_forced(&self, model: &QuantModel, inputs: &[Vec<i128>], forced: &[(WireId, i128)]) -> Result<Vec<i128>> {
         let s = self.scale_bits;
         let mut v: Vec<i128> = Vec::with_capacity(self.wires.len());
-        for def in &self.wires {
+        for (id, def) in self.wires.iter().enumerate() {
+            if let Some(&(_, value)) = forced.iter().find(|(w, _)| *w == id) {
+                v.push(value);
+                continue;
+            }
             let value = match def {
                 WireDef::Input { input, index } => inputs[*input][*index],
                 WireDef::Weight { value } => *value,

@@ -4,6 +4,7 @@
 //! against a `[0, 2^s)` table, one instance column (public inputs then outputs), and the fixed
 //! columns of the gadgets. Gadgets live one per file (`linear`, `requant`), each with its tests.
 
+pub mod audit;
 pub mod dot;
 pub mod layout;
 pub mod linear;
@@ -220,6 +221,15 @@ impl Circuit<Fr> for ModelCircuit {
                         None => home[wire] = Some(cell),
                     }
                 }
+                // A tampered cell the layout leaves empty is written too: what a cheating prover
+                // does with the cells no gadget assigns (the forgery tests need it).
+                let placed: std::collections::HashSet<(Col, usize)> =
+                    if self.tamper.is_empty() { Default::default() } else { layout.advice.iter().map(|&(c, r, _)| (c, r)).collect() };
+                for &(col, row, v) in &self.tamper {
+                    if matches!(col, Col::Advice(_) | Col::Range) && !placed.contains(&(col, row)) {
+                        region.assign_advice(config.advice(col), row, Value::known(v));
+                    }
+                }
                 Ok(home)
             },
         )?;
@@ -261,9 +271,16 @@ impl ModelCircuit {
                         None => vec![Value::unknown(); c.messages()],
                     };
                     let n = messages.len();
+                    // Padding (the sponge's odd-count pad, a wide commitment's short last chunk)
+                    // is pinned to the zero wire: the gates alone would let it take any value.
+                    let zero = || home[layout.zero.expect("a layout with commitments has a zero wire")].expect("zero is placed");
                     let (cells, out) = if c.groups <= 1 {
                         let (cells, outs) = self.hash_block(hasher, &mut region, start, Fr::from(n as u64), vec![messages])?;
-                        (cells.into_iter().next().unwrap_or_default(), outs[0].0)
+                        let mut cells = cells.into_iter().next().unwrap_or_default();
+                        for pad in cells.drain(n..) {
+                            region.constrain_equal(zero(), pad);
+                        }
+                        (cells, outs[0].0)
                     } else {
                         // Chunks side by side, then their commitments absorbed in group 0.
                         let m = poseidon::chunk_len(n, c.groups);
@@ -275,12 +292,24 @@ impl ModelCircuit {
                             })
                             .collect();
                         let (chunk_cells, hashes) = self.hash_block(hasher, &mut region, start, Fr::from(m as u64), chunks)?;
-                        let cells: Vec<Cell> = chunk_cells.into_iter().flatten().take(n).collect();
-                        let values: Vec<Value<Fr>> = hashes.iter().map(|h| h.1).collect();
+                        let mut cells = vec![];
+                        for (g, group) in chunk_cells.into_iter().take(c.groups).enumerate() {
+                            for (j, cell) in group.into_iter().enumerate() {
+                                if j < m && g * m + j < n {
+                                    cells.push(cell);
+                                } else {
+                                    region.constrain_equal(zero(), cell);
+                                }
+                            }
+                        }
+                        let values: Vec<Value<Fr>> = hashes.iter().take(c.groups).map(|h| h.1).collect();
                         let cap = poseidon::wide_cap(n, c.groups);
                         let (combine_cells, out) = self.hash_block(hasher, &mut region, start + poseidon::rows_for(m), cap, vec![values])?;
-                        for (h, cell) in hashes.iter().zip(&combine_cells[0]) {
-                            region.constrain_equal(h.0, *cell);
+                        for (i, cell) in combine_cells[0].iter().enumerate() {
+                            match hashes.get(i).filter(|_| i < c.groups) {
+                                Some(h) => region.constrain_equal(h.0, *cell),
+                                None => region.constrain_equal(zero(), *cell),
+                            }
                         }
                         (cells, out[0].0)
                     };
@@ -430,10 +459,19 @@ pub(crate) mod tests {
     }
 
     #[test]
+    fn input_outside_the_range_is_refused_by_position() {
+        let q = QuantModel::from_graph(&toy_graph(), 8);
+        let err = q.quantize_inputs(&[vec![0.0, 700.0, 0.0]]).unwrap_err().to_string();
+        assert!(err.contains("input 0 value 700 (element 1)") && err.contains("±256"), "{err}");
+        let err = q.quantize_inputs(&[vec![0.0, 0.0, f32::NAN]]).unwrap_err().to_string();
+        assert!(err.contains("element 2"), "{err}");
+    }
+
+    #[test]
     fn out_of_range_value_is_a_clear_error() {
         let q = QuantModel::from_graph(&toy_graph(), 8);
         let layout = Layout::plan(&q, 4, Default::default()).unwrap();
-        let inputs = q.quantize_inputs(&[vec![700.0, 0.0, 0.0]]).unwrap();
+        let inputs = q.quantize_inputs(&[vec![250.0, 250.0, 250.0]]).unwrap();
         let err = layout.witness(&q, &inputs).unwrap_err().to_string();
         assert!(err.contains("fc1") && err.contains("outside the calibrated range"), "{err}");
     }

@@ -270,8 +270,9 @@ impl PoseidonConfig {
     }
 
     /// Lays out `sponge(cap, messages)` in column group `group` from row `start`: returns each
-    /// message's cell (to be copy-constrained to where the value lives), the commitment's cell
-    /// and value. `tamper` overrides cells (column index 0–2 state, 3–5 aux; row relative to
+    /// message's cell (to be copy-constrained to where the value lives) followed by the zero pad's
+    /// cell when the count is odd or zero (the caller pins it to a zero wire: the gate alone leaves
+    /// it free), the commitment's cell and value. `tamper` overrides cells (column index 0–2 state, 3–5 aux; row relative to
     /// `start`) for negative tests.
     #[allow(clippy::too_many_arguments)]
     pub fn assign(
@@ -284,7 +285,6 @@ impl PoseidonConfig {
         tamper: &[(usize, usize, Fr)],
     ) -> Result<(Vec<Cell>, Cell, Value<Fr>), PlonkError> {
         let g = &self.groups[group];
-        let n = messages.len();
         let msgs = padded(messages, Value::known(Fr::ZERO));
         let k = constants();
         let mut state: Value<[Fr; WIDTH]> = Value::known([Fr::ZERO; WIDTH]);
@@ -318,11 +318,14 @@ impl PoseidonConfig {
                 fix(region, self.q_absorb, row, Fr::one());
                 put_state(region, &mut put, row, state);
             }
+            // A tampered message is absorbed as written, as a prover choosing it would do.
+            let pair: Vec<Value<Fr>> = pair
+                .iter()
+                .enumerate()
+                .map(|(i, m)| tamper.iter().find(|t| t.0 == WIDTH + i && t.1 == row - start).map_or(*m, |t| Value::known(t.2)))
+                .collect();
             for (i, m) in pair.iter().enumerate() {
-                let cell = put(region, WIDTH + i, row, *m);
-                if p * 2 + i < n {
-                    cells.push(cell);
-                }
+                cells.push(put(region, WIDTH + i, row, *m));
             }
             state = state.zip(pair[0].zip(pair[1])).map(|(s, (m0, m1))| [s[0], s[1] + m0, s[2] + m1]);
             row += 1;

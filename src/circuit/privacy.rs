@@ -171,7 +171,9 @@ mod tests {
         assert!(!mock(&c, &other));
         // Changing an input breaks the input commitment.
         let mut t = c.clone();
-        t.tamper = vec![(Col::Advice(0), 0, to_field(w[c.layout.commitments[0].wires[0]] + 1))];
+        let input = c.layout.commitments[0].wires[0];
+        let &(col, row, _) = c.layout.advice.iter().find(|(_, _, wire)| *wire == input).expect("the input has a home");
+        t.tamper = vec![(col, row, to_field(w[input] + 1))];
         assert!(!mock(&t, &public));
     }
 }

@@ -2,11 +2,14 @@
 //!
 //! Block of three rows (r = the lookup-checked range column, every cell in [0, 2^s)):
 //!
-//! | row | a0  | a1 | a2   | a3 | r     |
-//! |-----|-----|----|------|----|-------|
-//! | 0   | acc | y  | sign | z  | limb0 |
-//! | 1   |     |    |      |    | limb1 |
-//! | 2   |     |    |      |    | rem   |
+//! | row | a0  | a1 | a2   | r     |
+//! |-----|-----|----|------|-------|
+//! | 0   | acc | y  | sign | limb0 |
+//! | 1   | z   |    |      | limb1 |
+//! | 2   |     |    |      | rem   |
+//!
+//! Without a rescale (a bare range check or relu) row 2 is not read, and the next block starts
+//! there. The block needs three advice columns, so two lanes suffice.
 //!
 //! - rescale: `acc + 2^(s-1) = y·2^s + rem`, `rem` in [0, 2^s).
 //! - range:   `y + 2^(2s) = sign·2^(2s) + limb0 + limb1·2^s`, `sign ∈ {0,1}`, limbs in [0, 2^s).
@@ -24,7 +27,7 @@ use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
 use halo2_proofs::poly::Rotation;
 
 pub const ROWS: usize = 3;
-pub const MIN_LANES: usize = 3;
+pub const MIN_LANES: usize = 2;
 
 #[derive(Clone, Debug)]
 pub struct RequantConfig {
@@ -57,7 +60,7 @@ impl RequantConfig {
             let acc = m.query_advice(advice[0], Rotation::cur());
             let y = m.query_advice(advice[1], Rotation::cur());
             let sign = m.query_advice(advice[2], Rotation::cur());
-            let z = m.query_advice(advice[3], Rotation::cur());
+            let z = m.query_advice(advice[0], Rotation::next());
             let limb0 = m.query_advice(range, Rotation::cur());
             let limb1 = m.query_advice(range, Rotation::next());
             let rem = m.query_advice(range, Rotation(2));
@@ -117,13 +120,15 @@ pub(super) fn layout_with_sign(
     b.fix(FixedCol::RangeQ, row, 1);
     let out = if relu {
         let z = b.wire(WireDef::Relu { y, sign });
-        b.place(Col::Advice(3), row, z);
+        b.place(Col::Advice(0), row + 1, z);
         b.fix(FixedCol::Relu, row, 1);
         z
     } else {
         y
     };
-    b.row += ROWS;
+    // Without a rescale the block's third range cell is unused (its gate term is off), so the
+    // next block may start there.
+    b.row += if acc.is_some() { ROWS } else { ROWS - 1 };
     (out, sign)
 }
 
@@ -160,7 +165,7 @@ mod tests {
             (Col::Advice(0), r),
             (Col::Advice(1), r),
             (Col::Advice(2), r),
-            (Col::Advice(3), r),
+            (Col::Advice(0), r + 1),
             (Col::Range, r),
             (Col::Range, r + 1),
             (Col::Range, r + 2),
@@ -194,7 +199,7 @@ mod tests {
                 (Col::Range, r + 2, to_field(rem2)),
             ];
             if relu {
-                t.push((Col::Advice(3), r, to_field(y2 * sign)));
+                t.push((Col::Advice(0), r + 1, to_field(y2 * sign)));
             }
             let errs = mock(&with(&c, t), &public).unwrap_err();
             assert!(errs.iter().all(|e| format!("{e:?}").contains("Lookup") || format!("{e:?}").contains("Permutation")),
@@ -243,7 +248,9 @@ mod tests {
         let public: Vec<Fr> = layout.public_values(&w, &[]);
         let c = ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] };
         assert_eq!(mock(&c, &public), Ok(()));
-        let r = block(&c, FixedCol::RangeQ);
+        // The relu blocks (the inputs' own range-check blocks come first).
+        let relu: Vec<usize> = c.layout.fixed.iter().filter(|(col, _, _)| *col == FixedCol::Relu).map(|(_, r, _)| *r).collect();
+        let (r, r2) = (relu[0], relu[1]);
         assert_eq!(value(&c, Col::Advice(1), r), 0);
         let t = vec![
             (Col::Advice(2), r, Fr::ZERO),
@@ -253,12 +260,11 @@ mod tests {
         let errs = mock(&with(&c, t), &public).unwrap_err();
         assert!(errs.iter().any(|e| format!("{e:?}").contains("Lookup")), "{errs:?}");
         // And a positive value claiming "negative" (so relu would output 0) fails the same way.
-        let r2 = r + super::ROWS;
         assert_eq!(value(&c, Col::Advice(1), r2), 3 << 8);
         let rest = (3i128 << 8) + (1 << 16);
         let t = vec![
             (Col::Advice(2), r2, Fr::ZERO),
-            (Col::Advice(3), r2, Fr::ZERO),
+            (Col::Advice(0), r2 + 1, Fr::ZERO),
             (Col::Range, r2, to_field(rest & 0xff)),
             (Col::Range, r2 + 1, to_field(rest >> 8)),
         ];

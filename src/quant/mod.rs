@@ -322,7 +322,20 @@ impl QuantModel {
                     self.nodes[node].shape
                 )));
             }
-            out.push(x.iter().map(|&v| quantize(v, scale) as i128).collect());
+            // The circuit range-checks every input like an activation: refuse here, by position,
+            // what it would refuse, and what is not a number at all.
+            let bound = self.range_bound();
+            let q: Vec<i128> = x.iter().map(|&v| quantize(v, scale) as i128).collect();
+            if let Some(j) = (0..x.len()).find(|&j| !x[j].is_finite() || q[j] < -bound || q[j] >= bound) {
+                return Err(Error::Other(format!(
+                    "input {i} value {} (element {j}) is outside the circuit's input range ±{} at scale 2^-{}: \
+                     rescale the input, or compile with a smaller --scale-bits",
+                    x[j],
+                    bound as f64 / scale,
+                    self.scale_bits
+                )));
+            }
+            out.push(q);
         }
         Ok(out)
     }

@@ -81,12 +81,21 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
         // Keep the run of finite values around the calibrated core (1/x, ln and sqrt are not
         // finite everywhere in a widened range).
         let (c0, c1) = (((core.0 as f64 * step).round() as i64 - qlo) as usize, ((core.1 as f64 * step).round() as i64 - qlo) as usize);
-        let finite = |i: usize| ys[i].is_finite();
-        if !(c0..=c1.min(ys.len() - 1)).all(finite) {
+        // A table entry is also an activation: it must lie in the range every activation is
+        // checked to, [-2^(2s), 2^(2s)), so a lookup's output needs no range check of its own.
+        let bound = (2.0 * scale_bits as f64).exp2();
+        let value = |i: usize| (ys[i] as f64 * out_scale).round();
+        let finite = |i: usize| ys[i].is_finite() && (-bound..bound).contains(&value(i));
+        if let Some(i) = (c0..=c1.min(ys.len() - 1)).find(|&i| !finite(i)) {
+            let what = if ys[i].is_finite() {
+                format!("reaches {} there, outside the activation range ±{}", ys[i], bound / out_scale)
+            } else {
+                "is not finite there".to_string()
+            };
             return Err(Error::Other(format!(
-                "node `{}`: {} is not finite on its calibrated input range [{}, {}] read on the table grid \
-                 (steps of 2^-{t}): the inputs are too close to a singularity for this scale; \
-                 normalise them or calibrate on inputs that keep them further from it",
+                "node `{}`: {} {what} (calibrated input range [{}, {}] read on the table grid, \
+                 steps of 2^-{t}): normalise the inputs, calibrate on inputs that keep them further \
+                 from a singularity, or use a smaller --scale-bits",
                 graph.nodes[id].name, f.name, core.0, core.1
             )));
         }
@@ -98,8 +107,7 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
         while end + 1 < ys.len() && finite(end + 1) {
             end += 1;
         }
-        let limit = (1i64 << 62) as f64;
-        let values = ys[start..=end].iter().map(|&y| (y as f64 * out_scale).round().clamp(-limit, limit) as i64).collect();
+        let values = (start..=end).map(|i| value(i) as i64).collect();
         tables[id] = Some((qlo + start as i64, values));
     }
     Ok(Some(Tables { shift: scale_bits - t, tables }))
