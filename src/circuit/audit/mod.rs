@@ -65,3 +65,38 @@ pub fn audit_model(circuit: &ModelCircuit, k: u32, public: &[Fr], opts: &Options
     let rec = record(circuit, k, public).map_err(|e| format!("synthesis failed: {e:?}"))?;
     audit(&rec, &free_cells(circuit), opts)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check::{Context, Overlay};
+    use super::*;
+    use crate::circuit::tests::{mock, toy_circuit};
+    use halo2_proofs::halo2curves::ff::Field;
+
+    /// The checker the audit relies on gives MockProver's verdict on the honest witness and on
+    /// every single-cell change of the model region, assigned cells and empty ones alike.
+    #[test]
+    fn checker_agrees_with_mock_prover() {
+        let (_, c, public) = toy_circuit(&[0.7, -1.2, 2.5]);
+        let rec = record(&c, 10, &public).unwrap();
+        let ctx = Context::new(&rec);
+        assert_eq!(ctx.full_check(&Overlay::default()).is_ok(), mock(&c, &public).is_ok());
+        let mut cs = ConstraintSystem::default();
+        let config = ModelCircuit::configure_with_params(&mut cs, c.params());
+        let (mut agreed, mut rejected) = (0, 0);
+        for row in 0..c.layout.rows {
+            for col in (0..=c.layout.lanes).map(Col::Advice).chain([Col::Range]) {
+                let cell = locate(&config, col, row);
+                let v = rec.advice[cell.0][cell.1] + Fr::ONE;
+                let mut o = Overlay::default();
+                o.advice.insert(cell, v);
+                let ours = ctx.full_check(&o).is_ok();
+                let theirs = mock(&ModelCircuit { tamper: vec![(col, row, v)], ..c.clone() }, &public).is_ok();
+                assert_eq!(ours, theirs, "{col:?}@{row} (assigned: {})", rec.assigned(cell.0, cell.1));
+                agreed += 1;
+                rejected += !ours as usize;
+            }
+        }
+        assert!(agreed > 100 && rejected > 50, "{agreed} cells, {rejected} rejected");
+    }
+}
