@@ -389,7 +389,7 @@ async fn run(cli: Cli) -> Result<()> {
             let settings = zkinfer::compile::Compiled::load(&dir)?.settings;
             if json {
                 let mut v = serde_json::to_value(&d).unwrap();
-                v["binding_offline"] = serde_json::to_value(zkinfer::evm::Binding::of(&settings)).unwrap();
+                v["binds"] = serde_json::to_value(zkinfer::evm::Binding::of(&settings)).unwrap();
                 println!("{}", serde_json::to_string_pretty(&v).unwrap());
             } else {
                 print_binding(false, &settings, rows);

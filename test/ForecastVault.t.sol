@@ -10,6 +10,34 @@ import {InferenceConsumer} from "../contracts/InferenceConsumer.sol";
 import {FeedBoundInference} from "../contracts/FeedBoundInference.sol";
 import {ForecastVault} from "../contracts/ForecastVault.sol";
 import {MockPriceFeed} from "../contracts/MockPriceFeed.sol";
+import {AggregatorV3Interface} from "../contracts/AggregatorV3Interface.sol";
+
+/// A Chainlink OCR-style proxy: like `MockPriceFeed` (phases, ids phase << 64 | round) but a
+/// round that does not exist reads as zeros instead of reverting, as OCR aggregators answer.
+contract ZeroingFeed is AggregatorV3Interface {
+    uint8 public constant decimals = 8;
+    uint16 internal phase = 1;
+    mapping(uint16 => int256[]) internal answers;
+
+    function push(int256 answer) external {
+        answers[phase].push(answer);
+    }
+
+    function newPhase() external {
+        phase++;
+    }
+
+    function latestRoundData() external view returns (uint80, int256, uint256, uint256, uint80) {
+        return getRoundData(uint80((uint256(phase) << 64) | answers[phase].length));
+    }
+
+    function getRoundData(uint80 id) public view returns (uint80, int256, uint256, uint256, uint80) {
+        uint16 p = uint16(id >> 64);
+        uint256 r = uint64(id);
+        if (r == 0 || r > answers[p].length) return (id, 0, 0, 0, 0);
+        return (id, answers[p][r - 1], block.timestamp, block.timestamp, id);
+    }
+}
 
 /// On-chain input binding with a real proof: the vault verifies the forecast against the feed's
 /// own prices, so the fixture proof (made by `make fixtures` over `answers`) is accepted exactly
@@ -252,6 +280,18 @@ contract ForecastVaultTest is FixtureTest {
         feed.newPhase();
         pushAnswers(5, f.window);
         vault.submit(f.proof, rid(3, f.window - 5), f.tail);
+    }
+
+    /// The same across a phase change on a feed that answers zeros for missing rounds.
+    function test_WindowAcrossAPhaseChangeOnAZeroingFeed() public {
+        ZeroingFeed z = new ZeroingFeed();
+        ForecastVault v = new ForecastVault(verifier, pin, feedConfig(z, f.window, f.priceUnit, MAX_AGE), f.moveBps, VALIDITY);
+        for (uint256 i = 0; i < 6; i++) z.push(f.answers[i]);
+        z.newPhase();
+        for (uint256 i = 6; i < f.window; i++) z.push(f.answers[i]);
+        v.submit(f.proof, rid(2, f.window - 6), f.tail);
+        vm.expectRevert(abi.encodeWithSelector(FeedBoundInference.InvalidAnswer.selector, rid(2, f.window - 5)));
+        v.submit(f.proof, rid(2, f.window - 5), f.tail);
     }
 
     /// Every round of phase 1 right after the switch: the window starts in phase 1.

@@ -13,7 +13,9 @@
 //! // ETH_RPC_URL and PRIVATE_KEY (or ETH_KEYSTORE + ETH_PASSWORD) from the environment.
 //! let client = Client::connect_with(&ClientConfig::from_env(None).expect_chain(11155111)).await?;
 //! let out = zkinfer::pipeline::solidity("build".as_ref(), "build/solidity".as_ref(), "ZkinferVerifier")?;
-//! let d = client.deploy_pair(out.bytecode("ZkinferVerifier")?, out.bytecode("VerifiedInference")?).await?;
+//! // The consumer pins the build's MODEL_HASH; `true` would accept a private-weights verifier.
+//! let pin = chain::ModelPin::of(&zkinfer::pipeline::load("build".as_ref())?.0.settings, false)?;
+//! let d = client.deploy_pair(out.bytecode("ZkinferVerifier")?, out.bytecode("VerifiedInference")?, &pin).await?;
 //! let proof = ProofFile::read("proof.json".as_ref())?;
 //! let gas = client.estimate_submit(d.consumer, &proof.proof_bytes()?, &chain::instances_u256(&proof.instances)?).await?;
 //! let s = client.submit(d.consumer, &proof.proof_bytes()?, &chain::instances_u256(&proof.instances)?).await?;
