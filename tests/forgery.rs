@@ -218,3 +218,45 @@ async fn commitment_padding() {
     let proof = prove_raw(&t.dir, circuit, &forged_public);
     assert_eq!(verdicts(&client, &t, &proof, &forged_public).await, (false, false), "a padded commitment was accepted");
 }
+
+/// Found by an attacker helper after the first fixes: a private weight is the prover's to choose,
+/// and unbounded it is any field element. With w = 1/3 (mod r), y = w·x over x = (3.0, 0.0)
+/// differs by one step between the two rows, which no integer weight can give (3w is always a
+/// multiple of 3). Every cell of the weight is written, the packing gadget's copy included.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn private_weight_outside_fixed_point() {
+    let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
+    let client = Client::connect(&anvil.endpoint()).await.unwrap();
+    let privacy = Privacy { weights: WeightsMode::Private, ..Default::default() };
+    let opts = CompileOptions { lanes: Some(4), scale_bits: Some(8), privacy, ..Default::default() };
+    let graph = Graph {
+        nodes: vec![
+            Node { name: "x".into(), op: Op::Input { index: 0 }, inputs: vec![], shape: vec![2, 1] },
+            Node { name: "y".into(), op: Op::Dense { k: 1, n: 1, weight: vec![1.0], bias: vec![0.0] }, inputs: vec![0], shape: vec![2, 1] },
+        ],
+        inputs: vec![0],
+        outputs: vec![1],
+    };
+    let x = vec![3.0, 0.0];
+    let t = target(&client, "private-weight", &graph, &[x.clone()], &opts).await;
+    attempt(&client, &t, &[x.clone()], |c, _| {
+        let layout = &c.layout;
+        let accs: Vec<WireId> = layout.node_wires[1]
+            .iter()
+            .map(|&y| match layout.wires[y] {
+                WireDef::Quotient { acc } => acc,
+                _ => panic!("y is a rescale"),
+            })
+            .collect();
+        let WireDef::Dot { pairs, .. } = &layout.wires[accs[0]] else { panic!("private weights use the dot gadget") };
+        let (w, b) = (pairs[0].1, pairs[1].0);
+        let inputs = c.model.quantize_inputs(&[x.clone()]).unwrap();
+        let forced = layout.witness_forced(&c.model, &inputs, &[(w, 0), (b, 0), (accs[0], 256), (accs[1], 0)]).unwrap();
+        let third = Fr::from(3).invert().unwrap();
+        let mut tamper = cells_of(c, w, third);
+        let i = layout.weights.iter().position(|&p| p == w).unwrap();
+        tamper.push((Col::Pack(0), 1 + 2 * i, third));
+        (forced, tamper)
+    })
+    .await;
+}

@@ -357,28 +357,33 @@ impl Layout {
         let num_public_inputs = public.len();
         expose(privacy.output, CommitKind::Output, flat(&model.outputs), &mut public);
         let num_outputs = public.len() - num_public_inputs;
+        if private {
+            // A private parameter is the prover's to choose: unless bounded it is any field element
+            // (1/3 mod p makes outputs no fixed-point weights can). Both private modes range-check
+            // every parameter in the packing gadget's looked-up limbs.
+            let s = model.scale_bits;
+            if let Some(value) = b.weights.iter().find_map(|&w| match b.wires[w] {
+                WireDef::Weight { value } if !pack::fits(value, s) => Some(value),
+                _ => None,
+            }) {
+                return Err(Error::Layout(format!(
+                    "a model parameter of {value} at scale 2^-{s} (a weight of {}, or a bias of {}) is outside what \
+                     private and hashed weights range-check, ±2^{}: compile with --weights fixed, or a smaller --scale-bits",
+                    value as f64 / (1u64 << s) as f64,
+                    value as f64 / (1u64 << (2 * s)) as f64,
+                    2 * s - 1
+                )));
+            }
+        }
         if privacy.weights == WeightsMode::Hashed {
             // Spread the weights over sponges side by side when that saves proving work (columns
             // × rows, rows rounded up to a power of two), up to `poseidon::MAX_GROUPS`: each group
             // adds six advice columns and ~3.5 KB to the verifier, which must stay under EIP-170.
             let others: usize = commitments.iter().map(|c| poseidon::rows_wide(c.messages(), c.groups)).sum();
             let used = (b.row + requant::ROWS).max(b.tables.iter().map(|t| t.values.len() + 1).sum());
-            // Many weights are packed several to a message first (two range-checked limbs each,
-            // in columns of their own): 2 rows per weight instead of 19 in the sponge.
-            let packed = (b.weights.len() >= 4 * pack::per_message(model.scale_bits)).then_some(model.scale_bits);
-            if let Some(s) = packed {
-                for &w in &b.weights {
-                    if let WireDef::Weight { value } = b.wires[w] {
-                        if !pack::fits(value, s) {
-                            return Err(Error::Layout(format!(
-                                "a weight of {} (scale 2^-{s}) is too large to pack for the weights commitment; \
-                                 compile with a smaller --scale-bits",
-                                value as f64 / (1u64 << s) as f64
-                            )));
-                        }
-                    }
-                }
-            }
+            // Packed several to a message (two range-checked limbs each, in columns of their
+            // own): 2 rows per weight instead of 19 in the sponge, and every weight an integer.
+            let packed = Some(model.scale_bits);
             let n = Commitment { kind: CommitKind::Weights, wires: b.weights.clone(), salted: false, groups: 1, packed }.messages();
             let work = |g: usize| {
                 let rows = used.max(others + poseidon::rows_wide(n, g)) + HALO2_RESERVED;
@@ -390,7 +395,7 @@ impl Layout {
             public.push(Public::Commitment(commitments.len() - 1));
         }
         let hash_rows: usize = commitments.iter().map(|c| poseidon::rows_wide(c.messages(), c.groups)).sum();
-        let pack_rows: usize = commitments.iter().filter(|c| c.packed.is_some()).map(|c| pack::rows_for(c.wires.len())).sum();
+        let pack_rows = if private { pack::rows_for(b.weights.len()) } else { 0 };
         // Gates look up to two rows ahead (the requant block), so keep the tail inside the plan.
         let rows = (b.row + requant::ROWS).max(hash_rows).max(pack_rows);
         Ok(Layout {

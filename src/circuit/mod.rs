@@ -26,7 +26,7 @@ use dot::DotConfig;
 use linear::LinearConfig;
 use lut::LutConfig;
 use poseidon::PoseidonConfig;
-use privacy::Public;
+use privacy::{Public, WeightsMode};
 use product::ProductConfig;
 use requant::RequantConfig;
 use serde::{Deserialize, Serialize};
@@ -122,7 +122,7 @@ impl ModelCircuit {
             table_shift: layout.table_shift,
             dot: layout.uses_dot(),
             hash_lanes: layout.commitments.iter().map(|c| c.groups).max().unwrap_or(0),
-            pack: layout.commitments.iter().any(|c| c.packed.is_some()),
+            pack: layout.privacy.private_weights(),
         }
     }
 }
@@ -237,6 +237,11 @@ impl Circuit<Fr> for ModelCircuit {
             Some(hasher) => self.assign_commitments(hasher, config.pack.as_ref(), &cells, &mut layouter)?,
             None => vec![],
         };
+        // Private weights are range-checked by the packing gadget alone (hashed ones are packed
+        // inside the commitment): its messages go nowhere, its limb lookups bound every weight.
+        if let (WeightsMode::Private, Some(packer)) = (layout.privacy.weights, &config.pack) {
+            layouter.assign_region(|| "weight ranges", |mut region| self.pack_weights(packer, &mut region, &cells).map(|_| ()))?;
+        }
         for (row, p) in layout.public.iter().enumerate() {
             let cell = match *p {
                 Public::Wire(w) => cells[w].expect("every public wire has a home cell"),
@@ -318,20 +323,7 @@ impl ModelCircuit {
                     let homes = |wire: usize| home[wire].expect("a committed wire has a home cell");
                     match (c.packed, packer) {
                         (Some(_), Some(packer)) => {
-                            let weights: Vec<Value<i128>> = c
-                                .wires
-                                .iter()
-                                .map(|&w| self.witness.as_ref().map_or(Value::unknown(), |v| Value::known(v[w])))
-                                .collect();
-                            let tamper: Vec<(usize, usize, Fr)> = self
-                                .tamper
-                                .iter()
-                                .filter_map(|&(col, row, v)| if let Col::Pack(k) = col { Some((k, row, v)) } else { None })
-                                .collect();
-                            let (weight_cells, packed) = packer.assign(&mut region, 0, &weights, &tamper)?;
-                            for (cell, &wire) in weight_cells.iter().zip(&c.wires) {
-                                region.constrain_equal(homes(wire), *cell);
-                            }
+                            let packed = self.pack_weights(packer, &mut region, home)?;
                             for (cell, p) in cells[c.salted as usize..].iter().zip(&packed) {
                                 region.constrain_equal(*p, *cell);
                             }
@@ -348,6 +340,26 @@ impl ModelCircuit {
                 Ok(outputs)
             },
         )
+    }
+
+    /// Lays out every private weight in the packing gadget from row 0, each copied from its home
+    /// cell; returns the packed messages' cells.
+    fn pack_weights(
+        &self,
+        packer: &pack::PackConfig,
+        region: &mut halo2_proofs::circuit::Region<'_, Fr>,
+        home: &[Option<Cell>],
+    ) -> Result<Vec<Cell>, PlonkError> {
+        let wires = &self.layout.weights;
+        let weights: Vec<Value<i128>> =
+            wires.iter().map(|&w| self.witness.as_ref().map_or(Value::unknown(), |v| Value::known(v[w]))).collect();
+        let tamper: Vec<(usize, usize, Fr)> =
+            self.tamper.iter().filter_map(|&(col, row, v)| if let Col::Pack(k) = col { Some((k, row, v)) } else { None }).collect();
+        let (weight_cells, packed) = packer.assign(region, 0, &weights, &tamper)?;
+        for (cell, &wire) in weight_cells.iter().zip(wires) {
+            region.constrain_equal(home[wire].expect("a weight has a home cell"), *cell);
+        }
+        Ok(packed)
     }
 
     /// One sponge per column group from row `start`, all with capacity `cap` and as many messages

@@ -159,11 +159,12 @@ mod tests {
             let t = ModelCircuit { tamper: vec![(col, row, to_field(w[weight] + 1))], ..c.clone() };
             assert!(!mock(&t, &public), "weight cell {col:?}@{row} unconstrained");
         }
-        // The message cell the sponge absorbs for that weight (the weights commitment comes after
-        // the input commitment's rows; its first absorb row holds messages 0 and 1 in a0, a1).
+        // The message the sponge absorbs for it: weights are packed, 15 to a message at 2^-8, so
+        // the toy model's all sit in message 0 (a0 of the weights commitment's first row, after
+        // the input commitment's rows).
+        assert_eq!(c.layout.commitments[1].messages(), 1);
         let input_rows = super::super::poseidon::rows_for(c.layout.commitments[0].messages());
-        let row = input_rows + (3 / 2) * super::super::poseidon::ROWS_PER_PERMUTATION;
-        let t = ModelCircuit { tamper: vec![(Col::Hash(3 + 3 % 2), row, to_field(w[weight] + 1))], ..c.clone() };
+        let t = ModelCircuit { tamper: vec![(Col::Hash(3), input_rows, to_field(w[weight] + 1))], ..c.clone() };
         assert!(!mock(&t, &public), "absorbed weight unconstrained");
         // Claiming another model's commitment for these weights.
         let mut other = public.clone();

@@ -111,11 +111,13 @@ pub const MAX_SCALE_BITS: u32 = 18;
 
 /// The smallest scale whose range (|x| < 2^s) holds every calibrated activation with headroom.
 pub fn min_scale_bits(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Result<u32> {
-    // Only range-checked values bound the scale: rescaled outputs and relu inputs. Exact sums
-    // and wiring may grow past the range; they are never decomposed.
+    // Only range-checked values bound the scale: inputs, rescaled outputs, relu inputs, and
+    // table values (bounded at compile time, since a lookup's output is not checked again).
+    // Exact sums and wiring may grow past the range; they are never decomposed.
     let mut checked = vec![false; graph.nodes.len()];
     for (id, n) in graph.nodes.iter().enumerate() {
         match &n.op {
+            Op::Input { .. } | Op::Map { .. } | Op::Select { .. } => checked[id] = true,
             Op::Dense { .. } | Op::Mul | Op::Bilinear { .. } => checked[id] = true,
             op @ (Op::Affine { .. } | Op::Shared { .. }) => checked[id] |= affine_rescales(op),
             Op::Relu | Op::NonNeg => checked[n.inputs[0]] = true,
