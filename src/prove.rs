@@ -4,6 +4,7 @@
 use crate::circuit::ModelCircuit;
 use crate::compile::Compiled;
 use crate::error::{Error, Result};
+use crate::evm::proof_shape::{ProofShape, POINT_BYTES};
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, verify_proof, ProvingKey, VerifyingKey};
 use halo2_proofs::poly::commitment::Params;
@@ -66,6 +67,46 @@ pub fn write_srs(params: &Srs, path: &Path) -> Result<()> {
 
 pub struct Keys {
     pub pk: ProvingKey<G1Affine>,
+    /// What `verify` checks besides the key; made from the same build as the key.
+    pub statement: Statement,
+}
+
+/// What makes a proof this model's beyond its verifying key. halo2 leaves instance rows past the
+/// layout's public values without any constraint, so a prover may append values there; and with
+/// hashed weights one key serves every weight set of the architecture, so only the commitment
+/// names the model. The generated contract fixes both; `verify` and `zkinfer submit` check both.
+#[derive(Clone, Debug, PartialEq)]
+pub struct Statement {
+    /// The layout's public values: inputs (or their commitment), outputs (or theirs), the weights
+    /// commitment.
+    pub num_public: usize,
+    /// With hashed weights: the last public value.
+    pub commitment: Option<Fr>,
+}
+
+impl Statement {
+    pub fn of(compiled: &Compiled) -> Result<Statement> {
+        let commitment = compiled.settings.model_commitment.as_deref().map(hex_to_fr).transpose()?;
+        Ok(Statement { num_public: compiled.layout.public.len(), commitment })
+    }
+
+    pub fn check(&self, instances: &[Fr]) -> Result<()> {
+        if instances.len() != self.num_public {
+            return Err(Error::Verify(format!(
+                "expected {} public values, got {}: this model's proofs have exactly the layout's public values",
+                self.num_public,
+                instances.len()
+            )));
+        }
+        match (&self.commitment, instances.last()) {
+            (Some(want), Some(got)) if want != got => Err(Error::Verify(format!(
+                "the proof commits to other weights ({}) than this model's ({}): it is another model's proof",
+                fr_to_hex(got),
+                fr_to_hex(want)
+            ))),
+            _ => Ok(()),
+        }
+    }
 }
 
 impl Keys {
@@ -78,7 +119,7 @@ pub fn keygen(compiled: &Compiled, params: &Srs) -> Result<Keys> {
     let circuit = compiled.empty_circuit();
     let vk = keygen_vk(params, &circuit).map_err(|e| Error::Other(format!("keygen (vk): {e:?}")))?;
     let pk = keygen_pk(params, vk, &circuit).map_err(|e| Error::Other(format!("keygen (pk): {e:?}")))?;
-    Ok(Keys { pk })
+    Ok(Keys { pk, statement: Statement::of(compiled)? })
 }
 
 pub fn write_pk(keys: &Keys, path: &Path) -> Result<()> {
@@ -98,7 +139,7 @@ pub fn read_pk(compiled: &Compiled, path: &Path) -> Result<Keys> {
         compiled.circuit_params(),
     )
     .map_err(|e| Error::BadInput { path: path.into(), reason: format!("unreadable proving key: {e}") })?;
-    Ok(Keys { pk })
+    Ok(Keys { pk, statement: Statement::of(compiled)? })
 }
 
 /// What `zkinfer prove` writes: enough to verify in Rust, to submit on chain, and to read the
@@ -150,17 +191,7 @@ pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]
     let salts = compiled.fresh_salts();
     let (circuit, witness) = compiled.circuit_with_witness(inputs, &salts)?;
     let instances: Vec<Fr> = compiled.public_values(&witness, &salts);
-    let mut transcript = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(vec![]);
-    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _, _>(
-        params,
-        &keys.pk,
-        &[circuit],
-        &[&[&instances]],
-        rand::rngs::OsRng,
-        &mut transcript,
-    )
-    .map_err(|e| Error::Other(format!("proving failed: {e:?}")))?;
-    let proof = transcript.finalize();
+    let proof = prove_circuit(params, keys, circuit, &instances)?;
     let outputs = compiled.outputs_from_witness(&witness);
     let public_outputs = compiled.settings.output_visibility == crate::circuit::privacy::Visibility::Public;
     Ok(ProofFile {
@@ -177,12 +208,47 @@ pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]
     })
 }
 
-pub fn verify(params: &Srs, vk: &VerifyingKey<G1Affine>, proof: &[u8], instances: &[Fr]) -> Result<()> {
+/// The prover itself, over any instance column: `prove` gives it the layout's public values; the
+/// soundness tests give it others (extra rows, another model's commitment) to show that the
+/// verifiers refuse what an attacker can really prove.
+pub fn prove_circuit(params: &Srs, keys: &Keys, circuit: ModelCircuit, instances: &[Fr]) -> Result<Vec<u8>> {
+    let mut transcript = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(vec![]);
+    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _, _>(
+        params,
+        &keys.pk,
+        &[circuit],
+        &[&[instances]],
+        rand::rngs::OsRng,
+        &mut transcript,
+    )
+    .map_err(|e| Error::Other(format!("proving failed: {e:?}")))?;
+    Ok(transcript.finalize())
+}
+
+/// Accepts exactly what the generated contract accepts: the statement (`Statement`), a proof of
+/// exactly the key's length (`ProofShape`: halo2 stops reading where the argument ends) with no
+/// point at infinity (no honest proof has one: every commitment is blinded; the transcript would
+/// read (0,0) as one, the contract refuses it), then halo2's check. A public value ≥ r never gets
+/// here: `Fr` cannot hold one, and `hex_to_fr` refuses it as the contract does.
+pub fn verify(params: &Srs, keys: &Keys, proof: &[u8], instances: &[Fr]) -> Result<()> {
+    keys.statement.check(instances)?;
+    let shape = ProofShape::of(keys.vk());
+    if proof.len() != shape.bytes() {
+        return Err(Error::Verify(format!(
+            "the proof is {} bytes; this model's proofs are exactly {} bytes",
+            proof.len(),
+            shape.bytes()
+        )));
+    }
+    let identity = shape.point_offsets().into_iter().position(|at| proof[at..at + POINT_BYTES].iter().all(|&b| b == 0));
+    if let Some(i) = identity {
+        return Err(Error::Verify(format!("point {i} of the proof is (0,0), the point at infinity, which no proof contains")));
+    }
     let mut transcript = EvmTranscript::<G1Affine, NativeLoader, &[u8], Vec<u8>>::new(proof);
     let strategy = SingleStrategy::new(params);
     verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _>(
         params,
-        vk,
+        keys.vk(),
         strategy,
         &[&[instances]],
         &mut transcript,

@@ -52,7 +52,7 @@ fn rust_accepts(b: &Built, proof: &[u8], inst: &[U256]) -> bool {
         return false;
     };
     let (_, params, keys) = pipeline::load(&b.dir).unwrap();
-    prove::verify(&params, keys.vk(), proof, &fields).is_ok()
+    prove::verify(&params, &keys, proof, &fields).is_ok()
 }
 
 fn random_inputs(n: usize, count: usize, seed: u64) -> Vec<serde_json::Value> {

@@ -143,14 +143,10 @@ pub async fn submit(
     address: Option<Address>,
     end_round: Option<u128>,
 ) -> Result<Submitted> {
-    let settings = Compiled::load(dir).map(|c| c.settings).ok();
-    if let Some(want) = settings.as_ref().and_then(|s| s.model_commitment.as_ref()) {
-        if proof.instances.last() != Some(want) {
-            return Err(Error::Verify(format!(
-                "the proof commits to other weights than {} (MODEL_COMMITMENT {want}): it is another model's proof",
-                dir.display()
-            )));
-        }
+    // The statement as `zkinfer verify` checks it (each public value a field element, their
+    // number, the weights commitment), when the build is at hand: the contract would revert.
+    if let Ok(compiled) = Compiled::load(dir) {
+        crate::prove::Statement::of(&compiled)?.check(&proof.instance_fields()?)?;
     }
     // The recorded deployment, when it is the one addressed (it says whether the consumer is
     // feed-bound and which chain it lives on).

@@ -2,6 +2,7 @@
 //! consumer (`contracts/VerifiedInference.sol`) it is deployed with.
 
 pub mod gates;
+pub mod proof_shape;
 pub mod verifier;
 pub mod yul;
 

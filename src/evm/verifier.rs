@@ -178,7 +178,8 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
     let h1 = read_points(&mut e, &mut cd, 1)[0];
     let shplonk_u = squeeze(&mut e, &mut tstart);
     let h2 = read_points(&mut e, &mut cd, 1)[0];
-    let proof_len = cd;
+    let proof_len = super::proof_shape::ProofShape::of(vk).bytes();
+    assert_eq!(proof_len, cd, "ProofShape disagrees with the transcript this contract reads");
     // A malformed point or scalar ends verification here: later precompile calls on it would
     // burn all forwarded gas instead of returning false.
     e.line("if iszero(ok) { mstore(0x00, 0) return(0x00, 0x20) }");

@@ -1,6 +1,8 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod verifiers;
+
 use std::path::{Path, PathBuf};
 
 /// `../shared/corpus`, or `None` (with a message) where CI's sibling checkout is absent.
@@ -36,4 +38,24 @@ pub fn example_build(name: &str, sizes: &[usize], setup: bool) -> (PathBuf, Path
         pipeline::setup(&build, None).unwrap();
     }
     (dir, model, input, build)
+}
+
+/// The 4→8→2 MLP with `seed`'s weights, compiled with hashed weights at a pinned scale and lane
+/// width (what a model family shares, so every seed gets the same verifying key), set up and
+/// proven once. Returns (build, input, proof).
+pub fn hashed_build(name: &str, seed: u64) -> (PathBuf, PathBuf, zkinfer::prove::ProofFile) {
+    use zkinfer::circuit::privacy::{Privacy, WeightsMode};
+    use zkinfer::{compile::write_json, onnx::write, pipeline};
+    let dir = scratch(name);
+    let model = dir.join("m.onnx");
+    write::save(&write::mlp_model(&[4, 8, 2], seed), &model).unwrap();
+    let input = dir.join("in.json");
+    write_json(&input, &write::random_input(4, 7)).unwrap();
+    let build = dir.join("b");
+    let privacy = Privacy { weights: WeightsMode::Hashed, ..Default::default() };
+    let opts = pipeline::CompileOptions { lanes: Some(4), scale_bits: Some(10), privacy, ..Default::default() };
+    pipeline::compile(&model, &input, &build, &opts).unwrap();
+    pipeline::setup(&build, None).unwrap();
+    let proof = pipeline::prove(&build, &input).unwrap();
+    (build, input, proof)
 }
