@@ -26,7 +26,10 @@
 pub mod build;
 pub mod feed;
 pub mod keys;
+pub mod pin;
 pub mod retry;
+
+pub use pin::{ModelPin, OnChainBinding};
 
 use crate::error::{Error, Result};
 use alloy::network::{EthereumWallet, TransactionBuilder};
@@ -538,71 +541,6 @@ impl RevertData for TransportError {
 impl RevertData for alloy::contract::Error {
     fn revert_data(&self) -> Option<Bytes> {
         self.as_revert_data()
-    }
-}
-
-/// The model a consumer pins (`InferenceConsumer.ModelPin`): the verifier's `MODEL_HASH`, its
-/// `MODEL_COMMITMENT` (hashed weights; else 0), and whether a verifier that binds no weights
-/// (`--weights private`) is acceptable.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct ModelPin {
-    pub model_hash: alloy::primitives::B256,
-    pub model_commitment: U256,
-    pub allow_unbound_weights: bool,
-}
-
-impl ModelPin {
-    /// The model a build directory's settings describe (after `zkinfer setup`, which computes
-    /// the hash).
-    pub fn of(settings: &crate::compile::Settings, allow_unbound_weights: bool) -> Result<ModelPin> {
-        let model_hash = settings.model_hash.parse().map_err(|e| {
-            Error::Other(format!("settings.json has no valid model_hash ({:?}: {e}); run `zkinfer setup` first", settings.model_hash))
-        })?;
-        let model_commitment = match &settings.model_commitment {
-            Some(c) => c.parse().map_err(|e| Error::Other(format!("model_commitment {c}: {e}")))?,
-            None => U256::ZERO,
-        };
-        Ok(ModelPin { model_hash, model_commitment, allow_unbound_weights })
-    }
-
-    pub fn sol(&self) -> VerifiedInference::ModelPin {
-        VerifiedInference::ModelPin {
-            modelHash: self.model_hash,
-            modelCommitment: self.model_commitment,
-            allowUnboundWeights: self.allow_unbound_weights,
-        }
-    }
-}
-
-/// A deployed verifier's constants: what it binds.
-#[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
-pub struct OnChainBinding {
-    pub model_hash: String,
-    pub model_commitment: String,
-    /// 0 fixed, 1 hashed, 2 private (binds nothing).
-    pub weights_mode: u8,
-    /// 0 public, 1 hashed, 2 private.
-    pub input_visibility: u8,
-    pub output_visibility: u8,
-}
-
-impl OnChainBinding {
-    pub fn weights(&self) -> &'static str {
-        match self.weights_mode {
-            0 => "fixed (bound by the verifying key)",
-            1 => "hashed (bound by MODEL_COMMITMENT)",
-            2 => "PRIVATE: bound to nothing, any weights of the architecture verify",
-            _ => "unknown",
-        }
-    }
-
-    pub fn visibility(v: u8) -> &'static str {
-        match v {
-            0 => "public",
-            1 => "hashed",
-            2 => "private",
-            _ => "unknown",
-        }
     }
 }
 
