@@ -116,3 +116,41 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
 fn internal_no_range(graph: &Graph, id: usize) -> Error {
     Error::Other(format!("internal: no calibrated range for the input of `{}`", graph.nodes[id].name))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Node, ScalarFn};
+
+    fn exp_graph() -> Graph {
+        let exp = ScalarFn::new("exp", |xs| xs.iter().map(|x| x.exp()).collect());
+        Graph {
+            nodes: vec![
+                Node { name: "x".into(), op: Op::Input { index: 0 }, inputs: vec![], shape: vec![1, 1] },
+                Node { name: "exp".into(), op: Op::Map { f: exp }, inputs: vec![0], shape: vec![1, 1] },
+            ],
+            inputs: vec![0],
+            outputs: vec![1],
+        }
+    }
+
+    /// A lookup's output is not range-checked again, so every table entry must lie in the
+    /// activation range: exp over a widened range is trimmed where it leaves it (it was clamped
+    /// to ±2^62 before, a value no activation can hold).
+    #[test]
+    fn table_values_stay_in_the_activation_range() {
+        let s = 8;
+        let bound = 1i64 << (2 * s);
+        let t = build(&exp_graph(), s, 12, &[(0.0, 4.0), (1.0, 54.0)]).unwrap().unwrap();
+        let (_, values) = t.tables[1].as_ref().unwrap();
+        assert!(values.iter().all(|&v| (-bound..bound).contains(&v)), "a table value outside ±2^(2s)");
+        assert!(values.len() > 100);
+    }
+
+    /// A function that leaves the range on the calibrated inputs themselves is refused by name.
+    #[test]
+    fn a_table_outside_the_range_on_its_calibration_is_refused() {
+        let err = build(&exp_graph(), 8, 12, &[(5.0, 7.0), (150.0, 1100.0)]).err().expect("refused").to_string();
+        assert!(err.contains("`exp`") && err.contains("outside the activation range"), "{err}");
+    }
+}
