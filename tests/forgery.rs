@@ -255,7 +255,7 @@ async fn private_weight_outside_fixed_point() {
         let third = Fr::from(3).invert().unwrap();
         let mut tamper = cells_of(c, w, third);
         let i = layout.weights.iter().position(|&p| p == w).unwrap();
-        tamper.push((Col::Pack(0), 1 + 2 * i, third));
+        tamper.push((Col::Pack(0), 1 + zkinfer::circuit::pack::LIMBS as usize * i, third));
         (forced, tamper)
     })
     .await;

@@ -368,10 +368,13 @@ impl Layout {
             }) {
                 return Err(Error::Layout(format!(
                     "a model parameter of {value} at scale 2^-{s} (a weight of {}, or a bias of {}) is outside what \
-                     private and hashed weights range-check, ±2^{}: compile with --weights fixed, or a smaller --scale-bits",
+                     private and hashed weights range-check, ±2^{} (weights up to {}, biases up to {}): \
+                     compile with --weights fixed, or a larger --scale-bits",
                     value as f64 / (1u64 << s) as f64,
                     value as f64 / (1u64 << (2 * s)) as f64,
-                    2 * s - 1
+                    pack::LIMBS * s - 1,
+                    1u64 << (2 * s - 1),
+                    1u64 << (s - 1)
                 )));
             }
         }

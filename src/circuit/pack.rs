@@ -1,21 +1,24 @@
 //! Packing gadget: many small signed integers (the quantised weights) into few field elements,
-//! so the weights commitment absorbs ~7 weights per message instead of one.
+//! so the weights commitment absorbs ~10 weights per message instead of one; and, whether or not
+//! the messages are hashed, the range check of every private weight.
 //!
-//! Each weight q, offset to u = q + 2^(2s−1), is split into two s-bit limbs, each looked up in
-//! the circuit's range table [0, 2^s): that bounds u to [0, 2^(2s)). A message is
-//! `Σ u_i·2^(2s·(m−1−i))` over m = ⌊252 / 2s⌋ weights (Horner), below 2^252 < p, so distinct
+//! Each weight q, offset to u = q + 2^(3s−1), is split into three s-bit limbs, each looked up in
+//! the circuit's range table [0, 2^s): that bounds u to [0, 2^(3s)), so q to ±2^(3s−1) — room for
+//! a weight (held at 2^-s) up to 2^(2s-1) and a bias (held at 2^-2s) up to 2^(s-1). A message is
+//! `Σ u_i·2^(3s·(m−1−i))` over m = ⌊252 / 3s⌋ weights (Horner), below 2^252 < p, so distinct
 //! weight lists give distinct messages.
 //!
-//! | row   | w | limb | acc                                   | gate   |
-//! |-------|---|------|---------------------------------------|--------|
-//! | 0     |   |      | 0                                     |        |
-//! | 2i+1  | q | lo   | chain·acc[2i]·2^(2s) + lo + hi·2^s    | `pack` |
-//! | 2i+2  |   | hi   | acc[2i+1]                             | `carry`|
+//! | row    | w | limb | acc                                              | gate   |
+//! |--------|---|------|--------------------------------------------------|--------|
+//! | 0      |   |      | 0                                                |        |
+//! | 3i+1   | q | l0   | chain·acc[3i]·2^(3s) + l0 + l1·2^s + l2·2^(2s)    | `pack` |
+//! | 3i+2   |   | l1   | acc[3i+1]                                        | `carry`|
+//! | 3i+3   |   | l2   | acc[3i+2]                                        | `carry`|
 //!
-//! `pack`: q + 2^(2s−1) = lo + hi·2^s, and the accumulator step (chain = 0 at each message's
-//! first weight). `carry`: the accumulator repeats on the odd row, so every step reads only the
-//! previous row. Without the limb lookups, any lo would do: hi = (u − lo)/2^s in the field
-//! satisfies the gate (the review's unchecked-decomposition trap; a test below).
+//! `pack`: q + 2^(3s−1) = l0 + l1·2^s + l2·2^(2s), and the accumulator step (chain = 0 at each
+//! message's first weight). `carry`: the accumulator repeats on the limb rows, so every step reads
+//! only the previous row. Without the limb lookups, any l0 would do: another limb solved in the
+//! field satisfies the gate (the review's unchecked-decomposition trap; a test below).
 
 use super::fr_u128;
 use halo2_proofs::circuit::{Cell, Region, Value};
@@ -34,29 +37,32 @@ pub struct PackConfig {
     pub scale_bits: u32,
 }
 
+/// Limbs (and rows) per weight.
+pub const LIMBS: u32 = 3;
+
 /// Weights per message at scale 2^s.
 pub fn per_message(scale_bits: u32) -> usize {
-    (252 / (2 * scale_bits)) as usize
+    (252 / (LIMBS * scale_bits)) as usize
 }
 
 /// Rows for n weights.
 pub fn rows_for(n: usize) -> usize {
-    2 * n + 1
+    LIMBS as usize * n + 1
 }
 
 /// Whether q fits two s-bit limbs after the offset.
 pub fn fits(q: i128, scale_bits: u32) -> bool {
-    let half = 1i128 << (2 * scale_bits - 1);
+    let half = 1i128 << (LIMBS * scale_bits - 1);
     (-half..half).contains(&q)
 }
 
 fn offset(q: i128, s: u32) -> u128 {
-    (q + (1i128 << (2 * s - 1))) as u128
+    (q + (1i128 << (LIMBS * s - 1))) as u128
 }
 
 /// The messages the weights commitment absorbs.
 pub fn pack(weights: &[i128], scale_bits: u32) -> Vec<Fr> {
-    let shift = fr_u128(1u128 << (2 * scale_bits));
+    let shift = fr_u128(1u128 << (LIMBS * scale_bits));
     weights
         .chunks(per_message(scale_bits))
         .map(|chunk| chunk.iter().fold(Fr::zero(), |acc, &q| acc * shift + fr_u128(offset(q, scale_bits))))
@@ -87,14 +93,13 @@ impl PackConfig {
             let q_carry = m.query_fixed(cfg.q_carry, Rotation::cur());
             let chain = m.query_fixed(cfg.chain, Rotation::cur());
             let w = m.query_advice(cfg.w, Rotation::cur());
-            let lo = m.query_advice(cfg.limb, Rotation::cur());
-            let hi = m.query_advice(cfg.limb, Rotation::next());
+            let limbs: Vec<Expression<Fr>> = (0..LIMBS).map(|i| m.query_advice(cfg.limb, Rotation(i as i32)) * pow2(i * s)).collect();
+            let u = limbs.into_iter().reduce(|u, l| u + l).expect("at least one limb");
             let acc = m.query_advice(cfg.acc, Rotation::cur());
             let prev = m.query_advice(cfg.acc, Rotation::prev());
-            let u = lo + hi * pow2(s);
             vec![
-                q_pack.clone() * (w + pow2(2 * s - 1) - u.clone()),
-                q_pack * (acc.clone() - chain * prev.clone() * pow2(2 * s) - u),
+                q_pack.clone() * (w + pow2(LIMBS * s - 1) - u.clone()),
+                q_pack * (acc.clone() - chain * prev.clone() * pow2(LIMBS * s) - u),
                 q_carry * (acc - prev),
             ]
         });
@@ -113,7 +118,7 @@ impl PackConfig {
     ) -> Result<(Vec<Cell>, Vec<Cell>), PlonkError> {
         let s = self.scale_bits;
         let per = per_message(s);
-        let shift = fr_u128(1u128 << (2 * s));
+        let shift = fr_u128(1u128 << (LIMBS * s));
         let put = |region: &mut Region<'_, Fr>, col: usize, row: usize, v: Value<Fr>| -> Cell {
             let v = tamper.iter().find(|t| t.0 == col && t.1 == row - start).map_or(v, |t| Value::known(t.2));
             let column = [self.w, self.limb, self.acc][col];
@@ -123,24 +128,29 @@ impl PackConfig {
         let mut acc = Value::known(Fr::zero());
         // A zero before the first weight, so no gate reads a cell outside the gadget.
         put(region, 2, start, acc);
+        let rows = LIMBS as usize;
         for (i, q) in weights.iter().enumerate() {
-            let row = start + 1 + 2 * i;
+            let row = start + 1 + rows * i;
             let first = i % per == 0;
             region.assign_fixed(self.q_pack, row, Fr::one());
-            region.assign_fixed(self.q_carry, row + 1, Fr::one());
             if !first {
                 region.assign_fixed(self.chain, row, Fr::one());
             }
             let u = q.map(|q| offset(q, s));
             let mask = (1u128 << s) - 1;
             cells.push(put(region, 0, row, q.map(super::to_field)));
-            put(region, 1, row, u.map(|u| fr_u128(u & mask)));
-            put(region, 1, row + 1, u.map(|u| fr_u128(u >> s)));
+            for l in 0..rows {
+                put(region, 1, row + l, u.map(|u| fr_u128((u >> (l as u32 * s)) & mask)));
+            }
             acc = if first { u.map(fr_u128) } else { acc.zip(u).map(|(a, u)| a * shift + fr_u128(u)) };
             put(region, 2, row, acc);
-            let carried = put(region, 2, row + 1, acc);
+            let mut carried = None;
+            for l in 1..rows {
+                region.assign_fixed(self.q_carry, row + l, Fr::one());
+                carried = Some(put(region, 2, row + l, acc));
+            }
             if i % per == per - 1 || i + 1 == weights.len() {
-                messages.push(carried);
+                messages.push(carried.expect("more than one limb"));
             }
         }
         Ok((cells, messages))
@@ -161,7 +171,7 @@ mod tests {
 
     /// The toy model with hashed weights, packed (it has too few weights to pack by itself).
     fn packed() -> (ModelCircuit, Vec<Fr>, u32) {
-        // Scale 2^9: 14 weights to a message, so the toy model's 15 make two.
+        // Scale 2^9: 9 weights to a message, so the toy model's 15 make two.
         let q = QuantModel::from_graph(&toy_graph(), 9);
         let privacy = Privacy { weights: WeightsMode::Hashed, ..Default::default() };
         let mut layout = Layout::plan(&q, 4, privacy).unwrap();
@@ -191,8 +201,8 @@ mod tests {
         let (c, public, _) = packed();
         let n = c.layout.weights.len();
         // Row 0's zero is read only under chain = 0, so it is free; every other cell bites.
-        for row in 1..=2 * n {
-            let cols: &[usize] = if row % 2 == 1 { &[0, 1, 2] } else { &[1, 2] };
+        for row in 1..=LIMBS as usize * n {
+            let cols: &[usize] = if (row - 1) % LIMBS as usize == 0 { &[0, 1, 2] } else { &[1, 2] };
             for &col in cols {
                 let t = ModelCircuit { tamper: vec![(Col::Pack(col), row, Fr::from(987654321u64))], ..c.clone() };
                 assert!(mock(&t, &public).is_err(), "pack column {col} row {row} unconstrained");
@@ -207,10 +217,12 @@ mod tests {
         let (c, public, s) = packed();
         let w = c.witness.as_ref().unwrap();
         let q = w[c.layout.weights[2]];
-        let u = fr_u128(offset(q, s));
-        let lo = fr_u128(offset(q, s) & ((1 << s) - 1)) + Fr::ONE;
-        let hi = (u - lo) * fr_u128(1 << s).invert().unwrap();
-        let t = ModelCircuit { tamper: vec![(Col::Pack(1), 5, lo), (Col::Pack(1), 6, hi)], ..c.clone() };
+        let (u, mask) = (offset(q, s), (1u128 << s) - 1);
+        let top = fr_u128((u >> (2 * s)) << (2 * s));
+        let lo = fr_u128(u & mask) + Fr::ONE;
+        let mid = (fr_u128(u) - top - lo) * fr_u128(1 << s).invert().unwrap();
+        let row = 1 + LIMBS as usize * 2;
+        let t = ModelCircuit { tamper: vec![(Col::Pack(1), row, lo), (Col::Pack(1), row + 1, mid)], ..c.clone() };
         let errs = mock(&t, &public).unwrap_err();
         assert!(errs.iter().all(|e| format!("{e:?}").contains("Lookup")), "{errs:?}");
     }

@@ -159,10 +159,10 @@ mod tests {
             let t = ModelCircuit { tamper: vec![(col, row, to_field(w[weight] + 1))], ..c.clone() };
             assert!(!mock(&t, &public), "weight cell {col:?}@{row} unconstrained");
         }
-        // The message the sponge absorbs for it: weights are packed, 15 to a message at 2^-8, so
-        // the toy model's all sit in message 0 (a0 of the weights commitment's first row, after
-        // the input commitment's rows).
-        assert_eq!(c.layout.commitments[1].messages(), 1);
+        // The message the sponge absorbs for it: weights are packed, 10 to a message at 2^-8, so
+        // weight 3 sits in message 0 (a0 of the weights commitment's first row, after the input
+        // commitment's rows).
+        assert_eq!(super::super::pack::per_message(8), 10);
         let input_rows = super::super::poseidon::rows_for(c.layout.commitments[0].messages());
         let t = ModelCircuit { tamper: vec![(Col::Hash(3), input_rows, to_field(w[weight] + 1))], ..c.clone() };
         assert!(!mock(&t, &public), "absorbed weight unconstrained");
