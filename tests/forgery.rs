@@ -10,13 +10,8 @@
 mod common;
 
 use alloy::primitives::U256;
-use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
+use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::Field;
-use halo2_proofs::plonk::create_proof;
-use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
-use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
-use snark_verifier::loader::native::NativeLoader;
-use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use zkinfer::chain::{self, Client};
@@ -47,17 +42,7 @@ async fn target(client: &Client, name: &str, graph: &Graph, calibration: &[Vec<f
 /// A real proof of whatever the circuit assigns, over these public values.
 fn prove_raw(dir: &Path, circuit: ModelCircuit, public: &[Fr]) -> Vec<u8> {
     let (_, params, keys) = pipeline::load(dir).unwrap();
-    let mut transcript = EvmTranscript::<G1Affine, NativeLoader, Vec<u8>, Vec<u8>>::new(vec![]);
-    create_proof::<KZGCommitmentScheme<Bn256>, ProverSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _, _>(
-        &params,
-        &keys.pk,
-        &[circuit],
-        &[&[public]],
-        rand::rngs::OsRng,
-        &mut transcript,
-    )
-    .unwrap();
-    transcript.finalize()
+    prove::prove_circuit(&params, &keys, circuit, public).unwrap()
 }
 
 /// (Rust verifier accepts, generated verifier accepts).
