@@ -99,7 +99,8 @@ pub fn audit(rec: &Recorded, free: &HashSet<(usize, usize)>, opts: &Options) -> 
             report.instances += rows.len();
             for row in pick(rows, opts.per_kind) {
                 report.attacked += 1;
-                for cell in reads_at(&ctx, g, row, &reads) {
+                let targets = targets(&ctx, row, &reads, free);
+                for cell in reads_at(&ctx, row, &reads) {
                     if free.contains(&cell) {
                         continue;
                     }
@@ -110,7 +111,6 @@ pub fn audit(rec: &Recorded, free: &HashSet<(usize, usize)>, opts: &Options) -> 
                     let honest = rec.advice[cell.0][cell.1];
                     let delta = Fr::from(rng.gen_range(1..=256u64)) * if rng.gen() { Fr::ONE } else { -Fr::ONE };
                     for value in [honest + delta, Fr::random(&mut rng)] {
-                        let targets = targets(&ctx, g, row, &reads, free);
                         for start in 0..targets.len().max(1) {
                             report.attempts += 1;
                             match attack(&ctx, g, row, cell, value, &reads, &targets, start, free, opts, &mut rng) {
@@ -176,7 +176,7 @@ fn reads(ctx: &Context, g: usize, row: usize, rng: &mut ChaCha8Rng) -> Vec<(usiz
     let info = &ctx.gates[g];
     let polys = ctx.rec.cs.gates()[g].polynomials();
     let mut o = Overlay::default();
-    let cells = reads_at(ctx, g, row, &info.advice);
+    let cells = reads_at(ctx, row, &info.advice);
     for &c in &cells {
         o.advice.insert(c, Fr::random(&mut *rng));
     }
@@ -193,7 +193,7 @@ fn reads(ctx: &Context, g: usize, row: usize, rng: &mut ChaCha8Rng) -> Vec<(usiz
     out
 }
 
-fn reads_at(ctx: &Context, _g: usize, row: usize, queries: &[(usize, i32)]) -> Vec<(usize, usize)> {
+fn reads_at(ctx: &Context, row: usize, queries: &[(usize, i32)]) -> Vec<(usize, usize)> {
     let n = ctx.rec.n as i64;
     queries.iter().map(|&(col, rot)| (col, (row as i64 + rot as i64).rem_euclid(n) as usize)).collect()
 }
@@ -211,8 +211,8 @@ fn is_source(ctx: &Context, (col, row): (usize, usize)) -> bool {
 }
 
 /// Cells a gate instance may re-solve: values defined at this instance, not free by design.
-fn targets(ctx: &Context, g: usize, row: usize, reads: &[(usize, i32)], free: &HashSet<(usize, usize)>) -> Vec<(usize, usize)> {
-    reads_at(ctx, g, row, reads).into_iter().filter(|c| !free.contains(c) && is_source(ctx, *c)).collect()
+fn targets(ctx: &Context, row: usize, reads: &[(usize, i32)], free: &HashSet<(usize, usize)>) -> Vec<(usize, usize)> {
+    reads_at(ctx, row, reads).into_iter().filter(|c| !free.contains(c) && is_source(ctx, *c)).collect()
 }
 
 /// Sets a re-solved cell and every copy of it (the value moves as a whole).
@@ -278,7 +278,7 @@ fn attack(
     let mut o = Overlay::default();
     o.advice.insert(cell, value);
     let mut changed = vec![cell];
-    for e in reads_at(ctx, g, row, reads) {
+    for e in reads_at(ctx, row, reads) {
         if e != cell && !rec.assigned(e.0, e.1) {
             o.advice.insert(e, Fr::from(rng.gen_range(1..=256u64)));
             changed.push(e);
@@ -308,7 +308,7 @@ fn attack(
             let mut candidates = if (g2, r2) == (g, row) {
                 first_targets.to_vec()
             } else {
-                let mut t = targets(ctx, g2, r2, &ctx.gates[g2].advice, free);
+                let mut t = targets(ctx, r2, &ctx.gates[g2].advice, free);
                 t.sort_by_key(|c| std::cmp::Reverse(c.1 as i64 - r2 as i64));
                 t
             };
