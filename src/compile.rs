@@ -60,6 +60,9 @@ pub struct Settings {
     /// The input range each lookup table covers (real units); outside it a proof is refused.
     #[serde(default)]
     pub tables: Vec<TableRange>,
+    /// The differential import check's draw (seed, counts) and worst errors.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub fidelity: Option<crate::fidelity::FidelityReport>,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
@@ -92,6 +95,8 @@ pub struct CompileOptions {
     /// compiled with the same scale and lanes share one verifying key in the private weight modes.
     pub scale_bits: Option<u32>,
     pub privacy: Privacy,
+    /// The random inputs of the differential import check (always run).
+    pub fidelity: crate::fidelity::FidelityOptions,
 }
 
 impl Settings {
@@ -164,11 +169,19 @@ fn k_for_rows(rows: usize, shape: &CsShape) -> u32 {
 }
 
 impl Compiled {
-    pub fn new(
+    pub fn new(name: &str, graph: &Graph, calibration: &[Vec<Vec<f32>>], opts: &CompileOptions) -> Result<Compiled> {
+        Self::new_with(name, graph, calibration, opts, &|_| true)
+    }
+
+    /// As `new`, with a further precision requirement calibration must meet before it stops
+    /// refining the scale: `pipeline::compile` passes the differential check's
+    /// (`fidelity::Check::precise`), so the scale chosen is one the check then accepts.
+    pub fn new_with(
         name: &str,
         graph: &Graph,
         calibration: &[Vec<Vec<f32>>],
         opts: &CompileOptions,
+        precise: &dyn Fn(&QuantModel) -> bool,
     ) -> Result<Compiled> {
         let (lanes, target, privacy) = (opts.lanes, opts.target, opts.privacy);
         privacy.check()?;
@@ -215,10 +228,11 @@ impl Compiled {
             (Some(_), _) | (None, Target::Resources) => s_min,
             (None, Target::Accuracy) => s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS),
         };
-        while opts.scale_bits.is_none()
-            && scale_bits < quant::MAX_SCALE_BITS
-            && !quant::accurate(graph, scale_bits, table_bits(scale_bits), calibration, &ranges)
-        {
+        let meets = |s: u32| {
+            quant::accurate(graph, s, table_bits(s), calibration, &ranges)
+                && QuantModel::quantize(graph, s, table_bits(s), &ranges).is_ok_and(|q| precise(&q))
+        };
+        while opts.scale_bits.is_none() && scale_bits < quant::MAX_SCALE_BITS && !meets(scale_bits) {
             scale_bits += 1;
         }
         let model = QuantModel::quantize(graph, scale_bits, table_bits(scale_bits), &ranges)?;
@@ -249,6 +263,7 @@ impl Compiled {
             target,
             calibration_inputs: calibration.len(),
             tables: table_ranges(&model),
+            fidelity: None,
         };
         Ok(Compiled { settings, model, layout: Arc::new(layout) })
     }

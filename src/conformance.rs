@@ -1,7 +1,8 @@
 //! `zkinfer conformance DIR`: every model folder (`network.onnx`, `input.json`, `expected.json`)
 //! through compile → setup → prove → verify, outputs compared with the float reference; then a
-//! second input the circuit was not calibrated on, compared with tract's float run of it. One
-//! model's failure never stops the run.
+//! second input the circuit was not calibrated on, compared with tract's float run of it, and
+//! the differential import check's worst error over its random inputs (a compile that fails it
+//! fails the model). One model's failure never stops the run.
 
 use crate::compile::{read_input, read_json};
 use crate::error::Error;
@@ -28,6 +29,13 @@ pub struct Outcome {
     /// Peak resident memory of the model's run (compile, setup, both proofs), in MiB.
     #[serde(default)]
     pub peak_mib: Option<f64>,
+    /// The differential import check (`fidelity`): inputs the circuit accepted of those drawn,
+    /// and the worst error over them relative to max(1, max|reference|). A model wrong on any
+    /// of them fails at compile.
+    #[serde(default)]
+    pub random_accepted: Option<(usize, usize)>,
+    #[serde(default)]
+    pub random_rel_error: Option<f64>,
 }
 
 impl Outcome {
@@ -43,6 +51,8 @@ impl Outcome {
             k: None,
             inputs_by_name: false,
             peak_mib: None,
+            random_accepted: None,
+            random_rel_error: None,
             rows: None,
             prove_seconds: None,
             max_abs_error: None,
@@ -140,6 +150,10 @@ pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
         let c = pipeline::compile(&model_dir.join("network.onnx"), &input, &build, &CompileOptions::default())?;
         o.k = Some(c.settings.k);
         o.rows = Some(c.settings.rows);
+        if let Some(f) = &c.settings.fidelity {
+            o.random_accepted = Some((f.accepted, f.samples + f.corners));
+            o.random_rel_error = Some(f.worst_rel_error);
+        }
         pipeline::setup(&build, None)?;
         let start = Instant::now();
         let proof = pipeline::prove(&build, &input)?;
@@ -208,7 +222,7 @@ pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
 /// `arange` one empty array and no inputs. EZKL's export names inputs `input, input1, input2…`
 /// by position, so the arrays are matched to the graph by those names; any other mismatch is
 /// left for compile to report. Returns the aligned file, written into `build`.
-fn align_inputs(model_dir: &Path, build: &Path) -> Result<Option<std::path::PathBuf>, Error> {
+pub fn align_inputs(model_dir: &Path, build: &Path) -> Result<Option<std::path::PathBuf>, Error> {
     let x = read_input(&model_dir.join("input.json"))?;
     let names = crate::onnx::input_names(&model_dir.join("network.onnx"))?;
     if names.len() >= x.len() {
@@ -297,12 +311,13 @@ pub fn run(dir: &Path, work: &Path, timeout: std::time::Duration) -> Vec<Outcome
 
 pub fn markdown(outcomes: &[Outcome]) -> String {
     let mut s = String::from(
-        "| model | status | k | rows | prove s | peak MiB | max abs err | max rel err |\n|---|---|---|---|---|---|---|---|\n",
+        "| model | status | k | rows | prove s | peak MiB | max abs err | max rel err | random inputs accepted | random max rel err |\n\
+         |---|---|---|---|---|---|---|---|---|---|\n",
     );
     let f = |v: Option<f64>, p: usize| v.map_or("-".to_string(), |x| format!("{x:.p$}"));
     for o in outcomes {
         s += &format!(
-            "| {}{} | {} | {} | {} | {} | {} | {} | {} |\n",
+            "| {}{} | {} | {} | {} | {} | {} | {} | {} | {} | {} |\n",
             o.model,
             if o.inputs_by_name { " ¹" } else { "" },
             o.status.replace('|', "/"),
@@ -311,11 +326,17 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
             f(o.prove_seconds, 2),
             f(o.peak_mib, 0),
             f(o.max_abs_error, 4),
-            f(o.max_rel_error, 4)
+            f(o.max_rel_error, 4),
+            o.random_accepted.map_or("-".into(), |(a, n)| format!("{a} / {n}")),
+            f(o.random_rel_error, 4)
         );
     }
     let passed = outcomes.iter().filter(|o| o.passed).count();
     s += &format!("\n{passed} passed, {} failed\n", outcomes.len() - passed);
+    s += "\nRandom inputs: the differential import check compiles each model against tract's float run on 64 \
+          seeded random inputs (over the calibrated range, that range widened 4×, and mixed magnitudes up to \
+          the accepted range) and the corners of both ranges; inputs the circuit refuses (a range check or a \
+          table bound) have no proof and are not compared. Any accepted one outside the tolerance fails the model.\n";
     if outcomes.iter().any(|o| o.inputs_by_name) {
         s += "\n¹ The input file lists inputs the exported graph dropped; arrays were matched to the graph's inputs by name (`input`, `input1`, … are positions).\n";
     }

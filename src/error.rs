@@ -23,6 +23,19 @@ pub enum Error {
     #[error("node `{node}`: input {value} is outside its lookup table's calibrated range [{lo}, {hi}]; recalibrate with inputs that cover this one (zkinfer compile --input ...)")]
     OutsideTable { node: String, value: f64, lo: f64, hi: f64 },
 
+    #[error("{path}: the compiled circuit does not compute the model on {sample}: output `{output}` position {position} is {ours:.6} where the model computes {reference:.6} (tolerance {tolerance:.4}); {cause}; {hint}")]
+    Fidelity {
+        path: PathBuf,
+        sample: String,
+        output: String,
+        position: usize,
+        ours: f64,
+        reference: f64,
+        tolerance: f64,
+        cause: String,
+        hint: String,
+    },
+
     #[error("{what} not found in {dir}: run `{hint}` first")]
     MissingArtifact { what: String, dir: PathBuf, hint: String },
 

@@ -4,7 +4,8 @@
 //! Data flows one way, one module per stage:
 //! `onnx` (tract import) → `graph` (IR) → `quant` (fixed point, integer oracle) →
 //! `circuit` (layout planner and gadgets) → `prove` (SRS, keys, proofs) → `evm` (Solidity) →
-//! `chain` (alloy client). `compile` ties the first four together; `pipeline` runs them all.
+//! `chain` (alloy client). `compile` ties the first four together; `fidelity` checks what it
+//! compiled against tract on random inputs; `pipeline` runs them all.
 
 pub mod chain;
 pub mod circuit;
@@ -12,6 +13,7 @@ pub mod compile;
 pub mod conformance;
 pub mod error;
 pub mod evm;
+pub mod fidelity;
 pub mod graph;
 pub mod onnx;
 pub mod pipeline;

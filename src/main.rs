@@ -44,6 +44,24 @@ struct PrivacyArgs {
     scale_bits: Option<u32>,
 }
 
+/// The differential import check, run on every compile: the quantised model against tract's
+/// float inference on seeded random inputs (see `zkinfer::fidelity`).
+#[derive(clap::Args)]
+struct CheckArgs {
+    /// Random inputs the compiled model is compared with tract on (besides the corners).
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    check_samples: u64,
+    /// Seed of those inputs (recorded in settings.json).
+    #[arg(long, default_value_t = zkinfer::fidelity::FidelityOptions::default().seed)]
+    check_seed: u64,
+}
+
+impl CheckArgs {
+    fn options(&self) -> zkinfer::fidelity::FidelityOptions {
+        zkinfer::fidelity::FidelityOptions { samples: self.check_samples as usize, seed: self.check_seed }
+    }
+}
+
 impl PrivacyArgs {
     fn options(&self, lanes: Option<usize>, target: Target) -> CompileOptions {
         let privacy = Privacy { weights: self.weights, input: self.input_visibility, output: self.output_visibility, salted: self.salt };
@@ -68,6 +86,8 @@ enum Cmd {
         target: Target,
         #[command(flatten)]
         privacy: PrivacyArgs,
+        #[command(flatten)]
+        check: CheckArgs,
     },
     /// Choose scales and lookup-table ranges from several inputs, then compile.
     /// Example: zkinfer calibrate model.onnx --data a.json b.json c.json --target resources -o build/
@@ -80,6 +100,8 @@ enum Cmd {
         target: Target,
         #[arg(short, long, default_value = "build")]
         out: PathBuf,
+        #[command(flatten)]
+        check: CheckArgs,
     },
     /// KZG params and keys. Example: zkinfer setup build/ [--srs ceremony.srs]
     Setup {
@@ -219,6 +241,10 @@ fn print_compiled(json: bool, c: &zkinfer::compile::Compiled, out: &Path) {
         ("target", format!("{:?}", s.target).to_lowercase()),
         ("calibration", format!("{} input(s)", s.calibration_inputs)),
         ("tables", s.tables.len().to_string()),
+        ("fidelity", s.fidelity.as_ref().map_or("-".into(), |f| format!(
+            "{} of {} random inputs and corners accepted, worst error {:.2e} ({:.2e} of scale; tolerance {}), seed {:#x}",
+            f.accepted, f.samples + f.corners, f.worst_abs_error, f.worst_rel_error, f.tolerance, f.seed
+        ))),
         ("columns", format!("{} advice, {} fixed, {} lookups", s.advice_columns, s.fixed_columns, s.lookups)),
         ("weights", format!("{:?}", s.weights_visibility).to_lowercase()),
         ("input / output", format!("{:?} / {:?}{}", s.input_visibility, s.output_visibility, if s.salted { ", salted" } else { "" }).to_lowercase()),
@@ -295,12 +321,13 @@ fn warn_insecure(dir: &Path) {
 async fn run(cli: Cli) -> Result<()> {
     let json = cli.json;
     match cli.cmd {
-        Cmd::Compile { model, input, out, lanes, target, privacy } => {
-            let c = pipeline::compile(&model, &input, &out, &privacy.options(lanes, target))?;
+        Cmd::Compile { model, input, out, lanes, target, privacy, check } => {
+            let opts = CompileOptions { fidelity: check.options(), ..privacy.options(lanes, target) };
+            let c = pipeline::compile(&model, &input, &out, &opts)?;
             print_compiled(json, &c, &out);
         }
-        Cmd::Calibrate { model, data, target, out } => {
-            let opts = CompileOptions { target, calibration: data[1..].to_vec(), ..Default::default() };
+        Cmd::Calibrate { model, data, target, out, check } => {
+            let opts = CompileOptions { target, calibration: data[1..].to_vec(), fidelity: check.options(), ..Default::default() };
             let c = pipeline::compile(&model, &data[0], &out, &opts)?;
             print_compiled(json, &c, &out);
             if !json {

@@ -134,9 +134,15 @@ fn scatter(model: &TypedModel, node: &TypedNode, vars: &[OutletId], axis: Option
     let idx = Src::Var(vars.iter().position(|&v| v == node.inputs[1])?);
     let mut chain = Chain::default();
     let mut out = AffineBuilder::new(n_data);
+    // How many updates land on each data position: ONNX leaves duplicate indices undefined
+    // (tract keeps the last write, a sum would add them), so a count above one is refused below.
+    let mut count = AffineBuilder::new(n_data);
     for r in 0..axis_len {
         let onehot = chain.push(Op::Select { table: (0..axis_len).map(|k| (k == r) as u8 as f32).collect() }, vec![idx]);
         let oh = chain.gather(onehot, &(0..n_upd).map(idx_of).collect::<Vec<_>>());
+        for q in 0..n_upd {
+            count.src(target(q, r), oh, q, 1.0);
+        }
         // diff_q = upd_q − data[target(q, r)]
         let mut diff = AffineBuilder::new(n_upd);
         for q in 0..n_upd {
@@ -149,8 +155,13 @@ fn scatter(model: &TypedModel, node: &TypedNode, vars: &[OutletId], axis: Option
             out.src(target(q, r), prod, q, 1.0);
         }
     }
+    // A keyed lookup of the count in [0, 0]: a count of 0 or 1 reads 0, any other has no entry,
+    // so no proof exists for an input with duplicate indices; adding the 0 keeps it live.
+    let count = count.finish(&mut chain);
+    let unique = chain.push(Op::Select { table: vec![0.0, 0.0] }, vec![count]);
     for p in 0..n_data {
         out.add(p, &data, p, 1.0);
+        out.src(p, unique, p, 1.0);
     }
     out.finish(&mut chain);
     Some(chain.steps)

@@ -304,10 +304,14 @@ fn map_op(
             let n: usize = shape.iter().product();
             Some(Op::Affine { terms: elementwise(n, -1.0, 0), bias: vec![1.0; n] })
         }
+        // A clamp is never probed: it is the identity near zero and not beyond its bound (a
+        // Min(x, 6) read as affine on small inputs proves x where the model says 6). Max(x, 0) is
+        // the relu gadget; every other bound is `piecewise`.
         ("Max", 1, 1) => {
             let c = const_of(model, consts[0])?;
             c.iter().all(|&v| v == 0.0).then_some(Op::Relu)
         }
+        ("Min", 1, 1) => None,
         // Layout-preserving axis changes are free; a Move (transpose) reorders data and is probed.
         (_, 1, 0) if node.op_as::<tract_onnx::tract_core::ops::change_axes::AxisOp>().is_some() => {
             use tract_onnx::tract_core::ops::change_axes::AxisOp;
@@ -341,17 +345,22 @@ fn piecewise(model: &TypedModel, node: &TypedNode, vars: &[OutletId], consts: &[
     let name = node.op.name();
     match (name.as_ref(), vars.len(), consts.len()) {
         ("Max" | "Min", 1, 1) => {
-            let c = const_of(model, consts[0])?;
-            let c0 = *c.first()?;
-            if c.iter().any(|&v| v != c0) {
+            // One bound, or one per element broadcast to the output (a per-channel clamp).
+            let out = shape_of(model, OutletId::new(node.id, 0));
+            let at = node.inputs.iter().position(|o| *o == consts[0])?;
+            let steps::Operand::Const(bound) = steps::Operand::of(model, node, at, vars, Some(&out))? else { return None };
+            if shape_of(model, vars[0]) != out || bound.len() != n || bound.iter().any(|b| !b.is_finite()) {
                 return None;
             }
             let sign = if name.as_ref() == "Max" { 1.0 } else { -1.0 };
             // u = sign·(x − c); r = relu(u); y = c + sign·r
             Some(vec![
-                Step { op: Op::Affine { terms: elementwise(n, sign, 0), bias: vec![-sign * c0; n] }, inputs: vec![Var(0)] },
+                Step {
+                    op: Op::Affine { terms: elementwise(n, sign, 0), bias: bound.iter().map(|b| -sign * b).collect() },
+                    inputs: vec![Var(0)],
+                },
                 Step { op: Op::Relu, inputs: vec![S(0)] },
-                Step { op: Op::Affine { terms: elementwise(n, sign, 0), bias: vec![c0; n] }, inputs: vec![S(1)] },
+                Step { op: Op::Affine { terms: elementwise(n, sign, 0), bias: bound }, inputs: vec![S(1)] },
             ])
         }
         ("Square", 1, 0) => Some(vec![Step { op: Op::Mul, inputs: vec![Var(0), Var(0)] }]),

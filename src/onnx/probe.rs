@@ -5,6 +5,11 @@
 //! implementation on the zero vector and on each basis vector, read off `y = A·x + b`, and check
 //! the map on random vectors; an op that is not affine (Relu, Mul of two activations, Floor…)
 //! fails the check and stays unsupported.
+//!
+//! The check visits every magnitude a circuit could be asked to evaluate, not only the
+//! neighbourhood of zero: `Min(x, 6)` is the identity on [−2, 2] and a clamp beyond it, and a
+//! map that is affine only near zero would be proven for inputs where the model computes
+//! something else (see `PROBE_MAGNITUDES`).
 
 use rand::{Rng, SeedableRng};
 use std::sync::Arc;
@@ -18,6 +23,47 @@ pub struct AffineMap {
 
 /// Guards the number of op evaluations × output size a probe may take.
 const MAX_PROBE_WORK: usize = 200_000_000;
+
+/// Magnitudes at which every "is this op affine / linear on each side of zero / an extremum"
+/// decision is checked. Range-checked activations lie within ±2^18 (`quant::MAX_SCALE_BITS`) and
+/// the calibrated range of any node within that; exact sums of them reach further, so the float
+/// checks go to 2^40 (f32 keeps its relative precision there). A kink or saturation anywhere in
+/// between (a clamp's bound, a shrink's λ, a threshold) falls inside some magnitude's draws.
+pub const PROBE_MAGNITUDES: [f32; 23] = [
+    0.015625, 0.0625, 0.25, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0,
+    262144.0, 1048576.0, 4194304.0, 16777216.0, 268435456.0, 4294967296.0, 68719476736.0, 1099511627776.0,
+];
+
+/// Integer inputs (indices, counts) are probed on integers, wide enough that integer division or
+/// truncation shows (x/3 is 0 on every point in [−2, 2]) and up to the largest integer input a
+/// circuit accepts (2^18), within i32 and exactly representable in f32.
+const INTEGER_MAGNITUDES: [f32; 6] = [3.0, 50.0, 256.0, 4096.0, 65536.0, 262144.0];
+
+/// Random probe vectors of the given lengths: one per magnitude (uniform in ±m) and one whose
+/// elements each draw their own magnitude, so a map is also checked where small and large
+/// values meet.
+fn probe_points(zeros: &[Vec<f32>], integer: &[bool], seed: u64) -> Vec<Vec<Vec<f32>>> {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let rounds = PROBE_MAGNITUDES.len() + 1;
+    (0..rounds)
+        .map(|r| {
+            zeros
+                .iter()
+                .zip(integer)
+                .map(|(z, &int)| {
+                    let mags: &[f32] = if int { &INTEGER_MAGNITUDES } else { &PROBE_MAGNITUDES };
+                    z.iter()
+                        .map(|_| {
+                            let m = if r < rounds - 1 { mags[r % mags.len()] } else { mags[rng.gen_range(0..mags.len())] };
+                            let v = rng.gen_range(-1.0f32..1.0) * m;
+                            if int { v.round() } else { v }
+                        })
+                        .collect()
+                })
+                .collect()
+        })
+        .collect()
+}
 
 fn concrete(model: &TypedModel, o: OutletId) -> Option<(Vec<usize>, DatumType)> {
     let f = model.outlet_fact(o).ok()?;
@@ -49,8 +95,6 @@ pub fn probe(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<
         return None;
     }
     let eval = one_op(model, node, vars, &var_shapes, &Default::default())?;
-    // Integer inputs are probed on integer points, wide enough that integer division or
-    // truncation shows (x/3 is 0 on every point in [-2, 2]).
     let integer: Vec<bool> =
         vars.iter().map(|&v| model.outlet_fact(v).map(|f| !f.datum_type.is_float()).unwrap_or(false)).collect();
     probe_with(eval, &var_shapes, &integer, n_out)
@@ -241,21 +285,18 @@ fn read_map(eval: &impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>, var_shapes: &[Vec<u
 }
 
 fn check_affine(map: AffineMap, eval: impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>, zeros: &[Vec<f32>], integer: &[bool]) -> Option<AffineMap> {
-    // Affine check on random points, including negative values (catches Relu, Abs, Max…).
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
-    for _ in 0..2 {
-        let xs: Vec<Vec<f32>> = zeros
-            .iter()
-            .zip(integer)
-            .map(|(z, &int)| {
-                z.iter().map(|_| if int { rng.gen_range(-50i32..=50) as f32 } else { rng.gen_range(-2.0f32..2.0) }).collect()
-            })
-            .collect();
+    // Random points of every magnitude, both signs (catches Relu, Abs, clamps, thresholds…). The
+    // tolerance follows the size of the terms summed, the scale of f32's own rounding error.
+    for xs in probe_points(zeros, integer, 0x5eed) {
         let y = eval(&xs)?;
         for (j, t) in map.terms.iter().enumerate() {
-            let pred: f32 = map.bias[j] + t.iter().map(|&(s, i, c)| c * xs[s][i]).sum::<f32>();
-            let scale = 1.0 + y[j].abs().max(pred.abs());
-            if !((y[j] - pred).abs() <= 1e-4 * scale) {
+            let (mut pred, mut size) = (map.bias[j] as f64, 1.0 + map.bias[j].abs() as f64);
+            for &(s, i, c) in t {
+                let term = c as f64 * xs[s][i] as f64;
+                pred += term;
+                size += term.abs();
+            }
+            if !((y[j] as f64 - pred).abs() <= 1e-4 * size) {
                 return None;
             }
         }
@@ -264,8 +305,8 @@ fn check_affine(map: AffineMap, eval: impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>, 
 }
 
 /// For a unary elementwise op that is linear on each side of zero (`|x|`, leaky relu, PRelu
-/// with one slope): the slopes `(p, n)` with f(x) = p·x for x ≥ 0 and n·x for x < 0, checked on
-/// random inputs of the node's real shape.
+/// with one slope): the slopes `(p, n)` with f(x) = p·x for x ≥ 0 and n·x for x < 0, checked at
+/// every probe magnitude on both sides (a shrink with λ = 5 is 0 on [−2, 2] and not beyond).
 pub fn zero_kink_slopes(model: &TypedModel, node: &TypedNode, var: OutletId) -> Option<(f32, f32)> {
     let (shape, dt) = concrete(model, var)?;
     let (out_shape, out_dt) = concrete(model, OutletId::new(node.id, 0))?;
@@ -275,20 +316,28 @@ pub fn zero_kink_slopes(model: &TypedModel, node: &TypedNode, var: OutletId) -> 
     let shapes = [shape];
     let eval = one_op(model, node, &[var], &shapes, &Default::default())?;
     let n: usize = shapes[0].iter().product();
-    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
-    let mut x: Vec<f32> = (0..n).map(|_| rng.gen_range(0.25f32..2.0)).collect();
-    let pos = eval(&[x.clone()])?;
-    let p = pos[0] / x[0];
-    for v in x.iter_mut() {
-        *v = -*v;
+    if n == 0 || eval(&[vec![0.0; n]])?.iter().any(|&z| z != 0.0) {
+        return None;
     }
-    let neg = eval(&[x.clone()])?;
-    let nslope = neg[0] / x[0];
-    let zero = eval(&[vec![0.0; n]])?;
-    let ok = |y: &[f32], x: &[f32], slope: f32| y.iter().zip(x).all(|(a, b)| (a - slope * b).abs() <= 1e-5 * (1.0 + a.abs()));
-    let xs_pos: Vec<f32> = x.iter().map(|v| -v).collect();
-    (ok(&pos, &xs_pos, p) && ok(&neg, &x, nslope) && zero.iter().all(|&z| z == 0.0) && p.is_finite() && nslope.is_finite())
-        .then_some((p, nslope))
+    // Positive points of magnitudes cycling through PROBE_MAGNITUDES, enough rounds that each
+    // magnitude is visited; the slopes come from the first point of each sign.
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
+    let rounds = PROBE_MAGNITUDES.len().div_ceil(n).max(2);
+    let mut slopes: [Option<f32>; 2] = [None, None];
+    for r in 0..rounds {
+        let x: Vec<f32> =
+            (0..n).map(|j| PROBE_MAGNITUDES[(r * n + j) % PROBE_MAGNITUDES.len()] * rng.gen_range(0.5f32..1.0)).collect();
+        for (side, sign) in [(0, 1.0f32), (1, -1.0)] {
+            let xs: Vec<f32> = x.iter().map(|v| sign * v).collect();
+            let y = eval(&[xs.clone()])?;
+            let slope = *slopes[side].get_or_insert(y[0] / xs[0]);
+            let fits = y.iter().zip(&xs).all(|(a, b)| (a - slope * b).abs() <= 1e-5 * (1.0 + (slope * b).abs()));
+            if !slope.is_finite() || !fits {
+                return None;
+            }
+        }
+    }
+    Some((slopes[0]?, slopes[1]?))
 }
 
 /// For an op each of whose outputs is the maximum (or minimum) of a fixed subset of its input
@@ -322,9 +371,8 @@ pub fn extremum_windows(model: &TypedModel, node: &TypedNode, var: OutletId) -> 
         if windows.iter().any(|w| w.is_empty()) {
             continue;
         }
-        let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x5eed);
-        for _ in 0..2 {
-            let x: Vec<f32> = (0..n_in).map(|_| rng.gen_range(-2.0f32..2.0)).collect();
+        let zeros = [vec![0f32; n_in]];
+        for x in probe_points(&zeros, &[false], 0x5eed).into_iter().map(|mut v| v.remove(0)) {
             let y = eval(&[x.clone()])?;
             for (j, w) in windows.iter().enumerate() {
                 let vals = w.iter().map(|&i| x[i]);

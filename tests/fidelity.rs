@@ -1,0 +1,166 @@
+//! Fidelity: the circuit computes the model on every input it accepts, not only near the
+//! calibration input. Clamps and thresholds calibrated on small inputs are evaluated on large
+//! ones (the review's `Min(x, 6)` and ReLU6), the differential import check is shown to stop a
+//! wrong lowering, and every corpus model that compiles passes it.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use tract_onnx::pb::{
+    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto::dimension, tensor_shape_proto::Dimension,
+    type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto,
+    TypeProto, ValueInfoProto,
+};
+use zkinfer::compile::Compiled;
+use zkinfer::pipeline::{self, CompileOptions};
+
+fn value_info(name: &str, n: usize) -> ValueInfoProto {
+    let dim = [1, n].into_iter().map(|d| Dimension { value: Some(dimension::Value::DimValue(d as i64)), ..Default::default() });
+    ValueInfoProto {
+        name: name.into(),
+        r#type: Some(TypeProto {
+            value: Some(type_proto::Value::TensorType(type_proto::Tensor {
+                elem_type: DataType::Float as i32,
+                shape: Some(TensorShapeProto { dim: dim.collect() }),
+            })),
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+fn scalar(name: &str, v: f32) -> TensorProto {
+    TensorProto { name: name.into(), dims: vec![], data_type: DataType::Float as i32, float_data: vec![v], ..Default::default() }
+}
+
+fn float_attr(name: &str, f: f32) -> AttributeProto {
+    AttributeProto { name: name.into(), r#type: AttributeType::Float as i32, f, ..Default::default() }
+}
+
+fn int_attr(name: &str, i: i64) -> AttributeProto {
+    AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i, ..Default::default() }
+}
+
+/// `y = op(x, constants…)` over a [1, n] input, opset 13.
+fn unary_model(op: &str, consts: &[f32], attrs: Vec<AttributeProto>, n: usize) -> ModelProto {
+    let names: Vec<String> = (0..consts.len()).map(|i| format!("c{i}")).collect();
+    let mut input = vec!["x".to_string()];
+    input.extend(names.iter().cloned());
+    let node = NodeProto { op_type: op.into(), name: op.to_lowercase(), input, output: vec!["y".into()], attribute: attrs, ..Default::default() };
+    ModelProto {
+        ir_version: 8,
+        opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 14 }],
+        graph: Some(GraphProto {
+            name: op.into(),
+            node: vec![node],
+            initializer: names.iter().zip(consts).map(|(name, &v)| scalar(name, v)).collect(),
+            input: vec![value_info("x", n)],
+            output: vec![value_info("y", n)],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
+/// The clamps and thresholds of the issue, each with its kink outside [−2, 2].
+fn clamp_models() -> Vec<(&'static str, ModelProto)> {
+    vec![
+        ("min6", unary_model("Min", &[6.0], vec![], 4)),
+        ("max_minus4", unary_model("Max", &[-4.0], vec![], 4)),
+        ("relu6", unary_model("Clip", &[0.0, 6.0], vec![], 4)),
+        ("clip_both", unary_model("Clip", &[-3.0, 5.0], vec![], 4)),
+        ("shrink5", unary_model("Shrink", &[], vec![float_attr("lambd", 5.0), float_attr("bias", 5.0)], 4)),
+        ("hard_sigmoid", unary_model("HardSigmoid", &[], vec![float_attr("alpha", 0.2), float_attr("beta", 0.5)], 4)),
+        ("hard_swish", unary_model("HardSwish", &[], vec![], 4)),
+        ("thresholded_relu5", unary_model("ThresholdedRelu", &[], vec![float_attr("alpha", 5.0)], 4)),
+        ("fmod7", unary_model("Mod", &[7.0], vec![int_attr("fmod", 1)], 4)),
+    ]
+}
+
+fn save(dir: &Path, name: &str, model: &ModelProto, calibration: &[f32]) -> (PathBuf, PathBuf) {
+    let onnx = dir.join(format!("{name}.onnx"));
+    zkinfer::onnx::write::save(model, &onnx).unwrap();
+    let input = dir.join(format!("{name}.input.json"));
+    std::fs::write(&input, serde_json::json!({ "input_data": [calibration] }).to_string()).unwrap();
+    (onnx, input)
+}
+
+/// The integer oracle (what the circuit proves) on `x`: `None` where the circuit refuses it.
+fn proven(c: &Compiled, x: &[f32]) -> Option<Vec<f64>> {
+    let q = c.model.quantize_inputs(&[x.to_vec()]).ok()?;
+    let vals = c.model.eval(&q).ok()?;
+    Some(vals[c.model.outputs[0]].iter().map(|&v| c.model.dequantize(v)).collect())
+}
+
+const CALIBRATION: [f32; 4] = [1.5, -0.5, 0.25, -1.75];
+const LARGE: [[f32; 4]; 4] = [[10.0, 3.0, -4.0, 7.0], [100.0, -100.0, 50.0, -50.0], [6.5, -6.5, 5.5, -5.5], [-3.5, 4.5, 200.0, -2.5]];
+
+#[test]
+fn clamps_and_thresholds_are_computed_beyond_the_calibration_range() {
+    let dir = common::scratch("fidelity-clamps");
+    let mut proven_count = 0;
+    for (name, model) in clamp_models() {
+        let (onnx, input) = save(&dir, name, &model, &CALIBRATION);
+        let c = pipeline::compile(&onnx, &input, &dir.join(name), &CompileOptions::default())
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let (_, typed) = zkinfer::onnx::import(&onnx, &[4]).unwrap();
+        let report = c.settings.fidelity.as_ref().expect("compile records the check");
+        assert_eq!((report.samples, report.seed), (64, zkinfer::fidelity::FidelityOptions::default().seed));
+        assert!(report.accepted > 0, "{name}: the check compared nothing");
+        for x in LARGE {
+            let want = pipeline::tract_run(&typed, &[x.to_vec()]).unwrap().remove(0);
+            match proven(&c, &x) {
+                Some(got) => {
+                    proven_count += 1;
+                    for (g, w) in got.iter().zip(&want) {
+                        assert!((g - *w as f64).abs() <= 0.02, "{name} on {x:?}: the circuit proves {got:?}, the model says {want:?}");
+                    }
+                }
+                // Tables (shrink, hard sigmoid…) refuse inputs outside their calibrated range:
+                // no proof, rather than a wrong one. The exact clamps must prove every one.
+                None => assert!(!["min6", "max_minus4", "relu6", "clip_both"].contains(&name), "{name} refused {x:?}"),
+            }
+        }
+    }
+    assert!(proven_count >= 16, "only {proven_count} large inputs proven");
+}
+
+/// The review's reproduction, end to end: ReLU6 calibrated on small inputs, proven on
+/// x = [10, 3, −4, 7]; the proof states [6, 3, 0, 6], as the model does.
+#[test]
+fn relu6_proves_the_clamped_outputs() {
+    let dir = common::scratch("fidelity-relu6");
+    let (onnx, _) = save(&dir, "relu6", &unary_model("Clip", &[0.0, 6.0], vec![], 4), &CALIBRATION);
+    let input = dir.join("calibration.json");
+    std::fs::write(&input, serde_json::json!({ "input_data": [CALIBRATION] }).to_string()).unwrap();
+    let build = dir.join("build");
+    pipeline::compile(&onnx, &input, &build, &CompileOptions::default()).unwrap();
+    pipeline::setup(&build, None).unwrap();
+    let large = dir.join("large.json");
+    std::fs::write(&large, serde_json::json!({ "input_data": [[10.0, 3.0, -4.0, 7.0]] }).to_string()).unwrap();
+    let proof = pipeline::prove(&build, &large).unwrap();
+    pipeline::verify(&build, &proof).unwrap();
+    assert_eq!(proof.outputs, vec![vec![6.0, 3.0, 0.0, 6.0]]);
+}
+
+/// The check itself: a graph that reads `Min(x, 6)` as the identity (the old import) is stopped,
+/// naming the node and the input, with the float reading blamed, not the fixed point.
+#[test]
+fn the_differential_check_stops_a_wrong_lowering() {
+    let dir = common::scratch("fidelity-wrong");
+    let (onnx, _) = save(&dir, "min6", &unary_model("Min", &[6.0], vec![], 4), &CALIBRATION);
+    let (mut graph, typed) = zkinfer::onnx::import(&onnx, &[4]).unwrap();
+    let out = graph.outputs[0];
+    graph.nodes[out].op = zkinfer::graph::Op::Reshape;
+    graph.nodes[out].inputs = vec![graph.inputs[0]];
+    let calibration = vec![vec![CALIBRATION.to_vec()]];
+    let c = Compiled::new("min6", &graph, &calibration, &CompileOptions::default()).unwrap();
+    let check = zkinfer::fidelity::Check::new(&onnx, &typed, &graph, &calibration, Default::default()).unwrap();
+    let err = check.run(&c.model).unwrap_err();
+    let msg = err.to_string();
+    assert!(matches!(err, zkinfer::Error::Fidelity { .. }), "{msg}");
+    let names_the_sample = msg.contains("random input") || msg.contains("corner");
+    assert!(msg.contains("zkinfer's reading of node `min") && names_the_sample, "{msg}");
+    // The same graph is right on the calibration input: only the wider inputs show it.
+    assert_eq!(graph.eval_f32(&calibration[0]), pipeline::tract_run(&typed, &calibration[0]).unwrap());
+}
