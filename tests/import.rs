@@ -192,3 +192,19 @@ fn open_batch_takes_the_batch_of_the_input_file() {
     let c = compiles_and_matches("open-batch", &b.build(), vec![seeded(12, 6)]);
     assert_eq!(c.settings.input_shapes, vec![vec![3, 4]]);
 }
+
+/// A regression head, `[1,2,2] → Flatten → Gemm(4→1) → Gemm(1→1)`: tract's declutter folds the
+/// Flatten into the first Gemm as an EinSum to a scalar that its own evaluator then rejects.
+#[test]
+fn flatten_into_one_output_gemms() {
+    let mut b = GraphBuilder::new(13);
+    let x = b.input(&dims(&[1, 2, 2]));
+    let y = b.op("Flatten", &[&x], vec![attr_int("axis", 1)]);
+    let w = b.constant(&[4, 1], vec![0.1, 0.2, 0.3, 0.4]);
+    let c = b.constant(&[1], vec![0.5]);
+    let y = b.op("Gemm", &[&y, &w, &c], vec![]);
+    let w2 = b.constant(&[1, 1], vec![0.7]);
+    let y = b.op("Gemm", &[&y, &w2, &c], vec![]);
+    b.output(&y, &dims(&[1, 1]));
+    compiles_and_matches("flatten-gemm1", &b.build(), vec![seeded(4, 7)]);
+}

@@ -191,13 +191,28 @@ fn concrete_shapes(fact: &InferenceFact, len: usize) -> Vec<Vec<usize>> {
 }
 
 /// tract's declutter as far as it goes. Its rewrites only simplify, so a rewrite that fails is
-/// skipped for its node (tract 0.23 cannot, for one, fold an `Expand` into the Gemm after it); if
-/// a whole pass still fails, it is dropped; the typed model itself is the last resort.
+/// skipped for its node (tract 0.23 cannot, for one, fold an `Expand` into the Gemm after it);
+/// if a whole pass still fails, it is dropped. Some rewrites succeed but leave a graph tract
+/// cannot evaluate (it folds `Flatten` into a one-output Gemm as an EinSum to a scalar that its
+/// evaluator rejects): then every per-op rewrite is tried on a copy first and kept only if the
+/// graph still runs. The typed model itself is the last resort.
 fn declutter(model: TypedModel) -> TypedModel {
+    let full = declutter_with(&model, false);
+    if runs(&full) {
+        return full;
+    }
+    let checked = declutter_with(&model, true);
+    if runs(&checked) || !runs(&model) {
+        return checked;
+    }
+    model
+}
+
+fn declutter_with(model: &TypedModel, checked: bool) -> TypedModel {
     let mut optimizer = Optimizer::declutter();
     for pass in optimizer.passes.iter_mut() {
         if format!("{pass:?}") == "declutter" {
-            *pass = Box::new(TolerantDeclutter { from: 0 });
+            *pass = Box::new(TolerantDeclutter { from: 0, checked });
         }
     }
     loop {
@@ -210,15 +225,32 @@ fn declutter(model: TypedModel) -> TypedModel {
         let before = optimizer.passes.len();
         optimizer.passes.retain(|p| !failing.starts_with(&format!("running pass {p:?}:")));
         if optimizer.passes.len() == before || optimizer.passes.is_empty() {
-            return model;
+            return model.clone();
         }
     }
 }
 
-/// tract's per-op declutter pass, except that a node whose rewrite errors is left as it is.
+/// Whether tract evaluates the model, on zeros.
+fn runs(model: &TypedModel) -> bool {
+    let attempt = || -> TractResult<()> {
+        let mut inputs = TVec::new();
+        for i in 0..model.inputs.len() {
+            let fact = model.input_fact(i)?;
+            let shape = fact.shape.as_concrete().ok_or_else(|| anyhow::anyhow!("symbolic input"))?;
+            inputs.push(Tensor::zero_dt(fact.datum_type, shape)?.into_tvalue());
+        }
+        model.clone().into_runnable()?.run(inputs)?;
+        Ok(())
+    };
+    without_panics(attempt).is_ok()
+}
+
+/// tract's per-op declutter pass, except that a node whose rewrite errors is left as it is, and
+/// when `checked`, so is one whose rewritten graph tract cannot run.
 #[derive(Clone)]
 struct TolerantDeclutter {
     from: usize,
+    checked: bool,
 }
 
 impl std::fmt::Debug for TolerantDeclutter {
@@ -238,14 +270,16 @@ impl TypedPass for TolerantDeclutter {
             if node.op_is::<Dummy>() {
                 continue;
             }
-            match node.op.declutter_with_session(session, model, node) {
-                Ok(Some(mut patch)) => {
-                    patch.push_context(format!("declutter {node}"));
-                    self.from = node.id + patch.dont_apply_twice.is_some() as usize;
-                    return Ok(Some(patch));
+            let Ok(Some(mut patch)) = node.op.declutter_with_session(session, model, node) else { continue };
+            if self.checked {
+                let mut patched = model.clone();
+                if patch.clone().apply(&mut patched).is_err() || !runs(&patched) {
+                    continue;
                 }
-                Ok(None) | Err(_) => {}
             }
+            patch.push_context(format!("declutter {node}"));
+            self.from = node.id + patch.dont_apply_twice.is_some() as usize;
+            return Ok(Some(patch));
         }
         Ok(None)
     }
