@@ -391,7 +391,7 @@ fn check(case: &Case, dir: &Path) -> Result<usize, TestCaseError> {
 fn random_graphs_match_tract() {
     let seed = std::env::var("ZKINFER_GRAPH_SEED").ok().and_then(|s| s.parse().ok()).unwrap_or(20_240_601);
     let config = Config {
-        cases: 48,
+        cases: 64,
         max_shrink_iters: 400,
         failure_persistence: None,
         rng_seed: RngSeed::Fixed(seed),
