@@ -11,6 +11,11 @@ pub enum Error {
     #[error("{path}: not a valid ONNX model ({reason}); re-export it with torch.onnx.export or onnx.save")]
     MalformedOnnx { path: PathBuf, reason: String },
 
+    /// A file that parses as ONNX but that tract (zkinfer's ONNX reader) could not type: a
+    /// limitation of the reader, not a fault of the file.
+    #[error("{path}: tract, zkinfer's ONNX reader, could not {stage}{}: {reason}; the file parses as ONNX, so if onnxruntime runs it this is a limitation of the importer: please report it with the model (exporting with fixed input shapes, or through onnxsim, may avoid it)", node.as_ref().map(|n| format!(" at node `{n}`")).unwrap_or_default())]
+    Import { path: PathBuf, stage: String, node: Option<String>, reason: String },
+
     #[error("{path}: unsupported ONNX operations: {}; zkinfer proves affine ops (Gemm, MatMul, Conv, pooling, slicing…), products, max/min/relu kinks and pointwise functions (by lookup table); docs/conformance.md lists the models that work", ops.join(", "))]
     Unsupported { path: PathBuf, ops: Vec<String> },
 

@@ -4,6 +4,7 @@
 
 mod einsum;
 mod gather;
+mod load;
 mod logic;
 pub mod pointwise;
 pub mod probe;
@@ -14,80 +15,14 @@ pub mod write;
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Node, Op};
+pub use load::{input_names, load_typed};
+use load::malformed;
 use pointwise::Cluster;
 use steps::{Src, Step};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
 use tract_onnx::prelude::*;
-use tract_onnx::tract_hir::infer::Factoid;
-use tract_onnx::prelude::tract_data::internal::DimLike;
-
-fn malformed(path: &Path, e: impl std::fmt::Display) -> Error {
-    Error::MalformedOnnx { path: path.into(), reason: format!("{e:#}") }
-}
-
-/// The names of the model's inputs, in order.
-pub fn input_names(path: &Path) -> Result<Vec<String>> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).map_err(|e| malformed(path, e))?;
-    let inputs = model.input_outlets().map_err(|e| malformed(path, e))?;
-    Ok(inputs.iter().map(|o| model.node(o.node).name.clone()).collect())
-}
-
-/// Loads `path` with batch 1 and the given input lengths, decluttered.
-pub fn load_typed(path: &Path, input_lens: &[usize]) -> Result<TypedModel> {
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
-    let mut model = tract_onnx::onnx().model_for_read(&mut &bytes[..]).map_err(|e| malformed(path, e))?;
-    let declared = model.input_outlets().map_err(|e| malformed(path, e))?.len();
-    if declared != input_lens.len() {
-        return Err(Error::BadInput {
-            path: path.into(),
-            reason: format!("the model takes {declared} inputs but the input file has {}", input_lens.len()),
-        });
-    }
-    for (i, &len) in input_lens.iter().enumerate() {
-        let fact = model.input_fact(i).map_err(|e| malformed(path, e))?.clone();
-        let shape = concrete_shape(&fact, len).ok_or_else(|| Error::BadInput {
-            path: path.into(),
-            reason: format!("input {i} has {len} values, which does not fit the model's input shape {fact:?}"),
-        })?;
-        let dt = fact.datum_type.concretize().unwrap_or(f32::datum_type());
-        model
-            .set_input_fact(i, InferenceFact::dt_shape(dt, shape))
-            .map_err(|e| malformed(path, e))?;
-    }
-    let typed = model.into_typed().map_err(|e| malformed(path, e))?;
-    typed.into_decluttered().map_err(|e| malformed(path, e))
-}
-
-/// The declared shape with symbolic dimensions resolved: batch-like symbols become 1, and one
-/// remaining unknown takes whatever makes the element count match.
-fn concrete_shape(fact: &InferenceFact, len: usize) -> Option<Vec<usize>> {
-    let dims: Vec<Option<usize>> = match fact.shape.concretize() {
-        Some(dims) => dims.iter().map(|d| d.to_usize().ok()).collect(),
-        None => return Some(vec![1, len]),
-    };
-    let mut shape: Vec<Option<usize>> = dims.clone();
-    let known: usize = shape.iter().flatten().product();
-    let unknown = shape.iter().filter(|d| d.is_none()).count();
-    if unknown >= 1 && shape[0].is_none() {
-        shape[0] = Some(1);
-    }
-    let known_now: usize = shape.iter().flatten().product();
-    let still = shape.iter().filter(|d| d.is_none()).count();
-    if still == 1 && known_now > 0 && len % known_now == 0 {
-        let fill = len / known_now;
-        for d in shape.iter_mut() {
-            if d.is_none() {
-                *d = Some(fill);
-            }
-        }
-    }
-    let _ = (known, unknown);
-    let shape: Option<Vec<usize>> = shape.into_iter().collect();
-    shape.filter(|s| s.iter().product::<usize>() == len)
-}
 
 fn const_of(model: &TypedModel, outlet: OutletId) -> Option<Vec<f32>> {
     let fact = model.outlet_fact(outlet).ok()?;

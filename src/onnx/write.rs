@@ -6,7 +6,7 @@ use prost::Message;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
 use tract_onnx::pb::{
-    tensor_proto::DataType, tensor_shape_proto::dimension, tensor_shape_proto::Dimension,
+    attribute_proto::AttributeType, tensor_proto::DataType, AttributeProto, tensor_shape_proto::dimension, tensor_shape_proto::Dimension,
     type_proto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
     TensorShapeProto, TypeProto, ValueInfoProto,
 };
@@ -196,3 +196,176 @@ pub fn random_input(n: usize, seed: u64) -> serde_json::Value {
     serde_json::json!({ "input_data": [v] })
 }
 
+
+/// A declared input dimension: fixed, or symbolic (the batch an exporter leaves open).
+#[derive(Clone, Debug, PartialEq)]
+pub enum Dim {
+    Fixed(usize),
+    Sym(String),
+}
+
+/// Fixed dimensions, for the common case.
+pub fn dims(shape: &[usize]) -> Vec<Dim> {
+    shape.iter().map(|&d| Dim::Fixed(d)).collect()
+}
+
+pub fn attr_int(name: &str, i: i64) -> AttributeProto {
+    AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i, ..Default::default() }
+}
+
+pub fn attr_ints(name: &str, ints: &[i64]) -> AttributeProto {
+    AttributeProto { name: name.into(), r#type: AttributeType::Ints as i32, ints: ints.to_vec(), ..Default::default() }
+}
+
+pub fn attr_float(name: &str, f: f32) -> AttributeProto {
+    AttributeProto { name: name.into(), r#type: AttributeType::Float as i32, f, ..Default::default() }
+}
+
+fn declared(name: &str, shape: &[Dim]) -> ValueInfoProto {
+    let mut info = value_info(name, &[]);
+    let dim = shape
+        .iter()
+        .map(|d| Dimension {
+            value: Some(match d {
+                Dim::Fixed(n) => dimension::Value::DimValue(*n as i64),
+                Dim::Sym(s) => dimension::Value::DimParam(s.clone()),
+            }),
+            ..Default::default()
+        })
+        .collect();
+    if let Some(type_proto::Value::TensorType(t)) = info.r#type.as_mut().and_then(|t| t.value.as_mut()) {
+        t.shape = Some(TensorShapeProto { dim });
+    }
+    info
+}
+
+/// Builds arbitrary small graphs node by node, so tests can write the models users bring (any
+/// op, attributes, int64 shape operands, symbolic batch dimensions) without Python. Values are
+/// named `v0, v1, …` in creation order.
+#[derive(Default)]
+pub struct GraphBuilder {
+    nodes: Vec<NodeProto>,
+    inits: Vec<TensorProto>,
+    inputs: Vec<ValueInfoProto>,
+    outputs: Vec<ValueInfoProto>,
+    opset: i64,
+}
+
+impl GraphBuilder {
+    pub fn new(opset: i64) -> Self {
+        GraphBuilder { opset, ..Default::default() }
+    }
+
+    fn fresh(&self) -> String {
+        format!("v{}", self.nodes.len() + self.inits.len() + self.inputs.len())
+    }
+
+    pub fn input(&mut self, shape: &[Dim]) -> String {
+        let name = format!("input{}", self.inputs.len());
+        self.inputs.push(declared(&name, shape));
+        name
+    }
+
+    pub fn constant(&mut self, shape: &[usize], data: Vec<f32>) -> String {
+        let name = self.fresh();
+        self.inits.push(tensor(&name, shape, data));
+        name
+    }
+
+    pub fn constant_i64(&mut self, shape: &[usize], data: Vec<i64>) -> String {
+        let name = self.fresh();
+        self.inits.push(TensorProto {
+            name: name.clone(),
+            dims: shape.iter().map(|&d| d as i64).collect(),
+            data_type: DataType::Int64 as i32,
+            int64_data: data,
+            ..Default::default()
+        });
+        name
+    }
+
+    /// Adds `op(inputs)` and returns its output's name; an empty input name is an omitted
+    /// optional input.
+    pub fn op(&mut self, op: &str, inputs: &[&str], attributes: Vec<AttributeProto>) -> String {
+        let name = self.fresh();
+        let mut n = node(op, inputs, &name);
+        n.attribute = attributes;
+        self.nodes.push(n);
+        name
+    }
+
+    /// Declares `value` a graph output of `shape` (symbolic dimensions where the exporter would
+    /// leave them open; tract ignores declared output shapes, onnxruntime checks them).
+    pub fn output(&mut self, value: &str, shape: &[Dim]) {
+        self.outputs.push(declared(value, shape));
+    }
+
+    pub fn build(self) -> ModelProto {
+        ModelProto {
+            ir_version: 8,
+            opset_import: vec![OperatorSetIdProto { domain: String::new(), version: self.opset }],
+            producer_name: "zkinfer".into(),
+            graph: Some(GraphProto {
+                name: "built".into(),
+                node: self.nodes,
+                initializer: self.inits,
+                input: self.inputs,
+                output: self.outputs,
+                ..Default::default()
+            }),
+            ..Default::default()
+        }
+    }
+}
+
+/// Seeded uniform(-1/√fan_in, 1/√fan_in) weights `[k, n]` and bias `[n]`, as constants.
+fn linear(b: &mut GraphBuilder, rng: &mut rand_chacha::ChaCha8Rng, k: usize, n: usize) -> (String, String) {
+    let bound = 1.0 / (k as f32).sqrt();
+    let w = b.constant(&[k, n], (0..k * n).map(|_| rng.gen_range(-bound..bound)).collect());
+    let bias = b.constant(&[n], (0..n).map(|_| rng.gen_range(-bound..bound)).collect());
+    (w, bias)
+}
+
+/// How `tiled_batch_mlp` turns its one input row into a batch.
+#[derive(Clone, Copy, Debug)]
+pub enum Tiling {
+    Expand,
+    Tile,
+    /// Expand to the batch, then Tile that ×2 (a batch of 2·batch rows).
+    Both,
+}
+
+/// `input[1, sizes[0]]` repeated into a batch of `batch` rows (by `tiling`), then an MLP of Gemms
+/// with Relu between: the shape of models that score one sample against several heads or
+/// augmentations, which tract could not declutter.
+pub fn tiled_batch_mlp(sizes: &[usize], batch: usize, tiling: Tiling, seed: u64) -> ModelProto {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let mut b = GraphBuilder::new(13);
+    let x = b.input(&dims(&[1, sizes[0]]));
+    let expand = |b: &mut GraphBuilder, x: &str| {
+        let shape = b.constant_i64(&[2], vec![batch as i64, sizes[0] as i64]);
+        b.op("Expand", &[x, &shape], vec![])
+    };
+    let tile = |b: &mut GraphBuilder, x: &str, times: usize| {
+        let repeats = b.constant_i64(&[2], vec![times as i64, 1]);
+        b.op("Tile", &[x, &repeats], vec![])
+    };
+    let mut cur = match tiling {
+        Tiling::Expand => expand(&mut b, &x),
+        Tiling::Tile => tile(&mut b, &x, batch),
+        Tiling::Both => {
+            let e = expand(&mut b, &x);
+            tile(&mut b, &e, 2)
+        }
+    };
+    for l in 0..sizes.len() - 1 {
+        let (w, bias) = linear(&mut b, &mut rng, sizes[l], sizes[l + 1]);
+        cur = b.op("Gemm", &[&cur, &w, &bias], vec![]);
+        if l + 2 < sizes.len() {
+            cur = b.op("Relu", &[&cur], vec![]);
+        }
+    }
+    let rows = if matches!(tiling, Tiling::Both) { 2 * batch } else { batch };
+    b.output(&cur, &dims(&[rows, sizes[sizes.len() - 1]]));
+    b.build()
+}
