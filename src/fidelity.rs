@@ -302,10 +302,13 @@ impl<'a> Check<'a> {
         Some((oracle(model, &grid)?, want))
     }
 
-    /// Whether `model` is within the tolerance on every precision sample it accepts.
+    /// Whether `model` is within calibration's error bound (`quant::CALIBRATION_ERROR`, a fifth
+    /// of the tolerance) on every precision sample it accepts. The margin is for the inputs no
+    /// sample drew: errors grow through products, so a scale that just meets the tolerance on
+    /// the samples misses it elsewhere.
     pub fn precise(&self, model: &QuantModel) -> bool {
         self.precision.iter().all(|s| match self.on_grid(model, &s.inputs) {
-            Some((ours, want)) => first_miss(&ours, &want, TOLERANCE).is_none(),
+            Some((ours, want)) => first_miss(&ours, &want, crate::quant::CALIBRATION_ERROR).is_none(),
             None => true,
         })
     }

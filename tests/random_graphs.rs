@@ -336,20 +336,23 @@ fn oracle(c: &Compiled, input: &[Vec<f32>]) -> zkinfer::Result<Vec<Vec<f64>>> {
     Ok(c.model.outputs.iter().map(|&o| vals[o].iter().map(|&v| c.model.dequantize(v)).collect()).collect())
 }
 
-/// The largest error of `got` against `reference` beyond 0.05·max(1, max|ref|), if any.
-fn mismatch(got: &[Vec<f64>], reference: &[Vec<f32>]) -> Option<String> {
+/// The first output of `got` off `reference` by more than `tol`·max(1, max|ref|), if any.
+fn mismatch(got: &[Vec<f64>], reference: &[Vec<f32>], tol: f64) -> Option<String> {
     for (k, (g, r)) in got.iter().zip(reference).enumerate() {
-        let tol = 0.05 * r.iter().fold(1f64, |m, v| m.max(v.abs() as f64));
-        if g.len() != r.len() || g.iter().zip(r).any(|(a, b)| (a - *b as f64).abs() > tol) {
-            return Some(format!("output {k}: oracle {g:?}\n  tract {r:?}\n  (tolerance {tol})"));
+        let tol = tol * r.iter().fold(1f64, |m, v| m.max(v.abs() as f64));
+        if g.len() != r.len() || g.iter().zip(r).any(|(a, b)| !((a - *b as f64).abs() <= tol)) {
+            return Some(format!("output {k}: ours {g:?}\n  tract {r:?}\n  (tolerance {tol})"));
         }
     }
     (got.len() != reference.len()).then(|| "number of outputs differs".into())
 }
 
-/// Compiles the case and compares the oracle with tract on the calibration input, 8 inputs over
-/// the calibration input's range and 8 over four times that range. Returns how many inputs the
-/// oracle accepted.
+/// Compiles the case (which runs the differential import check) and compares with tract on the
+/// calibration input, 8 inputs over its range and 8 over four times that range: zkinfer's float
+/// reading of the graph must equal tract's on all of them (the function is right everywhere),
+/// and the oracle must be within 0.05·max(1, max|ref|) on the inputs in the calibrated range,
+/// each taken on the model's grid as the circuit sees it. Returns how many inputs the oracle
+/// accepted.
 fn check(case: &Case, dir: &Path) -> Result<usize, TestCaseError> {
     let (proto, listing) = build(case);
     let fail = |what: String| TestCaseError::fail(format!("{what}\ngraph:\n{listing}"));
@@ -362,27 +365,41 @@ fn check(case: &Case, dir: &Path) -> Result<usize, TestCaseError> {
     write_json(&input, &serde_json::json!({ "input_data": [calibration] })).unwrap();
     let c = pipeline::compile(&model, &input, &dir.join("b"), &CompileOptions::default())
         .map_err(|e| fail(format!("compile: {e}")))?;
-    let typed = zkinfer::onnx::load_typed(&model, &[n]).map_err(|e| fail(format!("load: {e}")))?;
+    let (graph, typed) = zkinfer::onnx::import(&model, &[n]).map_err(|e| fail(format!("import: {e}")))?;
+    let graph = pipeline::fold_bias(graph);
     let (lo, hi) = calibration.iter().fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
-    let mut inputs = vec![calibration.clone()];
+    let mut inputs = vec![(1.0, calibration.clone())];
     for widen in [1.0, 4.0] {
         for _ in 0..8 {
-            inputs.push((0..n).map(|_| widen * rng.gen_range(lo..=hi)).collect());
+            inputs.push((widen, (0..n).map(|_| widen * rng.gen_range(lo..=hi)).collect()));
         }
     }
     let mut accepted = 0;
-    for (i, x) in inputs.iter().enumerate() {
+    for (i, (widen, x)) in inputs.iter().enumerate() {
         let x = vec![x.clone()];
         let reference = pipeline::tract_run(&typed, &x).map_err(|e| fail(format!("tract: {e}")))?;
-        let got = match oracle(&c, &x) {
+        let reading: Vec<Vec<f64>> = graph.eval_f32(&x).into_iter().map(|v| v.into_iter().map(f64::from).collect()).collect();
+        if let Some(m) = mismatch(&reading, &reference, 1e-3) {
+            return Err(fail(format!("zkinfer's float reading, input {i} {x:?}:\n  {m}")));
+        }
+        let grid: Vec<Vec<f32>> = match c.model.quantize_inputs(&x) {
+            Ok(q) => q.iter().map(|v| v.iter().map(|&a| c.model.dequantize(a) as f32).collect()).collect(),
+            Err(_) if i > 0 => continue,
+            Err(e) => return Err(fail(format!("the circuit refuses its own calibration input: {e}"))),
+        };
+        let got = match oracle(&c, &grid) {
             Ok(got) => got,
             Err(_) if i > 0 => continue, // outside the calibrated ranges: the circuit refuses it too
             Err(e) => return Err(fail(format!("the oracle refuses its own calibration input: {e}"))),
         };
-        if let Some(m) = mismatch(&got, &reference) {
+        accepted += 1;
+        if *widen > 1.0 {
+            continue;
+        }
+        let reference = pipeline::tract_run(&typed, &grid).map_err(|e| fail(format!("tract: {e}")))?;
+        if let Some(m) = mismatch(&got, &reference, 0.05) {
             return Err(fail(format!("input {i} {x:?}:\n  {m}")));
         }
-        accepted += 1;
     }
     Ok(accepted)
 }
