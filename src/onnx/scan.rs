@@ -33,10 +33,13 @@ struct Plan {
 
 impl Plan {
     /// Refuses what one run of tract's Scan would not fill exactly: warm-up iterations
-    /// (`skip`), a sequence that is not a whole number of chunks (tract pads the last chunk
-    /// with uninitialised values), and a stacked output some position of which no step writes.
+    /// (`skip`), an empty sequence or one that is not a whole number of chunks (tract pads the
+    /// last chunk with uninitialised values), state outputs not pairing with state inputs, and a
+    /// stacked output some position of which no step writes.
     fn of(model: &TypedModel, node: &TypedNode, op: &Scan) -> Option<Plan> {
-        if op.skip != 0 || op.input_mapping.len() != node.inputs.len() {
+        let states_in = op.input_mapping.iter().filter(|m| m.is_state()).count();
+        let states_out = op.output_mapping.iter().filter(|m| m.state).count();
+        if op.skip != 0 || op.input_mapping.len() != node.inputs.len() || states_in != states_out {
             return None;
         }
         let mut iters = None;
@@ -49,7 +52,7 @@ impl Plan {
                 }
             }
         }
-        let iters = iters?;
+        let iters = iters.filter(|&n| n > 0)?;
         let body_outputs = op.body.output_outlets().ok()?;
         let mut outputs = vec![];
         for (m, o) in op.output_mapping.iter().zip(body_outputs) {
