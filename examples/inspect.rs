@@ -8,6 +8,14 @@ fn main() {
     let path = std::path::Path::new(&args[1]);
     let lens: Vec<usize> = args[2].split(',').filter(|s| !s.is_empty()).map(|s| s.parse().unwrap()).collect();
     let m = zkinfer::onnx::load_typed(path, &lens).unwrap();
+    print_model(&m, "");
+    let Some(input) = args.get(3) else { return };
+    compare(path, &lens, input);
+}
+
+/// Prints every node, and the body of each Scan (a multi-step recurrence) indented under it.
+fn print_model(m: &TypedModel, indent: &str) {
+    use tract_onnx::tract_core::ops::scan::Scan;
     for n in m.nodes() {
         let facts: Vec<String> = n
             .inputs
@@ -17,17 +25,24 @@ fn main() {
                 format!("{:?}{:?}", f.shape, f.datum_type)
             })
             .collect();
-        println!("{:>3} {:<30} {:<12} in={:?} {:?} -> {:?}", n.id, n.name, n.op.name(), n.inputs, facts, n.outputs[0].fact.shape);
+        println!("{indent}{:>3} {:<30} {:<12} in={:?} {:?} -> {:?}", n.id, n.name, n.op.name(), n.inputs, facts, n.outputs[0].fact.shape);
         if let (Some(k), true) = (n.outputs[0].fact.konst.as_ref(), n.outputs[0].fact.shape.iter().product::<TDim>() == 1.into()) {
-            println!("      = {:?}", k);
+            println!("{indent}      = {:?}", k);
         }
         if n.op.name() == "EinSum" {
-            println!("      {:?}", n.op);
+            println!("{indent}      {:?}", n.op);
+        }
+        if let Some(scan) = n.op_as::<Scan>() {
+            println!("{indent}      inputs {:?}", scan.input_mapping);
+            println!("{indent}      outputs {:?} skip {}", scan.output_mapping, scan.skip);
+            print_model(&scan.body, &format!("{indent}      | "));
         }
     }
-    let Some(input) = args.get(3) else { return };
+}
+
+fn compare(path: &std::path::Path, lens: &[usize], input: &str) {
     let x = zkinfer::compile::read_input(std::path::Path::new(input)).unwrap();
-    let (g, typed) = zkinfer::onnx::import(path, &lens).unwrap();
+    let (g, typed) = zkinfer::onnx::import(path, lens).unwrap();
     let ours = g.eval_all_f32(&x);
     let mut t = (*typed).clone();
     let outlets: Vec<OutletId> = t.nodes().iter().filter(|n| n.outputs.len() == 1).map(|n| OutletId::new(n.id, 0)).collect();

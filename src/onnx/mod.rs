@@ -6,10 +6,12 @@ mod einsum;
 mod gather;
 mod load;
 mod logic;
+mod lower;
 pub mod pointwise;
 pub mod probe;
 mod reduce;
 mod rnn;
+mod scan;
 mod steps;
 pub mod write;
 
@@ -17,7 +19,6 @@ use crate::error::{Error, Result};
 use crate::graph::{Graph, Node, Op};
 pub use load::{input_names, load_typed};
 use load::malformed;
-use pointwise::Cluster;
 use steps::{Src, Step};
 use std::collections::HashMap;
 use std::path::Path;
@@ -42,103 +43,18 @@ fn shape_of(model: &TypedModel, outlet: OutletId) -> Vec<usize> {
 /// Imports an ONNX model into the IR.
 pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, Arc<TypedModel>)> {
     let typed = Arc::new(load_typed(path, input_lens)?);
-    let mut nodes: Vec<Node> = vec![];
-    let mut map: std::collections::HashMap<OutletId, usize> = Default::default();
-    let mut unsupported: Vec<String> = vec![];
-    let mut failed: std::collections::HashSet<usize> = Default::default();
-    let order = typed.eval_order().map_err(|e| malformed(path, e))?;
-    let position: HashMap<usize, usize> = order.iter().enumerate().map(|(i, &n)| (n, i)).collect();
-    let mut clusters: HashMap<OutletId, Cluster> = HashMap::new();
     let inputs = typed.input_outlets().map_err(|e| malformed(path, e))?.to_vec();
-    for id in order {
-        let node = typed.node(id);
-        let out = OutletId::new(id, 0);
-        let shape = shape_of(&typed, out);
-        if let Some(pos) = inputs.iter().position(|o| o.node == id) {
-            map.insert(out, nodes.len());
-            nodes.push(Node { name: node.name.clone(), op: Op::Input { index: pos }, inputs: vec![], shape });
-            continue;
-        }
-        if typed.outlet_fact(out).map(|f| f.konst.is_some()).unwrap_or(false) {
-            continue; // constants are read by their consumers
-        }
-        if node.inputs.iter().any(|o| failed.contains(&o.node)) {
-            failed.insert(id); // downstream of an unsupported op: report only the cause
-            continue;
-        }
-        let mut var_inputs: Vec<OutletId> = vec![];
-        for o in node.inputs.iter().filter(|o| map.contains_key(o)) {
-            if !var_inputs.contains(o) {
-                var_inputs.push(*o);
-            }
-        }
-        let consts: Vec<OutletId> = node.inputs.iter().copied().filter(|o| !map.contains_key(o)).collect();
-        // A pointwise op over one root joins that root's cluster: it keeps its exact gadget while
-        // the cluster has needed none, and otherwise the whole cluster becomes one table.
-        let mut cluster = pointwise::is_pointwise(&typed, node, &var_inputs, &consts)
-            .then(|| pointwise::join(&clusters, id, &var_inputs, &position))
-            .flatten();
-        let exact = match &cluster {
-            Some(c) if c.tabled => None,
-            _ => map_op(&typed, node, &var_inputs, &consts, &shape)
-                .map(|op| vec![Step { op, inputs: (0..var_inputs.len()).map(Src::Var).collect() }])
-                .or_else(|| piecewise(&typed, node, &var_inputs, &consts, shape.iter().product()))
-                .or_else(|| logic::lower(&typed, node, &var_inputs, &shape))
-                .or_else(|| logic::broadcast_binary(&typed, node, &var_inputs, &shape))
-                .or_else(|| reduce::lower(&typed, node, &var_inputs))
-                .or_else(|| gather::lower(&typed, node, &var_inputs))
-                .or_else(|| einsum::lower(&typed, node, &var_inputs)),
-        };
-        // Recurrent epilogues have further outputs (an LSTM's cell state): steps computing them.
-        let mut extra_outputs: Vec<usize> = vec![];
-        let exact = exact.or_else(|| {
-            let (steps, extra) = rnn::lower(&typed, node, &var_inputs)?;
-            extra_outputs = extra;
-            Some(steps)
-        });
-        let lowered = exact.or_else(|| {
-            let c = cluster.as_mut()?;
-            c.tabled = true;
-            let f = pointwise::scalar_fn(typed.clone(), c);
-            Some(vec![Step { op: Op::Map { f }, inputs: vec![Src::Node(map[&c.root])] }])
-        });
-        if let Some(c) = cluster.filter(|_| lowered.is_some()) {
-            clusters.insert(out, c);
-        }
-        match lowered {
-            Some(steps) => {
-                let first = nodes.len();
-                let last = steps.len() - 1;
-                for (i, step) in steps.into_iter().enumerate() {
-                    let ins = step
-                        .inputs
-                        .iter()
-                        .map(|s| match s {
-                            Src::Var(v) => map[&var_inputs[*v]],
-                            Src::Step(j) => first + j,
-                            Src::Node(n) => *n,
-                        })
-                        .collect();
-                    let name = if i == last { node.name.clone() } else { format!("{}.{i}", node.name) };
-                    nodes.push(Node { name, op: step.op, inputs: ins, shape: shape.clone() });
-                }
-                map.insert(out, nodes.len() - 1);
-                for (k, step) in extra_outputs.iter().enumerate() {
-                    map.insert(OutletId::new(id, k + 1), first + step);
-                }
-            }
-            None => {
-                failed.insert(id);
-                let name = format!("{} (node `{}`)", node.op.name(), node.name);
-                if !unsupported.contains(&name) {
-                    unsupported.push(name);
-                }
-            }
-        }
+    let mut b = lower::Builder { path, nodes: vec![], unsupported: vec![] };
+    let mut map: HashMap<OutletId, usize> = HashMap::new();
+    for (index, o) in inputs.iter().enumerate() {
+        let id = b.push(typed.node(o.node).name.clone(), Op::Input { index }, vec![], shape_of(&typed, *o));
+        map.insert(*o, id);
     }
-    if !unsupported.is_empty() {
-        return Err(Error::Unsupported { path: path.into(), ops: unsupported });
+    lower::lower_model(&mut b, &typed, &mut map, "")?;
+    if !b.unsupported.is_empty() {
+        return Err(Error::Unsupported { path: path.into(), ops: b.unsupported });
     }
+    let mut nodes = b.nodes;
     let outputs = typed
         .output_outlets()
         .map_err(|e| malformed(path, e))?
@@ -163,7 +79,7 @@ pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, Arc<TypedMode
         })
         .collect::<Result<Vec<_>>>()?;
     let graph = Graph { nodes, inputs: (0..inputs.len()).collect(), outputs };
-    Ok((prune(fix_input_ids(graph)), typed))
+    Ok((prune(graph), typed))
 }
 
 /// Drops nodes no output depends on (the inner steps of a cluster that became one table),
@@ -194,18 +110,6 @@ fn prune(g: Graph) -> Graph {
         inputs: g.inputs.iter().map(|&i| new_id[i]).collect(),
         outputs: g.outputs.iter().map(|&o| new_id[o]).collect(),
     }
-}
-
-/// Input nodes were pushed in evaluation order; make `graph.inputs[i]` the node of input i.
-fn fix_input_ids(mut g: Graph) -> Graph {
-    let mut ids = vec![0; g.inputs.len()];
-    for (id, n) in g.nodes.iter().enumerate() {
-        if let Op::Input { index } = n.op {
-            ids[index] = id;
-        }
-    }
-    g.inputs = ids;
-    g
 }
 
 fn map_op(

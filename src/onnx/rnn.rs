@@ -60,10 +60,16 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
             let c_g = chain.gather(pre, &gate(3));
             let (i, o, f) = (chain.map("sigmoid", sigmoid, i_g), chain.map("sigmoid", sigmoid, o_g), chain.map("sigmoid", sigmoid, f_g));
             let cc = chain.map("tanh", f32::tanh, c_g);
-            let all: Vec<usize> = (0..n).collect();
-            let fc = times(&mut chain, n, f, &c_prev, &all);
             let ic = chain.mul(i, cc);
-            let c = chain.ew(n, &[(fc, 1.0), (ic, 1.0)], vec![0.0; n]);
+            let c = match &c_prev {
+                // A zero cell state (the first step of a sequence): nothing to forget.
+                Operand::Const(v) if v.iter().all(|&x| x == 0.0) => ic,
+                _ => {
+                    let all: Vec<usize> = (0..n).collect();
+                    let fc = times(&mut chain, n, f, &c_prev, &all);
+                    chain.ew(n, &[(fc, 1.0), (ic, 1.0)], vec![0.0; n])
+                }
+            };
             let c_step = last(&chain);
             let tc = chain.map("tanh", f32::tanh, c);
             chain.mul(o, tc);

@@ -182,6 +182,79 @@ pub fn branches_model(n: usize, ops: &[(&str, &[&str])]) -> ModelProto {
     }
 }
 
+/// A recurrent layer (`LSTM`, `GRU` or `RNN`) over `seq` steps of one `input`-wide vector, with
+/// seeded uniform(-1/√hidden, 1/√hidden) weights (PyTorch's default) and zero initial state.
+/// Outputs `y` (every step's hidden state, [seq, 1, 1, hidden]) and `y_h` (the last, [1, 1, hidden]).
+pub fn recurrent_model(op: &str, seq: usize, input: usize, hidden: usize, seed: u64) -> ModelProto {
+    recurrent_model_with(&Recurrent { op, seq, input, hidden, ..Default::default() }, seed)
+}
+
+/// The shape of a recurrent test model.
+#[derive(Clone, Debug)]
+pub struct Recurrent<'a> {
+    pub op: &'a str,
+    /// ONNX's `direction`: "forward", "reverse" or "bidirectional".
+    pub direction: &'a str,
+    pub seq: usize,
+    pub input: usize,
+    pub hidden: usize,
+    /// The initial hidden state as a second model input `h0` ([directions, 1, hidden]) instead
+    /// of zeros.
+    pub h0_input: bool,
+}
+
+impl Default for Recurrent<'_> {
+    fn default() -> Self {
+        Recurrent { op: "LSTM", direction: "forward", seq: 2, input: 3, hidden: 4, h0_input: false }
+    }
+}
+
+pub fn recurrent_model_with(r: &Recurrent, seed: u64) -> ModelProto {
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
+    let gates = match r.op {
+        "LSTM" => 4,
+        "GRU" => 3,
+        _ => 1,
+    };
+    let dirs = if r.direction == "bidirectional" { 2 } else { 1 };
+    let (h, bound) = (r.hidden, 1.0 / (r.hidden as f32).sqrt());
+    let mut draw = |n: usize| -> Vec<f32> { (0..n).map(|_| rng.gen_range(-bound..bound)).collect() };
+    let inits = vec![
+        tensor("W", &[dirs, gates * h, r.input], draw(dirs * gates * h * r.input)),
+        tensor("R", &[dirs, gates * h, h], draw(dirs * gates * h * h)),
+        tensor("B", &[dirs, 2 * gates * h], draw(dirs * 2 * gates * h)),
+    ];
+    let ins: &[&str] = if r.h0_input { &["input", "W", "R", "B", "", "h0"] } else { &["input", "W", "R", "B"] };
+    let mut cell = node(r.op, ins, "y");
+    cell.output.push("y_h".into());
+    let int = |name: &str, i: i64| AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i, ..Default::default() };
+    cell.attribute.push(int("hidden_size", h as i64));
+    cell.attribute.push(AttributeProto {
+        name: "direction".into(),
+        r#type: AttributeType::String as i32,
+        s: r.direction.as_bytes().to_vec(),
+        ..Default::default()
+    });
+    let mut inputs = vec![value_info("input", &[r.seq, 1, r.input])];
+    if r.h0_input {
+        inputs.push(value_info("h0", &[dirs, 1, h]));
+    }
+    ModelProto {
+        ir_version: 8,
+        opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 14 }],
+        producer_name: "zkinfer".into(),
+        graph: Some(GraphProto {
+            name: "recurrent".into(),
+            node: vec![cell],
+            initializer: inits,
+            input: inputs,
+            output: vec![value_info("y", &[r.seq, dirs, 1, h]), value_info("y_h", &[dirs, 1, h])],
+            ..Default::default()
+        }),
+        ..Default::default()
+    }
+}
+
 pub fn save(model: &ModelProto, path: &Path) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;

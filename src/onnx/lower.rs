@@ -1,0 +1,161 @@
+//! The walk that maps a typed tract model onto the IR, node by node. It is one function of the
+//! model and of an outlet → IR-node map filled in advance with whatever the model's sources are
+//! bound to, so the top-level model (sources bound to the circuit's inputs) and every step of
+//! an unrolled Scan body (sources bound to the previous step's state and to slices of the
+//! sequence) are lowered by exactly the same rules.
+
+use super::pointwise::{self, Cluster};
+use super::steps::{Src, Step};
+use super::{einsum, gather, logic, map_op, piecewise, reduce, rnn, scan, shape_of};
+use crate::error::Result;
+use crate::graph::{Node, Op};
+use std::collections::{HashMap, HashSet};
+use std::path::Path;
+use std::sync::Arc;
+use tract_onnx::prelude::*;
+use tract_onnx::tract_core::ops::scan::Scan;
+use tract_onnx::tract_core::ops::source::TypedSource;
+
+/// The IR under construction: one node list for the whole model, bodies included, and every
+/// unsupported op met anywhere, so all of them are refused at once.
+pub(super) struct Builder<'p> {
+    pub path: &'p Path,
+    pub nodes: Vec<Node>,
+    pub unsupported: Vec<String>,
+}
+
+impl Builder<'_> {
+    pub fn refuse(&mut self, op: &str, name: &str) {
+        let name = format!("{op} (node `{name}`)");
+        if !self.unsupported.contains(&name) {
+            self.unsupported.push(name);
+        }
+    }
+
+    pub fn push(&mut self, name: String, op: Op, inputs: Vec<usize>, shape: Vec<usize>) -> usize {
+        self.nodes.push(Node { name, op, inputs, shape });
+        self.nodes.len() - 1
+    }
+}
+
+/// Lowers every node of `model` not already in `map` (its bound sources), in evaluation order,
+/// naming IR nodes `prefix` + the tract name. Constants are not lowered: their consumers read
+/// them. Returns whether every node was lowered; the ones that were not are in
+/// `b.unsupported` (only the cause, not what depends on it).
+pub(super) fn lower_model(b: &mut Builder, model: &Arc<TypedModel>, map: &mut HashMap<OutletId, usize>, prefix: &str) -> Result<bool> {
+    let order = model.eval_order().map_err(|e| super::malformed(b.path, e))?;
+    let position: HashMap<usize, usize> = order.iter().enumerate().map(|(i, &n)| (n, i)).collect();
+    let mut clusters: HashMap<OutletId, Cluster> = HashMap::new();
+    let mut failed: HashSet<usize> = HashSet::new();
+    for id in order {
+        let node = model.node(id);
+        let out = OutletId::new(id, 0);
+        if map.contains_key(&out) {
+            continue; // a bound source
+        }
+        if model.outlet_fact(out).map(|f| f.konst.is_some()).unwrap_or(false) {
+            continue; // constants are read by their consumers
+        }
+        if node.op_is::<TypedSource>() {
+            return Err(super::malformed(b.path, format!("source `{}` is bound to nothing", node.name)));
+        }
+        if node.inputs.iter().any(|o| failed.contains(&o.node)) {
+            failed.insert(id); // downstream of an unsupported op: report only the cause
+            continue;
+        }
+        let ok = match node.op_as::<Scan>() {
+            Some(op) => scan::unroll(b, model, node, op, map, prefix)?,
+            None => {
+                let cx = Context { model, position: &position, prefix };
+                lower_node(b, &cx, node, map, &mut clusters)
+            }
+        };
+        if !ok {
+            failed.insert(id);
+        }
+    }
+    Ok(failed.is_empty())
+}
+
+struct Context<'a> {
+    model: &'a Arc<TypedModel>,
+    position: &'a HashMap<usize, usize>,
+    prefix: &'a str,
+}
+
+/// One node through the chain of lowerers; its steps become IR nodes and its outlets enter
+/// `map`. Returns false (and records the op as unsupported) when no lowerer takes it.
+fn lower_node(
+    b: &mut Builder,
+    cx: &Context,
+    node: &TypedNode,
+    map: &mut HashMap<OutletId, usize>,
+    clusters: &mut HashMap<OutletId, Cluster>,
+) -> bool {
+    let (typed, id) = (cx.model, node.id);
+    let out = OutletId::new(id, 0);
+    let shape = shape_of(typed, out);
+    let mut var_inputs: Vec<OutletId> = vec![];
+    for o in node.inputs.iter().filter(|o| map.contains_key(o)) {
+        if !var_inputs.contains(o) {
+            var_inputs.push(*o);
+        }
+    }
+    let consts: Vec<OutletId> = node.inputs.iter().copied().filter(|o| !map.contains_key(o)).collect();
+    // A pointwise op over one root joins that root's cluster: it keeps its exact gadget while
+    // the cluster has needed none, and otherwise the whole cluster becomes one table.
+    let mut cluster = pointwise::is_pointwise(typed, node, &var_inputs, &consts)
+        .then(|| pointwise::join(clusters, id, &var_inputs, cx.position))
+        .flatten();
+    let exact = match &cluster {
+        Some(c) if c.tabled => None,
+        _ => map_op(typed, node, &var_inputs, &consts, &shape)
+            .map(|op| vec![Step { op, inputs: (0..var_inputs.len()).map(Src::Var).collect() }])
+            .or_else(|| piecewise(typed, node, &var_inputs, &consts, shape.iter().product()))
+            .or_else(|| logic::lower(typed, node, &var_inputs, &shape))
+            .or_else(|| logic::broadcast_binary(typed, node, &var_inputs, &shape))
+            .or_else(|| reduce::lower(typed, node, &var_inputs))
+            .or_else(|| gather::lower(typed, node, &var_inputs))
+            .or_else(|| einsum::lower(typed, node, &var_inputs)),
+    };
+    // Recurrent epilogues have further outputs (an LSTM's cell state): steps computing them.
+    let mut extra_outputs: Vec<usize> = vec![];
+    let exact = exact.or_else(|| {
+        let (steps, extra) = rnn::lower(typed, node, &var_inputs)?;
+        extra_outputs = extra;
+        Some(steps)
+    });
+    let lowered = exact.or_else(|| {
+        let c = cluster.as_mut()?;
+        c.tabled = true;
+        let f = pointwise::scalar_fn(typed.clone(), c);
+        Some(vec![Step { op: Op::Map { f }, inputs: vec![Src::Node(map[&c.root])] }])
+    });
+    if let Some(c) = cluster.filter(|_| lowered.is_some()) {
+        clusters.insert(out, c);
+    }
+    let Some(steps) = lowered else {
+        b.refuse(&node.op.name(), &format!("{}{}", cx.prefix, node.name));
+        return false;
+    };
+    let first = b.nodes.len();
+    let last = steps.len() - 1;
+    for (i, step) in steps.into_iter().enumerate() {
+        let ins = step
+            .inputs
+            .iter()
+            .map(|s| match s {
+                Src::Var(v) => map[&var_inputs[*v]],
+                Src::Step(j) => first + j,
+                Src::Node(n) => *n,
+            })
+            .collect();
+        let name = if i == last { format!("{}{}", cx.prefix, node.name) } else { format!("{}{}.{i}", cx.prefix, node.name) };
+        b.push(name, step.op, ins, shape.clone());
+    }
+    map.insert(out, b.nodes.len() - 1);
+    for (k, step) in extra_outputs.iter().enumerate() {
+        map.insert(OutletId::new(id, k + 1), first + step);
+    }
+    true
+}
