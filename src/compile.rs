@@ -170,18 +170,18 @@ fn k_for_rows(rows: usize, shape: &CsShape) -> u32 {
 
 impl Compiled {
     pub fn new(name: &str, graph: &Graph, calibration: &[Vec<Vec<f32>>], opts: &CompileOptions) -> Result<Compiled> {
-        Self::new_with(name, graph, calibration, opts, &|_| true)
+        Self::new_with(name, graph, calibration, opts, &|_| 0.0)
     }
 
-    /// As `new`, with a further precision requirement calibration must meet before it stops
-    /// refining the scale: `pipeline::compile` passes the differential check's
-    /// (`fidelity::Check::precise`), so the scale chosen is one the check then accepts.
+    /// As `new`, with a further error calibration weighs before it stops refining the scale:
+    /// `pipeline::compile` passes the differential check's (`fidelity::Check::worst_error`), so
+    /// the scale chosen is one the check then accepts, with margin where a finer scale helps.
     pub fn new_with(
         name: &str,
         graph: &Graph,
         calibration: &[Vec<Vec<f32>>],
         opts: &CompileOptions,
-        precise: &dyn Fn(&QuantModel) -> bool,
+        worst_error: &dyn Fn(&QuantModel) -> f64,
     ) -> Result<Compiled> {
         let (lanes, target, privacy) = (opts.lanes, opts.target, opts.privacy);
         privacy.check()?;
@@ -228,11 +228,20 @@ impl Compiled {
             (Some(_), _) | (None, Target::Resources) => s_min,
             (None, Target::Accuracy) => s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS),
         };
-        let meets = |s: u32| {
-            quant::accurate(graph, s, table_bits(s), calibration, &ranges)
-                && QuantModel::quantize(graph, s, table_bits(s), &ranges).is_ok_and(|q| precise(&q))
-        };
-        while opts.scale_bits.is_none() && scale_bits < quant::MAX_SCALE_BITS && !meets(scale_bits) {
+        // Then finer still while the check's precision samples stray by more than half the
+        // tolerance and a finer scale still reduces that (by a tenth at least).
+        let sample_error = |s: u32| QuantModel::quantize(graph, s, table_bits(s), &ranges).map_or(f64::INFINITY, |q| worst_error(&q));
+        let mut last = f64::INFINITY;
+        while opts.scale_bits.is_none() && scale_bits < quant::MAX_SCALE_BITS {
+            if quant::accurate(graph, scale_bits, table_bits(scale_bits), calibration, &ranges) {
+                let error = sample_error(scale_bits);
+                if error <= crate::fidelity::TOLERANCE / 2.0 || error > 0.9 * last {
+                    // A finer scale that did worse (a table's grid moved) gives back the step.
+                    scale_bits -= (error > last) as u32;
+                    break;
+                }
+                last = error;
+            }
             scale_bits += 1;
         }
         let model = QuantModel::quantize(graph, scale_bits, table_bits(scale_bits), &ranges)?;

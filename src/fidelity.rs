@@ -263,7 +263,7 @@ struct Miss {
 }
 
 /// The check for one imported model: its inputs' domains and tract planned once, since
-/// calibration asks `precise` at every scale it tries.
+/// calibration asks `worst_error` at every scale it tries.
 pub struct Check<'a> {
     path: &'a Path,
     typed: &'a TypedModel,
@@ -302,15 +302,17 @@ impl<'a> Check<'a> {
         Some((oracle(model, &grid)?, want))
     }
 
-    /// Whether `model` is within calibration's error bound (`quant::CALIBRATION_ERROR`, a fifth
-    /// of the tolerance) on every precision sample it accepts. The margin is for the inputs no
-    /// sample drew: errors grow through products, so a scale that just meets the tolerance on
-    /// the samples misses it elsewhere.
-    pub fn precise(&self, model: &QuantModel) -> bool {
-        self.precision.iter().all(|s| match self.on_grid(model, &s.inputs) {
-            Some((ours, want)) => first_miss(&ours, &want, crate::quant::CALIBRATION_ERROR).is_none(),
-            None => true,
-        })
+    /// The integer model's worst error (relative to max(1, max|ref|)) over the precision samples
+    /// it accepts: calibration refines the scale while this exceeds half the tolerance and
+    /// keeps falling (errors grow through products, so a scale that just meets the tolerance on
+    /// the samples misses it on inputs no sample drew; where the tables' grid bounds the error,
+    /// a finer scale no longer helps and is not taken).
+    pub fn worst_error(&self, model: &QuantModel) -> f64 {
+        self.precision
+            .iter()
+            .filter_map(|s| self.on_grid(model, &s.inputs))
+            .map(|(ours, want)| errors(&ours, &want).1)
+            .fold(0.0, f64::max)
     }
 
     /// The whole check on the compiled model: the reading on every sample, the precision on the

@@ -102,7 +102,7 @@ pub fn compile(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) ->
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "model".into());
     let check = crate::fidelity::Check::new(model, &typed, &graph, &calibration, opts.fidelity)?;
-    let mut compiled = Compiled::new_with(&name, &graph, &calibration, opts, &|q| check.precise(q))?;
+    let mut compiled = Compiled::new_with(&name, &graph, &calibration, opts, &|q| check.worst_error(q))?;
     compiled.settings.fidelity = Some(check.run(&compiled.model)?);
     compiled.save(out)?;
     Ok(compiled)

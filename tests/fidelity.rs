@@ -164,3 +164,30 @@ fn the_differential_check_stops_a_wrong_lowering() {
     // The same graph is right on the calibration input: only the wider inputs show it.
     assert_eq!(graph.eval_f32(&calibration[0]), pipeline::tract_run(&typed, &calibration[0]).unwrap());
 }
+
+/// The check on every corpus model: each one that compiles has passed it (compile runs it), and
+/// none fails it. Compile only (no keys, no proofs): `tests/ops.rs` and `zkinfer conformance`
+/// prove them.
+#[test]
+fn every_corpus_model_passes_the_differential_check() {
+    let Some(corpus) = common::corpus() else { return };
+    let work = common::scratch("fidelity-corpus");
+    let (mut passed, mut other) = (0, vec![]);
+    for dir in zkinfer::conformance::model_dirs(&corpus) {
+        let name = dir.file_name().unwrap().to_string_lossy().to_string();
+        let build = work.join(&name);
+        let input = zkinfer::conformance::align_inputs(&dir, &build).unwrap().unwrap_or_else(|| dir.join("input.json"));
+        match pipeline::compile(&dir.join("network.onnx"), &input, &build, &CompileOptions::default()) {
+            Ok(c) => {
+                let f = c.settings.fidelity.expect("recorded");
+                assert!(f.worst_rel_error <= f.tolerance && f.accepted > 0, "{name}: {f:?}");
+                eprintln!("{name:<28} accepted {:>2} / {:>2}  worst rel err {:.5}", f.accepted, f.samples + f.corners, f.worst_rel_error);
+                passed += 1;
+            }
+            Err(e @ zkinfer::Error::Fidelity { .. }) => panic!("{name}: {e}"),
+            Err(e) => other.push(format!("{name}: {e}")),
+        }
+    }
+    eprintln!("{passed} compiled and passed the check; not compiled: {other:#?}");
+    assert!(passed >= 89, "{passed} corpus models compiled: {other:#?}");
+}
