@@ -151,7 +151,7 @@ pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
         o.k = Some(c.settings.k);
         o.rows = Some(c.settings.rows);
         if let Some(f) = &c.settings.fidelity {
-            o.random_accepted = Some((f.accepted, f.samples + f.corners));
+            o.random_accepted = Some((f.accepted, f.samples + f.corners + f.calibration));
             o.random_rel_error = Some(f.worst_rel_error);
         }
         pipeline::setup(&build, None)?;
@@ -333,10 +333,11 @@ pub fn markdown(outcomes: &[Outcome]) -> String {
     }
     let passed = outcomes.iter().filter(|o| o.passed).count();
     s += &format!("\n{passed} passed, {} failed\n", outcomes.len() - passed);
-    s += "\nRandom inputs: the differential import check compiles each model against tract's float run on 64 \
-          seeded random inputs (over the calibrated range, that range widened 4×, and mixed magnitudes up to \
-          the accepted range) and the corners of both ranges; inputs the circuit refuses (a range check or a \
-          table bound) have no proof and are not compared. Any accepted one outside the tolerance fails the model.\n";
+    s += "\nRandom inputs: the differential import check (docs/fidelity.md) compares each compiled model with \
+          tract's float run on its calibration input, 64 seeded random inputs (over the calibrated range, that \
+          range widened 4×, and mixed magnitudes up to the accepted range) and the corners of both ranges; inputs \
+          the circuit refuses (a range check or a table bound) have no proof and are not compared. The error column \
+          is the worst over the calibrated and widened ones; any of them outside the tolerance fails the model.\n";
     if outcomes.iter().any(|o| o.inputs_by_name) {
         s += "\n¹ The input file lists inputs the exported graph dropped; arrays were matched to the graph's inputs by name (`input`, `input1`, … are positions).\n";
     }

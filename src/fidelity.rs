@@ -47,6 +47,9 @@ pub struct FidelityReport {
     /// Random inputs drawn (besides the corners), and the seed they were drawn from.
     pub samples: usize,
     pub seed: u64,
+    /// The calibration inputs, compared too.
+    #[serde(default)]
+    pub calibration: usize,
     pub corners: usize,
     /// Inputs the circuit accepts (the oracle evaluated them): each was compared.
     pub accepted: usize,
@@ -186,10 +189,16 @@ struct Sample {
 /// Random draws of each kind, then the corners. Precision samples come from their own stream,
 /// so they are the same whether or not the accepted bound is known yet (calibration picks the
 /// scale on them before the bound exists); with `bound` None only they are drawn.
-fn samples(domains: &[Domain], opts: FidelityOptions, bound: Option<f32>) -> Vec<Sample> {
+fn samples(domains: &[Domain], opts: FidelityOptions, bound: Option<f32>, calibration: &[Vec<Vec<f32>>]) -> Vec<Sample> {
     let mut precise = rand_chacha::ChaCha8Rng::seed_from_u64(opts.seed);
     let mut wide = rand_chacha::ChaCha8Rng::seed_from_u64(opts.seed ^ 0x3a9e);
-    let mut out = vec![];
+    // The calibration inputs themselves first: a model whose tables refuse every random draw is
+    // still compared somewhere (and the report's accepted count shows how narrow it is).
+    let mut out: Vec<Sample> = calibration
+        .iter()
+        .enumerate()
+        .map(|(k, x)| Sample { name: format!("calibration input {k}"), precision: true, inputs: x.clone() })
+        .collect();
     for k in 0..opts.samples {
         let (how, name) = match k % 4 {
             0 | 1 => (Draw::Calibrated, "a random input over the calibrated range"),
@@ -272,6 +281,7 @@ pub struct Check<'a> {
     domains: Vec<Domain>,
     reference: Reference,
     precision: Vec<Sample>,
+    calibration: Vec<Vec<Vec<f32>>>,
 }
 
 impl<'a> Check<'a> {
@@ -287,8 +297,8 @@ impl<'a> Check<'a> {
             })
             .collect();
         let reference = Reference::new(typed)?;
-        let precision = samples(&domains, opts, None);
-        Ok(Check { path, typed, graph, opts, domains, reference, precision })
+        let precision = samples(&domains, opts, None, calibration);
+        Ok(Check { path, typed, graph, opts, domains, reference, precision, calibration: calibration.to_vec() })
     }
 
     /// The integer model and tract on the input as the circuit sees it, quantised to the
@@ -319,11 +329,12 @@ impl<'a> Check<'a> {
     /// precision samples. The first miss stops the compile, explained.
     pub fn run(&self, model: &QuantModel) -> Result<FidelityReport> {
         let bound = (model.range_bound() as f64 / model.scale()) as f32;
-        let all = samples(&self.domains, self.opts, Some(bound));
+        let all = samples(&self.domains, self.opts, Some(bound), &self.calibration);
         let mut report = FidelityReport {
             samples: self.opts.samples,
             seed: self.opts.seed,
-            corners: all.len() - self.opts.samples,
+            calibration: self.calibration.len(),
+            corners: all.len() - self.opts.samples - self.calibration.len(),
             tolerance: TOLERANCE,
             ..Default::default()
         };

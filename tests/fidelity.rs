@@ -181,7 +181,7 @@ fn every_corpus_model_passes_the_differential_check() {
             Ok(c) => {
                 let f = c.settings.fidelity.expect("recorded");
                 assert!(f.worst_rel_error <= f.tolerance && f.accepted > 0, "{name}: {f:?}");
-                eprintln!("{name:<28} accepted {:>2} / {:>2}  worst rel err {:.5}", f.accepted, f.samples + f.corners, f.worst_rel_error);
+                eprintln!("{name:<28} accepted {:>2} / {:>2}  worst rel err {:.5}", f.accepted, f.samples + f.corners + f.calibration, f.worst_rel_error);
                 passed += 1;
             }
             Err(e @ zkinfer::Error::Fidelity { .. }) => panic!("{name}: {e}"),
