@@ -325,6 +325,10 @@ impl<'a> Check<'a> {
             .fold(0.0, f64::max)
     }
 
+    fn explain(&self, model: &QuantModel, miss: Miss) -> Error {
+        explain_miss(self.path, self.typed, self.graph, model, miss)
+    }
+
     /// The whole check on the compiled model: the reading on every sample, the precision on the
     /// precision samples. The first miss stops the compile, explained.
     pub fn run(&self, model: &QuantModel) -> Result<FidelityReport> {
@@ -380,12 +384,6 @@ impl<'a> Check<'a> {
             }
         }
         Ok(report)
-    }
-}
-
-impl Check<'_> {
-    fn explain(&self, model: &QuantModel, miss: Miss) -> Error {
-        explain_miss(self.path, self.typed, self.graph, model, miss)
     }
 }
 

@@ -242,7 +242,7 @@ fn print_compiled(json: bool, c: &zkinfer::compile::Compiled, out: &Path) {
         ("calibration", format!("{} input(s)", s.calibration_inputs)),
         ("tables", s.tables.len().to_string()),
         ("fidelity", s.fidelity.as_ref().map_or("-".into(), |f| format!(
-            "{} of {} random inputs and corners accepted, worst error {:.2e} ({:.2e} of scale; tolerance {}), seed {:#x}",
+            "{} of {} random inputs, corners and calibration inputs accepted; worst error {:.2e} ({:.2e} of max(1, |ref|), tolerance {}); seed {:#x}",
             f.accepted, f.samples + f.corners + f.calibration, f.worst_abs_error, f.worst_rel_error, f.tolerance, f.seed
         ))),
         ("columns", format!("{} advice, {} fixed, {} lookups", s.advice_columns, s.fixed_columns, s.lookups)),
