@@ -325,8 +325,58 @@ impl<'a> Check<'a> {
             .fold(0.0, f64::max)
     }
 
+    /// Names the first node where the circuit's model leaves tract's: where zkinfer's float reading
+    /// of the graph already differs from tract's own intermediate value, the import is wrong there;
+    /// otherwise the fixed point loses the value first at the named node.
     fn explain(&self, model: &QuantModel, miss: Miss) -> Error {
-        explain_miss(self.path, self.typed, self.graph, model, miss)
+        let (path, typed, graph) = (self.path, self.typed, self.graph);
+        let output = model.nodes[model.outputs[miss.output]].name.clone();
+        let floats = graph.eval_all_f32(&miss.inputs);
+        let mut cause = None;
+        if let Some(theirs) = intermediates(typed, &miss.inputs).filter(|_| miss.reading) {
+            for (id, node) in graph.nodes.iter().enumerate() {
+                let Some(t) = theirs.iter().find(|(n, _)| *n == node.name).map(|(_, v)| v) else { continue };
+                let scale = t.iter().fold(1f32, |m, v| m.max(v.abs()));
+                if t.len() == floats[id].len() && t.iter().zip(&floats[id]).any(|(a, b)| (a - b).abs() > 1e-3 * scale) {
+                    let op = typed.nodes.iter().find(|n| n.name == node.name).map(|n| n.op.name().to_string()).unwrap_or_default();
+                    cause = Some((
+                        format!("zkinfer's reading of node `{}` ({op}) already differs from tract's on this input", node.name),
+                        format!("the {op} op is not supported over this range: please report this model; until then keep its inputs in the range the model was calibrated on"),
+                    ));
+                    break;
+                }
+            }
+        }
+        if miss.reading && cause.is_none() {
+            cause = Some((
+                format!("zkinfer's float reading of the graph differs from tract's at output `{output}`"),
+                "please report this model: an op is read wrongly on this range".into(),
+            ));
+        }
+        let (cause, hint) = cause.unwrap_or_else(|| {
+            let first = model.quantize_inputs(&miss.inputs).and_then(|q| model.eval(&q)).ok().and_then(|vals| {
+                (0..graph.nodes.len()).find(|&id| {
+                    let scale = floats[id].iter().fold(1f64, |m, v| m.max(v.abs() as f64));
+                    vals[id].iter().zip(&floats[id]).any(|(&q, &f)| (model.dequantize(q) - f as f64).abs() > TOLERANCE * scale)
+                })
+            });
+            let at = first.map_or(String::new(), |id| format!(" first at node `{}`", graph.nodes[id].name));
+            (
+                format!("fixed point at 2^-{} loses the value{at}", model.scale_bits),
+                "compile with --target accuracy or a larger --scale-bits, or calibrate on inputs that cover this range (--calibration FILE)".into(),
+            )
+        });
+        Error::Fidelity {
+            path: path.into(),
+            sample: miss.sample,
+            output,
+            position: miss.position,
+            ours: miss.ours,
+            reference: miss.reference,
+            tolerance: miss.tolerance,
+            cause,
+            hint,
+        }
     }
 
     /// The whole check on the compiled model: the reading on every sample, the precision on the
@@ -393,58 +443,6 @@ fn oracle(model: &QuantModel, inputs: &[Vec<f32>]) -> Option<Vec<Vec<f64>>> {
     Some(model.outputs.iter().map(|&o| vals[o].iter().map(|&q| model.dequantize(q)).collect()).collect())
 }
 
-/// Names the first node where the circuit's model leaves tract's: where zkinfer's float reading
-/// of the graph already differs from tract's own intermediate value, the import is wrong there;
-/// otherwise the fixed point loses the value first at the named node.
-fn explain_miss(path: &Path, typed: &TypedModel, graph: &Graph, model: &QuantModel, miss: Miss) -> Error {
-    let output = model.nodes[model.outputs[miss.output]].name.clone();
-    let floats = graph.eval_all_f32(&miss.inputs);
-    let mut cause = None;
-    if let Some(theirs) = intermediates(typed, &miss.inputs).filter(|_| miss.reading) {
-        for (id, node) in graph.nodes.iter().enumerate() {
-            let Some(t) = theirs.iter().find(|(n, _)| *n == node.name).map(|(_, v)| v) else { continue };
-            let scale = t.iter().fold(1f32, |m, v| m.max(v.abs()));
-            if t.len() == floats[id].len() && t.iter().zip(&floats[id]).any(|(a, b)| (a - b).abs() > 1e-3 * scale) {
-                let op = typed.nodes.iter().find(|n| n.name == node.name).map(|n| n.op.name().to_string()).unwrap_or_default();
-                cause = Some((
-                    format!("zkinfer's reading of node `{}` ({op}) already differs from tract's on this input", node.name),
-                    format!("the {op} op is not supported over this range: please report this model; until then keep its inputs in the range the model was calibrated on"),
-                ));
-                break;
-            }
-        }
-    }
-    if miss.reading && cause.is_none() {
-        cause = Some((
-            format!("zkinfer's float reading of the graph differs from tract's at output `{output}`"),
-            "please report this model: an op is read wrongly on this range".into(),
-        ));
-    }
-    let (cause, hint) = cause.unwrap_or_else(|| {
-        let first = model.quantize_inputs(&miss.inputs).and_then(|q| model.eval(&q)).ok().and_then(|vals| {
-            (0..graph.nodes.len()).find(|&id| {
-                let scale = floats[id].iter().fold(1f64, |m, v| m.max(v.abs() as f64));
-                vals[id].iter().zip(&floats[id]).any(|(&q, &f)| (model.dequantize(q) - f as f64).abs() > TOLERANCE * scale)
-            })
-        });
-        let at = first.map_or(String::new(), |id| format!(" first at node `{}`", graph.nodes[id].name));
-        (
-            format!("fixed point at 2^-{} loses the value{at}", model.scale_bits),
-            "compile with --target accuracy or a larger --scale-bits, or calibrate on inputs that cover this range (--calibration FILE)".into(),
-        )
-    });
-    Error::Fidelity {
-        path: path.into(),
-        sample: miss.sample,
-        output,
-        position: miss.position,
-        ours: miss.ours,
-        reference: miss.reference,
-        tolerance: miss.tolerance,
-        cause,
-        hint,
-    }
-}
 
 /// tract's value of every single-output node on `inputs`, by node name.
 fn intermediates(typed: &TypedModel, inputs: &[Vec<f32>]) -> Option<Vec<(String, Vec<f32>)>> {

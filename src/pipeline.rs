@@ -41,24 +41,7 @@ pub fn fold_bias(mut g: Graph) -> Graph {
 
 /// Runs tract's own float inference (the reference the import is checked against).
 pub fn tract_run(model: &TypedModel, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
-    let runnable = model.clone().into_runnable().map_err(|e| Error::Other(format!("tract: {e:#}")))?;
-    let mut tvs = TVec::new();
-    for (i, x) in inputs.iter().enumerate() {
-        let fact = model.input_fact(i).map_err(|e| Error::Other(format!("{e:#}")))?;
-        let shape: Vec<usize> = fact.shape.as_concrete().map(|s| s.to_vec()).unwrap_or_else(|| vec![x.len()]);
-        let t = tract_ndarray::ArrayD::from_shape_vec(shape, x.clone())
-            .map_err(|e| Error::Other(format!("input {i}: {e}")))?;
-        let t: Tensor = t.into();
-        let t = t.cast_to_dt(fact.datum_type).map_err(|e| Error::Other(format!("{e:#}")))?.into_owned();
-        tvs.push(t.into_tvalue());
-    }
-    let out = runnable.run(tvs).map_err(|e| Error::Other(format!("tract inference: {e:#}")))?;
-    out.iter()
-        .map(|t| {
-            let t = t.cast_to::<f32>().map_err(|e| Error::Other(format!("{e:#}")))?;
-            Ok(t.to_plain_array_view::<f32>().map_err(|e| Error::Other(format!("{e:#}")))?.iter().copied().collect())
-        })
-        .collect()
+    crate::fidelity::Reference::new(model)?.run(inputs)
 }
 
 pub use crate::compile::CompileOptions;
