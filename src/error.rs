@@ -41,6 +41,11 @@ pub enum Error {
         hint: String,
     },
 
+    /// The integer model strays so far from the float one on a calibration input that a range
+    /// check or a table bound refuses it: no proof of the model's own calibration input exists.
+    #[error("{path}: the compiled circuit refuses its own {sample}: {reason}; its fixed point strays from the model before that node: compile with --target accuracy or a larger --scale-bits, and see docs/fidelity.md")]
+    CalibrationRefused { path: PathBuf, sample: String, reason: String },
+
     #[error("{what} not found in {dir}: run `{hint}` first")]
     MissingArtifact { what: String, dir: PathBuf, hint: String },
 

@@ -379,6 +379,20 @@ impl<'a> Check<'a> {
         }
     }
 
+    /// Why the circuit refuses a calibration input: the integer model's own error (a value its
+    /// fixed point pushed past a range check or a table's end), or tract's float run failing
+    /// once the input is on the grid.
+    fn refusal(&self, model: &QuantModel, sample: &Sample) -> Error {
+        let reason = match model.quantize_inputs(&sample.inputs).and_then(|q| model.eval(&q)) {
+            // Without their hint: recalibrating on this very input cannot help.
+            Err(Error::OutsideTable { node, value, lo, hi }) => format!("node `{node}`: input {value} is outside its lookup table's range [{lo}, {hi}]"),
+            Err(Error::OutOfRange { node, value, bound }) => format!("node `{node}`: value {value} is outside the range ±{bound}"),
+            Err(e) => e.to_string(),
+            Ok(_) => "tract's float run of the model is not finite on it once quantised to the grid".into(),
+        };
+        Error::CalibrationRefused { path: self.path.into(), sample: sample.name.clone(), reason }
+    }
+
     /// The whole check on the compiled model: the reading on every sample, the precision on the
     /// precision samples. The first miss stops the compile, explained.
     pub fn run(&self, model: &QuantModel) -> Result<FidelityReport> {
@@ -392,7 +406,12 @@ impl<'a> Check<'a> {
             tolerance: TOLERANCE,
             ..Default::default()
         };
-        for sample in all {
+        for (i, sample) in all.into_iter().enumerate() {
+            // A circuit that cannot prove its own calibration input is broken, not narrow.
+            let refused = |report: &mut FidelityReport| match i < self.calibration.len() {
+                true => Err(self.refusal(model, &sample)),
+                false => Ok(report.refused += 1),
+            };
             let Some(want) = self.reference.finite(&sample.inputs) else {
                 report.outside_domain += 1;
                 continue;
@@ -411,14 +430,14 @@ impl<'a> Check<'a> {
                 self.graph.eval_f32(&sample.inputs).into_iter().map(|v| v.into_iter().map(f64::from).collect()).collect();
             // A key outside a keyed table (a duplicate scatter index…) reads NaN: no proof exists.
             if floats.iter().flatten().any(|v| !v.is_finite()) {
-                report.refused += 1;
+                refused(&mut report)?;
                 continue;
             }
             if let Some(m) = first_miss(&floats, &want, READING_TOLERANCE) {
                 return Err(self.explain(model, miss(true, m)));
             }
             let Some((ours, want)) = self.on_grid(model, &sample.inputs) else {
-                report.refused += 1;
+                refused(&mut report)?;
                 continue;
             };
             report.accepted += 1;

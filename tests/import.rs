@@ -208,3 +208,20 @@ fn flatten_into_one_output_gemms() {
     b.output(&y, &dims(&[1, 1]));
     compiles_and_matches("flatten-gemm1", &b.build(), vec![seeded(4, 7)]);
 }
+
+/// tract-linalg 0.23.9's AMX int8 matmul reads past its packed operand and crashed one run in
+/// three of the corpus check (`random_forest`'s tree matmuls) with SIGSEGV on this machine's CPU.
+/// Loading a model takes those kernels out of tract's pool before tract first probes the CPU.
+#[test]
+fn tract_never_dispatches_to_its_amx_kernels() {
+    use tract_onnx::tract_core::tract_linalg::isa::{native, Isa};
+    let dir = common::scratch("import-amx");
+    let mut b = GraphBuilder::new(13);
+    let x = b.input(&dims(&[1, 4]));
+    let w = b.constant(&[4, 2], vec![0.5; 8]);
+    let y = b.op("MatMul", &[&x, &w], vec![]);
+    b.output(&y, &dims(&[1, 2]));
+    let model = save(&dir, &b.build());
+    zkinfer::onnx::load_typed(&model, &[4]).unwrap();
+    assert!(!native().has(Isa::X86_64AmxInt8) && !native().has(Isa::X86_64AmxBf16), "{:?}", native());
+}

@@ -102,6 +102,11 @@ fn lower_node(
         }
     }
     let consts: Vec<OutletId> = node.inputs.iter().copied().filter(|o| !map.contains_key(o)).collect();
+    // A layer norm reads the tensor it centres, not tract's rounded centring (reduce::centred_norm).
+    let centred = reduce::centred_source(typed, node).filter(|x| map.contains_key(x));
+    if let Some(x) = centred {
+        var_inputs = vec![x];
+    }
     // A pointwise op over one root joins that root's cluster: it keeps its exact gadget while
     // the cluster has needed none, and otherwise the whole cluster becomes one table.
     let mut cluster = pointwise::is_pointwise(typed, node, &var_inputs, &consts)
@@ -109,6 +114,7 @@ fn lower_node(
         .flatten();
     let exact = match &cluster {
         Some(c) if c.tabled => None,
+        _ if centred.is_some() => reduce::lower(typed, node, &var_inputs),
         _ => map_op(typed, node, &var_inputs, &consts, &shape)
             .map(|op| vec![Step { op, inputs: (0..var_inputs.len()).map(Src::Var).collect() }])
             .or_else(|| piecewise(typed, node, &var_inputs, &consts, shape.iter().product()))

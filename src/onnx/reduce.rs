@@ -2,7 +2,7 @@
 //! lowered onto gadgets the circuit has (relu, sign, product, lookup table).
 
 use super::steps::{reduce_windows, window_of, Chain, Src, Step};
-use crate::graph::Op;
+use crate::graph::{Op, ScalarFn};
 use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::array::Topk;
 use tract_onnx::tract_core::ops::nn::{Reduce, Reducer, RmsNorm, Softmax, SoftmaxKind};
@@ -11,6 +11,11 @@ use tract_onnx::tract_core::ops::nn::{Reduce, Reducer, RmsNorm, Softmax, Softmax
 const MAX_SORT: usize = 64;
 
 pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<Vec<Step>> {
+    if let (Some(x), [v]) = (centred_source(model, node), vars) {
+        if x == *v {
+            return centred_norm(model, node, x);
+        }
+    }
     if vars.len() != 1 || node.inputs[0] != vars[0] {
         return None;
     }
@@ -57,11 +62,7 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
     } else if let Some(r) = node.op_as::<RmsNorm>() {
         let eps = r.eps.cast_to_scalar::<f32>().ok()?;
         let windows = reduce_windows(&shape, &[r.axis]);
-        let sq = chain.mul(x, x);
-        let ms = chain.window_sum(sq, &windows, 1.0 / windows[0].len() as f32, eps);
-        let inv = chain.map("rsqrt", |v| 1.0 / v.sqrt(), ms);
-        let inv_b = chain.gather(inv, &window_of(&windows, n));
-        chain.mul(x, inv_b);
+        rms_norm(&mut chain, x, &windows, eps);
     } else if let Some(t) = node.op_as::<Topk>() {
         // Values only: the indices output must be unused.
         let indices = OutletId::new(node.id, 1);
@@ -77,6 +78,57 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
     } else {
         return None;
     }
+    Some(chain.steps)
+}
+
+/// `x / sqrt(mean(x²) + ε)` over each window. ε is inside the table (`1/sqrt(v + ε)`), not added
+/// to the mean: it is usually far below the grid step, and a row whose mean square rounds to 0
+/// (a constant row, centred) must read 1/sqrt(ε), not a pole.
+fn rms_norm(chain: &mut Chain, x: Src, windows: &[Vec<usize>], eps: f32) -> Src {
+    let n: usize = windows.iter().map(|w| w.len()).sum();
+    let sq = chain.mul(x, x);
+    let ms = chain.window_sum(sq, windows, 1.0 / windows[0].len() as f32, 0.0);
+    let f = ScalarFn::new(format!("rsqrt(x+{eps:e})"), move |vs| vs.iter().map(|v| 1.0 / (v + eps).sqrt()).collect());
+    let inv = chain.push(Op::Map { f }, vec![ms]);
+    let inv_b = chain.gather(inv, &window_of(windows, n));
+    chain.mul(x, inv_b)
+}
+
+/// tract's layer norm: `RmsNorm(x − Mul(ReduceSum(x), 1/n))` over one axis. Returns x.
+pub(super) fn centred_source(model: &TypedModel, node: &TypedNode) -> Option<OutletId> {
+    let axis = node.op_as::<RmsNorm>()?.axis;
+    let sub = model.node(node.inputs[0].node);
+    if sub.op.name() != "Sub" || sub.inputs.len() != 2 {
+        return None;
+    }
+    let (x, mean) = (sub.inputs[0], model.node(sub.inputs[1].node));
+    let n = *super::shape_of(model, x).get(axis)? as f32;
+    if mean.op.name() != "Mul" || mean.inputs.len() != 2 {
+        return None;
+    }
+    let recip = mean.inputs.iter().find_map(|&o| super::const_of(model, o))?;
+    let sum = mean.inputs.iter().map(|o| model.node(o.node)).find(|m| m.inputs == [x])?;
+    let is_sum = sum.op_as::<Reduce>().is_some_and(|r| r.reducer == Reducer::Sum && r.axes[..] == [axis]);
+    (is_sum && recip.len() == 1 && (recip[0] * n - 1.0).abs() < 1e-6).then_some(x)
+}
+
+/// The layer norm from x itself, so a constant row normalises to exactly 0. tract's mean goes
+/// through a rounded 1/n, and x − round(mean) on a constant row is an ulp, which the norm then
+/// multiplies by 1/sqrt(ε) (316 for ε = 1e-5). Here d = n·x − Σx is exact (integer
+/// coefficients), and e = d/n is its only rounding, 0 wherever d is.
+fn centred_norm(model: &TypedModel, node: &TypedNode, x: OutletId) -> Option<Vec<Step>> {
+    let r = node.op_as::<RmsNorm>()?;
+    let eps = r.eps.cast_to_scalar::<f32>().ok()?;
+    let shape = super::shape_of(model, x);
+    let windows = reduce_windows(&shape, &[r.axis]);
+    let (n, len) = (shape.iter().product::<usize>(), windows[0].len());
+    let of = window_of(&windows, n);
+    let mut chain = Chain::default();
+    let sum = chain.window_sum(Src::Var(0), &windows, 1.0, 0.0);
+    let terms = (0..n).map(|i| vec![(0, i, len as f32), (1, of[i], -1.0)]).collect();
+    let d = chain.push(Op::Affine { terms, bias: vec![0.0; n] }, vec![Src::Var(0), sum]);
+    let e = chain.ew(n, &[(d, 1.0 / len as f32)], vec![0.0; n]);
+    rms_norm(&mut chain, e, &windows, eps);
     Some(chain.steps)
 }
 
