@@ -268,7 +268,7 @@ impl Compiled {
             num_instances: layout.public.len(),
             private_weights: layout.weights.len(),
             model_hash: String::new(),
-            model_commitment: layout.weights_commitment().map(|c| crate::prove::fr_to_hex(&c)),
+            model_commitment: layout.weights_commitment().map(|c| crate::field::to_hex(&c)),
             target,
             calibration_inputs: calibration.len(),
             tables: table_ranges(&model),

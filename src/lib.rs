@@ -14,6 +14,7 @@ pub mod conformance;
 pub mod error;
 pub mod evm;
 pub mod fidelity;
+pub mod field;
 pub mod graph;
 pub mod onnx;
 pub mod pipeline;

@@ -86,7 +86,7 @@ pub struct Statement {
 
 impl Statement {
     pub fn of(compiled: &Compiled) -> Result<Statement> {
-        let commitment = compiled.settings.model_commitment.as_deref().map(hex_to_fr).transpose()?;
+        let commitment = compiled.settings.model_commitment.as_deref().map(crate::field::from_hex).transpose()?;
         Ok(Statement { num_public: compiled.layout.public.len(), commitment })
     }
 
@@ -101,8 +101,8 @@ impl Statement {
         match (&self.commitment, instances.last()) {
             (Some(want), Some(got)) if want != got => Err(Error::Verify(format!(
                 "the proof commits to other weights ({}) than this model's ({}): it is another model's proof",
-                fr_to_hex(got),
-                fr_to_hex(want)
+                crate::field::to_hex(got),
+                crate::field::to_hex(want)
             ))),
             _ => Ok(()),
         }
@@ -168,24 +168,6 @@ pub struct Opening {
     pub outputs: Vec<Vec<f64>>,
 }
 
-pub fn fr_to_hex(f: &Fr) -> String {
-    let mut bytes = f.to_bytes();
-    bytes.reverse();
-    format!("0x{}", hex::encode(bytes))
-}
-
-pub fn hex_to_fr(s: &str) -> Result<Fr> {
-    let raw = hex::decode(s.trim_start_matches("0x")).map_err(|e| Error::Other(format!("bad hex {s}: {e}")))?;
-    if raw.len() != 32 {
-        return Err(Error::Other(format!("field element {s} is not 32 bytes")));
-    }
-    let mut le = [0u8; 32];
-    for (i, b) in raw.iter().rev().enumerate() {
-        le[i] = *b;
-    }
-    Option::from(Fr::from_bytes(&le)).ok_or_else(|| Error::Other(format!("{s} is not below the BN254 scalar modulus")))
-}
-
 pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]) -> Result<ProofFile> {
     let start = std::time::Instant::now();
     let salts = compiled.fresh_salts();
@@ -196,10 +178,10 @@ pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]
     let public_outputs = compiled.settings.output_visibility == crate::circuit::privacy::Visibility::Public;
     Ok(ProofFile {
         proof: format!("0x{}", hex::encode(&proof)),
-        instances: instances.iter().map(fr_to_hex).collect(),
+        instances: instances.iter().map(crate::field::to_hex).collect(),
         outputs: if public_outputs { outputs.clone() } else { vec![] },
         opening: Opening {
-            salts: compiled.layout.commitments.iter().zip(&salts).filter(|(c, _)| c.salted).map(|(_, s)| fr_to_hex(s)).collect(),
+            salts: compiled.layout.commitments.iter().zip(&salts).filter(|(c, _)| c.salted).map(|(_, s)| crate::field::to_hex(s)).collect(),
             outputs: if public_outputs { vec![] } else { outputs },
         },
         model_hash: compiled.settings.model_hash.clone(),
@@ -229,7 +211,7 @@ pub fn prove_circuit(params: &Srs, keys: &Keys, circuit: ModelCircuit, instances
 /// exactly the key's length (`ProofShape`: halo2 stops reading where the argument ends) with no
 /// point at infinity (no honest proof has one: every commitment is blinded; the transcript would
 /// read (0,0) as one, the contract refuses it), then halo2's check. A public value ≥ r never gets
-/// here: `Fr` cannot hold one, and `hex_to_fr` refuses it as the contract does.
+/// here: `Fr` cannot hold one, and `field::from_hex` refuses it as the contract does.
 pub fn verify(params: &Srs, keys: &Keys, proof: &[u8], instances: &[Fr]) -> Result<()> {
     keys.statement.check(instances)?;
     let shape = ProofShape::of(keys.vk());
@@ -265,7 +247,7 @@ impl ProofFile {
         hex::decode(self.proof.trim_start_matches("0x")).map_err(|e| Error::Other(format!("proof is not hex: {e}")))
     }
     pub fn instance_fields(&self) -> Result<Vec<Fr>> {
-        self.instances.iter().map(|s| hex_to_fr(s)).collect()
+        self.instances.iter().map(|s| crate::field::from_hex(s)).collect()
     }
     pub fn read(path: &Path) -> Result<ProofFile> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;

@@ -12,7 +12,6 @@ use zkinfer::onnx::write;
 use zkinfer::pipeline::{self, CompileOptions};
 use zkinfer::prove::{self, ProofFile};
 
-const R: &str = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
 
 struct Built {
     name: String,
@@ -48,7 +47,7 @@ async fn evm_accepts(client: &Client, b: &Built, proof: &[u8], inst: &[U256]) ->
 }
 
 fn rust_accepts(b: &Built, proof: &[u8], inst: &[U256]) -> bool {
-    let Ok(fields) = inst.iter().map(|v| prove::hex_to_fr(&format!("{v:#066x}"))).collect::<Result<Vec<_>, _>>() else {
+    let Ok(fields) = inst.iter().map(|v| zkinfer::field::from_hex(&format!("{v:#066x}"))).collect::<Result<Vec<_>, _>>() else {
         return false;
     };
     let (_, params, keys) = pipeline::load(&b.dir).unwrap();
@@ -101,11 +100,11 @@ async fn solidity_verifier_agrees_with_rust_verifier() {
             // Every public value changed by one, and one lifted by the modulus.
             for i in 0..inst.len() {
                 let mut bad = inst.clone();
-                bad[i] = (bad[i] + U256::from(1)) % R.parse::<U256>().unwrap();
+                bad[i] = (bad[i] + U256::from(1)) % U256::from_str_radix(zkinfer::field::MODULUS_HEX, 16).unwrap();
                 assert!(!evm_accepts(&client, b, &proof, &bad).await && !rust_accepts(b, &proof, &bad));
             }
             let mut lifted = inst.clone();
-            lifted[0] += R.parse::<U256>().unwrap();
+            lifted[0] += U256::from_str_radix(zkinfer::field::MODULUS_HEX, 16).unwrap();
             assert!(!evm_accepts(&client, b, &proof, &lifted).await, "{}: public value >= r accepted", b.name);
         }
         eprintln!("{}: {} proofs, verifier {} bytes", b.name, b.proofs.len(), b.runtime_size);

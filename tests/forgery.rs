@@ -49,7 +49,7 @@ fn prove_raw(dir: &Path, circuit: ModelCircuit, public: &[Fr]) -> Vec<u8> {
 async fn verdicts(client: &Client, t: &Target, proof: &[u8], public: &[Fr]) -> (bool, bool) {
     let file = ProofFile {
         proof: format!("0x{}", hex::encode(proof)),
-        instances: public.iter().map(prove::fr_to_hex).collect(),
+        instances: public.iter().map(zkinfer::field::to_hex).collect(),
         outputs: vec![],
         model_hash: t.compiled.settings.model_hash.clone(),
         k: t.compiled.settings.k,

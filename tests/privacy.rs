@@ -13,9 +13,8 @@ use zkinfer::circuit::privacy::{Privacy, Visibility, WeightsMode};
 use zkinfer::compile::write_json;
 use zkinfer::onnx::write;
 use zkinfer::pipeline::{self, CompileOptions};
-use zkinfer::prove::{self, ProofFile};
+use zkinfer::prove::ProofFile;
 
-const R: &str = "0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
 
 /// The same 4→8→2 architecture with the weights of `seed`, compiled with `privacy` at a pinned
 /// scale and lane width (what a model family shares), set up, and proven once.
@@ -62,7 +61,7 @@ fn hashed_weights_share_a_key_and_the_commitment_names_the_model() {
     assert!(err.contains("other weights"), "{err}");
     // The commitment is the Poseidon sponge of the quantised parameters, in layout order.
     let expected = ca.layout.weights_commitment().unwrap();
-    assert_eq!(prove::fr_to_hex(&expected), ma);
+    assert_eq!(zkinfer::field::to_hex(&expected), ma);
     assert_eq!(ca.layout.weights.len(), 4 * 8 + 8 + 8 * 2 + 2);
 }
 
@@ -154,14 +153,14 @@ fn hashed_and_private_inputs_and_salted_outputs() {
     let c = zkinfer::compile::Compiled::load(&dir).unwrap();
     let input = zkinfer::compile::read_input(&dir.join("../in.json")).unwrap();
     let q = c.model.quantize_inputs(&input).unwrap();
-    let salt = prove::hex_to_fr(&proof.opening.salts[0]).unwrap();
+    let salt = zkinfer::field::from_hex(&proof.opening.salts[0]).unwrap();
     let mut messages = vec![salt];
     messages.extend(q[0].iter().map(|&v| zkinfer::circuit::to_field(v)));
-    assert_eq!(prove::fr_to_hex(&poseidon::commit(&messages)), proof.instances[0]);
-    let out_salt = prove::hex_to_fr(&proof.opening.salts[1]).unwrap();
+    assert_eq!(zkinfer::field::to_hex(&poseidon::commit(&messages)), proof.instances[0]);
+    let out_salt = zkinfer::field::from_hex(&proof.opening.salts[1]).unwrap();
     let mut outs = vec![out_salt];
     outs.extend(proof.opening.outputs[0].iter().map(|&v| zkinfer::circuit::to_field((v * 1024.0).round() as i128)));
-    assert_eq!(prove::fr_to_hex(&poseidon::commit(&outs)), proof.instances[1]);
+    assert_eq!(zkinfer::field::to_hex(&poseidon::commit(&outs)), proof.instances[1]);
     // A second proof of the same input uses a fresh salt: the commitments differ.
     let again = pipeline::prove(&dir, &dir.join("../in.json")).unwrap();
     assert_ne!(again.instances[0], proof.instances[0]);
@@ -216,7 +215,7 @@ async fn contract_accepts_only_its_own_weights() {
     *forged.last_mut().unwrap() = *inst_a.last().unwrap();
     assert!(!accepts(&client, verifier, &proof_b, &forged).await);
     // A tampered commitment, and one shifted by the field modulus (same value mod r).
-    let r = U256::from_str_radix(R.trim_start_matches("0x"), 16).unwrap();
+    let r = U256::from_str_radix(zkinfer::field::MODULUS_HEX, 16).unwrap();
     let mut tampered = inst_a.clone();
     *tampered.last_mut().unwrap() += U256::from(1);
     assert!(!accepts(&client, verifier, &proof_a, &tampered).await);

@@ -71,7 +71,7 @@ async fn snark_verifier_agrees_with_generated_verifier() {
         let mut f = fields.clone();
         f[i] += Fr::one();
         let mut u = inst.clone();
-        u[i] = chain::instances_u256(&[zkinfer::prove::fr_to_hex(&f[i])]).unwrap()[0];
+        u[i] = chain::instances_u256(&[zkinfer::field::to_hex(&f[i])]).unwrap()[0];
         let ours = client.verify_call(verifier, &proof, &u).await.unwrap().0;
         assert_eq!(ours, snark_verifier_accepts(&params, keys.vk(), &proof, &f));
         assert!(!ours);

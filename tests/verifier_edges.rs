@@ -11,7 +11,7 @@ use zkinfer::chain::{self, build, Client, ClientConfig};
 use zkinfer::compile::Compiled;
 use zkinfer::evm::proof_shape::ProofShape;
 use zkinfer::pipeline;
-use zkinfer::prove::{self, ProofFile};
+use zkinfer::prove::ProofFile;
 
 async fn deployed(client: &Client, dir: &std::path::Path) -> Address {
     let sol = pipeline::solidity(dir, &dir.join("sol"), "ZkinferVerifier").unwrap();
@@ -26,11 +26,11 @@ async fn an_extra_public_value_cannot_name_another_model() {
     let (a, _, proof_a) = common::hashed_build("edges-a", 11);
     let (b, input_b, _) = common::hashed_build("edges-b", 12);
     let commitment_a = Compiled::load(&a).unwrap().settings.model_commitment.unwrap();
-    let (proof, instances) = verifiers::prove_with_extra(&b, &input_b, &[prove::hex_to_fr(&commitment_a).unwrap()]);
+    let (proof, instances) = verifiers::prove_with_extra(&b, &input_b, &[zkinfer::field::from_hex(&commitment_a).unwrap()]);
     assert_eq!(instances.len(), 8, "4 inputs, 2 outputs, B's commitment, A's commitment");
     let forged = ProofFile {
         proof: format!("0x{}", hex::encode(&proof)),
-        instances: instances.iter().map(prove::fr_to_hex).collect(),
+        instances: instances.iter().map(zkinfer::field::to_hex).collect(),
         ..proof_a.clone()
     };
     pipeline::verify(&a, &proof_a).unwrap();

@@ -102,7 +102,7 @@ pub fn model_input(q: i128, scale_bits: u32) -> Result<f32> {
 /// A public value (a BN254 scalar) as the signed integer it stands for; values beyond i128
 /// (never a quantised input) come back as i128::MAX.
 pub fn signed(v: U256) -> i128 {
-    let r = U256::from_str_radix(crate::evm::verifier::R_HEX, 16).expect("R_HEX is hex");
+    let r = U256::from_str_radix(crate::field::MODULUS_HEX, 16).expect("the modulus is hex");
     let s = if v > (r - U256::from(1)) / U256::from(2) { -I256::from_raw(r - v) } else { I256::from_raw(v) };
     i128::try_from(s).unwrap_or(i128::MAX)
 }

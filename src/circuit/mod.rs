@@ -91,17 +91,7 @@ impl ModelConfig {
     }
 }
 
-pub fn to_field(v: i128) -> Fr {
-    if v >= 0 {
-        fr_u128(v as u128)
-    } else {
-        -fr_u128(v.unsigned_abs())
-    }
-}
-
-pub fn fr_u128(v: u128) -> Fr {
-    Fr::from_raw([v as u64, (v >> 64) as u64, 0, 0])
-}
+pub use crate::field::{from_i128 as to_field, from_u128 as fr_u128};
 
 #[derive(Clone, Debug)]
 pub struct ModelCircuit {

@@ -377,7 +377,7 @@ mod tests {
     use halo2_proofs::plonk::{Circuit, Instance};
 
     fn fr(hex: &str) -> Fr {
-        crate::prove::hex_to_fr(&format!("0x{hex:0>64}")).unwrap()
+        crate::field::from_hex(&format!("0x{hex:0>64}")).unwrap()
     }
 
     /// circomlibjs 0.1.7 `buildPoseidonReference()`: `poseidon(inputs, initState, 3)` returns the

@@ -48,11 +48,7 @@ fn coords(p: &G1Affine) -> (Fq, Fq) {
     }
 }
 
-fn fq_hex(f: &Fq) -> String {
-    let mut b = f.to_repr();
-    b.as_mut().reverse();
-    format!("0x{}", hex::encode(b.as_ref()))
-}
+use crate::field::base_to_hex as fq_hex;
 
 /// What the generated contract needs besides the key.
 pub struct VerifierSpec<'a> {
@@ -595,8 +591,8 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
     Generated { body, functions, proof_len }
 }
 
-pub const R_HEX: &str = "30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001";
-const Q_HEX: &str = "30644e72e131a029b85045b68181585d97816a916871ca8d3c208c16d87cfd47";
+pub use crate::field::MODULUS_HEX as R_HEX;
+use crate::field::BASE_MODULUS_HEX as Q_HEX;
 
 /// Yul helpers shared by every generated verifier.
 const FUNCTIONS: &str = include_str!("helpers.yul");

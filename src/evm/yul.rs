@@ -4,7 +4,7 @@
 //! generation time.
 
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::halo2curves::ff::{Field, PrimeField};
+use halo2_proofs::halo2curves::ff::Field;
 use std::fmt::Write;
 
 /// A scalar known at generation time or stored at a memory address at run time.
@@ -14,13 +14,7 @@ pub enum S {
     Mem(usize),
 }
 
-pub fn fr_hex(f: &Fr) -> String {
-    let mut b = f.to_repr();
-    b.as_mut().reverse();
-    let s = hex::encode(b.as_ref());
-    let t = s.trim_start_matches('0');
-    format!("0x{}", if t.is_empty() { "0" } else { t })
-}
+pub use crate::field::to_hex_literal as fr_hex;
 
 pub struct Emitter {
     pub code: String,

@@ -29,7 +29,7 @@ const GAS_MAX: u64 = 30_000_000;
 
 /// The BN254 scalar modulus r.
 pub fn modulus() -> U256 {
-    U256::from_str_radix(zkinfer::evm::verifier::R_HEX, 16).unwrap()
+    U256::from_str_radix(zkinfer::field::MODULUS_HEX, 16).unwrap()
 }
 
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -113,7 +113,7 @@ impl Subject {
 /// Public values as field elements, or `None` where one is ≥ r (not a field element: every
 /// verifier refuses it).
 pub fn fields(instances: &[U256]) -> Option<Vec<Fr>> {
-    instances.iter().map(|v| prove::hex_to_fr(&format!("{v:#066x}")).ok()).collect()
+    instances.iter().map(|v| zkinfer::field::from_hex(&format!("{v:#066x}")).ok()).collect()
 }
 
 /// A real proof of `dir`'s model on `input` whose instance column holds the layout's public
@@ -129,5 +129,5 @@ pub fn prove_with_extra(dir: &Path, input: &Path, extra: &[Fr]) -> (Vec<u8>, Vec
 }
 
 pub fn to_u256(fields: &[Fr]) -> Vec<U256> {
-    chain::instances_u256(&fields.iter().map(prove::fr_to_hex).collect::<Vec<_>>()).unwrap()
+    chain::instances_u256(&fields.iter().map(zkinfer::field::to_hex).collect::<Vec<_>>()).unwrap()
 }
