@@ -47,7 +47,7 @@ fn compare(path: &std::path::Path, lens: &[usize], input: &str) {
     let mut t = (*typed).clone();
     let outlets: Vec<OutletId> = t.nodes().iter().filter(|n| n.outputs.len() == 1).map(|n| OutletId::new(n.id, 0)).collect();
     t.select_output_outlets(&outlets).unwrap();
-    let theirs = zkinfer::pipeline::tract_run(&t, &x).unwrap();
+    let theirs = zkinfer::onnx::tract_run(&t, &x).unwrap();
     let watch: Vec<String> = std::env::var("INSPECT_NODES").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(String::from).collect();
     for (id, node) in g.nodes.iter().enumerate() {
         if watch.iter().any(|w| node.name.contains(w.as_str())) {

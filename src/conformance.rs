@@ -174,10 +174,10 @@ pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
             .collect();
         // Where additive noise leaves the model's domain (a non-finite reference), keep signs.
         let mut x2 = perturb(&x, &float, false);
-        let mut reference = pipeline::tract_run(&typed, &x2)?;
+        let mut reference = crate::onnx::tract_run(&typed, &x2)?;
         if reference.iter().flatten().any(|v| !v.is_finite()) {
             x2 = perturb(&x, &float, true);
-            reference = pipeline::tract_run(&typed, &x2)?;
+            reference = crate::onnx::tract_run(&typed, &x2)?;
         }
         crate::compile::write_json(&unseen, &serde_json::json!({ "input_data": x2 }))?;
         let want2: Vec<Vec<f64>> = reference.into_iter().map(|v| v.into_iter().map(f64::from).collect()).collect();

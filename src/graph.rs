@@ -131,6 +131,36 @@ pub struct Graph {
 }
 
 impl Graph {
+    /// Folds a constant Add that follows a Dense into the Dense's bias (Gemm and MatMul+Add both end
+    /// up as one affine map, one row per output).
+    pub fn fold_bias(mut self) -> Graph {
+        let g = &mut self;
+        let mut consumers = vec![0usize; g.nodes.len()];
+        for n in &g.nodes {
+            for &i in &n.inputs {
+                consumers[i] += 1;
+            }
+        }
+        for id in 0..g.nodes.len() {
+            let (src, value) = match &g.nodes[id].op {
+                Op::AddConst { value } => (g.nodes[id].inputs[0], value.clone()),
+                _ => continue,
+            };
+            if consumers[src] != 1 || g.outputs.contains(&src) {
+                continue;
+            }
+            if let Op::Dense { n, bias, .. } = &mut g.nodes[src].op {
+                if value.len() == 1 || value.len() == *n {
+                    for (j, b) in bias.iter_mut().enumerate() {
+                        *b += value[j % value.len()];
+                    }
+                    g.nodes[id].op = Op::Reshape;
+                }
+            }
+        }
+        self
+    }
+
     pub fn input_shapes(&self) -> Vec<Vec<usize>> {
         self.inputs.iter().map(|&i| self.nodes[i].shape.clone()).collect()
     }

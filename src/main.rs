@@ -392,7 +392,7 @@ async fn run(cli: Cli) -> Result<()> {
                 },
             };
             let opts = DeployOptions { kind, allow_unbound_weights };
-            let (d, _) = build::deploy(&dir, &ClientConfig::from_env(rpc_url.as_deref()), &opts).await?;
+            let (d, _) = zkinfer::pipeline::deploy(&dir, &ClientConfig::from_env(rpc_url.as_deref()), &opts).await?;
             let mut rows = vec![
                 ("verifier", d.verifier.to_string()),
                 ("consumer", d.consumer.to_string()),
@@ -510,7 +510,7 @@ async fn demo(out: &Path, json: bool) -> Result<()> {
     step("verified in Rust");
     let anvil = chain::spawn_anvil()?;
     step(&format!("anvil started at {}", anvil.endpoint()));
-    let (d, sol) = build::deploy(&build, &ClientConfig::new(&anvil.endpoint()), &DeployOptions::plain()).await?;
+    let (d, sol) = zkinfer::pipeline::deploy(&build, &ClientConfig::new(&anvil.endpoint()), &DeployOptions::plain()).await?;
     let b = zkinfer::evm::Binding::of(&c.settings);
     step(&format!("deployed verifier {} and consumer {} (pinned to MODEL_HASH; weights {}, inputs {}, outputs {})", d.verifier, d.consumer, b.weights, b.inputs, b.outputs));
     let client = Client::connect(&anvil.endpoint()).await?;

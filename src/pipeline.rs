@@ -4,45 +4,10 @@
 use crate::compile::{read_input, read_json, write_json, Compiled};
 use crate::error::{Error, Result};
 use crate::evm::{self, CompiledContract, VerifierSource};
-use crate::graph::{Graph, Op};
 use crate::onnx;
 use crate::prove::{self, Keys, ProofFile, Srs};
 use std::path::{Path, PathBuf};
-use tract_onnx::prelude::*;
 
-/// Folds a constant Add that follows a Dense into the Dense's bias (Gemm and MatMul+Add both end
-/// up as one affine map, one row per output).
-pub fn fold_bias(mut g: Graph) -> Graph {
-    let mut consumers = vec![0usize; g.nodes.len()];
-    for n in &g.nodes {
-        for &i in &n.inputs {
-            consumers[i] += 1;
-        }
-    }
-    for id in 0..g.nodes.len() {
-        let (src, value) = match &g.nodes[id].op {
-            Op::AddConst { value } => (g.nodes[id].inputs[0], value.clone()),
-            _ => continue,
-        };
-        if consumers[src] != 1 || g.outputs.contains(&src) {
-            continue;
-        }
-        if let Op::Dense { n, bias, .. } = &mut g.nodes[src].op {
-            if value.len() == 1 || value.len() == *n {
-                for (j, b) in bias.iter_mut().enumerate() {
-                    *b += value[j % value.len()];
-                }
-                g.nodes[id].op = Op::Reshape;
-            }
-        }
-    }
-    g
-}
-
-/// Runs tract's own float inference (the reference the import is checked against).
-pub fn tract_run(model: &TypedModel, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
-    crate::fidelity::Reference::new(model)?.run(inputs)
-}
 
 pub use crate::compile::CompileOptions;
 
@@ -52,7 +17,7 @@ pub fn compile(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) ->
     let inputs = read_input(input)?;
     let lens: Vec<usize> = inputs.iter().map(|x| x.len()).collect();
     let (graph, typed) = onnx::import(model, &lens)?;
-    let graph = fold_bias(graph);
+    let graph = graph.fold_bias();
     let mut calibration = vec![inputs];
     for path in &opts.calibration {
         let x = read_input(path)?;
@@ -65,7 +30,7 @@ pub fn compile(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) ->
         calibration.push(x);
     }
     for inputs in &calibration {
-        let reference = tract_run(&typed, inputs)?;
+        let reference = onnx::tract_run(&typed, inputs)?;
         let ours = graph.eval_f32(inputs);
         for (r, o) in reference.iter().zip(&ours) {
             let scale = r.iter().fold(1f32, |m, v| m.max(v.abs()));
@@ -214,4 +179,15 @@ pub fn solidity(dir: &Path, out: &Path, name: &str) -> Result<SolidityOutput> {
         }
     }
     Ok(SolidityOutput { verifier, contracts, path })
+}
+
+/// `zkinfer deploy`: generates and compiles the verifier and consumers, then deploys them.
+pub async fn deploy(
+    dir: &Path,
+    cfg: &crate::chain::ClientConfig,
+    opts: &crate::chain::build::DeployOptions,
+) -> Result<(crate::chain::Deployment, SolidityOutput)> {
+    let out = solidity(dir, &dir.join("solidity"), "ZkinferVerifier")?;
+    let d = crate::chain::build::deploy(dir, &|name| out.bytecode(name), cfg, opts).await?;
+    Ok((d, out))
 }

@@ -203,7 +203,7 @@ async fn feed_bound_deployment_from_a_build_directory() {
     client.new_phase(feed).await.unwrap();
     client.push_prices(feed, &[75_000_000, 10_000_000]).await.unwrap();
     let kind = ConsumerKind::Feed { feed, price_unit: 100_000_000, max_price_age: 3600, vault: None };
-    let (d, _) = build::deploy(&b, &cfg, &DeployOptions { kind: kind.clone(), allow_unbound_weights: false }).await.unwrap();
+    let (d, _) = zkinfer::pipeline::deploy(&b, &cfg, &DeployOptions { kind: kind.clone(), allow_unbound_weights: false }).await.unwrap();
     assert_eq!(d.feed.as_ref().unwrap().window, 4);
     assert_eq!(d.binding.as_ref().unwrap().weights_mode, 0);
 
@@ -235,8 +235,8 @@ async fn feed_bound_deployment_from_a_build_directory() {
     let pb = p.join("b");
     pipeline::compile(&model, &path, &pb, &opts).unwrap();
     pipeline::setup(&pb, None).unwrap();
-    let e = build::deploy(&pb, &cfg, &DeployOptions::plain()).await.err().unwrap();
+    let e = zkinfer::pipeline::deploy(&pb, &cfg, &DeployOptions::plain()).await.err().unwrap();
     assert!(e.to_string().contains("binds NO weights") && e.to_string().contains("--allow-unbound-weights"), "{e}");
-    let (d, _) = build::deploy(&pb, &cfg, &DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: true }).await.unwrap();
+    let (d, _) = zkinfer::pipeline::deploy(&pb, &cfg, &DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: true }).await.unwrap();
     assert_eq!(d.binding.unwrap().weights_mode, 2);
 }

@@ -108,7 +108,7 @@ fn clamps_and_thresholds_are_computed_beyond_the_calibration_range() {
         assert_eq!((report.samples, report.seed), (64, zkinfer::fidelity::FidelityOptions::default().seed));
         assert!(report.accepted > 0, "{name}: the check compared nothing");
         for x in LARGE {
-            let want = pipeline::tract_run(&typed, &[x.to_vec()]).unwrap().remove(0);
+            let want = zkinfer::onnx::tract_run(&typed, &[x.to_vec()]).unwrap().remove(0);
             match proven(&c, &x) {
                 Some(got) => {
                     proven_count += 1;
@@ -162,7 +162,7 @@ fn the_differential_check_stops_a_wrong_lowering() {
     let names_the_sample = msg.contains("random input") || msg.contains("corner");
     assert!(msg.contains("zkinfer's reading of node `min") && names_the_sample, "{msg}");
     // The same graph is right on the calibration input: only the wider inputs show it.
-    assert_eq!(graph.eval_f32(&calibration[0]), pipeline::tract_run(&typed, &calibration[0]).unwrap());
+    assert_eq!(graph.eval_f32(&calibration[0]), zkinfer::onnx::tract_run(&typed, &calibration[0]).unwrap());
 }
 
 /// The check on every corpus model: each one that compiles has passed it (compile runs it), and
@@ -214,7 +214,7 @@ fn a_layer_norm_of_a_constant_row_is_exactly_zero() {
     for row in [[3.1f32; 10], [-0.35; 10], [0.7; 10]] {
         let x: Vec<f32> = [row.to_vec(), calibration[20..].to_vec(), row.to_vec()].concat();
         let got = proven(&c, &x).expect("accepted");
-        let want = pipeline::tract_run(&typed, &[x.clone()]).unwrap().remove(0);
+        let want = zkinfer::onnx::tract_run(&typed, &[x.clone()]).unwrap().remove(0);
         assert!(got[..10].iter().chain(&got[20..]).all(|&v| v == 0.0), "constant rows of {x:?}: {got:?}");
         for (g, w) in got[10..20].iter().zip(&want[10..20]) {
             assert!((g - *w as f64).abs() <= 0.02, "{got:?} against {want:?}");

@@ -366,7 +366,7 @@ fn check(case: &Case, dir: &Path) -> Result<usize, TestCaseError> {
     let c = pipeline::compile(&model, &input, &dir.join("b"), &CompileOptions::default())
         .map_err(|e| fail(format!("compile: {e}")))?;
     let (graph, typed) = zkinfer::onnx::import(&model, &[n]).map_err(|e| fail(format!("import: {e}")))?;
-    let graph = pipeline::fold_bias(graph);
+    let graph = graph.fold_bias();
     let (lo, hi) = calibration.iter().fold((f32::MAX, f32::MIN), |(l, h), &v| (l.min(v), h.max(v)));
     let mut inputs = vec![(1.0, calibration.clone())];
     for widen in [1.0, 4.0] {
@@ -377,7 +377,7 @@ fn check(case: &Case, dir: &Path) -> Result<usize, TestCaseError> {
     let mut accepted = 0;
     for (i, (widen, x)) in inputs.iter().enumerate() {
         let x = vec![x.clone()];
-        let reference = pipeline::tract_run(&typed, &x).map_err(|e| fail(format!("tract: {e}")))?;
+        let reference = zkinfer::onnx::tract_run(&typed, &x).map_err(|e| fail(format!("tract: {e}")))?;
         let reading: Vec<Vec<f64>> = graph.eval_f32(&x).into_iter().map(|v| v.into_iter().map(f64::from).collect()).collect();
         if let Some(m) = mismatch(&reading, &reference, 1e-3) {
             return Err(fail(format!("zkinfer's float reading, input {i} {x:?}:\n  {m}")));
@@ -396,7 +396,7 @@ fn check(case: &Case, dir: &Path) -> Result<usize, TestCaseError> {
         if *widen > 1.0 {
             continue;
         }
-        let reference = pipeline::tract_run(&typed, &grid).map_err(|e| fail(format!("tract: {e}")))?;
+        let reference = zkinfer::onnx::tract_run(&typed, &grid).map_err(|e| fail(format!("tract: {e}")))?;
         if let Some(m) = mismatch(&got, &reference, 0.05) {
             return Err(fail(format!("input {i} {x:?}:\n  {m}")));
         }

@@ -48,7 +48,7 @@ fn check(name: &str, r: &Recurrent) {
     let q = &compiled.model;
     for seed in 1..=5 {
         let x = random_inputs(&lens, seed);
-        let reference = pipeline::tract_run(&typed, &x).unwrap();
+        let reference = zkinfer::onnx::tract_run(&typed, &x).unwrap();
         let vals = q.eval(&q.quantize_inputs(&x).unwrap()).unwrap_or_else(|e| panic!("{name} seed {seed}: {e}"));
         assert_eq!(q.outputs.len(), reference.len(), "{name}: outputs");
         assert_eq!(reference[0].len(), r.seq * dirs * r.hidden, "{name}: y holds every step");

@@ -7,7 +7,6 @@ use super::{instances_u256, Client, ClientConfig, ModelPin, OnChainBinding, Subm
 use crate::circuit::privacy::{Visibility, WeightsMode};
 use crate::compile::{read_json, write_json, Compiled};
 use crate::error::{Error, Result};
-use crate::pipeline;
 use crate::prove::ProofFile;
 use alloy::primitives::Address;
 use std::path::Path;
@@ -94,27 +93,33 @@ pub fn check_deployable(settings: &crate::compile::Settings, dir: &Path, opts: &
     Ok(())
 }
 
-/// Generates and compiles the verifier, deploys it with its consumer (which pins this build's
-/// MODEL_HASH and MODEL_COMMITMENT), records `deployment.json`.
-pub async fn deploy(dir: &Path, cfg: &ClientConfig, opts: &DeployOptions) -> Result<(Deployment, pipeline::SolidityOutput)> {
+/// Deploys the verifier with its consumer (which pins this build's MODEL_HASH and
+/// MODEL_COMMITMENT) and records `deployment.json`. The contracts come compiled, by name
+/// (`pipeline::deploy` generates them): the chain client is the pipeline's last stage and reads
+/// nothing of the earlier ones but the build directory's settings.
+pub async fn deploy(
+    dir: &Path,
+    bytecode: &dyn Fn(&str) -> Result<Vec<u8>>,
+    cfg: &ClientConfig,
+    opts: &DeployOptions,
+) -> Result<Deployment> {
     let settings = Compiled::load(dir)?.settings;
     check_deployable(&settings, dir, opts)?;
-    let out = pipeline::solidity(dir, &dir.join("solidity"), "ZkinferVerifier")?;
-    let pin = ModelPin::of(&pipeline::load(dir)?.0.settings, opts.allow_unbound_weights)?;
+    let pin = ModelPin::of(&settings, opts.allow_unbound_weights)?;
     let client = Client::connect_with(cfg).await?;
     let d = match &opts.kind {
-        ConsumerKind::Plain => client.deploy_pair(out.bytecode("ZkinferVerifier")?, out.bytecode("VerifiedInference")?, &pin).await?,
+        ConsumerKind::Plain => client.deploy_pair(bytecode("ZkinferVerifier")?, bytecode("VerifiedInference")?, &pin).await?,
         ConsumerKind::Feed { feed, price_unit, max_price_age, vault } => {
-            let (verifier, verifier_gas) = client.deploy(out.bytecode("ZkinferVerifier")?).await?;
+            let (verifier, verifier_gas) = client.deploy(bytecode("ZkinferVerifier")?).await?;
             let name = if vault.is_some() { "ForecastVault" } else { "FeedBoundInference" };
             let params = FeedParams { feed: *feed, window: settings.num_public_inputs, price_unit: *price_unit, max_price_age: *max_price_age };
-            let (consumer, consumer_gas) = client.deploy_bound(out.bytecode(name)?, verifier, &pin, &params, *vault).await?;
+            let (consumer, consumer_gas) = client.deploy_bound(bytecode(name)?, verifier, &pin, &params, *vault).await?;
             let binding = Some(client.verifier_binding(verifier).await?);
             Deployment { verifier, consumer, verifier_gas, consumer_gas, chain_id: client.chain_id, feed: Some(params), binding }
         }
     };
     write_json(&dir.join("deployment.json"), &d)?;
-    Ok((d, out))
+    Ok(d)
 }
 
 /// For a feed-bound deployment: the input the consumer will verify against if the window ends

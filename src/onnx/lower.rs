@@ -115,14 +115,10 @@ fn lower_node(
     let exact = match &cluster {
         Some(c) if c.tabled => None,
         _ if centred.is_some() => reduce::lower(typed, node, &var_inputs),
-        _ => map_op(typed, node, &var_inputs, &consts, &shape)
-            .map(|op| vec![Step { op, inputs: (0..var_inputs.len()).map(Src::Var).collect() }])
-            .or_else(|| piecewise(typed, node, &var_inputs, &consts, shape.iter().product()))
-            .or_else(|| logic::lower(typed, node, &var_inputs, &shape))
-            .or_else(|| logic::broadcast_binary(typed, node, &var_inputs, &shape))
-            .or_else(|| reduce::lower(typed, node, &var_inputs))
-            .or_else(|| gather::lower(typed, node, &var_inputs))
-            .or_else(|| einsum::lower(typed, node, &var_inputs)),
+        _ => {
+            let at = At { model: typed, node, vars: &var_inputs, consts: &consts, shape: &shape };
+            LOWERERS.iter().find_map(|(_, lower)| lower(&at))
+        }
     };
     // Recurrent epilogues have further outputs (an LSTM's cell state): steps computing them.
     let mut extra_outputs: Vec<usize> = vec![];
@@ -165,3 +161,34 @@ fn lower_node(
     }
     true
 }
+
+/// What a lowerer sees of one node: the model, the node, its variable inputs (bound to IR
+/// nodes), its constant inputs, and its output shape.
+struct At<'a> {
+    model: &'a TypedModel,
+    node: &'a TypedNode,
+    vars: &'a [OutletId],
+    consts: &'a [OutletId],
+    shape: &'a [usize],
+}
+
+type Lowerer = fn(&At) -> Option<Vec<Step>>;
+
+/// The lowerers, tried in order; the first that takes a node lowers it (as tract's
+/// `register_all_ops` maps op names, except that here several lowerers may claim one op name
+/// and decide by the node's operands). A new lowering is one function and one line here. The
+/// order is the preference where two could take a node: one exact IR op, then relus for
+/// piecewise-linear ops, comparisons and logic, broadcasting binaries, reductions, gathers,
+/// einsums. Recurrences and pointwise tables are tried after all of them (`lower_node`).
+const LOWERERS: &[(&str, Lowerer)] = &[
+    ("single op", |a| {
+        let op = map_op(a.model, a.node, a.vars, a.consts, a.shape)?;
+        Some(vec![Step { op, inputs: (0..a.vars.len()).map(Src::Var).collect() }])
+    }),
+    ("piecewise linear", |a| piecewise(a.model, a.node, a.vars, a.consts, a.shape.iter().product())),
+    ("logic", |a| logic::lower(a.model, a.node, a.vars, a.shape)),
+    ("broadcast binary", |a| logic::broadcast_binary(a.model, a.node, a.vars, a.shape)),
+    ("reduction", |a| reduce::lower(a.model, a.node, a.vars)),
+    ("gather", |a| gather::lower(a.model, a.node, a.vars)),
+    ("einsum", |a| einsum::lower(a.model, a.node, a.vars)),
+];

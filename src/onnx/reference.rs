@@ -1,0 +1,58 @@
+//! tract's own float inference: the reference zkinfer's reading of a model, and the integer
+//! model the circuit proves, are both checked against. Planned once, run on many inputs.
+
+use crate::error::{Error, Result};
+use tract_onnx::prelude::*;
+
+/// tract's float inference, planned once for many inputs.
+pub struct Reference {
+    plan: std::sync::Arc<TypedSimplePlan>,
+    facts: Vec<(Vec<usize>, DatumType)>,
+}
+
+impl Reference {
+    pub fn new(model: &TypedModel) -> Result<Reference> {
+        let facts = (0..model.inputs.len())
+            .map(|i| {
+                let f = model.input_fact(i).map_err(|e| Error::Other(format!("tract: {e:#}")))?;
+                Ok((f.shape.as_concrete().map(|s| s.to_vec()).unwrap_or_default(), f.datum_type))
+            })
+            .collect::<Result<_>>()?;
+        let plan = model.clone().into_runnable().map_err(|e| Error::Other(format!("tract: {e:#}")))?;
+        Ok(Reference { plan, facts })
+    }
+
+    /// tract's outputs where they exist and are finite; `None` outside the model's domain (a
+    /// log of a negative, an index out of bounds: tract panics on some, caught here quietly).
+    pub fn finite(&self, inputs: &[Vec<f32>]) -> Option<Vec<Vec<f32>>> {
+        let hook = std::panic::take_hook();
+        std::panic::set_hook(Box::new(|_| {}));
+        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(inputs)));
+        std::panic::set_hook(hook);
+        out.ok()?.ok().filter(|r| r.iter().flatten().all(|v| v.is_finite()))
+    }
+
+    pub fn run(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
+        let mut tvs = TVec::new();
+        for (i, (x, (shape, dt))) in inputs.iter().zip(&self.facts).enumerate() {
+            let shape = if shape.iter().product::<usize>() == x.len() { shape.clone() } else { vec![x.len()] };
+            let t: Tensor = tract_ndarray::ArrayD::from_shape_vec(shape, x.clone())
+                .map_err(|e| Error::Other(format!("input {i}: {e}")))?
+                .into();
+            let t = t.cast_to_dt(*dt).map_err(|e| Error::Other(format!("{e:#}")))?.into_owned();
+            tvs.push(t.into_tvalue());
+        }
+        let out = self.plan.run(tvs).map_err(|e| Error::Other(format!("tract inference: {e:#}")))?;
+        out.iter()
+            .map(|t| {
+                let t = t.cast_to::<f32>().map_err(|e| Error::Other(format!("{e:#}")))?;
+                Ok(t.to_plain_array_view::<f32>().map_err(|e| Error::Other(format!("{e:#}")))?.iter().copied().collect())
+            })
+            .collect()
+    }
+}
+
+/// Runs tract's float inference once (planning included).
+pub fn tract_run(model: &TypedModel, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
+    Reference::new(model)?.run(inputs)
+}
