@@ -28,18 +28,10 @@ pub enum Error {
     #[error("node `{node}`: input {value} is outside its lookup table's calibrated range [{lo}, {hi}]; recalibrate with inputs that cover this one (zkinfer compile --input ...)")]
     OutsideTable { node: String, value: f64, lo: f64, hi: f64 },
 
-    #[error("{path}: the compiled circuit does not compute the model on {sample}: output `{output}` position {position} is {ours:.6} where the model computes {reference:.6} (tolerance {tolerance:.4}); {cause}; {hint}")]
-    Fidelity {
-        path: PathBuf,
-        sample: String,
-        output: String,
-        position: usize,
-        ours: f64,
-        reference: f64,
-        tolerance: f64,
-        cause: String,
-        hint: String,
-    },
+    /// Boxed: the miss carries both values and its explanation, and every `Result` of the
+    /// crate would otherwise be as large as it.
+    #[error(transparent)]
+    Fidelity(Box<FidelityMiss>),
 
     /// The integer model strays so far from the float one on a calibration input that a range
     /// check or a table bound refuses it: no proof of the model's own calibration input exists.
@@ -83,4 +75,20 @@ impl Error {
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
         Error::Io { path: path.into(), source }
     }
+}
+
+/// Where the compiled circuit leaves the model (`Error::Fidelity`): the sample, the position,
+/// both values, the cause and what to do.
+#[derive(Debug, thiserror::Error)]
+#[error("{path}: the compiled circuit does not compute the model on {sample}: output `{output}` position {position} is {ours:.6} where the model computes {reference:.6} (tolerance {tolerance:.4}); {cause}; {hint}")]
+pub struct FidelityMiss {
+    pub path: PathBuf,
+    pub sample: String,
+    pub output: String,
+    pub position: usize,
+    pub ours: f64,
+    pub reference: f64,
+    pub tolerance: f64,
+    pub cause: String,
+    pub hint: String,
 }

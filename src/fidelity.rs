@@ -131,6 +131,14 @@ enum Draw {
     Magnitudes,
 }
 
+/// The integer model's outputs, dequantised.
+type Outputs = Vec<Vec<f64>>;
+
+/// Whether a difference misses its bound: NaN (a non-finite value on either side) misses.
+pub fn outside(difference: f64, bound: f64) -> bool {
+    difference.is_nan() || difference > bound
+}
+
 /// One input the check runs: its description, whether the integer model's precision is bounded
 /// on it (or only the float reading), and the values.
 struct Sample {
@@ -191,7 +199,7 @@ fn first_miss(got: &[Vec<f64>], want: &[Vec<f32>], tol: f64) -> Option<(usize, u
         if g.len() != w.len() {
             return Some((o, 0, f64::NAN, f64::NAN, bound));
         }
-        if let Some(j) = (0..g.len()).find(|&j| !((g[j] - w[j] as f64).abs() <= bound)) {
+        if let Some(j) = (0..g.len()).find(|&j| outside((g[j] - w[j] as f64).abs(), bound)) {
             return Some((o, j, g[j], w[j] as f64, bound));
         }
     }
@@ -258,7 +266,7 @@ impl<'a> Check<'a> {
     /// model's grid: rounding an input is the fixed point's first step, and a step function
     /// (Round, a comparison) at a point within half a grid step of its jump flips with it.
     /// `None` where the circuit refuses the input or tract's output is not finite.
-    fn on_grid(&self, model: &QuantModel, inputs: &[Vec<f32>]) -> Option<(Vec<Vec<f64>>, Vec<Vec<f32>>)> {
+    fn on_grid(&self, model: &QuantModel, inputs: &[Vec<f32>]) -> Option<(Outputs, Vec<Vec<f32>>)> {
         let q = model.quantize_inputs(inputs).ok()?;
         let grid: Vec<Vec<f32>> = q.iter().map(|v| v.iter().map(|&x| model.dequantize(x) as f32).collect()).collect();
         let want = self.reference.finite(&grid)?;
@@ -319,7 +327,7 @@ impl<'a> Check<'a> {
                 "compile with --target accuracy or a larger --scale-bits, or calibrate on inputs that cover this range (--calibration FILE)".into(),
             )
         });
-        Error::Fidelity {
+        Error::Fidelity(Box::new(crate::error::FidelityMiss {
             path: path.into(),
             sample: miss.sample,
             output,
@@ -329,7 +337,7 @@ impl<'a> Check<'a> {
             tolerance: miss.tolerance,
             cause,
             hint,
-        }
+        }))
     }
 
     /// Why the circuit refuses a calibration input: the integer model's own error (a value its
@@ -363,7 +371,10 @@ impl<'a> Check<'a> {
             // A circuit that cannot prove its own calibration input is broken, not narrow.
             let refused = |report: &mut FidelityReport| match i < self.calibration.len() {
                 true => Err(self.refusal(model, &sample)),
-                false => Ok(report.refused += 1),
+                false => {
+                    let _: () = report.refused += 1;
+                    Ok(())
+                },
             };
             let Some(want) = self.reference.finite(&sample.inputs) else {
                 report.outside_domain += 1;

@@ -52,8 +52,10 @@ pub enum Op {
 #[derive(Clone)]
 pub struct ScalarFn {
     pub name: String,
-    f: Arc<dyn Fn(&[f32]) -> Vec<f32> + Send + Sync>,
+    f: Arc<VectorFn>,
 }
+
+type VectorFn = dyn Fn(&[f32]) -> Vec<f32> + Send + Sync;
 
 impl ScalarFn {
     pub fn new(name: impl Into<String>, f: impl Fn(&[f32]) -> Vec<f32> + Send + Sync + 'static) -> Self {
@@ -84,9 +86,12 @@ pub struct Node {
     pub shape: Vec<usize>,
 }
 
+/// Per output, its terms `(input slot, position, coefficient)`.
+pub type Terms = Vec<Vec<(usize, usize, f32)>>;
+
 impl Op {
     /// The coefficients and biases of an affine op, parameters resolved to their values.
-    pub fn as_affine(&self) -> Option<(Vec<Vec<(usize, usize, f32)>>, Vec<f32>)> {
+    pub fn as_affine(&self) -> Option<(Terms, Vec<f32>)> {
         match self {
             Op::Affine { terms, bias } => Some((terms.clone(), bias.clone())),
             Op::Shared { terms, bias, params } => Some((
@@ -120,6 +125,10 @@ impl Node {
 
     pub fn len(&self) -> usize {
         self.shape.iter().product()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
     }
 }
 

@@ -23,7 +23,7 @@ pub type Srs = ParamsKZG<Bn256>;
 
 /// The seed of the development SRS. Anyone can recompute its toxic waste from this number: it
 /// makes proofs forgeable and must never secure anything of value. Use `--srs` with a ceremony file.
-pub const DEV_SRS_SEED: u64 = 0x7a6b_696e_6665_72;
+pub const DEV_SRS_SEED: u64 = 0x007a_6b69_6e66_6572;
 
 pub fn dev_srs(k: u32) -> Srs {
     ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(DEV_SRS_SEED))

@@ -158,7 +158,7 @@ fn the_differential_check_stops_a_wrong_lowering() {
     let check = zkinfer::fidelity::Check::new(&onnx, &typed, &graph, &calibration, Default::default()).unwrap();
     let err = check.run(&c.model).unwrap_err();
     let msg = err.to_string();
-    assert!(matches!(err, zkinfer::Error::Fidelity { .. }), "{msg}");
+    assert!(matches!(err, zkinfer::Error::Fidelity(_)), "{msg}");
     let names_the_sample = msg.contains("random input") || msg.contains("corner");
     assert!(msg.contains("zkinfer's reading of node `min") && names_the_sample, "{msg}");
     // The same graph is right on the calibration input: only the wider inputs show it.
@@ -184,7 +184,7 @@ fn every_corpus_model_passes_the_differential_check() {
                 eprintln!("{name:<28} accepted {:>2} / {:>2}  worst rel err {:.5}", f.accepted, f.samples + f.corners + f.calibration, f.worst_rel_error);
                 passed += 1;
             }
-            Err(e @ zkinfer::Error::Fidelity { .. }) => panic!("{name}: {e}"),
+            Err(e @ zkinfer::Error::Fidelity(_)) => panic!("{name}: {e}"),
             Err(e) => other.push(format!("{name}: {e}")),
         }
     }
@@ -214,7 +214,7 @@ fn a_layer_norm_of_a_constant_row_is_exactly_zero() {
     for row in [[3.1f32; 10], [-0.35; 10], [0.7; 10]] {
         let x: Vec<f32> = [row.to_vec(), calibration[20..].to_vec(), row.to_vec()].concat();
         let got = proven(&c, &x).expect("accepted");
-        let want = zkinfer::onnx::tract_run(&typed, &[x.clone()]).unwrap().remove(0);
+        let want = zkinfer::onnx::tract_run(&typed, std::slice::from_ref(&x)).unwrap().remove(0);
         assert!(got[..10].iter().chain(&got[20..]).all(|&v| v == 0.0), "constant rows of {x:?}: {got:?}");
         for (g, w) in got[10..20].iter().zip(&want[10..20]) {
             assert!((g - *w as f64).abs() <= 0.02, "{got:?} against {want:?}");

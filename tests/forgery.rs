@@ -117,8 +117,8 @@ async fn dot_gate_unused_slot() {
     // 4 inputs + the bias pair = 5 pairs: rows of 2, 2 and 1, so the last row has a free slot.
     let graph = mlp(4, 2, (0..8).map(|i| i as f32 / 8.0 - 0.5).collect());
     let x = vec![0.5, -0.25, 0.75, 1.0];
-    let t = target(&client, "dot", &graph, &[x.clone()], &opts).await;
-    attempt(&client, &t, &[x.clone()], |c, w| {
+    let t = target(&client, "dot", &graph, std::slice::from_ref(&x), &opts).await;
+    attempt(&client, &t, std::slice::from_ref(&x), |c, w| {
         let layout = &c.layout;
         let out = layout.node_wires[1][0];
         let WireDef::Quotient { acc } = layout.wires[out] else { panic!("fc output is a rescale") };
@@ -179,12 +179,12 @@ async fn commitment_padding() {
     let opts = CompileOptions { lanes: Some(4), scale_bits: Some(8), privacy, ..Default::default() };
     let graph = mlp(2, 3, vec![0.5, -0.25, 1.0, 0.75, 0.125, -1.0]);
     let x = vec![0.5, -0.75];
-    let t = target(&client, "pad", &graph, &[x.clone()], &opts).await;
+    let t = target(&client, "pad", &graph, std::slice::from_ref(&x), &opts).await;
     let n = t.compiled.layout.commitments[0].messages();
     assert_eq!(n % 2, 1, "an odd message count has a pad");
     let outputs: Vec<Fr> = {
         let salts = vec![Fr::ZERO];
-        let (_, w) = t.compiled.circuit_with_witness(&[x.clone()], &salts).unwrap();
+        let (_, w) = t.compiled.circuit_with_witness(std::slice::from_ref(&x), &salts).unwrap();
         t.compiled.layout.messages(0, &w, &salts)
     };
     let mut padded = outputs.clone();
@@ -194,7 +194,7 @@ async fn commitment_padding() {
     let row = (n / 2) * poseidon::ROWS_PER_PERMUTATION;
     // The sponge re-solves from a tampered message cell (as a prover choosing it would).
     let salts = vec![Fr::ZERO];
-    let (honest, witness) = t.compiled.circuit_with_witness(&[x.clone()], &salts).unwrap();
+    let (honest, witness) = t.compiled.circuit_with_witness(std::slice::from_ref(&x), &salts).unwrap();
     let public = t.compiled.public_values(&witness, &salts);
     assert_eq!(verdicts(&client, &t, &prove_raw(&t.dir, honest.clone(), &public), &public).await, (true, true));
     let mut forged_public = public.clone();
@@ -223,8 +223,8 @@ async fn private_weight_outside_fixed_point() {
         outputs: vec![1],
     };
     let x = vec![3.0, 0.0];
-    let t = target(&client, "private-weight", &graph, &[x.clone()], &opts).await;
-    attempt(&client, &t, &[x.clone()], |c, _| {
+    let t = target(&client, "private-weight", &graph, std::slice::from_ref(&x), &opts).await;
+    attempt(&client, &t, std::slice::from_ref(&x), |c, _| {
         let layout = &c.layout;
         let accs: Vec<WireId> = layout.node_wires[1]
             .iter()
@@ -235,7 +235,7 @@ async fn private_weight_outside_fixed_point() {
             .collect();
         let WireDef::Dot { pairs, .. } = &layout.wires[accs[0]] else { panic!("private weights use the dot gadget") };
         let (w, b) = (pairs[0].1, pairs[1].0);
-        let inputs = c.model.quantize_inputs(&[x.clone()]).unwrap();
+        let inputs = c.model.quantize_inputs(std::slice::from_ref(&x)).unwrap();
         let forced = layout.witness_forced(&c.model, &inputs, &[(w, 0), (b, 0), (accs[0], 256), (accs[1], 0)]).unwrap();
         let third = Fr::from(3).invert().unwrap();
         let mut tamper = cells_of(c, w, third);

@@ -63,7 +63,7 @@ fn seeded(n: usize, seed: u64) -> Vec<f32> {
 /// onnxruntime 1.32's outputs for `tiled_batch_mlp(&[4, 8, 2], 3, tiling, 1)` on
 /// `random_input(4, 1)` (recorded with a Python venv outside the project): every row of the
 /// batch is the MLP of the same input row.
-const ORT_ROW: [f32; 2] = [-0.266_440_0, -0.663_778_2];
+const ORT_ROW: [f32; 2] = [-0.266_44, -0.663_778_2];
 
 #[test]
 fn expanded_and_tiled_batches_compile_and_match_onnxruntime() {

@@ -340,7 +340,7 @@ fn oracle(c: &Compiled, input: &[Vec<f32>]) -> zkinfer::Result<Vec<Vec<f64>>> {
 fn mismatch(got: &[Vec<f64>], reference: &[Vec<f32>], tol: f64) -> Option<String> {
     for (k, (g, r)) in got.iter().zip(reference).enumerate() {
         let tol = tol * r.iter().fold(1f64, |m, v| m.max(v.abs() as f64));
-        if g.len() != r.len() || g.iter().zip(r).any(|(a, b)| !((a - *b as f64).abs() <= tol)) {
+        if g.len() != r.len() || g.iter().zip(r).any(|(a, b)| zkinfer::fidelity::outside((a - *b as f64).abs(), tol)) {
             return Some(format!("output {k}: ours {g:?}\n  tract {r:?}\n  (tolerance {tol})"));
         }
     }

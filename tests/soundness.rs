@@ -146,7 +146,7 @@ fn gadgets_in_every_mode_and_lane_width() {
     let inputs = vec![vec![0.0, 3.0, 1.0]];
     for lanes in [3, 8] {
         let opts = CompileOptions { lanes: Some(lanes), scale_bits: Some(8), ..Default::default() };
-        let compiled = Compiled::new("select", &select(), &[inputs.clone()], &opts).unwrap();
+        let compiled = Compiled::new("select", &select(), std::slice::from_ref(&inputs), &opts).unwrap();
         rows.push(audit_compiled("select", &compiled, &inputs));
     }
     assert_clean(&rows);

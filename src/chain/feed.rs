@@ -342,7 +342,7 @@ mod tests {
         assert_eq!(quantise(3, 1, 4), 2); // 1.5 → 2
         assert_eq!(quantise(-3, 1, 4), -2);
         assert_eq!(quantise(1, 1, 4), 1); // 0.5 → 1
-        let q = quantise(2_000_12345678, 12, 100_000_000_000);
+        let q = quantise(200_012_345_678, 12, 100_000_000_000);
         let x = model_input(q, 12).unwrap();
         assert_eq!(crate::quant::quantize(x, 4096.0), q as i64);
         assert!(model_input(1 << 24, 12).is_err());

@@ -88,7 +88,7 @@ mod tests {
         let q = QuantModel::from_graph(&graph, 8);
         let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
         let x = vec![0.5, -1.25, 0.75, 1.5, -0.25, 1.0];
-        let inputs = q.quantize_inputs(&[x.clone()]).unwrap();
+        let inputs = q.quantize_inputs(std::slice::from_ref(&x)).unwrap();
         let w = layout.witness(&q, &inputs).unwrap();
         let want0: f32 = (0..6).map(|i| x[i] * x[5 - i]).sum();
         let got = q.eval(&inputs).unwrap()[1].clone();

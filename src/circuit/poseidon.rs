@@ -33,6 +33,9 @@ use halo2_proofs::poly::Rotation;
 use poseidon_primitives::poseidon::primitives::Spec;
 use std::sync::OnceLock;
 
+/// Assigns a value to (region, column, row) of the sponge and returns its cell.
+type PutCell<'a> = dyn FnMut(&mut Region<'_, Fr>, usize, usize, Value<Fr>) -> Cell + 'a;
+
 pub const WIDTH: usize = 3;
 /// Most column groups (sponges side by side) a commitment may spread over: each costs ~3.5 KB of
 /// verifier bytecode, and a model's verifier with three groups can pass EIP-170's 24,576 bytes.
@@ -86,7 +89,7 @@ fn mds_mul(m: &Mds, v: [Fr; WIDTH]) -> [Fr; WIDTH] {
 }
 
 fn is_full(round: usize) -> bool {
-    round < FULL_ROUNDS / 2 || round >= FULL_ROUNDS / 2 + PARTIAL_ROUNDS
+    !(FULL_ROUNDS / 2..FULL_ROUNDS / 2 + PARTIAL_ROUNDS).contains(&round)
 }
 
 fn round(state: [Fr; WIDTH], r: usize) -> [Fr; WIDTH] {
@@ -301,7 +304,7 @@ impl PoseidonConfig {
         let fix = |region: &mut Region<'_, Fr>, col: Column<Fixed>, row: usize, v: Fr| {
             region.assign_fixed(col, row, v);
         };
-        let put_state = |region: &mut Region<'_, Fr>, put: &mut dyn FnMut(&mut Region<'_, Fr>, usize, usize, Value<Fr>) -> Cell, row: usize, st: Value<[Fr; WIDTH]>| -> Cell {
+        let put_state = |region: &mut Region<'_, Fr>, put: &mut PutCell, row: usize, st: Value<[Fr; WIDTH]>| -> Cell {
             let c0 = put(region, 0, row, st.map(|s| s[0]));
             for j in 1..WIDTH {
                 put(region, j, row, st.map(|s| s[j]));

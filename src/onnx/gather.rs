@@ -88,6 +88,9 @@ fn one_hot(model: &TypedModel, node: &TypedNode, o: &OneHot) -> Option<Vec<Step>
     Some(chain.steps)
 }
 
+/// For an update position and a candidate index, the data position it would write.
+type Target = dyn Fn(usize, usize) -> usize;
+
 /// ScatterND with indices into the first axis (`axis` None) or ScatterElements along `axis`:
 /// `out[p] = data[p] + Σ_q [idx_q = r(p)]·(upd_q − data[p])` over the updates q aimed at p's
 /// slot. Indices are computed and data and updates may be too.
@@ -102,7 +105,7 @@ fn scatter(model: &TypedModel, node: &TypedNode, vars: &[OutletId], axis: Option
     let dst = strides(&ds);
     let n_data: usize = ds.iter().product();
     // For each update position q and candidate index r: the data position it would write.
-    let (axis_len, n_upd, target): (usize, usize, Box<dyn Fn(usize, usize) -> usize>) = match axis {
+    let (axis_len, n_upd, target): (usize, usize, Box<Target>) = match axis {
         None => {
             // indices [..., 1] into axis 0; updates = indices[..-1] ++ data[1..].
             if is.last() != Some(&1) {

@@ -94,8 +94,8 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId], sha
         // A constant condition (an attention mask) picks, per position, a variable or a constant.
         if let Operand::Const(cv) = &cond {
             let mut pick = AffineBuilder::new(n);
-            for j in 0..n {
-                pick.add(j, if cv[j] != 0.0 { &a } else { &b }, j, 1.0);
+            for (j, &c) in cv.iter().enumerate().take(n) {
+                pick.add(j, if c != 0.0 { &a } else { &b }, j, 1.0);
             }
             pick.finish(&mut chain);
             return Some(chain.steps);

@@ -296,7 +296,7 @@ fn check_affine(map: AffineMap, eval: impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>, 
                 pred += term;
                 size += term.abs();
             }
-            if !((y[j] as f64 - pred).abs() <= 1e-4 * size) {
+            if crate::fidelity::outside((y[j] as f64 - pred).abs(), 1e-4 * size) {
                 return None;
             }
         }
@@ -329,7 +329,7 @@ pub fn zero_kink_slopes(model: &TypedModel, node: &TypedNode, var: OutletId) -> 
             (0..n).map(|j| PROBE_MAGNITUDES[(r * n + j) % PROBE_MAGNITUDES.len()] * rng.gen_range(0.5f32..1.0)).collect();
         for (side, sign) in [(0, 1.0f32), (1, -1.0)] {
             let xs: Vec<f32> = x.iter().map(|v| sign * v).collect();
-            let y = eval(&[xs.clone()])?;
+            let y = eval(std::slice::from_ref(&xs))?;
             let slope = *slopes[side].get_or_insert(y[0] / xs[0]);
             let fits = y.iter().zip(&xs).all(|(a, b)| (a - slope * b).abs() <= 1e-5 * (1.0 + (slope * b).abs()));
             if !slope.is_finite() || !fits {
@@ -373,7 +373,7 @@ pub fn extremum_windows(model: &TypedModel, node: &TypedNode, var: OutletId) -> 
         }
         let zeros = [vec![0f32; n_in]];
         for x in probe_points(&zeros, &[false], 0x5eed).into_iter().map(|mut v| v.remove(0)) {
-            let y = eval(&[x.clone()])?;
+            let y = eval(std::slice::from_ref(&x))?;
             for (j, w) in windows.iter().enumerate() {
                 let vals = w.iter().map(|&i| x[i]);
                 let want = if is_min { vals.fold(f32::INFINITY, f32::min) } else { vals.fold(f32::NEG_INFINITY, f32::max) };

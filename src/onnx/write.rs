@@ -134,8 +134,9 @@ pub fn fit_linear_forecaster(series: &[f64], window: usize) -> (Vec<f32>, f32) {
         for r in 0..d {
             if r != col {
                 let f = a[r][col] / a[col][col];
-                for c in col..=d {
-                    a[r][c] -= f * a[col][c];
+                let pivot_row = a[col].clone();
+                for (x, p) in a[r][col..=d].iter_mut().zip(&pivot_row[col..=d]) {
+                    *x -= f * p;
                 }
             }
         }

@@ -63,6 +63,10 @@ impl QNode {
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }
+
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]

@@ -51,7 +51,7 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
     for &id in &maps {
         let input = graph.nodes[id].inputs[0];
         let range = *ranges.get(input).ok_or_else(|| internal_no_range(graph, id))?;
-        if !(range.0 <= range.1) {
+        if range.0.is_nan() || range.1.is_nan() || range.0 > range.1 {
             return Err(internal_no_range(graph, id));
         }
         let (lo, hi) = widen(range);
