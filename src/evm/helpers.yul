@@ -1,5 +1,5 @@
             // Helpers shared by every zkinfer verifier (src/evm/helpers.yul); R and Q are filled in at generation.
-            function fr() -> r { r := 0x{R} }
+            function fr() -> r { r := 0x{{ r }} }
             // Reads n field elements from calldata, rejecting any that is not below r.
             function read_scalars(cd, mem, n) -> ok {
                 ok := 1
@@ -15,7 +15,7 @@
             // proof contains (every commitment is blinded), and zkinfer's Rust verifier refuses it.
             function read_points(cd, mem, n) -> ok {
                 ok := 1
-                let q := 0x{Q}
+                let q := 0x{{ q }}
                 for { let i := 0 } lt(i, n) { i := add(i, 1) } {
                     let x := calldataload(add(cd, shl(6, i)))
                     let y := calldataload(add(cd, add(shl(6, i), 0x20)))

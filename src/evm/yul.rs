@@ -19,11 +19,20 @@ pub use crate::field::to_hex_literal as fr_hex;
 pub struct Emitter {
     pub code: String,
     pub next: usize,
+    /// How the code names r: the assembly block's local `R` (cheaper to read than a 32-byte
+    /// push), or the literal inside Yul functions, which cannot see that local.
+    modulus: String,
 }
 
 impl Emitter {
+    /// Emits code for the verifier's assembly block, where `R` is in scope.
     pub fn new(base: usize) -> Self {
-        Emitter { code: String::new(), next: base }
+        Emitter { code: String::new(), next: base, modulus: "R".into() }
+    }
+
+    /// Emits the body of a Yul function, which must spell the modulus out.
+    pub fn in_function(base: usize) -> Self {
+        Emitter { code: String::new(), next: base, modulus: format!("0x{}", crate::field::MODULUS_HEX) }
     }
 
     pub fn alloc(&mut self, words: usize) -> usize {
@@ -61,7 +70,7 @@ impl Emitter {
             (S::Const(x), S::Const(y)) => S::Const(x + y),
             (S::Const(x), o) | (o, S::Const(x)) if x == Fr::ZERO => o,
             _ => {
-                let e = format!("addmod({}, {}, R)", self.ld(a), self.ld(b));
+                let e = format!("addmod({}, {}, {})", self.ld(a), self.ld(b), self.modulus);
                 self.store(e)
             }
         }
@@ -73,7 +82,7 @@ impl Emitter {
             (S::Const(x), _) | (_, S::Const(x)) if x == Fr::ZERO => S::Const(Fr::ZERO),
             (S::Const(x), o) | (o, S::Const(x)) if x == Fr::ONE => o,
             _ => {
-                let e = format!("mulmod({}, {}, R)", self.ld(a), self.ld(b));
+                let e = format!("mulmod({}, {}, {})", self.ld(a), self.ld(b), self.modulus);
                 self.store(e)
             }
         }
@@ -83,7 +92,7 @@ impl Emitter {
         match a {
             S::Const(x) => S::Const(-x),
             _ => {
-                let e = format!("mod(sub(R, {}), R)", self.ld(a));
+                let e = format!("mod(sub({r}, {}), {r})", self.ld(a), r = self.modulus);
                 self.store(e)
             }
         }
@@ -134,16 +143,17 @@ impl Emitter {
         self.line(format!(
             "{{ let x := mload({xp:#x}) let w := 1 let acc := 1
                   for {{ let j := 0 }} lt(j, {n}) {{ j := add(j, 1) }} {{
-                      acc := mulmod(acc, addmod(x, sub(R, w), R), R) mstore(add({prefix:#x}, shl(5, j)), acc) w := mulmod(w, {w}, R) }}
+                      acc := mulmod(acc, addmod(x, sub({r}, w), {r}), {r}) mstore(add({prefix:#x}, shl(5, j)), acc) w := mulmod(w, {w}, {r}) }}
                   let inv := modexp_inv(acc) let sum := 0 w := {w_last}
                   for {{ let j := {n} }} gt(j, 0) {{ }} {{
                       j := sub(j, 1)
                       let prev := 1 if j {{ prev := mload(add({prefix:#x}, shl(5, sub(j, 1)))) }}
-                      let inv_j := mulmod(inv, prev, R)
-                      inv := mulmod(inv, addmod(x, sub(R, w), R), R)
-                      sum := addmod(sum, mulmod(mulmod(mload(add({inst:#x}, shl(5, j))), w, R), inv_j, R), R)
-                      w := mulmod(w, {w_inv}, R) }}
-                  mstore({dst:#x}, mulmod(sum, {c}, R)) }}"
+                      let inv_j := mulmod(inv, prev, {r})
+                      inv := mulmod(inv, addmod(x, sub({r}, w), {r}), {r})
+                      sum := addmod(sum, mulmod(mulmod(mload(add({inst:#x}, shl(5, j))), w, {r}), inv_j, {r}), {r})
+                      w := mulmod(w, {w_inv}, {r}) }}
+                  mstore({dst:#x}, mulmod(sum, {c}, {r})) }}",
+            r = self.modulus
         ));
         S::Mem(dst)
     }
