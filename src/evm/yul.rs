@@ -48,7 +48,7 @@ impl Emitter {
     }
 
     pub fn comment(&mut self, s: &str) {
-        let _ = write!(self.code, "            // {s}\n");
+        let _ = writeln!(self.code, "            // {s}");
     }
 
     pub fn ld(&self, s: S) -> String {
