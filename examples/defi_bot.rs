@@ -86,11 +86,17 @@ async fn run(args: Args) -> Result<()> {
     let c = forecaster::build(&args.out, &coeffs, intercept, history)?;
     let build = args.out.join("build");
     let s = c.settings.scale_bits;
-    step(&format!("forecaster {WINDOW}→1 fitted and compiled: k = {}, {} rows, scale 2^{s}", c.settings.k, c.settings.rows));
+    step(&format!(
+        "forecaster {WINDOW}→1 fitted and compiled: k = {}, {} rows, scale 2^{s}",
+        c.settings.k, c.settings.rows
+    ));
     pipeline::setup(&build, None)?;
     let sol = pipeline::solidity(&build, &build.join("solidity"), "ForecasterVerifier")?;
     let (compiled, params, keys) = pipeline::load(&build)?;
-    step(&format!("keys ready (INSECURE dev SRS); verifier {} B of runtime code", sol.runtime_size("ForecasterVerifier")));
+    step(&format!(
+        "keys ready (INSECURE dev SRS); verifier {} B of runtime code",
+        sol.runtime_size("ForecasterVerifier")
+    ));
 
     let _anvil;
     let cfg = match args.rpc_url.clone().or_else(|| std::env::var("ETH_RPC_URL").ok()) {
@@ -110,7 +116,8 @@ async fn run(args: Args) -> Result<()> {
     let pin = ModelPin::of(&compiled.settings, false)?;
     let feed_params = FeedParams { feed, window: WINDOW, price_unit: PRICE_UNIT, max_price_age: MAX_PRICE_AGE };
     let policy = VaultParams { move_bps: MOVE_BPS, risk_validity: RISK_VALIDITY };
-    let (vault, _) = client.deploy_bound(sol.bytecode("ForecastVault")?, verifier, &pin, &feed_params, Some(policy)).await?;
+    let (vault, _) =
+        client.deploy_bound(sol.bytecode("ForecastVault")?, verifier, &pin, &feed_params, Some(policy)).await?;
     client.push_prices(feed, history).await?;
     step(&format!(
         "chain {}: verifier {verifier}, feed {feed}, vault {vault} (model {}, prices valid {MAX_PRICE_AGE} s, tiers {RISK_VALIDITY} s); {WINDOW} prices pushed",

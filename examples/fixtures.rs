@@ -9,11 +9,11 @@
 //! Run with `make fixtures`.
 
 use std::path::Path;
+use zkinfer::chain::feed::{model_input, quantise};
+use zkinfer::circuit::privacy::{Privacy, WeightsMode};
 use zkinfer::compile::write_json;
 use zkinfer::onnx::write;
-use zkinfer::circuit::privacy::{Privacy, WeightsMode};
 use zkinfer::pipeline::{self, CompileOptions};
-use zkinfer::chain::feed::{model_input, quantise};
 
 #[path = "common/forecaster.rs"]
 mod forecaster;
@@ -25,10 +25,8 @@ fn main() -> zkinfer::Result<()> {
         privacy: Privacy { weights: WeightsMode::Hashed, ..Default::default() },
         ..Default::default()
     };
-    let private = CompileOptions {
-        privacy: Privacy { weights: WeightsMode::Private, ..Default::default() },
-        ..hashed.clone()
-    };
+    let private =
+        CompileOptions { privacy: Privacy { weights: WeightsMode::Private, ..Default::default() }, ..hashed.clone() };
     let runs = [
         ("a", 11u64, CompileOptions::default(), Some("FixtureVerifierA")),
         ("b", 12u64, CompileOptions::default(), Some("FixtureVerifierB")),
@@ -69,7 +67,10 @@ fn forecast_fixture() -> zkinfer::Result<()> {
     let build = dir.join("build");
     pipeline::setup(&build, None)?;
     let s = c.settings.scale_bits;
-    let x = history.iter().map(|&a| model_input(quantise(a, s, forecaster::PRICE_UNIT), s)).collect::<zkinfer::Result<Vec<f32>>>()?;
+    let x = history
+        .iter()
+        .map(|&a| model_input(quantise(a, s, forecaster::PRICE_UNIT), s))
+        .collect::<zkinfer::Result<Vec<f32>>>()?;
     let (compiled, params, keys) = pipeline::load(&build)?;
     let proof = zkinfer::prove::prove(&compiled, &params, &keys, &[x])?;
     pipeline::verify(&build, &proof)?;

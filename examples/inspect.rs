@@ -25,8 +25,18 @@ fn print_model(m: &TypedModel, indent: &str) {
                 format!("{:?}{:?}", f.shape, f.datum_type)
             })
             .collect();
-        println!("{indent}{:>3} {:<30} {:<12} in={:?} {:?} -> {:?}", n.id, n.name, n.op.name(), n.inputs, facts, n.outputs[0].fact.shape);
-        if let (Some(k), true) = (n.outputs[0].fact.konst.as_ref(), n.outputs[0].fact.shape.iter().product::<TDim>() == 1.into()) {
+        println!(
+            "{indent}{:>3} {:<30} {:<12} in={:?} {:?} -> {:?}",
+            n.id,
+            n.name,
+            n.op.name(),
+            n.inputs,
+            facts,
+            n.outputs[0].fact.shape
+        );
+        if let (Some(k), true) =
+            (n.outputs[0].fact.konst.as_ref(), n.outputs[0].fact.shape.iter().product::<TDim>() == 1.into())
+        {
             println!("{indent}      = {:?}", k);
         }
         if n.op.name() == "EinSum" {
@@ -45,19 +55,37 @@ fn compare(path: &std::path::Path, lens: &[usize], input: &str) {
     let (g, typed) = zkinfer::onnx::import(path, lens).unwrap();
     let ours = g.eval_all_f32(&x);
     let mut t = (*typed).clone();
-    let outlets: Vec<OutletId> = t.nodes().iter().filter(|n| n.outputs.len() == 1).map(|n| OutletId::new(n.id, 0)).collect();
+    let outlets: Vec<OutletId> =
+        t.nodes().iter().filter(|n| n.outputs.len() == 1).map(|n| OutletId::new(n.id, 0)).collect();
     t.select_output_outlets(&outlets).unwrap();
     let theirs = zkinfer::onnx::tract_run(&t, &x).unwrap();
-    let watch: Vec<String> = std::env::var("INSPECT_NODES").unwrap_or_default().split(',').filter(|s| !s.is_empty()).map(String::from).collect();
+    let watch: Vec<String> = std::env::var("INSPECT_NODES")
+        .unwrap_or_default()
+        .split(',')
+        .filter(|s| !s.is_empty())
+        .map(String::from)
+        .collect();
     for (id, node) in g.nodes.iter().enumerate() {
         if watch.iter().any(|w| node.name.contains(w.as_str())) {
-            println!("NODE {id} {:<30} {} inputs {:?} = {:?}", node.name, node.op_name(), node.inputs, &ours[id][..ours[id].len().min(8)]);
+            println!(
+                "NODE {id} {:<30} {} inputs {:?} = {:?}",
+                node.name,
+                node.op_name(),
+                node.inputs,
+                &ours[id][..ours[id].len().min(8)]
+            );
         }
         if let Some(k) = outlets.iter().position(|o| t.node(o.node).name == node.name) {
             let (a, b) = (&ours[id], &theirs[k]);
             let diff = a.iter().zip(b).map(|(p, q)| (p - q).abs()).fold(0f32, f32::max);
             if a.len() != b.len() || diff > 1e-4 {
-                println!("DIFFERS {:<30} {:?} ours {:?} tract {:?}", node.name, node.op_name(), &a[..a.len().min(6)], &b[..b.len().min(6)]);
+                println!(
+                    "DIFFERS {:<30} {:?} ours {:?} tract {:?}",
+                    node.name,
+                    node.op_name(),
+                    &a[..a.len().min(6)],
+                    &b[..b.len().min(6)]
+                );
             }
         }
     }

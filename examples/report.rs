@@ -31,8 +31,18 @@ struct Row {
 /// The issue-2 models, then one of each newer family: a lookup table (sigmoid), softmax, a tree
 /// ensemble (comparisons, keyed lookups, argmax), a matmul of two activations.
 const DEFAULT: [&str; 12] = [
-    "1l_mlp", "1l_relu", "2l_relu_fc", "1l_linear", "linear_regression", "1l_flatten", "1l_reshape", "accuracy",
-    "1l_sigmoid", "1l_softmax", "decision_tree", "large_op_graph",
+    "1l_mlp",
+    "1l_relu",
+    "2l_relu_fc",
+    "1l_linear",
+    "linear_regression",
+    "1l_flatten",
+    "1l_reshape",
+    "accuracy",
+    "1l_sigmoid",
+    "1l_softmax",
+    "decision_tree",
+    "large_op_graph",
 ];
 
 async fn measure(
@@ -89,8 +99,12 @@ async fn main() -> zkinfer::Result<()> {
         None => vec![WeightsMode::Fixed],
     };
     let skip = args.iter().position(|a| a == "--weights").map(|i| i + 1);
-    let mut names: Vec<String> =
-        args.iter().enumerate().filter(|(i, a)| *a != "--json" && *a != "--weights" && Some(*i) != skip).map(|(_, a)| a.clone()).collect();
+    let mut names: Vec<String> = args
+        .iter()
+        .enumerate()
+        .filter(|(i, a)| *a != "--json" && *a != "--weights" && Some(*i) != skip)
+        .map(|(_, a)| a.clone())
+        .collect();
     if names.is_empty() {
         names = DEFAULT.iter().map(|s| s.to_string()).collect();
     }
@@ -101,7 +115,9 @@ async fn main() -> zkinfer::Result<()> {
     write::save(&write::mlp_model(&[8, 16, 16, 2], 1), &ex.join("model.onnx"))?;
     write_json(&ex.join("input.json"), &write::random_input(8, 101))?;
     for &m in &modes {
-        rows.push(measure(&client, "example_mlp_8_16_16_2", &ex.join("model.onnx"), &ex.join("input.json"), None, m).await?);
+        rows.push(
+            measure(&client, "example_mlp_8_16_16_2", &ex.join("model.onnx"), &ex.join("input.json"), None, m).await?,
+        );
     }
     let corpus = PathBuf::from("../shared/corpus");
     if corpus.exists() {
@@ -109,7 +125,9 @@ async fn main() -> zkinfer::Result<()> {
             let dir = corpus.join(n);
             let expected = zkinfer::conformance::expected(&dir)?;
             for &m in &modes {
-                let r = measure(&client, n, &dir.join("network.onnx"), &dir.join("input.json"), Some(expected.clone()), m).await?;
+                let r =
+                    measure(&client, n, &dir.join("network.onnx"), &dir.join("input.json"), Some(expected.clone()), m)
+                        .await?;
                 eprintln!("{n} ({m:?}): k {} rows {} prove {:.2} s gas {}", r.k, r.rows, r.prove_seconds, r.verify_gas);
                 rows.push(r);
             }
@@ -126,10 +144,22 @@ async fn main() -> zkinfer::Result<()> {
     for r in &rows {
         println!(
             "| {} | {} | {} | {} | {} | {:.3} | {} | {} | {} | {} | {} | {} |",
-            r.model, format!("{:?}", r.weights).to_lowercase(), r.private_params, r.k, r.rows, r.prove_seconds, r.proof_bytes, r.verify_gas, r.submit_gas, r.verifier_bytes,
-            r.consumer_bytes, r.max_rel_error.map_or("-".into(), |e| format!("{e:.4}"))
+            r.model,
+            format!("{:?}", r.weights).to_lowercase(),
+            r.private_params,
+            r.k,
+            r.rows,
+            r.prove_seconds,
+            r.proof_bytes,
+            r.verify_gas,
+            r.submit_gas,
+            r.verifier_bytes,
+            r.consumer_bytes,
+            r.max_rel_error.map_or("-".into(), |e| format!("{e:.4}"))
         );
     }
-    println!("\nEZKL 23.0.5 on 1l_mlp (this machine): k 15, prove 3.5 s, proof 3072 B, verifier 13408 B, ≈546,500 gas.");
+    println!(
+        "\nEZKL 23.0.5 on 1l_mlp (this machine): k 15, prove 3.5 s, proof 3072 B, verifier 13408 B, ≈546,500 gas."
+    );
     Ok(())
 }

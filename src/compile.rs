@@ -230,7 +230,8 @@ impl Compiled {
         };
         // Then finer still while the check's precision samples stray by more than half the
         // tolerance and a finer scale still reduces that (by a tenth at least).
-        let sample_error = |s: u32| QuantModel::quantize(graph, s, table_bits(s), &ranges).map_or(f64::INFINITY, |q| worst_error(&q));
+        let sample_error =
+            |s: u32| QuantModel::quantize(graph, s, table_bits(s), &ranges).map_or(f64::INFINITY, |q| worst_error(&q));
         let mut last = f64::INFINITY;
         while opts.scale_bits.is_none() && scale_bits < quant::MAX_SCALE_BITS {
             if quant::accurate(graph, scale_bits, table_bits(scale_bits), calibration, &ranges) {
@@ -301,8 +302,12 @@ impl Compiled {
             }
         }
         let witness = Arc::new(witness);
-        let circuit =
-            ModelCircuit { layout: self.layout.clone(), witness: Some(witness.clone()), tamper: vec![], salts: salts.to_vec() };
+        let circuit = ModelCircuit {
+            layout: self.layout.clone(),
+            witness: Some(witness.clone()),
+            tamper: vec![],
+            salts: salts.to_vec(),
+        };
         Ok((circuit, witness))
     }
 
@@ -313,7 +318,11 @@ impl Compiled {
     /// A fresh random salt for each salted commitment (zero for the others).
     pub fn fresh_salts(&self) -> Vec<Fr> {
         use halo2_proofs::halo2curves::ff::Field;
-        self.layout.commitments.iter().map(|c| if c.salted { Fr::random(rand::rngs::OsRng) } else { Fr::zero() }).collect()
+        self.layout
+            .commitments
+            .iter()
+            .map(|c| if c.salted { Fr::random(rand::rngs::OsRng) } else { Fr::zero() })
+            .collect()
     }
 
     /// Dequantised outputs, one flat array per model output.

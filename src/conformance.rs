@@ -99,7 +99,11 @@ pub fn perturb(inputs: &[Vec<f32>], float: &[bool], multiplicative: bool) -> Vec
             x.iter()
                 .map(|v| {
                     let u = rng.gen_range(-1.0f32..1.0);
-                    if multiplicative { v * (0.9 + 0.05 * u) } else { 0.9 * v + 0.02 * m * u }
+                    if multiplicative {
+                        v * (0.9 + 0.05 * u)
+                    } else {
+                        0.9 * v + 0.02 * m * u
+                    }
                 })
                 .collect()
         })
@@ -168,10 +172,10 @@ pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
         // (0.9·x plus a little noise), against tract's float inference of it.
         let unseen = build.join("unseen_input.json");
         let x = read_input(&input)?;
-        let typed = crate::onnx::load_typed(&model_dir.join("network.onnx"), &x.iter().map(|v| v.len()).collect::<Vec<_>>())?;
-        let float: Vec<bool> = (0..x.len())
-            .map(|i| typed.input_fact(i).map(|f| f.datum_type.is_float()).unwrap_or(true))
-            .collect();
+        let typed =
+            crate::onnx::load_typed(&model_dir.join("network.onnx"), &x.iter().map(|v| v.len()).collect::<Vec<_>>())?;
+        let float: Vec<bool> =
+            (0..x.len()).map(|i| typed.input_fact(i).map(|f| f.datum_type.is_float()).unwrap_or(true)).collect();
         // Where additive noise leaves the model's domain (a non-finite reference), keep signs.
         let mut x2 = perturb(&x, &float, false);
         let mut reference = crate::onnx::tract_run(&typed, &x2)?;
@@ -233,7 +237,8 @@ pub fn align_inputs(model_dir: &Path, build: &Path) -> Result<Option<std::path::
         Some(k) => k.parse::<usize>().ok(),
         None => None,
     };
-    let Some(picked) = names.iter().map(|n| position(n).and_then(|i| x.get(i).cloned())).collect::<Option<Vec<_>>>() else {
+    let Some(picked) = names.iter().map(|n| position(n).and_then(|i| x.get(i).cloned())).collect::<Option<Vec<_>>>()
+    else {
         return Ok(None);
     };
     std::fs::create_dir_all(build).map_err(|e| Error::io(build, e))?;
@@ -283,9 +288,8 @@ fn run_isolated(model_dir: &Path, work: &Path, timeout: std::time::Duration) -> 
         }
         std::thread::sleep(std::time::Duration::from_millis(100));
     }
-    let mut o: Outcome = crate::compile::read_json(&out).unwrap_or_else(|_| {
-        Outcome::new(&name, "failed: the model's run crashed (out of memory, or a zkinfer bug)")
-    });
+    let mut o: Outcome = crate::compile::read_json(&out)
+        .unwrap_or_else(|_| Outcome::new(&name, "failed: the model's run crashed (out of memory, or a zkinfer bug)"));
     o.peak_mib = Some(usage.ru_maxrss as f64 / 1024.0);
     Ok(o)
 }
@@ -295,7 +299,8 @@ pub fn run(dir: &Path, work: &Path, timeout: std::time::Duration) -> Vec<Outcome
     let dirs = model_dirs(dir);
     let pb = indicatif::ProgressBar::new(dirs.len() as u64);
     pb.set_style(
-        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}").unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        indicatif::ProgressStyle::with_template("{bar:40} {pos}/{len} {msg}")
+            .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
     );
     let mut out = vec![];
     for d in dirs {

@@ -99,10 +99,18 @@ impl Domain {
                     Draw::Widened => c + rng.gen_range(-1.0f32..=1.0) * (HEADROOM as f32 * h).max(1.0),
                     Draw::Magnitudes => {
                         let m = rng.gen_range(-8.0f32..=limit.log2().max(-7.0)).exp2().min(limit);
-                        if rng.gen_bool(0.5) { m } else { -m }
+                        if rng.gen_bool(0.5) {
+                            m
+                        } else {
+                            -m
+                        }
                     }
                 };
-                if self.kind == Kind::Float { v } else { v.round() }
+                if self.kind == Kind::Float {
+                    v
+                } else {
+                    v.round()
+                }
             })
             .collect()
     }
@@ -150,7 +158,12 @@ struct Sample {
 /// Random draws of each kind, then the corners. Precision samples come from their own stream,
 /// so they are the same whether or not the accepted bound is known yet (calibration picks the
 /// scale on them before the bound exists); with `bound` None only they are drawn.
-fn samples(domains: &[Domain], opts: FidelityOptions, bound: Option<f32>, calibration: &[Vec<Vec<f32>>]) -> Vec<Sample> {
+fn samples(
+    domains: &[Domain],
+    opts: FidelityOptions,
+    bound: Option<f32>,
+    calibration: &[Vec<Vec<f32>>],
+) -> Vec<Sample> {
     let mut precise = rand_chacha::ChaCha8Rng::seed_from_u64(opts.seed);
     let mut wide = rand_chacha::ChaCha8Rng::seed_from_u64(opts.seed ^ 0x3a9e);
     // The calibration inputs themselves first: a model whose tables refuse every random draw is
@@ -246,11 +259,23 @@ pub struct Check<'a> {
 }
 
 impl<'a> Check<'a> {
-    pub fn new(path: &'a Path, typed: &'a TypedModel, graph: &'a Graph, calibration: &[Vec<Vec<f32>>], opts: FidelityOptions) -> Result<Self> {
+    pub fn new(
+        path: &'a Path,
+        typed: &'a TypedModel,
+        graph: &'a Graph,
+        calibration: &[Vec<Vec<f32>>],
+        opts: FidelityOptions,
+    ) -> Result<Self> {
         let domains: Vec<Domain> = (0..graph.inputs.len())
             .map(|i| {
                 let dt = typed.input_fact(i).map(|f| f.datum_type).unwrap_or(f32::datum_type());
-                let kind = if dt == bool::datum_type() { Kind::Bool } else if dt.is_float() { Kind::Float } else { Kind::Integer };
+                let kind = if dt == bool::datum_type() {
+                    Kind::Bool
+                } else if dt.is_float() {
+                    Kind::Float
+                } else {
+                    Kind::Integer
+                };
                 let vals = calibration.iter().flat_map(|c| c[i].iter().copied());
                 let (lo, hi) = vals.fold((f32::INFINITY, f32::NEG_INFINITY), |(l, h), v| (l.min(v), h.max(v)));
                 let (lo, hi) = if lo <= hi { (lo, hi) } else { (0.0, 0.0) };
@@ -299,7 +324,12 @@ impl<'a> Check<'a> {
                 let Some(t) = theirs.iter().find(|(n, _)| *n == node.name).map(|(_, v)| v) else { continue };
                 let scale = t.iter().fold(1f32, |m, v| m.max(v.abs()));
                 if t.len() == floats[id].len() && t.iter().zip(&floats[id]).any(|(a, b)| (a - b).abs() > 1e-3 * scale) {
-                    let op = typed.nodes.iter().find(|n| n.name == node.name).map(|n| n.op.name().to_string()).unwrap_or_default();
+                    let op = typed
+                        .nodes
+                        .iter()
+                        .find(|n| n.name == node.name)
+                        .map(|n| n.op.name().to_string())
+                        .unwrap_or_default();
                     cause = Some((
                         format!("zkinfer's reading of node `{}` ({op}) already differs from tract's on this input", node.name),
                         format!("the {op} op is not supported over this range: please report this model; until then keep its inputs in the range the model was calibrated on"),
@@ -346,8 +376,12 @@ impl<'a> Check<'a> {
     fn refusal(&self, model: &QuantModel, sample: &Sample) -> Error {
         let reason = match model.quantize_inputs(&sample.inputs).and_then(|q| model.eval(&q)) {
             // Without their hint: recalibrating on this very input cannot help.
-            Err(Error::OutsideTable { node, value, lo, hi }) => format!("node `{node}`: input {value} is outside its lookup table's range [{lo}, {hi}]"),
-            Err(Error::OutOfRange { node, value, bound }) => format!("node `{node}`: value {value} is outside the range ±{bound}"),
+            Err(Error::OutsideTable { node, value, lo, hi }) => {
+                format!("node `{node}`: input {value} is outside its lookup table's range [{lo}, {hi}]")
+            }
+            Err(Error::OutOfRange { node, value, bound }) => {
+                format!("node `{node}`: value {value} is outside the range ±{bound}")
+            }
             Err(e) => e.to_string(),
             Ok(_) => "tract's float run of the model is not finite on it once quantised to the grid".into(),
         };
@@ -374,24 +408,29 @@ impl<'a> Check<'a> {
                 false => {
                     let _: () = report.refused += 1;
                     Ok(())
-                },
+                }
             };
             let Some(want) = self.reference.finite(&sample.inputs) else {
                 report.outside_domain += 1;
                 continue;
             };
-            let miss = |reading: bool, (output, position, ours, reference, tolerance): (usize, usize, f64, f64, f64)| Miss {
-                reading,
-                sample: sample.name.clone(),
-                inputs: sample.inputs.clone(),
-                output,
-                position,
-                ours,
-                reference,
-                tolerance,
-            };
-            let floats: Vec<Vec<f64>> =
-                self.graph.eval_f32(&sample.inputs).into_iter().map(|v| v.into_iter().map(f64::from).collect()).collect();
+            let miss =
+                |reading: bool, (output, position, ours, reference, tolerance): (usize, usize, f64, f64, f64)| Miss {
+                    reading,
+                    sample: sample.name.clone(),
+                    inputs: sample.inputs.clone(),
+                    output,
+                    position,
+                    ours,
+                    reference,
+                    tolerance,
+                };
+            let floats: Vec<Vec<f64>> = self
+                .graph
+                .eval_f32(&sample.inputs)
+                .into_iter()
+                .map(|v| v.into_iter().map(f64::from).collect())
+                .collect();
             // A key outside a keyed table (a duplicate scatter index…) reads NaN: no proof exists.
             if floats.iter().flatten().any(|v| !v.is_finite()) {
                 refused(&mut report)?;
@@ -426,12 +465,15 @@ fn oracle(model: &QuantModel, inputs: &[Vec<f32>]) -> Option<Vec<Vec<f64>>> {
     Some(model.outputs.iter().map(|&o| vals[o].iter().map(|&q| model.dequantize(q)).collect()).collect())
 }
 
-
 /// tract's value of every single-output node on `inputs`, by node name.
 fn intermediates(typed: &TypedModel, inputs: &[Vec<f32>]) -> Option<Vec<(String, Vec<f32>)>> {
     let mut t = typed.clone();
-    let outlets: Vec<OutletId> =
-        t.nodes().iter().filter(|n| n.outputs.len() == 1 && n.outputs[0].fact.konst.is_none()).map(|n| OutletId::new(n.id, 0)).collect();
+    let outlets: Vec<OutletId> = t
+        .nodes()
+        .iter()
+        .filter(|n| n.outputs.len() == 1 && n.outputs[0].fact.konst.is_none())
+        .map(|n| OutletId::new(n.id, 0))
+        .collect();
     t.select_output_outlets(&outlets).ok()?;
     let vals = Reference::new(&t).ok()?.finite(inputs)?;
     Some(outlets.iter().map(|o| typed.node(o.node).name.clone()).zip(vals).collect())

@@ -21,7 +21,11 @@ pub fn from_u128(v: u128) -> Fr {
 
 /// A signed integer as a field element: negatives are p − |v|.
 pub fn from_i128(v: i128) -> Fr {
-    if v >= 0 { from_u128(v as u128) } else { -from_u128(v.unsigned_abs()) }
+    if v >= 0 {
+        from_u128(v as u128)
+    } else {
+        -from_u128(v.unsigned_abs())
+    }
 }
 
 /// The 32-byte big-endian word (0x + 64 digits): what a contract receives as a uint256.
@@ -88,7 +92,8 @@ mod tests {
             ("test/utils/FeedHandler.sol", include_str!("../test/utils/FeedHandler.sol")),
         ];
         for (path, text) in sources {
-            let line = text.lines().find(|l| l.contains("constant R =")).unwrap_or_else(|| panic!("{path}: no constant R"));
+            let line =
+                text.lines().find(|l| l.contains("constant R =")).unwrap_or_else(|| panic!("{path}: no constant R"));
             assert!(line.contains(&format!("0x{MODULUS_HEX};")), "{path}: {line}");
         }
     }

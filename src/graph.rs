@@ -11,14 +11,23 @@ pub type NodeId = usize;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     /// Model input number `index`.
-    Input { index: usize },
+    Input {
+        index: usize,
+    },
     /// `y[m, n] = Σ_k x[m, k]·w[k, n] + b[n]` over the last axis (Gemm, MatMul with constant
     /// weights, and a following constant bias Add folded in).
-    Dense { k: usize, n: usize, weight: Vec<f32>, bias: Vec<f32> },
+    Dense {
+        k: usize,
+        n: usize,
+        weight: Vec<f32>,
+        bias: Vec<f32>,
+    },
     /// Elementwise sum of two tensors of equal size.
     Add,
     /// Adds a constant tensor (broadcast by repetition when shorter).
-    AddConst { value: Vec<f32> },
+    AddConst {
+        value: Vec<f32>,
+    },
     Relu,
     /// Elementwise product of two tensors of equal size (`inputs` may name one node twice: x²).
     Mul,
@@ -26,25 +35,38 @@ pub enum Op {
     Reshape,
     /// `y[j] = bias[j] + Σ coeff·x_slot[index]` over the node's inputs (`slot` indexes
     /// `Node::inputs`): every op that is affine in its variable inputs, read off by probing.
-    Affine { terms: Vec<Vec<(usize, usize, f32)>>, bias: Vec<f32> },
+    Affine {
+        terms: Vec<Vec<(usize, usize, f32)>>,
+        bias: Vec<f32>,
+    },
     /// An affine map whose coefficients and biases are the model's parameters, each named once:
     /// `terms[j]` lists (slot, index, parameter number), `bias[j]` the parameter added, if any.
     /// A convolution's kernel weight recurs at every position; private-weight modes commit it
     /// once and wire it to each use.
-    Shared { terms: Vec<Vec<(usize, usize, u32)>>, bias: Vec<Option<u32>>, params: Vec<f32> },
+    Shared {
+        terms: Vec<Vec<(usize, usize, u32)>>,
+        bias: Vec<Option<u32>>,
+        params: Vec<f32>,
+    },
     /// `y = f(x)` elementwise, for a pointwise function with no gadget of its own (sigmoid,
     /// exp, erf, comparisons, rounding, and any composition of them): proven by a lookup table
     /// sampled over the calibrated range of `x`.
-    Map { f: ScalarFn },
+    Map {
+        f: ScalarFn,
+    },
     /// `1` where `x ≥ 0`, else `0`: the exact sign the range check already computes; every
     /// comparison of two activations, and argmax, are built on it.
     NonNeg,
     /// `y = table[x]` for an integer index `x` (Gather from constant data with computed
     /// indices, such as a tree's leaf values or an embedding row): a keyed lookup.
-    Select { table: Vec<f32> },
+    Select {
+        table: Vec<f32>,
+    },
     /// `y_j = Σ_{(i, k) ∈ terms_j} a_i·b_k` for two activations a = inputs[0], b = inputs[1]
     /// (a product of two computed matrices: attention scores, weighted sums of values).
-    Bilinear { terms: Vec<Vec<(usize, usize)>> },
+    Bilinear {
+        terms: Vec<Vec<(usize, usize)>>,
+    },
 }
 
 /// A pointwise function of one variable. The importer builds it from the model's own ops, so the
@@ -201,9 +223,7 @@ impl Graph {
                     y
                 }
                 Op::Add => arg(0).iter().zip(arg(1)).map(|(a, b)| a + b).collect(),
-                Op::AddConst { value } => {
-                    arg(0).iter().enumerate().map(|(i, a)| a + value[i % value.len()]).collect()
-                }
+                Op::AddConst { value } => arg(0).iter().enumerate().map(|(i, a)| a + value[i % value.len()]).collect(),
                 Op::Relu => arg(0).iter().map(|a| a.max(0.0)).collect(),
                 Op::Mul => arg(0).iter().zip(arg(1)).map(|(a, b)| a * b).collect(),
                 Op::Reshape => arg(0).clone(),
@@ -221,9 +241,10 @@ impl Graph {
                         .collect()
                 }
                 Op::Map { f } => f.eval(arg(0)),
-                Op::Select { table } => {
-                    arg(0).iter().map(|&x| *table.get(x.round() as usize).filter(|_| x >= 0.0).unwrap_or(&f32::NAN)).collect()
-                }
+                Op::Select { table } => arg(0)
+                    .iter()
+                    .map(|&x| *table.get(x.round() as usize).filter(|_| x >= 0.0).unwrap_or(&f32::NAN))
+                    .collect(),
                 Op::Bilinear { terms } => {
                     terms.iter().map(|t| t.iter().map(|&(i, k)| arg(0)[i] * arg(1)[k]).sum()).collect()
                 }

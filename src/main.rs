@@ -6,8 +6,8 @@ use std::time::Instant;
 use zkinfer::chain::build::{self, ConsumerKind, DeployOptions};
 use zkinfer::chain::feed::VaultParams;
 use zkinfer::chain::{self, Client, ClientConfig, OnChainBinding};
-use zkinfer::compile::write_json;
 use zkinfer::circuit::privacy::{Privacy, Visibility, WeightsMode};
+use zkinfer::compile::write_json;
 use zkinfer::compile::Target;
 use zkinfer::pipeline::{self, CompileOptions};
 use zkinfer::prove::ProofFile;
@@ -64,7 +64,12 @@ impl CheckArgs {
 
 impl PrivacyArgs {
     fn options(&self, lanes: Option<usize>, target: Target) -> CompileOptions {
-        let privacy = Privacy { weights: self.weights, input: self.input_visibility, output: self.output_visibility, salted: self.salt };
+        let privacy = Privacy {
+            weights: self.weights,
+            input: self.input_visibility,
+            output: self.output_visibility,
+            salted: self.salt,
+        };
         CompileOptions { lanes, target, privacy, scale_bits: self.scale_bits, ..Default::default() }
     }
 }
@@ -287,7 +292,9 @@ fn print_binding(json: bool, settings: &zkinfer::compile::Settings, mut extra: V
         extra.extend(binding_rows(settings));
         print_rows(false, &extra);
         if settings.weights_visibility == WeightsMode::Private {
-            eprintln!("warning: this verifier binds NO weights: a prover can choose weights that give any output it likes");
+            eprintln!(
+                "warning: this verifier binds NO weights: a prover can choose weights that give any output it likes"
+            );
         }
     }
 }
@@ -327,7 +334,12 @@ async fn run(cli: Cli) -> Result<()> {
             print_compiled(json, &c, &out);
         }
         Cmd::Calibrate { model, data, target, out, check } => {
-            let opts = CompileOptions { target, calibration: data[1..].to_vec(), fidelity: check.options(), ..Default::default() };
+            let opts = CompileOptions {
+                target,
+                calibration: data[1..].to_vec(),
+                fidelity: check.options(),
+                ..Default::default()
+            };
             let c = pipeline::compile(&model, &data[0], &out, &opts)?;
             print_compiled(json, &c, &out);
             if !json {
@@ -343,12 +355,15 @@ async fn run(cli: Cli) -> Result<()> {
             if info.insecure {
                 eprintln!("warning: generated an INSECURE dev SRS (k = {}): fine for tests, never for value", info.k);
             }
-            print_rows(json, &[
-                ("k", info.k.to_string()),
-                ("srs", info.source),
-                ("pk", dir.join("pk.bin").display().to_string()),
-                ("model_hash", compiled.settings.model_hash.clone()),
-            ]);
+            print_rows(
+                json,
+                &[
+                    ("k", info.k.to_string()),
+                    ("srs", info.source),
+                    ("pk", dir.join("pk.bin").display().to_string()),
+                    ("model_hash", compiled.settings.model_hash.clone()),
+                ],
+            );
         }
         Cmd::Prove { dir, input, out } => {
             warn_insecure(&dir);
@@ -376,12 +391,22 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Solidity { dir, out, name } => {
             let o = pipeline::solidity(&dir, &out, &name)?;
-            let mut rows = vec![("verifier", o.path.display().to_string()), ("proof_bytes", o.verifier.proof_len.to_string())];
+            let mut rows =
+                vec![("verifier", o.path.display().to_string()), ("proof_bytes", o.verifier.proof_len.to_string())];
             let sizes: Vec<String> = o.contracts.iter().map(|c| format!("{} {} B", c.name, c.runtime_size)).collect();
             rows.push(("runtime_sizes", sizes.join(", ")));
             print_binding(json, &pipeline::load(&dir)?.0.settings, rows);
         }
-        Cmd::Deploy { dir, rpc_url, feed, price_unit, vault_move_bps, max_price_age, risk_validity, allow_unbound_weights } => {
+        Cmd::Deploy {
+            dir,
+            rpc_url,
+            feed,
+            price_unit,
+            vault_move_bps,
+            max_price_age,
+            risk_validity,
+            allow_unbound_weights,
+        } => {
             let kind = match feed {
                 None => ConsumerKind::Plain,
                 Some(f) => ConsumerKind::Feed {
@@ -400,17 +425,26 @@ async fn run(cli: Cli) -> Result<()> {
                 ("gas", format!("verifier {}, consumer {}", d.verifier_gas, d.consumer_gas)),
             ];
             if let Some(f) = &d.feed {
-                rows.push(("feed", format!("{} (window {}, price unit {}, max price age {} s)", f.feed, f.window, f.price_unit, f.max_price_age)));
+                rows.push((
+                    "feed",
+                    format!(
+                        "{} (window {}, price unit {}, max price age {} s)",
+                        f.feed, f.window, f.price_unit, f.max_price_age
+                    ),
+                ));
             }
             if let Some(b) = &d.binding {
-                rows.push(("on chain", format!(
-                    "WEIGHTS_MODE {} ({}), INPUT_VISIBILITY {}, OUTPUT_VISIBILITY {}, MODEL_HASH {}",
-                    b.weights_mode,
-                    b.weights(),
-                    OnChainBinding::visibility(b.input_visibility),
-                    OnChainBinding::visibility(b.output_visibility),
-                    b.model_hash
-                )));
+                rows.push((
+                    "on chain",
+                    format!(
+                        "WEIGHTS_MODE {} ({}), INPUT_VISIBILITY {}, OUTPUT_VISIBILITY {}, MODEL_HASH {}",
+                        b.weights_mode,
+                        b.weights(),
+                        OnChainBinding::visibility(b.input_visibility),
+                        OnChainBinding::visibility(b.output_visibility),
+                        b.model_hash
+                    ),
+                ));
             }
             rows.push(("deployment", dir.join("deployment.json").display().to_string()));
             let settings = zkinfer::compile::Compiled::load(&dir)?.settings;
@@ -425,11 +459,18 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::FeedInput { dir, rpc_url, out } => {
             let (input, round) = build::feed_input(&dir, &ClientConfig::from_env(rpc_url.as_deref())).await?;
             write_json(&out, &input)?;
-            print_rows(json, &[("input", out.display().to_string()), ("feed round", format!("{round} ({})", chain::round_name(round)))]);
+            print_rows(
+                json,
+                &[
+                    ("input", out.display().to_string()),
+                    ("feed round", format!("{round} ({})", chain::round_name(round))),
+                ],
+            );
         }
         Cmd::Submit { dir, proof, rpc_url, address, round } => {
             let p = ProofFile::read(&proof)?;
-            let address = address.map(|a| a.parse().map_err(|e| Error::Other(format!("bad address {a}: {e}")))).transpose()?;
+            let address =
+                address.map(|a| a.parse().map_err(|e| Error::Other(format!("bad address {a}: {e}")))).transpose()?;
             let s = build::submit(&dir, &p, &ClientConfig::from_env(rpc_url.as_deref()), address, round).await?;
             let settings = zkinfer::compile::Compiled::load(&dir).map(|c| c.settings).ok();
             let scale_bits = settings.as_ref().map_or(0, |s| s.scale_bits);
@@ -439,27 +480,31 @@ async fn run(cli: Cli) -> Result<()> {
                 .map(|v| v.parse::<f64>().map_or(v.clone(), |x| format!("{}", x / (1u64 << scale_bits) as f64)))
                 .collect();
             let hashed = settings.is_some_and(|s| s.output_visibility == Visibility::Hashed);
-            print_rows(json, &[
-                ("tx", s.tx_hash.clone()),
-                ("gas_used", s.gas_used.to_string()),
-                ("block", s.block.to_string()),
-                ("events", s.events.join("; ")),
-                if hashed {
-                    ("outputs", "hashed: the stored value is their Poseidon commitment".into())
-                } else {
-                    ("outputs", format!("[{}] (fixed point / 2^{scale_bits})", real.join(", ")))
-                },
-            ]);
+            print_rows(
+                json,
+                &[
+                    ("tx", s.tx_hash.clone()),
+                    ("gas_used", s.gas_used.to_string()),
+                    ("block", s.block.to_string()),
+                    ("events", s.events.join("; ")),
+                    if hashed {
+                        ("outputs", "hashed: the stored value is their Poseidon commitment".into())
+                    } else {
+                        ("outputs", format!("[{}] (fixed point / 2^{scale_bits})", real.join(", ")))
+                    },
+                ],
+            );
         }
         Cmd::Example { out, sizes, seed } => {
             let (model, input) = write_example(&out, &sizes, seed)?;
             print_rows(json, &[("model", model.display().to_string()), ("input", input.display().to_string())]);
         }
         Cmd::ConformanceOne { model_dir, work, out } => {
-            let o = std::panic::catch_unwind(|| zkinfer::conformance::run_one(&model_dir, &work)).unwrap_or_else(|_| {
-                let name = model_dir.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-                zkinfer::conformance::Outcome::failed(&name, "internal panic (a zkinfer bug)")
-            });
+            let o =
+                std::panic::catch_unwind(|| zkinfer::conformance::run_one(&model_dir, &work)).unwrap_or_else(|_| {
+                    let name = model_dir.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
+                    zkinfer::conformance::Outcome::failed(&name, "internal panic (a zkinfer bug)")
+                });
             write_json(&out, &o)?;
         }
         Cmd::Conformance { dir, work, markdown, timeout } => {
@@ -510,9 +555,13 @@ async fn demo(out: &Path, json: bool) -> Result<()> {
     step("verified in Rust");
     let anvil = chain::spawn_anvil()?;
     step(&format!("anvil started at {}", anvil.endpoint()));
-    let (d, sol) = zkinfer::pipeline::deploy(&build, &ClientConfig::new(&anvil.endpoint()), &DeployOptions::plain()).await?;
+    let (d, sol) =
+        zkinfer::pipeline::deploy(&build, &ClientConfig::new(&anvil.endpoint()), &DeployOptions::plain()).await?;
     let b = zkinfer::evm::Binding::of(&c.settings);
-    step(&format!("deployed verifier {} and consumer {} (pinned to MODEL_HASH; weights {}, inputs {}, outputs {})", d.verifier, d.consumer, b.weights, b.inputs, b.outputs));
+    step(&format!(
+        "deployed verifier {} and consumer {} (pinned to MODEL_HASH; weights {}, inputs {}, outputs {})",
+        d.verifier, d.consumer, b.weights, b.inputs, b.outputs
+    ));
     let client = Client::connect(&anvil.endpoint()).await?;
     let inst = chain::instances_u256(&proof.instances)?;
     let (ok, verify_gas) = client.verify_call(d.verifier, &proof.proof_bytes()?, &inst).await?;
@@ -520,22 +569,26 @@ async fn demo(out: &Path, json: bool) -> Result<()> {
     step(&format!("submitted: tx {}", sub.tx_hash));
     let (onchain, block) = client.latest(d.consumer).await?;
     let scale = (1u64 << c.settings.scale_bits) as f64;
-    let onchain_f: Vec<f64> = onchain.iter().map(|v| v.to_string().parse::<f64>().unwrap_or(f64::NAN) / scale).collect();
+    let onchain_f: Vec<f64> =
+        onchain.iter().map(|v| v.to_string().parse::<f64>().unwrap_or(f64::NAN) / scale).collect();
     let size = |n: &str| sol.runtime_size(n);
-    print_rows(json, &[
-        ("model", model.display().to_string()),
-        ("k / rows", format!("{} / {}", c.settings.k, c.settings.rows)),
-        ("prove seconds", format!("{:.3}", proof.prove_seconds)),
-        ("proof bytes", proof.proof_bytes()?.len().to_string()),
-        ("verifyProof (eth_call)", ok.to_string()),
-        ("verification gas (estimate, incl. 21k + calldata)", verify_gas.to_string()),
-        ("submit tx gas used", sub.gas_used.to_string()),
-        ("verifier runtime bytes", size("ZkinferVerifier").to_string()),
-        ("consumer runtime bytes", size("VerifiedInference").to_string()),
-        ("outputs (Rust)", format!("{:?}", proof.outputs[0])),
-        ("outputs (on chain)", format!("{onchain_f:?} at block {block}")),
-        ("verifier binds", b.statement.join("; ")),
-        ("EZKL 1l_mlp for scale", "k 15, prove 3.5 s, proof 3072 B, verifier 13408 B, ≈546500 gas".into()),
-    ]);
+    print_rows(
+        json,
+        &[
+            ("model", model.display().to_string()),
+            ("k / rows", format!("{} / {}", c.settings.k, c.settings.rows)),
+            ("prove seconds", format!("{:.3}", proof.prove_seconds)),
+            ("proof bytes", proof.proof_bytes()?.len().to_string()),
+            ("verifyProof (eth_call)", ok.to_string()),
+            ("verification gas (estimate, incl. 21k + calldata)", verify_gas.to_string()),
+            ("submit tx gas used", sub.gas_used.to_string()),
+            ("verifier runtime bytes", size("ZkinferVerifier").to_string()),
+            ("consumer runtime bytes", size("VerifiedInference").to_string()),
+            ("outputs (Rust)", format!("{:?}", proof.outputs[0])),
+            ("outputs (on chain)", format!("{onchain_f:?} at block {block}")),
+            ("verifier binds", b.statement.join("; ")),
+            ("EZKL 1l_mlp for scale", "k 15, prove 3.5 s, proof 3072 B, verifier 13408 B, ≈546500 gas".into()),
+        ],
+    );
     Ok(())
 }

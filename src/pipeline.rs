@@ -8,7 +8,6 @@ use crate::onnx;
 use crate::prove::{self, Keys, ProofFile, Srs};
 use std::path::{Path, PathBuf};
 
-
 pub use crate::compile::CompileOptions;
 
 /// `zkinfer compile`: import, check the import against tract, calibrate on the input (and any
@@ -85,7 +84,10 @@ pub fn setup(dir: &Path, srs: Option<&Path>) -> Result<(Compiled, Srs, Keys, Srs
 
 /// The verifier's `MODEL_HASH` (0x-hex) of a compiled model with this verifying key
 /// (`QuantModel::model_hash`).
-pub fn model_hash(compiled: &Compiled, vk: &halo2_proofs::plonk::VerifyingKey<halo2_proofs::halo2curves::bn256::G1Affine>) -> String {
+pub fn model_hash(
+    compiled: &Compiled,
+    vk: &halo2_proofs::plonk::VerifyingKey<halo2_proofs::halo2curves::bn256::G1Affine>,
+) -> String {
     use halo2_proofs::halo2curves::ff::PrimeField;
     let mut repr = [0u8; 32];
     repr.copy_from_slice(vk.transcript_repr().to_repr().as_ref());
@@ -98,7 +100,11 @@ pub fn load(dir: &Path) -> Result<(Compiled, Srs, Keys)> {
     let compiled = Compiled::load(dir)?;
     let srs_path = dir.join("kzg.srs");
     if !srs_path.exists() {
-        return Err(Error::MissingArtifact { what: "KZG params (kzg.srs)".into(), dir: dir.into(), hint: "zkinfer setup BUILD/".into() });
+        return Err(Error::MissingArtifact {
+            what: "KZG params (kzg.srs)".into(),
+            dir: dir.into(),
+            hint: "zkinfer setup BUILD/".into(),
+        });
     }
     let params = prove::load_srs(&srs_path, compiled.settings.k)?;
     let keys = prove::read_pk(&compiled, &dir.join("pk.bin"))?;
@@ -174,7 +180,9 @@ pub fn solidity(dir: &Path, out: &Path, name: &str) -> Result<SolidityOutput> {
             return Err(Error::Solc(format!(
                 "{} is {} bytes of runtime code, over the EIP-170 limit of {}: recompile with fewer columns \
                  (--lanes 3) or, with hashed weights, fewer sponge groups",
-                c.name, c.runtime_size, evm::EIP170_LIMIT
+                c.name,
+                c.runtime_size,
+                evm::EIP170_LIMIT
             )));
         }
     }

@@ -40,14 +40,11 @@ pub fn load_srs(path: &Path, k: u32) -> Result<Srs> {
         .map_err(|_| bad("too short to be a halo2 KZG params file".into()))?;
     let file_k = u32::from_le_bytes(head);
     if file_k == 0 || file_k > 28 || len != 4 + 2 * 64 * (1u64 << file_k) + 256 {
-        return Err(bad(format!(
-            "not a halo2 KZG params file in raw format ({len} bytes, header says k = {file_k})"
-        )));
+        return Err(bad(format!("not a halo2 KZG params file in raw format ({len} bytes, header says k = {file_k})")));
     }
     let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut params = ParamsKZG::<Bn256>::read(&mut std::io::BufReader::new(file)).map_err(|e| {
-        Error::BadInput { path: path.into(), reason: format!("not a halo2 KZG params file: {e}") }
-    })?;
+    let mut params = ParamsKZG::<Bn256>::read(&mut std::io::BufReader::new(file))
+        .map_err(|e| Error::BadInput { path: path.into(), reason: format!("not a halo2 KZG params file: {e}") })?;
     if params.k() < k {
         return Err(Error::BadInput {
             path: path.into(),
@@ -181,7 +178,14 @@ pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]
         instances: instances.iter().map(crate::field::to_hex).collect(),
         outputs: if public_outputs { outputs.clone() } else { vec![] },
         opening: Opening {
-            salts: compiled.layout.commitments.iter().zip(&salts).filter(|(c, _)| c.salted).map(|(_, s)| crate::field::to_hex(s)).collect(),
+            salts: compiled
+                .layout
+                .commitments
+                .iter()
+                .zip(&salts)
+                .filter(|(c, _)| c.salted)
+                .map(|(_, s)| crate::field::to_hex(s))
+                .collect(),
             outputs: if public_outputs { vec![] } else { outputs },
         },
         model_hash: compiled.settings.model_hash.clone(),
@@ -224,7 +228,9 @@ pub fn verify(params: &Srs, keys: &Keys, proof: &[u8], instances: &[Fr]) -> Resu
     }
     let identity = shape.point_offsets().into_iter().position(|at| proof[at..at + POINT_BYTES].iter().all(|&b| b == 0));
     if let Some(i) = identity {
-        return Err(Error::Verify(format!("point {i} of the proof is (0,0), the point at infinity, which no proof contains")));
+        return Err(Error::Verify(format!(
+            "point {i} of the proof is (0,0), the point at infinity, which no proof contains"
+        )));
     }
     let mut transcript = EvmTranscript::<G1Affine, NativeLoader, &[u8], Vec<u8>>::new(proof);
     let strategy = SingleStrategy::new(params);
@@ -251,7 +257,8 @@ impl ProofFile {
     }
     pub fn read(path: &Path) -> Result<ProofFile> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text).map_err(|e| Error::BadInput { path: path.into(), reason: format!("not a zkinfer proof file: {e}") })
+        serde_json::from_str(&text)
+            .map_err(|e| Error::BadInput { path: path.into(), reason: format!("not a zkinfer proof file: {e}") })
     }
 }
 

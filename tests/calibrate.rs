@@ -33,7 +33,12 @@ fn more_inputs_widen_tables_and_targets_trade_scale() {
     assert_eq!(acc.settings.calibration_inputs, 3);
     let span = |c: &zkinfer::compile::Compiled| c.settings.tables.iter().map(|t| t.hi - t.lo).fold(0.0, f64::max);
     assert!(span(&acc) > span(&one), "three inputs must widen the tables: {} vs {}", span(&acc), span(&one));
-    assert!(res.settings.scale_bits < acc.settings.scale_bits, "{} vs {}", res.settings.scale_bits, acc.settings.scale_bits);
+    assert!(
+        res.settings.scale_bits < acc.settings.scale_bits,
+        "{} vs {}",
+        res.settings.scale_bits,
+        acc.settings.scale_bits
+    );
     // The widest input is refused, by name, by the circuit calibrated on the first input alone.
     pipeline::setup(&dir.join("one"), None).unwrap();
     let e = pipeline::prove(&dir.join("one"), &inputs[2]).unwrap_err().to_string();

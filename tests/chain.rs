@@ -39,8 +39,15 @@ async fn permanent_failures_are_typed_and_explained() {
     let settings = pipeline::load(&build).unwrap().0.settings;
     let pin = ModelPin::of(&settings, false).unwrap();
     let client = Client::connect(&url).await.unwrap();
-    let d = client.deploy_pair(sol.bytecode("ZkinferVerifier").unwrap(), sol.bytecode("VerifiedInference").unwrap(), &pin).await.unwrap();
-    assert_eq!(d.binding.as_ref().unwrap().model_hash, settings.model_hash, "the deployed verifier reports the build's MODEL_HASH");
+    let d = client
+        .deploy_pair(sol.bytecode("ZkinferVerifier").unwrap(), sol.bytecode("VerifiedInference").unwrap(), &pin)
+        .await
+        .unwrap();
+    assert_eq!(
+        d.binding.as_ref().unwrap().model_hash,
+        settings.model_hash,
+        "the deployed verifier reports the build's MODEL_HASH"
+    );
     let n = settings.num_public_inputs + settings.num_outputs;
     let e = client.submit(d.consumer, &[1, 2, 3], &vec![U256::from(1); n]).await.err().unwrap();
     assert!(matches!(&e, Error::Reverted { reason, .. } if reason.starts_with("InvalidProof()")), "{e}");
@@ -49,14 +56,20 @@ async fn permanent_failures_are_typed_and_explained() {
     let mut stranger = ClientConfig::new(&url);
     stranger.key = KeySource::Hex("59c6995e998f97a5a0044966f0945389dc9e86dae88c7a8412f4603b6b78690d".into()); // Anvil dev key 1
     let stranger = Client::connect_with(&stranger).await.unwrap();
-    let tx = VerifiedInference::new(d.consumer, &stranger.provider).proposeVerifier(d.verifier, pin.sol()).into_transaction_request();
+    let tx = VerifiedInference::new(d.consumer, &stranger.provider)
+        .proposeVerifier(d.verifier, pin.sol())
+        .into_transaction_request();
     let e = stranger.send("proposeVerifier", tx).await.err().unwrap();
     assert!(e.to_string().contains("NotOwner(): only the contract's owner"), "{e}");
     assert!(client.estimate_submit(d.consumer, &[0u8; 10], &[]).await.is_err());
     // A consumer pinned to another model refuses the verifier at construction, in words.
     let mut wrong = pin.clone();
     wrong.model_hash = alloy::primitives::B256::repeat_byte(7);
-    let e = client.deploy_pair(sol.bytecode("ZkinferVerifier").unwrap(), sol.bytecode("VerifiedInference").unwrap(), &wrong).await.err().unwrap();
+    let e = client
+        .deploy_pair(sol.bytecode("ZkinferVerifier").unwrap(), sol.bytecode("VerifiedInference").unwrap(), &wrong)
+        .await
+        .err()
+        .unwrap();
     assert!(e.to_string().contains("ModelMismatch(") && e.to_string().contains("but the consumer expects"), "{e}");
 }
 
@@ -152,8 +165,12 @@ async fn ltsf_forecaster_through_the_feed_bound_path() {
     let unit = 100_000_000u128;
     let pin = ModelPin::of(&compiled.settings, false).unwrap();
     let feed_params = FeedParams { feed, window, price_unit: unit, max_price_age: 3600 };
-    let (consumer, _) = client.deploy_bound(sol.bytecode("FeedBoundInference").unwrap(), verifier, &pin, &feed_params, None).await.unwrap();
-    let x: Vec<f64> = zkinfer::compile::read_input(&dir.join("input.json")).unwrap()[0].iter().map(|&v| v as f64).collect();
+    let (consumer, _) = client
+        .deploy_bound(sol.bytecode("FeedBoundInference").unwrap(), verifier, &pin, &feed_params, None)
+        .await
+        .unwrap();
+    let x: Vec<f64> =
+        zkinfer::compile::read_input(&dir.join("input.json")).unwrap()[0].iter().map(|&v| v as f64).collect();
     let answers: Vec<i128> = x.iter().map(|v| (v * unit as f64).round() as i128).collect();
     client.push_prices(feed, &answers).await.unwrap();
 
@@ -181,7 +198,11 @@ async fn ltsf_forecaster_through_the_feed_bound_path() {
     assert!(matches!(&e, Error::Reverted { reason, .. } if reason.starts_with("InvalidProof()")), "{e}");
     // The constructor refuses a window the verifier's model does not read.
     let narrow = FeedParams { window: 95, ..feed_params };
-    let e = client.deploy_bound(sol.bytecode("FeedBoundInference").unwrap(), verifier, &pin, &narrow, None).await.err().unwrap();
+    let e = client
+        .deploy_bound(sol.bytecode("FeedBoundInference").unwrap(), verifier, &pin, &narrow, None)
+        .await
+        .err()
+        .unwrap();
     assert!(e.to_string().contains("WindowMismatch(96, 95)"), "{e}");
 }
 
@@ -203,7 +224,10 @@ async fn feed_bound_deployment_from_a_build_directory() {
     client.new_phase(feed).await.unwrap();
     client.push_prices(feed, &[75_000_000, 10_000_000]).await.unwrap();
     let kind = ConsumerKind::Feed { feed, price_unit: 100_000_000, max_price_age: 3600, vault: None };
-    let (d, _) = zkinfer::pipeline::deploy(&b, &cfg, &DeployOptions { kind: kind.clone(), allow_unbound_weights: false }).await.unwrap();
+    let (d, _) =
+        zkinfer::pipeline::deploy(&b, &cfg, &DeployOptions { kind: kind.clone(), allow_unbound_weights: false })
+            .await
+            .unwrap();
     assert_eq!(d.feed.as_ref().unwrap().window, 4);
     assert_eq!(d.binding.as_ref().unwrap().weights_mode, 0);
 
@@ -229,7 +253,10 @@ async fn feed_bound_deployment_from_a_build_directory() {
     let model = p.join("m.onnx");
     zkinfer::onnx::write::save(&zkinfer::onnx::write::mlp_model(&[4, 4, 2], 1), &model).unwrap();
     let opts = pipeline::CompileOptions {
-        privacy: zkinfer::circuit::privacy::Privacy { weights: zkinfer::circuit::privacy::WeightsMode::Private, ..Default::default() },
+        privacy: zkinfer::circuit::privacy::Privacy {
+            weights: zkinfer::circuit::privacy::WeightsMode::Private,
+            ..Default::default()
+        },
         ..Default::default()
     };
     let pb = p.join("b");
@@ -237,6 +264,9 @@ async fn feed_bound_deployment_from_a_build_directory() {
     pipeline::setup(&pb, None).unwrap();
     let e = zkinfer::pipeline::deploy(&pb, &cfg, &DeployOptions::plain()).await.err().unwrap();
     assert!(e.to_string().contains("binds NO weights") && e.to_string().contains("--allow-unbound-weights"), "{e}");
-    let (d, _) = zkinfer::pipeline::deploy(&pb, &cfg, &DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: true }).await.unwrap();
+    let (d, _) =
+        zkinfer::pipeline::deploy(&pb, &cfg, &DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: true })
+            .await
+            .unwrap();
     assert_eq!(d.binding.unwrap().weights_mode, 2);
 }

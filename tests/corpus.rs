@@ -19,12 +19,14 @@ fn run(name: &str) {
     pipeline::setup(&build, None).unwrap_or_else(|e| panic!("{name}: setup: {e}"));
     let proof = pipeline::prove(&build, &dir.join("input.json")).unwrap_or_else(|e| panic!("{name}: prove: {e}"));
     pipeline::verify(&build, &proof).unwrap_or_else(|e| panic!("{name}: verify: {e}"));
-    let sol = pipeline::solidity(&build, &build.join("sol"), "ZkinferVerifier").unwrap_or_else(|e| panic!("{name}: solidity: {e}"));
+    let sol = pipeline::solidity(&build, &build.join("sol"), "ZkinferVerifier")
+        .unwrap_or_else(|e| panic!("{name}: solidity: {e}"));
     for c in &sol.contracts {
         assert!(c.runtime_size <= zkinfer::evm::EIP170_LIMIT, "{name}: {} is {} bytes", c.name, c.runtime_size);
     }
     let expected = conformance::expected(&dir).unwrap();
-    let (abs, rel) = conformance::compare(&proof.outputs, &expected).unwrap_or_else(|| panic!("{name}: output shapes differ"));
+    let (abs, rel) =
+        conformance::compare(&proof.outputs, &expected).unwrap_or_else(|| panic!("{name}: output shapes differ"));
     assert!(rel <= conformance::TOLERANCE, "{name}: out of tolerance: max abs error {abs}, relative {rel}");
     eprintln!(
         "{name}: k={} rows={} prove={:.2}s proof={}B max_rel_err={rel:.4}",

@@ -12,7 +12,6 @@ use zkinfer::onnx::write;
 use zkinfer::pipeline::{self, CompileOptions};
 use zkinfer::prove::{self, ProofFile};
 
-
 struct Built {
     name: String,
     dir: std::path::PathBuf,
@@ -47,7 +46,9 @@ async fn evm_accepts(client: &Client, b: &Built, proof: &[u8], inst: &[U256]) ->
 }
 
 fn rust_accepts(b: &Built, proof: &[u8], inst: &[U256]) -> bool {
-    let Ok(fields) = inst.iter().map(|v| zkinfer::field::from_hex(&format!("{v:#066x}"))).collect::<Result<Vec<_>, _>>() else {
+    let Ok(fields) =
+        inst.iter().map(|v| zkinfer::field::from_hex(&format!("{v:#066x}"))).collect::<Result<Vec<_>, _>>()
+    else {
         return false;
     };
     let (_, params, keys) = pipeline::load(&b.dir).unwrap();

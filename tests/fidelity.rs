@@ -7,15 +7,17 @@ mod common;
 
 use std::path::{Path, PathBuf};
 use tract_onnx::pb::{
-    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto::dimension, tensor_shape_proto::Dimension,
-    type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto, TensorShapeProto,
-    TypeProto, ValueInfoProto,
+    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto::dimension,
+    tensor_shape_proto::Dimension, type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
+    TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
 };
 use zkinfer::compile::Compiled;
 use zkinfer::pipeline::{self, CompileOptions};
 
 fn value_info(name: &str, n: usize) -> ValueInfoProto {
-    let dim = [1, n].into_iter().map(|d| Dimension { value: Some(dimension::Value::DimValue(d as i64)), ..Default::default() });
+    let dim = [1, n]
+        .into_iter()
+        .map(|d| Dimension { value: Some(dimension::Value::DimValue(d as i64)), ..Default::default() });
     ValueInfoProto {
         name: name.into(),
         r#type: Some(TypeProto {
@@ -30,7 +32,13 @@ fn value_info(name: &str, n: usize) -> ValueInfoProto {
 }
 
 fn scalar(name: &str, v: f32) -> TensorProto {
-    TensorProto { name: name.into(), dims: vec![], data_type: DataType::Float as i32, float_data: vec![v], ..Default::default() }
+    TensorProto {
+        name: name.into(),
+        dims: vec![],
+        data_type: DataType::Float as i32,
+        float_data: vec![v],
+        ..Default::default()
+    }
 }
 
 fn float_attr(name: &str, f: f32) -> AttributeProto {
@@ -46,7 +54,14 @@ fn unary_model(op: &str, consts: &[f32], attrs: Vec<AttributeProto>, n: usize) -
     let names: Vec<String> = (0..consts.len()).map(|i| format!("c{i}")).collect();
     let mut input = vec!["x".to_string()];
     input.extend(names.iter().cloned());
-    let node = NodeProto { op_type: op.into(), name: op.to_lowercase(), input, output: vec!["y".into()], attribute: attrs, ..Default::default() };
+    let node = NodeProto {
+        op_type: op.into(),
+        name: op.to_lowercase(),
+        input,
+        output: vec!["y".into()],
+        attribute: attrs,
+        ..Default::default()
+    };
     ModelProto {
         ir_version: 8,
         opset_import: vec![OperatorSetIdProto { domain: String::new(), version: 14 }],
@@ -93,7 +108,8 @@ fn proven(c: &Compiled, x: &[f32]) -> Option<Vec<f64>> {
 }
 
 const CALIBRATION: [f32; 4] = [1.5, -0.5, 0.25, -1.75];
-const LARGE: [[f32; 4]; 4] = [[10.0, 3.0, -4.0, 7.0], [100.0, -100.0, 50.0, -50.0], [6.5, -6.5, 5.5, -5.5], [-3.5, 4.5, 200.0, -2.5]];
+const LARGE: [[f32; 4]; 4] =
+    [[10.0, 3.0, -4.0, 7.0], [100.0, -100.0, 50.0, -50.0], [6.5, -6.5, 5.5, -5.5], [-3.5, 4.5, 200.0, -2.5]];
 
 #[test]
 fn clamps_and_thresholds_are_computed_beyond_the_calibration_range() {
@@ -113,7 +129,10 @@ fn clamps_and_thresholds_are_computed_beyond_the_calibration_range() {
                 Some(got) => {
                     proven_count += 1;
                     for (g, w) in got.iter().zip(&want) {
-                        assert!((g - *w as f64).abs() <= 0.02, "{name} on {x:?}: the circuit proves {got:?}, the model says {want:?}");
+                        assert!(
+                            (g - *w as f64).abs() <= 0.02,
+                            "{name} on {x:?}: the circuit proves {got:?}, the model says {want:?}"
+                        );
                     }
                 }
                 // Tables (shrink, hard sigmoid…) refuse inputs outside their calibrated range:
@@ -181,7 +200,12 @@ fn every_corpus_model_passes_the_differential_check() {
             Ok(c) => {
                 let f = c.settings.fidelity.expect("recorded");
                 assert!(f.worst_rel_error <= f.tolerance && f.accepted > 0, "{name}: {f:?}");
-                eprintln!("{name:<28} accepted {:>2} / {:>2}  worst rel err {:.5}", f.accepted, f.samples + f.corners + f.calibration, f.worst_rel_error);
+                eprintln!(
+                    "{name:<28} accepted {:>2} / {:>2}  worst rel err {:.5}",
+                    f.accepted,
+                    f.samples + f.corners + f.calibration,
+                    f.worst_rel_error
+                );
                 passed += 1;
             }
             Err(e @ zkinfer::Error::Fidelity(_)) => panic!("{name}: {e}"),

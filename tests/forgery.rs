@@ -63,7 +63,12 @@ async fn verdicts(client: &Client, t: &Target, proof: &[u8], public: &[Fr]) -> (
 }
 
 /// Proves the honest witness through the forging path (must verify), then the forgery (must not).
-async fn attempt(client: &Client, t: &Target, inputs: &[Vec<f32>], forge: impl Fn(&Compiled, &[i128]) -> (Vec<i128>, Vec<(Col, usize, Fr)>)) {
+async fn attempt(
+    client: &Client,
+    t: &Target,
+    inputs: &[Vec<f32>],
+    forge: impl Fn(&Compiled, &[i128]) -> (Vec<i128>, Vec<(Col, usize, Fr)>),
+) {
     let salts = vec![Fr::ZERO; t.compiled.layout.commitments.len()];
     let (honest, witness) = t.compiled.circuit_with_witness(inputs, &salts).unwrap();
     let public = t.compiled.public_values(&witness, &salts);
@@ -98,7 +103,12 @@ fn mlp(k: usize, n: usize, weight: Vec<f32>) -> Graph {
     Graph {
         nodes: vec![
             Node { name: "x".into(), op: Op::Input { index: 0 }, inputs: vec![], shape: vec![1, k] },
-            Node { name: "fc".into(), op: Op::Dense { k, n, weight, bias: vec![0.25; n] }, inputs: vec![0], shape: vec![1, n] },
+            Node {
+                name: "fc".into(),
+                op: Op::Dense { k, n, weight, bias: vec![0.25; n] },
+                inputs: vec![0],
+                shape: vec![1, n],
+            },
         ],
         inputs: vec![0],
         outputs: vec![1],
@@ -129,7 +139,8 @@ async fn dot_gate_unused_slot() {
         let s = layout.scale_bits;
         let inputs = c.model.quantize_inputs(&[vec![0.5, -0.25, 0.75, 1.0]]).unwrap();
         let forged = layout.witness_forced(&c.model, &inputs, &[(acc, w[acc] + (3 << (2 * s)))]).unwrap();
-        let tamper = vec![(Col::Advice(2 * slot), row, to_field(3 << s)), (Col::Advice(2 * slot + 1), row, to_field(1 << s))];
+        let tamper =
+            vec![(Col::Advice(2 * slot), row, to_field(3 << s)), (Col::Advice(2 * slot + 1), row, to_field(1 << s))];
         (forged, tamper)
     })
     .await;
@@ -147,7 +158,12 @@ async fn input_outside_fixed_point() {
         let graph = Graph {
             nodes: vec![
                 Node { name: "x".into(), op: Op::Input { index: 0 }, inputs: vec![], shape: vec![1, 1] },
-                Node { name: "y".into(), op: Op::Dense { k: 1, n: 1, weight: vec![2.0], bias: vec![0.0] }, inputs: vec![0], shape: vec![1, 1] },
+                Node {
+                    name: "y".into(),
+                    op: Op::Dense { k: 1, n: 1, weight: vec![2.0], bias: vec![0.0] },
+                    inputs: vec![0],
+                    shape: vec![1, 1],
+                },
             ],
             inputs: vec![0],
             outputs: vec![1],
@@ -217,7 +233,12 @@ async fn private_weight_outside_fixed_point() {
     let graph = Graph {
         nodes: vec![
             Node { name: "x".into(), op: Op::Input { index: 0 }, inputs: vec![], shape: vec![2, 1] },
-            Node { name: "y".into(), op: Op::Dense { k: 1, n: 1, weight: vec![1.0], bias: vec![0.0] }, inputs: vec![0], shape: vec![2, 1] },
+            Node {
+                name: "y".into(),
+                op: Op::Dense { k: 1, n: 1, weight: vec![1.0], bias: vec![0.0] },
+                inputs: vec![0],
+                shape: vec![2, 1],
+            },
         ],
         inputs: vec![0],
         outputs: vec![1],

@@ -57,7 +57,12 @@ fn compiles_and_matches(name: &str, proto: &tract_onnx::pb::ModelProto, input: V
 }
 
 fn seeded(n: usize, seed: u64) -> Vec<f32> {
-    write::random_input(n, seed)["input_data"][0].as_array().unwrap().iter().map(|v| v.as_f64().unwrap() as f32).collect()
+    write::random_input(n, seed)["input_data"][0]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|v| v.as_f64().unwrap() as f32)
+        .collect()
 }
 
 /// onnxruntime 1.32's outputs for `tiled_batch_mlp(&[4, 8, 2], 3, tiling, 1)` on

@@ -26,8 +26,18 @@ fn check(name: &str) -> conformance::Outcome {
 #[test]
 fn affine_ops_pass_end_to_end() {
     assert_all_pass(&[
-        "1l_conv", "1l_conv_transpose", "1l_pad", "1l_slice", "1l_average", "1l_batch_norm", "1l_downsample", "tril",
-        "1l_div", "4l_relu_conv_fc", "ltsf", "1l_mean",
+        "1l_conv",
+        "1l_conv_transpose",
+        "1l_pad",
+        "1l_slice",
+        "1l_average",
+        "1l_batch_norm",
+        "1l_downsample",
+        "tril",
+        "1l_div",
+        "4l_relu_conv_fc",
+        "ltsf",
+        "1l_mean",
     ]);
 }
 
@@ -48,8 +58,20 @@ fn products_pass_end_to_end() {
 #[test]
 fn pointwise_functions_pass_end_to_end() {
     assert_all_pass(&[
-        "1l_sigmoid", "1l_tanh", "1l_erf", "1l_gelu_noappx", "1l_elu", "exp", "log", "1l_sqrt", "rsqrt", "softplus",
-        "rounding_ops", "remainder", "trig", "1l_where",
+        "1l_sigmoid",
+        "1l_tanh",
+        "1l_erf",
+        "1l_gelu_noappx",
+        "1l_elu",
+        "exp",
+        "log",
+        "1l_sqrt",
+        "rsqrt",
+        "softplus",
+        "rounding_ops",
+        "remainder",
+        "trig",
+        "1l_where",
     ]);
 }
 
@@ -69,7 +91,16 @@ fn tree_ensembles_pass_end_to_end() {
 /// activations.
 #[test]
 fn indexing_recurrence_and_bilinear_pass_end_to_end() {
-    assert_all_pass(&["1l_topk", "scatter_nd", "scatter_elements", "gather_elements", "gru", "lstm", "rnn", "large_op_graph"]);
+    assert_all_pass(&[
+        "1l_topk",
+        "scatter_nd",
+        "scatter_elements",
+        "gather_elements",
+        "gru",
+        "lstm",
+        "rnn",
+        "large_op_graph",
+    ]);
 }
 
 #[test]
@@ -80,7 +111,8 @@ fn non_affine_ops_are_not_probed_as_affine() {
     for name in ["1l_sigmoid", "1l_tanh"] {
         let m = corpus.join(name);
         let x = zkinfer::compile::read_input(&m.join("input.json")).unwrap();
-        let (g, _) = zkinfer::onnx::import(&m.join("network.onnx"), &x.iter().map(|v| v.len()).collect::<Vec<_>>()).unwrap();
+        let (g, _) =
+            zkinfer::onnx::import(&m.join("network.onnx"), &x.iter().map(|v| v.len()).collect::<Vec<_>>()).unwrap();
         assert!(g.nodes.iter().any(|n| matches!(n.op, zkinfer::graph::Op::Map { .. })), "{name}: no table");
         assert!(!g.nodes.iter().any(|n| matches!(n.op, zkinfer::graph::Op::Affine { .. })), "{name}: read as affine");
     }

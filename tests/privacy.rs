@@ -15,7 +15,6 @@ use zkinfer::onnx::write;
 use zkinfer::pipeline::{self, CompileOptions};
 use zkinfer::prove::ProofFile;
 
-
 /// The same 4→8→2 architecture with the weights of `seed`, compiled with `privacy` at a pinned
 /// scale and lane width (what a model family shares), set up, and proven once.
 fn build(tag: &str, seed: u64, privacy: Privacy) -> (PathBuf, ProofFile) {
@@ -99,7 +98,8 @@ fn model_hash_covers_the_modes_lanes_and_key() {
     let (private, _) = build("hash-private", 11, Privacy { weights: WeightsMode::Private, ..Default::default() });
     let (hashed_a, _) = build("hash-hashed-a", 11, hashed_weights());
     let (hashed_b, _) = build("hash-hashed-b", 12, hashed_weights());
-    let (salted, _) = build("hash-salted", 11, Privacy { input: Visibility::Hashed, salted: true, ..Default::default() });
+    let (salted, _) =
+        build("hash-salted", 11, Privacy { input: Visibility::Hashed, salted: true, ..Default::default() });
     let (unsalted, _) = build("hash-unsalted", 11, Privacy { input: Visibility::Hashed, ..Default::default() });
     let hashes: Vec<String> =
         [&fixed, &private, &hashed_a, &hashed_b, &salted, &unsalted].iter().map(|d| settings(d).model_hash).collect();
@@ -131,7 +131,10 @@ fn model_hash_covers_the_modes_lanes_and_key() {
     assert_eq!(proof_fixed.model_hash, settings(&fixed).model_hash);
     let sol = pipeline::solidity(&private, &private.join("sol"), "ZkinferVerifier").unwrap();
     assert!(sol.verifier.source.contains(&format!("MODEL_HASH = {};", settings(&private).model_hash)));
-    assert!(sol.verifier.source.contains("WEIGHTS_MODE = 2;") && sol.verifier.source.contains("weights: PRIVATE - bound to NOTHING"));
+    assert!(
+        sol.verifier.source.contains("WEIGHTS_MODE = 2;")
+            && sol.verifier.source.contains("weights: PRIVATE - bound to NOTHING")
+    );
     let sol = pipeline::solidity(&fixed, &fixed.join("sol"), "ZkinferVerifier").unwrap();
     assert!(sol.verifier.source.contains("WEIGHTS_MODE = 0;") && sol.verifier.source.contains("weights: FIXED"));
     // Compiled again after setup (other weights): the stale keys are refused by name.

@@ -47,22 +47,58 @@ enum Unary {
 /// current shape allows, so every step applies to every shape.
 #[derive(Clone, Debug)]
 enum Layer {
-    Gemm { n: usize, trans_b: bool },
-    MatMul { n: usize },
-    ByConst { op: Bin, bcast: Bcast },
+    Gemm {
+        n: usize,
+        trans_b: bool,
+    },
+    MatMul {
+        n: usize,
+    },
+    ByConst {
+        op: Bin,
+        bcast: Bcast,
+    },
     /// `op(x, v)` with an earlier value `v` of as many elements (x itself if none).
-    Binary { op: Bin, other: usize },
+    Binary {
+        op: Bin,
+        other: usize,
+    },
     Unary(Unary),
-    Clip { lo: Option<f32>, hi: Option<f32> },
+    Clip {
+        lo: Option<f32>,
+        hi: Option<f32>,
+    },
     Min(f32),
     Max(f32),
-    Reshape { split: usize },
-    Flatten { axis: usize },
-    Transpose { perm: usize },
-    Concat { other: usize, axis: usize },
-    Slice { axis: usize, start: usize, len: usize },
-    Reduce { mean: bool, axis: usize, keep: bool },
-    Conv { out_c: usize, kh: usize, kw: usize, pad: bool },
+    Reshape {
+        split: usize,
+    },
+    Flatten {
+        axis: usize,
+    },
+    Transpose {
+        perm: usize,
+    },
+    Concat {
+        other: usize,
+        axis: usize,
+    },
+    Slice {
+        axis: usize,
+        start: usize,
+        len: usize,
+    },
+    Reduce {
+        mean: bool,
+        axis: usize,
+        keep: bool,
+    },
+    Conv {
+        out_c: usize,
+        kh: usize,
+        kw: usize,
+        pad: bool,
+    },
 }
 
 #[derive(Clone, Debug)]
@@ -109,7 +145,12 @@ fn layer() -> impl Strategy<Value = Layer> {
         (0..8usize, 0..4usize).prop_map(|(other, axis)| Layer::Concat { other, axis }),
         (0..4usize, 0..4usize, 0..4usize).prop_map(|(axis, start, len)| Layer::Slice { axis, start, len }),
         (any::<bool>(), 0..4usize, any::<bool>()).prop_map(|(mean, axis, keep)| Layer::Reduce { mean, axis, keep }),
-        (1..=2usize, 1..=2usize, 1..=2usize, any::<bool>()).prop_map(|(out_c, kh, kw, pad)| Layer::Conv { out_c, kh, kw, pad }),
+        (1..=2usize, 1..=2usize, 1..=2usize, any::<bool>()).prop_map(|(out_c, kh, kw, pad)| Layer::Conv {
+            out_c,
+            kh,
+            kw,
+            pad
+        }),
     ]
 }
 
@@ -120,8 +161,12 @@ fn case() -> impl Strategy<Value = Case> {
         (1..=2usize, 2..=3usize, 2..=3usize).prop_map(|(c, h, w)| vec![1, c, h, w]),
     ];
     let range = prop::sample::select(vec![1.0f32, 3.0, 8.0]);
-    (input, prop::collection::vec(layer(), 1..=5), range, any::<u64>())
-        .prop_map(|(input, layers, range, seed)| Case { input, layers, range, seed })
+    (input, prop::collection::vec(layer(), 1..=5), range, any::<u64>()).prop_map(|(input, layers, range, seed)| Case {
+        input,
+        layers,
+        range,
+        seed,
+    })
 }
 
 /// The graph under construction: every value with its shape, and a readable op listing.
@@ -158,7 +203,8 @@ impl Built {
     /// An earlier value with `len` elements, reshaped to `shape` (or `x` itself).
     fn partner(&mut self, pick: usize, shape: &[usize]) -> String {
         let len: usize = shape.iter().product();
-        let same: Vec<(String, Vec<usize>)> = self.values.iter().filter(|v| v.1.iter().product::<usize>() == len).cloned().collect();
+        let same: Vec<(String, Vec<usize>)> =
+            self.values.iter().filter(|v| v.1.iter().product::<usize>() == len).cloned().collect();
         let (name, s) = same[pick % same.len()].clone();
         if s == shape {
             name
@@ -190,7 +236,11 @@ fn apply(g: &mut Built, layer: &Layer) -> bool {
     let what = format!("{layer:?}");
     let (y, shape) = match *layer {
         Layer::Gemm { n, trans_b } => {
-            let (x, s) = if rank == 2 { (x, s) } else { (g.b.op("Flatten", &[&x], vec![attr_int("axis", 1)]), vec![s[0], len(&s[1..])]) };
+            let (x, s) = if rank == 2 {
+                (x, s)
+            } else {
+                (g.b.op("Flatten", &[&x], vec![attr_int("axis", 1)]), vec![s[0], len(&s[1..])])
+            };
             let k = s[1];
             let bound = 1.0 / (k as f32).sqrt();
             let data = g.uniform(k * n, bound);
@@ -295,7 +345,12 @@ fn apply(g: &mut Built, layer: &Layer) -> bool {
             (y, shape)
         }
         Layer::Conv { out_c, kh, kw, pad } => {
-            let (x, s) = if rank == 4 { (x, s) } else { let t = vec![1, 1, 1, len(&s)]; (g.reshape(&x, &t), t) };
+            let (x, s) = if rank == 4 {
+                (x, s)
+            } else {
+                let t = vec![1, 1, 1, len(&s)];
+                (g.reshape(&x, &t), t)
+            };
             let (c, h, w) = (s[1], s[2], s[3]);
             let (kh, kw, p) = (kh.min(h), kw.min(w), pad as usize);
             let shape = vec![1, out_c, h + 2 * p + 1 - kh, w + 2 * p + 1 - kw];
@@ -378,7 +433,8 @@ fn check(case: &Case, dir: &Path) -> Result<usize, TestCaseError> {
     for (i, (widen, x)) in inputs.iter().enumerate() {
         let x = vec![x.clone()];
         let reference = zkinfer::onnx::tract_run(&typed, &x).map_err(|e| fail(format!("tract: {e}")))?;
-        let reading: Vec<Vec<f64>> = graph.eval_f32(&x).into_iter().map(|v| v.into_iter().map(f64::from).collect()).collect();
+        let reading: Vec<Vec<f64>> =
+            graph.eval_f32(&x).into_iter().map(|v| v.into_iter().map(f64::from).collect()).collect();
         if let Some(m) = mismatch(&reading, &reference, 1e-3) {
             return Err(fail(format!("zkinfer's float reading, input {i} {x:?}:\n  {m}")));
         }

@@ -23,7 +23,12 @@ use zkinfer::pipeline::{self, CompileOptions};
 
 type Shplonk = PlonkVerifier<KzgAs<Bn256, Bdfg21>>;
 
-fn snark_verifier_accepts(params: &ParamsKZG<Bn256>, vk: &VerifyingKey<G1Affine>, proof: &[u8], instances: &[Fr]) -> bool {
+fn snark_verifier_accepts(
+    params: &ParamsKZG<Bn256>,
+    vk: &VerifyingKey<G1Affine>,
+    proof: &[u8],
+    instances: &[Fr],
+) -> bool {
     let protocol = compile(params, vk, Config::kzg().with_num_instance(vec![instances.len()]));
     let dk: KzgDecidingKey<Bn256> = (params.get_g()[0], params.g2(), params.s_g2()).into();
     let mut transcript = EvmTranscript::<G1Affine, NativeLoader, _, _>::new(proof);

@@ -31,10 +31,16 @@ fn weights(n: usize, seed: u32) -> Vec<f32> {
 /// Pairs that do not fill a row's slots are what the dot gate's forgery used.
 fn attention() -> Graph {
     let (t, d) = (2, 4);
-    let dense = |seed| Op::Dense { k: d, n: d, weight: weights(d * d, seed), bias: weights(d, seed + 1).iter().map(|b| b / 4.0).collect() };
+    let dense = |seed| Op::Dense {
+        k: d,
+        n: d,
+        weight: weights(d * d, seed),
+        bias: weights(d, seed + 1).iter().map(|b| b / 4.0).collect(),
+    };
     let scores: Vec<Vec<(usize, usize)>> =
         (0..t * t).map(|ij| (0..d).map(|e| ((ij / t) * d + e, (ij % t) * d + e)).collect()).collect();
-    let mix: Vec<Vec<(usize, usize)>> = (0..t * d).map(|ie| (0..t).map(|j| ((ie / d) * t + j, j * d + ie % d)).collect()).collect();
+    let mix: Vec<Vec<(usize, usize)>> =
+        (0..t * d).map(|ie| (0..t).map(|j| ((ie / d) * t + j, j * d + ie % d)).collect()).collect();
     let sigmoid = ScalarFn::new("sigmoid", |xs| xs.iter().map(|x| 1.0 / (1.0 + (-x).exp())).collect());
     Graph {
         nodes: vec![
@@ -92,8 +98,20 @@ fn print(rows: &[Row]) {
         let p = &r.report;
         println!(
             "| {} | {} | {} | {}/{} | {} | {} | {} | {} ({}) | {} | {} | {} | {} |",
-            r.circuit, r.lanes, r.k, p.gates_used, p.gates, p.kinds, p.instances, p.attacked, p.cells, p.empty_cells, p.attempts,
-            p.rejected, p.inert, p.findings.len()
+            r.circuit,
+            r.lanes,
+            r.k,
+            p.gates_used,
+            p.gates,
+            p.kinds,
+            p.instances,
+            p.attacked,
+            p.cells,
+            p.empty_cells,
+            p.attempts,
+            p.rejected,
+            p.inert,
+            p.findings.len()
         );
     }
     let sum = |f: fn(&Report) -> usize| rows.iter().map(|r| f(&r.report)).sum::<usize>();
@@ -112,7 +130,13 @@ fn print(rows: &[Row]) {
 fn assert_clean(rows: &[Row]) {
     print(rows);
     for r in rows {
-        assert!(r.report.findings.is_empty(), "{} (lanes {}): {:#?}", r.circuit, r.lanes, &r.report.findings[..r.report.findings.len().min(3)]);
+        assert!(
+            r.report.findings.is_empty(),
+            "{} (lanes {}): {:#?}",
+            r.circuit,
+            r.lanes,
+            &r.report.findings[..r.report.findings.len().min(3)]
+        );
         assert!(r.report.attempts > 0, "{}: nothing attacked", r.circuit);
     }
 }
@@ -139,7 +163,8 @@ fn gadgets_in_every_mode_and_lane_width() {
     for lanes in 2..=8 {
         for (mode, privacy) in modes() {
             let opts = CompileOptions { lanes: Some(lanes), scale_bits: Some(8), privacy, ..Default::default() };
-            let compiled = Compiled::new("attention", &graph, &calibration, &opts).unwrap_or_else(|e| panic!("{mode}: {e}"));
+            let compiled =
+                Compiled::new("attention", &graph, &calibration, &opts).unwrap_or_else(|e| panic!("{mode}: {e}"));
             rows.push(audit_compiled(&format!("attention {mode}"), &compiled, &calibration[0]));
         }
     }

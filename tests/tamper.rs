@@ -327,7 +327,8 @@ async fn no_tampered_proof_is_accepted_and_the_verifiers_agree() {
         if s.name == "hashed" {
             others.extend(twin_cases(s, &twin, &twin_in, &twin_proof));
             // Finding 2: A's own proof with a copy of its commitment appended, really proven.
-            let (proof, inst) = prove_with_extra(&hashed, &hashed_in, &fields(&s.instances[s.instances.len() - 1..]).unwrap());
+            let (proof, inst) =
+                prove_with_extra(&hashed, &hashed_in, &fields(&s.instances[s.instances.len() - 1..]).unwrap());
             cases.push(Case::new("count", proof, to_u256(&inst)));
         }
         cases.extend(other_model_cases(s, &others));
@@ -356,11 +357,17 @@ fn report(rows: &[(String, &'static str, Tally)], budget: Budget, setup: f64, to
     let mode = if budget.full { "full" } else { "reduced" };
     println!("tamper suite ({mode}): setup {setup:.0} s, total {total:.0} s");
     let header = ("circuit", "family", "tried", "accepted rust/evm/sv", "disagreements", "revert", "oog");
-    println!("{:<9} {:<18} {:>7} {:>22} {:>13} {:>6} {:>4}", header.0, header.1, header.2, header.3, header.4, header.5, header.6);
+    println!(
+        "{:<9} {:<18} {:>7} {:>22} {:>13} {:>6} {:>4}",
+        header.0, header.1, header.2, header.3, header.4, header.5, header.6
+    );
     let mut sum = Tally::default();
     let line = |circuit: &str, family: &str, t: &Tally| {
         let acc = format!("{}/{}/{}", t.accepted[0], t.accepted[1], t.accepted[2]);
-        println!("{circuit:<9} {family:<18} {:>7} {acc:>22} {:>13} {:>6} {:>4}", t.tried, t.disagreements, t.reverts, t.out_of_gas);
+        println!(
+            "{circuit:<9} {family:<18} {:>7} {acc:>22} {:>13} {:>6} {:>4}",
+            t.tried, t.disagreements, t.reverts, t.out_of_gas
+        );
     };
     for (circuit, family, t) in rows {
         line(circuit, family, t);

@@ -26,7 +26,8 @@ async fn an_extra_public_value_cannot_name_another_model() {
     let (a, _, proof_a) = common::hashed_build("edges-a", 11);
     let (b, input_b, _) = common::hashed_build("edges-b", 12);
     let commitment_a = Compiled::load(&a).unwrap().settings.model_commitment.unwrap();
-    let (proof, instances) = verifiers::prove_with_extra(&b, &input_b, &[zkinfer::field::from_hex(&commitment_a).unwrap()]);
+    let (proof, instances) =
+        verifiers::prove_with_extra(&b, &input_b, &[zkinfer::field::from_hex(&commitment_a).unwrap()]);
     assert_eq!(instances.len(), 8, "4 inputs, 2 outputs, B's commitment, A's commitment");
     let forged = ProofFile {
         proof: format!("0x{}", hex::encode(&proof)),
@@ -34,11 +35,15 @@ async fn an_extra_public_value_cannot_name_another_model() {
         ..proof_a.clone()
     };
     pipeline::verify(&a, &proof_a).unwrap();
-    let err = pipeline::verify(&a, &forged).expect_err("A's build accepted B's proof ending in A's commitment").to_string();
+    let err =
+        pipeline::verify(&a, &forged).expect_err("A's build accepted B's proof ending in A's commitment").to_string();
     assert!(err.contains("expected 7 public values, got 8"), "{err}");
     // `zkinfer submit` refuses it before asking any node (nothing listens on this port).
     let cfg = ClientConfig::new("http://127.0.0.1:9");
-    let err = build::submit(&a, &forged, &cfg, Some(Address::ZERO), None).await.expect_err("submit pre-check passed").to_string();
+    let err = build::submit(&a, &forged, &cfg, Some(Address::ZERO), None)
+        .await
+        .expect_err("submit pre-check passed")
+        .to_string();
     assert!(err.contains("expected 7 public values, got 8"), "{err}");
 
     let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
@@ -75,7 +80,11 @@ async fn trailing_bytes_and_the_identity_point_are_refused_by_both() {
         let long = [proof.clone(), extra.clone()].concat();
         let err = pipeline::verify(&dir, &with(long.clone())).expect_err("Rust accepted trailing bytes").to_string();
         assert!(err.contains(&format!("exactly {} bytes", proof.len())), "{err}");
-        assert!(!client.verify_call(verifier, &long, &inst).await.unwrap().0, "contract accepted {} trailing bytes", extra.len());
+        assert!(
+            !client.verify_call(verifier, &long, &inst).await.unwrap().0,
+            "contract accepted {} trailing bytes",
+            extra.len()
+        );
     }
     for (slot, &at) in shape.point_offsets().iter().enumerate() {
         let mut bad = proof.clone();
@@ -84,6 +93,9 @@ async fn trailing_bytes_and_the_identity_point_are_refused_by_both() {
         assert!(err.contains("point at infinity"), "point {slot}: {err}");
         let (ok, gas) = client.verify_call(verifier, &bad, &inst).await.unwrap();
         assert!(!ok, "contract accepted (0,0) in point {slot}");
-        assert!(gas < full_gas / 2, "point {slot}: (0,0) read as a point ({gas} gas, a full verification is {full_gas})");
+        assert!(
+            gas < full_gas / 2,
+            "point {slot}: (0,0) read as a point ({gas} gas, a full verification is {full_gas})"
+        );
     }
 }

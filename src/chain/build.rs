@@ -108,14 +108,30 @@ pub async fn deploy(
     let pin = ModelPin::of(&settings, opts.allow_unbound_weights)?;
     let client = Client::connect_with(cfg).await?;
     let d = match &opts.kind {
-        ConsumerKind::Plain => client.deploy_pair(bytecode("ZkinferVerifier")?, bytecode("VerifiedInference")?, &pin).await?,
+        ConsumerKind::Plain => {
+            client.deploy_pair(bytecode("ZkinferVerifier")?, bytecode("VerifiedInference")?, &pin).await?
+        }
         ConsumerKind::Feed { feed, price_unit, max_price_age, vault } => {
             let (verifier, verifier_gas) = client.deploy(bytecode("ZkinferVerifier")?).await?;
             let name = if vault.is_some() { "ForecastVault" } else { "FeedBoundInference" };
-            let params = FeedParams { feed: *feed, window: settings.num_public_inputs, price_unit: *price_unit, max_price_age: *max_price_age };
-            let (consumer, consumer_gas) = client.deploy_bound(bytecode(name)?, verifier, &pin, &params, *vault).await?;
+            let params = FeedParams {
+                feed: *feed,
+                window: settings.num_public_inputs,
+                price_unit: *price_unit,
+                max_price_age: *max_price_age,
+            };
+            let (consumer, consumer_gas) =
+                client.deploy_bound(bytecode(name)?, verifier, &pin, &params, *vault).await?;
             let binding = Some(client.verifier_binding(verifier).await?);
-            Deployment { verifier, consumer, verifier_gas, consumer_gas, chain_id: client.chain_id, feed: Some(params), binding }
+            Deployment {
+                verifier,
+                consumer,
+                verifier_gas,
+                consumer_gas,
+                chain_id: client.chain_id,
+                feed: Some(params),
+                binding,
+            }
         }
     };
     write_json(&dir.join("deployment.json"), &d)?;
@@ -165,7 +181,10 @@ pub async fn submit(
     };
     let client = Client::connect_with(cfg).await?;
     if let Some(d) = &deployment {
-        client.ensure_chain(d.chain_id, &format!("{}/deployment.json was deployed on chain {}; pass that chain's RPC", dir.display(), d.chain_id))?;
+        client.ensure_chain(
+            d.chain_id,
+            &format!("{}/deployment.json was deployed on chain {}; pass that chain's RPC", dir.display(), d.chain_id),
+        )?;
     }
     let consumer = address.or(deployment.as_ref().map(|d| d.consumer)).unwrap_or_default();
     let instances = instances_u256(&proof.instances)?;

@@ -4,8 +4,8 @@
 use super::{submitted, Client, Submitted};
 use crate::error::{Error, Result};
 use alloy::primitives::{Address, Bytes, I256, U256};
-use alloy::sol;
 use alloy::providers::Provider;
+use alloy::sol;
 use alloy::sol_types::SolValue;
 
 sol! {
@@ -86,7 +86,11 @@ pub struct VaultParams {
 pub fn quantise(answer: i128, scale_bits: u32, price_unit: u128) -> i128 {
     let magnitude = answer.unsigned_abs();
     let q = ((2 * (magnitude << scale_bits) + price_unit) / (2 * price_unit)) as i128;
-    if answer < 0 { -q } else { q }
+    if answer < 0 {
+        -q
+    } else {
+        q
+    }
 }
 
 /// The model input whose quantisation is exactly `q` (an f32 is exact for |q| < 2^24).
@@ -155,7 +159,8 @@ impl Client {
         let call = MockPriceFeed::getRoundDataCall { roundId: alloy::primitives::Uint::from(round) };
         match self.view(feed, call).await {
             Ok(r) if r.updatedAt != U256::ZERO && r.roundId_.to::<u128>() == round => {
-                let answer = i128::try_from(r.answer).map_err(|_| Error::Chain(format!("{}: answer out of range", super::round_name(round))))?;
+                let answer = i128::try_from(r.answer)
+                    .map_err(|_| Error::Chain(format!("{}: answer out of range", super::round_name(round))))?;
                 Ok(Some((answer, r.updatedAt.to::<u64>())))
             }
             Ok(_) | Err(Error::Reverted { .. }) => Ok(None),
@@ -212,7 +217,9 @@ impl Client {
         let mut answers = Vec::with_capacity(window);
         let mut round = Some(end);
         for i in 0..window {
-            let r = round.ok_or_else(|| Error::Chain(format!("the feed {feed} has fewer than {window} rounds up to {}", super::round_name(end))))?;
+            let r = round.ok_or_else(|| {
+                Error::Chain(format!("the feed {feed} has fewer than {window} rounds up to {}", super::round_name(end)))
+            })?;
             let (answer, _) = self
                 .round_data(feed, r)
                 .await?
@@ -260,7 +267,11 @@ impl Client {
     pub async fn inputs_at(&self, consumer: Address, end: u128) -> Result<(Vec<i128>, Vec<u128>, u64)> {
         let call = FeedBoundInference::inputsAtCall { endRound: alloy::primitives::Uint::from(end) };
         let r = self.view(consumer, call).await?;
-        Ok((r.inputs.iter().map(|&v| signed(v)).collect(), r.rounds.iter().map(|x| x.to::<u128>()).collect(), r.updatedAt.to::<u64>()))
+        Ok((
+            r.inputs.iter().map(|&v| signed(v)).collect(),
+            r.rounds.iter().map(|x| x.to::<u128>()).collect(),
+            r.updatedAt.to::<u64>(),
+        ))
     }
 
     /// The newest round, newer than the consumer's last consumed one and with a fresh answer,
@@ -271,7 +282,8 @@ impl Client {
         let feed = self.view(consumer, F::feedCall {}).await?;
         let consumed = self.view(consumer, F::consumedRoundCall {}).await?.to::<u128>();
         let max_age = self.view(consumer, F::maxPriceAgeCall {}).await?.to::<u64>();
-        let now = self.read("block", || self.provider.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)).await?;
+        let now =
+            self.read("block", || self.provider.get_block_by_number(alloy::eips::BlockNumberOrTag::Latest)).await?;
         let now = now.map(|b| b.header.timestamp).unwrap_or_default();
         let mut round = Some(self.latest_round(feed).await?);
         for _ in 0..limit {
@@ -297,7 +309,13 @@ impl Client {
 
     /// Submits a proof to a feed-bound consumer: its window ends at `end_round`; `tail` is the
     /// public values after the inputs (the contract supplies the inputs from the feed).
-    pub async fn submit_bound(&self, consumer: Address, proof: &[u8], end_round: u128, tail: &[U256]) -> Result<Submitted> {
+    pub async fn submit_bound(
+        &self,
+        consumer: Address,
+        proof: &[u8],
+        end_round: u128,
+        tail: &[U256],
+    ) -> Result<Submitted> {
         let tx = FeedBoundInference::new(consumer, &self.provider)
             .submit(Bytes::copy_from_slice(proof), alloy::primitives::Uint::from(end_round), tail.to_vec())
             .into_transaction_request();

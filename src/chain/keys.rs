@@ -19,7 +19,10 @@ pub enum KeySource {
     FromEnv,
     /// A hex private key held in memory (tests; prefer the environment).
     Hex(String),
-    Keystore { path: PathBuf, password: String },
+    Keystore {
+        path: PathBuf,
+        password: String,
+    },
 }
 
 impl std::fmt::Debug for KeySource {
@@ -43,9 +46,8 @@ fn decrypt(path: &PathBuf, password: &str) -> Result<PrivateKeySigner> {
     if !path.exists() {
         return Err(Error::Chain(format!("keystore {} does not exist (ETH_KEYSTORE)", path.display())));
     }
-    PrivateKeySigner::decrypt_keystore(path, password.trim_end_matches(['\n', '\r'])).map_err(|e| {
-        Error::Chain(format!("cannot decrypt keystore {}: {e} (wrong ETH_PASSWORD?)", path.display()))
-    })
+    PrivateKeySigner::decrypt_keystore(path, password.trim_end_matches(['\n', '\r']))
+        .map_err(|e| Error::Chain(format!("cannot decrypt keystore {}: {e} (wrong ETH_PASSWORD?)", path.display())))
 }
 
 impl KeySource {
@@ -62,7 +64,11 @@ impl KeySource {
                     let password = match (std::env::var("ETH_PASSWORD"), std::env::var("ETH_PASSWORD_FILE")) {
                         (Ok(p), _) => p,
                         (_, Ok(file)) => std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?,
-                        _ => return Err(Error::Chain("ETH_KEYSTORE is set: set ETH_PASSWORD or ETH_PASSWORD_FILE too".into())),
+                        _ => {
+                            return Err(Error::Chain(
+                                "ETH_KEYSTORE is set: set ETH_PASSWORD or ETH_PASSWORD_FILE too".into(),
+                            ))
+                        }
                     };
                     return decrypt(&PathBuf::from(path), &password);
                 }

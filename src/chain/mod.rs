@@ -206,9 +206,7 @@ pub const DEFAULT_RPC: &str = "http://127.0.0.1:8545";
 
 /// RPC from the flag, else `ETH_RPC_URL`, else the local default.
 pub fn rpc_url(flag: Option<&str>) -> String {
-    flag.map(str::to_string)
-        .or_else(|| std::env::var("ETH_RPC_URL").ok())
-        .unwrap_or_else(|| DEFAULT_RPC.to_string())
+    flag.map(str::to_string).or_else(|| std::env::var("ETH_RPC_URL").ok()).unwrap_or_else(|| DEFAULT_RPC.to_string())
 }
 
 /// Finds an anvil binary: `ANVIL`, the npm package installed by `make deps`, or PATH.
@@ -226,7 +224,8 @@ pub fn find_anvil() -> Option<PathBuf> {
 
 /// Starts a local Anvil on a free port; it stops when the instance is dropped.
 pub fn spawn_anvil() -> Result<AnvilInstance> {
-    let path = find_anvil().ok_or_else(|| Error::Chain("anvil not found: run `make deps` or set ANVIL=/path/to/anvil".into()))?;
+    let path = find_anvil()
+        .ok_or_else(|| Error::Chain("anvil not found: run `make deps` or set ANVIL=/path/to/anvil".into()))?;
     Anvil::at(path).try_spawn().map_err(|e| Error::Chain(format!("could not start anvil: {e}")))
 }
 
@@ -284,7 +283,12 @@ pub fn decode_events(receipt: &TransactionReceipt) -> Vec<String> {
         use VerifiedInference as V;
         if let Ok(e) = V::InferenceVerified::decode_log(&log.inner) {
             let o: Vec<String> = e.outputs.iter().map(|v| v.to_string()).collect();
-            out.push(format!("InferenceVerified(outputs = [{}], inputs hash {}, block {})", o.join(", "), e.inputsHash, e.blockNumber));
+            out.push(format!(
+                "InferenceVerified(outputs = [{}], inputs hash {}, block {})",
+                o.join(", "),
+                e.inputsHash,
+                e.blockNumber
+            ));
         } else if let Ok(e) = V::VerifierProposed::decode_log(&log.inner) {
             out.push(format!("VerifierProposed({}, model {}, installable from {})", e.next, e.modelHash, e.eta));
         } else if let Ok(e) = V::VerifierProposalCancelled::decode_log(&log.inner) {
@@ -358,7 +362,12 @@ impl Client {
     /// Fails with `WrongChain` unless the node serves `chain_id` (e.g. a deployment's chain).
     pub fn ensure_chain(&self, chain_id: u64, hint: &str) -> Result<()> {
         if chain_id != self.chain_id {
-            return Err(Error::WrongChain { url: self.rpc_url.clone(), expected: chain_id, got: self.chain_id, hint: hint.into() });
+            return Err(Error::WrongChain {
+                url: self.rpc_url.clone(),
+                expected: chain_id,
+                got: self.chain_id,
+                hint: hint.into(),
+            });
         }
         Ok(())
     }
@@ -381,7 +390,8 @@ impl Client {
     pub async fn view<C: alloy::sol_types::SolCall>(&self, to: Address, call: C) -> Result<C::Return> {
         let tx = TransactionRequest::default().with_to(to).with_input(call.abi_encode());
         let raw = self.read(C::SIGNATURE, || self.provider.call(tx.clone())).await?;
-        C::abi_decode_returns(&raw).map_err(|e| Error::Chain(format!("{}: cannot decode the answer of {to}: {e}", C::SIGNATURE)))
+        C::abi_decode_returns(&raw)
+            .map_err(|e| Error::Chain(format!("{}: cannot decode the answer of {to}: {e}", C::SIGNATURE)))
     }
 
     /// Gas a transaction needs; a revert comes back decoded, a lack of funds as such.
@@ -390,7 +400,12 @@ impl Client {
         match self.read(what, || self.provider.estimate_gas(tx.clone())).await {
             Err(Error::Rpc { reason, .. }) if retry::says_insufficient_funds(&reason) => {
                 let balance = self.read("balance", || self.provider.get_balance(self.from)).await?;
-                Err(Error::InsufficientFunds { account: self.from.to_string(), what: what.into(), balance: balance.to_string(), detail: String::new() })
+                Err(Error::InsufficientFunds {
+                    account: self.from.to_string(),
+                    what: what.into(),
+                    balance: balance.to_string(),
+                    detail: String::new(),
+                })
             }
             r => r,
         }
@@ -418,18 +433,28 @@ impl Client {
             .with_gas_limit(limit)
             .with_max_fee_per_gas(fees.max_fee_per_gas)
             .with_max_priority_fee_per_gas(fees.max_priority_fee_per_gas);
-        let pending = with_retries(self.retry, Idempotence::Send, || self.provider.send_transaction(tx.clone()), |e: TransportError, attempts| {
-            if retry::says_insufficient_funds(&e.to_string()) {
-                return Error::Chain(format!("{what}: the node says account {} has insufficient funds: fund it or use another key", self.from));
-            }
-            Error::Rpc { url: self.rpc_url.clone(), what: what.into(), reason: e.to_string(), attempts }
-        })
+        let pending = with_retries(
+            self.retry,
+            Idempotence::Send,
+            || self.provider.send_transaction(tx.clone()),
+            |e: TransportError, attempts| {
+                if retry::says_insufficient_funds(&e.to_string()) {
+                    return Error::Chain(format!(
+                        "{what}: the node says account {} has insufficient funds: fund it or use another key",
+                        self.from
+                    ));
+                }
+                Error::Rpc { url: self.rpc_url.clone(), what: what.into(), reason: e.to_string(), attempts }
+            },
+        )
         .await?;
         let hash = *pending.tx_hash();
-        let receipt = pending
-            .get_receipt()
-            .await
-            .map_err(|e| Error::Rpc { url: self.rpc_url.clone(), what: format!("{what} receipt (tx {hash})"), reason: e.to_string(), attempts: 1 })?;
+        let receipt = pending.get_receipt().await.map_err(|e| Error::Rpc {
+            url: self.rpc_url.clone(),
+            what: format!("{what} receipt (tx {hash})"),
+            reason: e.to_string(),
+            attempts: 1,
+        })?;
         if !receipt.status() {
             let at = receipt.block_number.map(|b| b.saturating_sub(1)).unwrap_or_default();
             let reason = match self.provider.call(tx).block(at.into()).await {
@@ -448,14 +473,21 @@ impl Client {
     pub async fn deploy(&self, code: Vec<u8>) -> Result<(Address, u64)> {
         let tx = TransactionRequest::default().with_deploy_code(code);
         let receipt = self.send("deployment", tx).await?;
-        let addr = receipt.contract_address.ok_or_else(|| Error::Chain("no contract address in the deployment receipt".into()))?;
+        let addr = receipt
+            .contract_address
+            .ok_or_else(|| Error::Chain("no contract address in the deployment receipt".into()))?;
         Ok((addr, receipt.gas_used))
     }
 
     /// Deploys the verifier, then a `VerifiedInference` bound to it that pins `pin` (the
     /// constructor refuses a verifier reporting another model, or one that binds no weights
     /// unless `pin.allow_unbound_weights`).
-    pub async fn deploy_pair(&self, verifier_code: Vec<u8>, consumer_code: Vec<u8>, pin: &ModelPin) -> Result<Deployment> {
+    pub async fn deploy_pair(
+        &self,
+        verifier_code: Vec<u8>,
+        consumer_code: Vec<u8>,
+        pin: &ModelPin,
+    ) -> Result<Deployment> {
         let (verifier, verifier_gas) = self.deploy(verifier_code).await?;
         let mut code = consumer_code;
         code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode_params(&(verifier, pin.sol())));
@@ -479,8 +511,10 @@ impl Client {
     /// `eth_call` of `verifyProof` and its gas estimate (a whole transaction: 21,000 base and
     /// calldata included, the figure EZKL reports).
     pub async fn verify_call(&self, verifier: Address, proof: &[u8], instances: &[U256]) -> Result<(bool, u64)> {
-        let call = ZkinferVerifier::verifyProofCall { proof: Bytes::copy_from_slice(proof), instances: instances.to_vec() };
-        let tx = TransactionRequest::default().with_to(verifier).with_input(alloy::sol_types::SolCall::abi_encode(&call));
+        let call =
+            ZkinferVerifier::verifyProofCall { proof: Bytes::copy_from_slice(proof), instances: instances.to_vec() };
+        let tx =
+            TransactionRequest::default().with_to(verifier).with_input(alloy::sol_types::SolCall::abi_encode(&call));
         let ok = self.view(verifier, call).await?;
         let gas = self.estimate("verifyProof", &tx).await?;
         Ok((ok, gas))
@@ -546,8 +580,5 @@ impl RevertData for alloy::contract::Error {
 
 /// Field elements (0x-hex) as uint256 calldata.
 pub fn instances_u256(hexes: &[String]) -> Result<Vec<U256>> {
-    hexes
-        .iter()
-        .map(|h| h.parse::<U256>().map_err(|e| Error::Other(format!("instance {h}: {e}"))))
-        .collect()
+    hexes.iter().map(|h| h.parse::<U256>().map_err(|e| Error::Other(format!("instance {h}: {e}")))).collect()
 }

@@ -20,7 +20,10 @@ impl ModelPin {
     /// the hash).
     pub fn of(settings: &crate::compile::Settings, allow_unbound_weights: bool) -> Result<ModelPin> {
         let model_hash = settings.model_hash.parse().map_err(|e| {
-            Error::Other(format!("settings.json has no valid model_hash ({:?}: {e}); run `zkinfer setup` first", settings.model_hash))
+            Error::Other(format!(
+                "settings.json has no valid model_hash ({:?}: {e}); run `zkinfer setup` first",
+                settings.model_hash
+            ))
         })?;
         let model_commitment = match &settings.model_commitment {
             Some(c) => c.parse().map_err(|e| Error::Other(format!("model_commitment {c}: {e}")))?,

@@ -30,7 +30,9 @@ impl DotConfig {
             let prev = m.query_advice(advice[lanes], Rotation::prev());
             let mut sum: Expression<Fr> = chain * prev;
             for i in 0..pairs_per_row(lanes) {
-                sum = sum + m.query_advice(advice[2 * i], Rotation::cur()) * m.query_advice(advice[2 * i + 1], Rotation::cur());
+                sum = sum
+                    + m.query_advice(advice[2 * i], Rotation::cur())
+                        * m.query_advice(advice[2 * i + 1], Rotation::cur());
             }
             vec![q * (acc - sum)]
         });
@@ -92,7 +94,10 @@ mod tests {
         let w = layout.witness(&q, &inputs).unwrap();
         let want0: f32 = (0..6).map(|i| x[i] * x[5 - i]).sum();
         let got = q.eval(&inputs).unwrap()[1].clone();
-        assert!((got[0] as f32 / 256.0 - want0).abs() < 0.01 && (got[1] as f32 / 256.0 - 0.5625).abs() < 0.01, "{got:?}");
+        assert!(
+            (got[0] as f32 / 256.0 - want0).abs() < 0.01 && (got[1] as f32 / 256.0 - 0.5625).abs() < 0.01,
+            "{got:?}"
+        );
         let public = layout.public_values(&w, &[]);
         (ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] }, public)
     }
@@ -101,7 +106,8 @@ mod tests {
     fn dot_satisfies_and_every_cell_is_constrained() {
         let (c, public) = circuit();
         assert_eq!(mock(&c, &public), Ok(()));
-        let rows: Vec<usize> = c.layout.fixed.iter().filter(|(col, _, _)| *col == FixedCol::DotQ).map(|(_, r, _)| *r).collect();
+        let rows: Vec<usize> =
+            c.layout.fixed.iter().filter(|(col, _, _)| *col == FixedCol::DotQ).map(|(_, r, _)| *r).collect();
         assert!(rows.len() >= 4, "chained rows expected: {rows:?}");
         let w = c.witness.as_ref().unwrap();
         for &(col, row, wire) in &c.layout.advice {

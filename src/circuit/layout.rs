@@ -7,10 +7,10 @@
 //! is copy-constrained to it.
 
 use super::privacy::{CommitKind, Commitment, Privacy, Public, Visibility, WeightsMode};
+use super::to_field;
 use super::{dot, linear, lut, pack, poseidon, product, requant};
 use crate::error::{Error, Result};
 use crate::quant::{QOp, QuantModel};
-use super::to_field;
 use halo2_proofs::halo2curves::bn256::Fr;
 use serde::{Deserialize, Serialize};
 
@@ -49,25 +49,65 @@ pub enum FixedCol {
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum WireDef {
-    Input { input: usize, index: usize },
+    Input {
+        input: usize,
+        index: usize,
+    },
     /// A model parameter held as private advice (the private and hashed weight modes).
-    Weight { value: i128 },
+    Weight {
+        value: i128,
+    },
     /// `bias + Σ coeff·wire (+ prev)`: one row of a linear combination.
-    Linear { terms: Vec<(WireId, i128)>, bias: i128, prev: Option<WireId> },
-    Quotient { acc: WireId },
-    Remainder { acc: WireId },
-    Sign { y: WireId, node: usize },
-    Limb { y: WireId, sign: WireId, index: u32 },
-    Relu { y: WireId, sign: WireId },
-    Product { a: WireId, b: WireId },
+    Linear {
+        terms: Vec<(WireId, i128)>,
+        bias: i128,
+        prev: Option<WireId>,
+    },
+    Quotient {
+        acc: WireId,
+    },
+    Remainder {
+        acc: WireId,
+    },
+    Sign {
+        y: WireId,
+        node: usize,
+    },
+    Limb {
+        y: WireId,
+        sign: WireId,
+        index: u32,
+    },
+    Relu {
+        y: WireId,
+        sign: WireId,
+    },
+    Product {
+        a: WireId,
+        b: WireId,
+    },
     /// `Σ a·b (+ prev)`: one row of a dot product.
-    Dot { pairs: Vec<(WireId, WireId)>, prev: Option<WireId> },
+    Dot {
+        pairs: Vec<(WireId, WireId)>,
+        prev: Option<WireId>,
+    },
     /// A lookup input on the table grid, its rescale remainder, and a wire times 2^bits.
-    TableIndex { x: WireId },
-    TableRem { x: WireId, q: WireId },
-    Scaled { w: WireId, bits: u32 },
+    TableIndex {
+        x: WireId,
+    },
+    TableRem {
+        x: WireId,
+        q: WireId,
+    },
+    Scaled {
+        w: WireId,
+        bits: u32,
+    },
     /// The table value of model node `node` at index `q`.
-    Lookup { q: WireId, node: usize },
+    Lookup {
+        q: WireId,
+        node: usize,
+    },
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -201,7 +241,8 @@ impl Layout {
                     let mut ws = Vec::with_capacity(x.len() / k * n);
                     for m in 0..x.len() / k {
                         for j in 0..*n {
-                            let mut pairs: Vec<(WireId, WireId)> = (0..*k).map(|i| (x[m * k + i], w[i * n + j])).collect();
+                            let mut pairs: Vec<(WireId, WireId)> =
+                                (0..*k).map(|i| (x[m * k + i], w[i * n + j])).collect();
                             pairs.push((bw[j], one));
                             let acc = dot::layout(&mut b, &pairs);
                             ws.push(requant::layout(&mut b, Some(acc), None, *relu, id));
@@ -231,7 +272,10 @@ impl Layout {
                 QOp::AddConst { value } if private => {
                     let x = node_wires[node.inputs[0]].clone();
                     let c: Vec<WireId> = value.iter().map(|&v| b.weight(v as i128)).collect();
-                    x.iter().enumerate().map(|(i, &a)| linear::layout(&mut b, &[(a, 1), (c[i % c.len()], 1)], 0)).collect()
+                    x.iter()
+                        .enumerate()
+                        .map(|(i, &a)| linear::layout(&mut b, &[(a, 1), (c[i % c.len()], 1)], 0))
+                        .collect()
                 }
                 QOp::AddConst { value } => {
                     let x = node_wires[node.inputs[0]].clone();
@@ -324,7 +368,9 @@ impl Layout {
                 // Keyed by the index itself (integers at scale 2^s): no rescale.
                 QOp::Select { values } => {
                     // Its entries become activations without a range check of their own.
-                    if let Some(v) = values.iter().find(|&&v| (v as i128) < -model.range_bound() || v as i128 >= model.range_bound()) {
+                    if let Some(v) =
+                        values.iter().find(|&&v| (v as i128) < -model.range_bound() || v as i128 >= model.range_bound())
+                    {
                         return Err(Error::Layout(format!(
                             "node `{}` looks up a constant of {} outside the activation range ±{}: use a smaller --scale-bits",
                             node.name,
@@ -340,7 +386,8 @@ impl Layout {
             node_wires.push(ws);
         }
         // Commitment padding is copied from this wire (see `ModelCircuit::assign_commitments`).
-        let hashed = [privacy.input, privacy.output].contains(&Visibility::Hashed) || privacy.weights == WeightsMode::Hashed;
+        let hashed =
+            [privacy.input, privacy.output].contains(&Visibility::Hashed) || privacy.weights == WeightsMode::Hashed;
         let zero = hashed.then(|| b.constant(0));
         let flat = |ids: &[usize]| -> Vec<WireId> { ids.iter().flat_map(|&i| node_wires[i].iter().copied()).collect() };
         let mut public: Vec<Public> = vec![];
@@ -387,14 +434,22 @@ impl Layout {
             // Packed several to a message (two range-checked limbs each, in columns of their
             // own): 2 rows per weight instead of 19 in the sponge, and every weight an integer.
             let packed = Some(model.scale_bits);
-            let n = Commitment { kind: CommitKind::Weights, wires: b.weights.clone(), salted: false, groups: 1, packed }.messages();
+            let n =
+                Commitment { kind: CommitKind::Weights, wires: b.weights.clone(), salted: false, groups: 1, packed }
+                    .messages();
             let work = |g: usize| {
                 let rows = used.max(others + poseidon::rows_wide(n, g)) + HALO2_RESERVED;
                 let height = rows.next_power_of_two().max(1 << (model.scale_bits + 1));
                 (lanes + 30 + 6 * g) * height
             };
             let groups = (1..=poseidon::MAX_GROUPS).min_by_key(|&g| (work(g), g)).unwrap_or(1);
-            commitments.push(Commitment { kind: CommitKind::Weights, wires: b.weights.clone(), salted: false, groups, packed });
+            commitments.push(Commitment {
+                kind: CommitKind::Weights,
+                wires: b.weights.clone(),
+                salted: false,
+                groups,
+                packed,
+            });
             public.push(Public::Commitment(commitments.len() - 1));
         }
         let hash_rows: usize = commitments.iter().map(|c| poseidon::rows_wide(c.messages(), c.groups)).sum();
@@ -427,7 +482,9 @@ impl Layout {
             .iter()
             .map(|p| match *p {
                 Public::Wire(w) => to_field(witness[w]),
-                Public::Commitment(i) => poseidon::commit_wide(&self.messages(i, witness, salts), self.commitments[i].groups),
+                Public::Commitment(i) => {
+                    poseidon::commit_wide(&self.messages(i, witness, salts), self.commitments[i].groups)
+                }
             })
             .collect()
     }
@@ -464,7 +521,11 @@ impl Layout {
 
     /// Rows the lookup tables fill, with the all-zero row.
     pub fn table_rows(&self) -> usize {
-        if self.tables.is_empty() { 0 } else { 1 + self.tables.iter().map(|t| t.values.len()).sum::<usize>() }
+        if self.tables.is_empty() {
+            0
+        } else {
+            1 + self.tables.iter().map(|t| t.values.len()).sum::<usize>()
+        }
     }
 
     /// Computes every wire from the model inputs, following the definitions. Range failures name
@@ -475,7 +536,12 @@ impl Layout {
 
     /// As `witness`, with some wires forced to other values and everything after them computed
     /// from those: what a cheating prover does after moving one value (the forgery tests).
-    pub fn witness_forced(&self, model: &QuantModel, inputs: &[Vec<i128>], forced: &[(WireId, i128)]) -> Result<Vec<i128>> {
+    pub fn witness_forced(
+        &self,
+        model: &QuantModel,
+        inputs: &[Vec<i128>],
+        forced: &[(WireId, i128)],
+    ) -> Result<Vec<i128>> {
         let s = self.scale_bits;
         let mut v: Vec<i128> = Vec::with_capacity(self.wires.len());
         for (id, def) in self.wires.iter().enumerate() {
@@ -487,9 +553,7 @@ impl Layout {
                 WireDef::Input { input, index } => inputs[*input][*index],
                 WireDef::Weight { value } => *value,
                 WireDef::Linear { terms, bias, prev } => {
-                    terms.iter().map(|(w, c)| v[*w] * c).sum::<i128>()
-                        + bias
-                        + prev.map_or(0, |p| v[p])
+                    terms.iter().map(|(w, c)| v[*w] * c).sum::<i128>() + bias + prev.map_or(0, |p| v[p])
                 }
                 WireDef::Quotient { acc } => crate::quant::rescale(v[*acc], s),
                 WireDef::Remainder { acc } => {

@@ -47,8 +47,7 @@ impl LinearConfig {
 pub(super) fn layout(b: &mut Builder, terms: &[(WireId, i128)], bias: i128) -> WireId {
     let lanes = b.lanes;
     let mut prev: Option<WireId> = None;
-    let chunks: Vec<&[(WireId, i128)]> =
-        if terms.is_empty() { vec![&[]] } else { terms.chunks(lanes).collect() };
+    let chunks: Vec<&[(WireId, i128)]> = if terms.is_empty() { vec![&[]] } else { terms.chunks(lanes).collect() };
     for (c, chunk) in chunks.iter().enumerate() {
         let row = b.row;
         let row_bias = if c == 0 { bias } else { 0 };

@@ -15,8 +15,8 @@
 //!   The table bounds q, so x cannot wrap modulo p either.
 //! - d = 0: q is x itself, placed in a1; one row, no rescale.
 
-use super::layout::{Builder, Col, FixedCol, WireDef, WireId};
 use super::fr_u128;
+use super::layout::{Builder, Col, FixedCol, WireDef, WireId};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed, TableColumn};
 use halo2_proofs::poly::Rotation;
@@ -70,7 +70,11 @@ impl LutConfig {
 
 /// Rows one lookup takes at this shift.
 pub fn rows(shift: u32, scale_bits: u32) -> usize {
-    if shift > 0 && shift < scale_bits { 2 } else { 1 }
+    if shift > 0 && shift < scale_bits {
+        2
+    } else {
+        1
+    }
 }
 
 /// Lays out `f(x)` for model node `node`, whose table has tag `tag`; returns the output wire.
@@ -165,7 +169,9 @@ mod tests {
     fn every_lookup_cell_is_constrained() {
         let (_, c, public) = sigmoid_circuit(10, &[0.7]);
         let r = first_row(&c);
-        for (col, row) in [(Col::Advice(0), r), (Col::Advice(1), r), (Col::Advice(2), r), (Col::Range, r), (Col::Range, r + 1)] {
+        for (col, row) in
+            [(Col::Advice(0), r), (Col::Advice(1), r), (Col::Advice(2), r), (Col::Range, r), (Col::Range, r + 1)]
+        {
             let t = ModelCircuit { tamper: vec![(col, row, to_field(cell(&c, col, row)) + Fr::one())], ..c.clone() };
             assert!(mock(&t, &public).is_err(), "{col:?}@{row} unconstrained");
         }
@@ -213,7 +219,12 @@ mod tests {
         let graph = Graph {
             nodes: vec![
                 Node { name: "i".into(), op: Op::Input { index: 0 }, inputs: vec![], shape: vec![1, 2] },
-                Node { name: "pick".into(), op: Op::Select { table: vec![0.5, -1.25, 3.0] }, inputs: vec![0], shape: vec![1, 2] },
+                Node {
+                    name: "pick".into(),
+                    op: Op::Select { table: vec![0.5, -1.25, 3.0] },
+                    inputs: vec![0],
+                    shape: vec![1, 2],
+                },
             ],
             inputs: vec![0],
             outputs: vec![1],
@@ -236,7 +247,10 @@ mod tests {
         let mut forged = public.clone();
         forged[0] = to_field(384);
         forged[2] = to_field(-320);
-        let t = ModelCircuit { tamper: vec![(Col::Advice(1), r, to_field(384)), (Col::Advice(2), r, to_field(-320))], ..c.clone() };
+        let t = ModelCircuit {
+            tamper: vec![(Col::Advice(1), r, to_field(384)), (Col::Advice(2), r, to_field(-320))],
+            ..c.clone()
+        };
         assert!(mock(&t, &forged).is_err());
         let e = layout.witness(&q, &q.quantize_inputs(&[vec![3.0, 0.0]]).unwrap()).unwrap_err().to_string();
         assert!(e.contains("pick") && e.contains("outside"), "{e}");

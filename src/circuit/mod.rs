@@ -15,6 +15,7 @@ pub mod privacy;
 pub mod product;
 pub mod requant;
 
+use dot::DotConfig;
 use halo2_proofs::circuit::{Cell, Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{
@@ -22,7 +23,6 @@ use halo2_proofs::plonk::{
 };
 use halo2_proofs::poly::Rotation;
 use layout::{Col, FixedCol, Layout};
-use dot::DotConfig;
 use linear::LinearConfig;
 use lut::LutConfig;
 use poseidon::PoseidonConfig;
@@ -151,7 +151,20 @@ impl Circuit<Fr> for ModelCircuit {
         let lut = p.table_shift.map(|d| LutConfig::configure(meta, &advice, range, p.scale_bits, d));
         let poseidon = (p.hash_lanes > 0).then(|| PoseidonConfig::configure(meta, p.hash_lanes));
         let pack = p.pack.then(|| pack::PackConfig::configure(meta, table, p.scale_bits));
-        ModelConfig { advice, range, instance, table, linear, requant, product, lut, dot, poseidon, pack, scale_bits: p.scale_bits }
+        ModelConfig {
+            advice,
+            range,
+            instance,
+            table,
+            linear,
+            requant,
+            product,
+            lut,
+            dot,
+            poseidon,
+            pack,
+            scale_bits: p.scale_bits,
+        }
     }
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), PlonkError> {
@@ -213,8 +226,11 @@ impl Circuit<Fr> for ModelCircuit {
                 }
                 // A tampered cell the layout leaves empty is written too: what a cheating prover
                 // does with the cells no gadget assigns (the forgery tests need it).
-                let placed: std::collections::HashSet<(Col, usize)> =
-                    if self.tamper.is_empty() { Default::default() } else { layout.advice.iter().map(|&(c, r, _)| (c, r)).collect() };
+                let placed: std::collections::HashSet<(Col, usize)> = if self.tamper.is_empty() {
+                    Default::default()
+                } else {
+                    layout.advice.iter().map(|&(c, r, _)| (c, r)).collect()
+                };
                 for &(col, row, v) in &self.tamper {
                     if matches!(col, Col::Advice(_) | Col::Range) && !placed.contains(&(col, row)) {
                         region.assign_advice(config.advice(col), row, Value::known(v));
@@ -230,7 +246,10 @@ impl Circuit<Fr> for ModelCircuit {
         // Private weights are range-checked by the packing gadget alone (hashed ones are packed
         // inside the commitment): its messages go nowhere, its limb lookups bound every weight.
         if let (WeightsMode::Private, Some(packer)) = (layout.privacy.weights, &config.pack) {
-            layouter.assign_region(|| "weight ranges", |mut region| self.pack_weights(packer, &mut region, &cells).map(|_| ()))?;
+            layouter.assign_region(
+                || "weight ranges",
+                |mut region| self.pack_weights(packer, &mut region, &cells).map(|_| ()),
+            )?;
         }
         for (row, p) in layout.public.iter().enumerate() {
             let cell = match *p {
@@ -268,9 +287,12 @@ impl ModelCircuit {
                     let n = messages.len();
                     // Padding (the sponge's odd-count pad, a wide commitment's short last chunk)
                     // is pinned to the zero wire: the gates alone would let it take any value.
-                    let zero = || home[layout.zero.expect("a layout with commitments has a zero wire")].expect("zero is placed");
+                    let zero = || {
+                        home[layout.zero.expect("a layout with commitments has a zero wire")].expect("zero is placed")
+                    };
                     let (cells, out) = if c.groups <= 1 {
-                        let (cells, outs) = self.hash_block(hasher, &mut region, start, Fr::from(n as u64), vec![messages])?;
+                        let (cells, outs) =
+                            self.hash_block(hasher, &mut region, start, Fr::from(n as u64), vec![messages])?;
                         let mut cells = cells.into_iter().next().unwrap_or_default();
                         for pad in cells.drain(n..) {
                             region.constrain_equal(zero(), pad);
@@ -286,7 +308,8 @@ impl ModelCircuit {
                                 chunk
                             })
                             .collect();
-                        let (chunk_cells, hashes) = self.hash_block(hasher, &mut region, start, Fr::from(m as u64), chunks)?;
+                        let (chunk_cells, hashes) =
+                            self.hash_block(hasher, &mut region, start, Fr::from(m as u64), chunks)?;
                         let mut cells = vec![];
                         for (g, group) in chunk_cells.into_iter().take(c.groups).enumerate() {
                             for (j, cell) in group.into_iter().enumerate() {
@@ -299,7 +322,8 @@ impl ModelCircuit {
                         }
                         let values: Vec<Value<Fr>> = hashes.iter().take(c.groups).map(|h| h.1).collect();
                         let cap = poseidon::wide_cap(n, c.groups);
-                        let (combine_cells, out) = self.hash_block(hasher, &mut region, start + poseidon::rows_for(m), cap, vec![values])?;
+                        let (combine_cells, out) =
+                            self.hash_block(hasher, &mut region, start + poseidon::rows_for(m), cap, vec![values])?;
                         for (i, cell) in combine_cells[0].iter().enumerate() {
                             match hashes.get(i).filter(|_| i < c.groups) {
                                 Some(h) => region.constrain_equal(h.0, *cell),
@@ -343,8 +367,11 @@ impl ModelCircuit {
         let wires = &self.layout.weights;
         let weights: Vec<Value<i128>> =
             wires.iter().map(|&w| self.witness.as_ref().map_or(Value::unknown(), |v| Value::known(v[w]))).collect();
-        let tamper: Vec<(usize, usize, Fr)> =
-            self.tamper.iter().filter_map(|&(col, row, v)| if let Col::Pack(k) = col { Some((k, row, v)) } else { None }).collect();
+        let tamper: Vec<(usize, usize, Fr)> = self
+            .tamper
+            .iter()
+            .filter_map(|&(col, row, v)| if let Col::Pack(k) = col { Some((k, row, v)) } else { None })
+            .collect();
         let (weight_cells, packed) = packer.assign(region, 0, &weights, &tamper)?;
         for (cell, &wire) in weight_cells.iter().zip(wires) {
             region.constrain_equal(home[wire].expect("a weight has a home cell"), *cell);
@@ -395,28 +422,24 @@ pub(crate) mod tests {
 
     /// A two-layer MLP with a residual add and a bare relu: every gadget and row kind appears.
     pub fn toy_graph() -> Graph {
-        let node = |name: &str, op, inputs: Vec<usize>, shape: Vec<usize>| Node {
-            name: name.into(),
-            op,
-            inputs,
-            shape,
-        };
+        let node =
+            |name: &str, op, inputs: Vec<usize>, shape: Vec<usize>| Node { name: name.into(), op, inputs, shape };
         Graph {
             nodes: vec![
                 node("x", Op::Input { index: 0 }, vec![], vec![1, 3]),
                 node(
                     "fc1",
-                    Op::Dense {
-                        k: 3,
-                        n: 2,
-                        weight: vec![0.5, -1.25, 0.75, 0.3, -0.2, 0.9],
-                        bias: vec![0.1, -0.3],
-                    },
+                    Op::Dense { k: 3, n: 2, weight: vec![0.5, -1.25, 0.75, 0.3, -0.2, 0.9], bias: vec![0.1, -0.3] },
                     vec![0],
                     vec![1, 2],
                 ),
                 node("relu1", Op::Relu, vec![1], vec![1, 2]),
-                node("fc2", Op::Dense { k: 2, n: 2, weight: vec![1.0, -0.5, 0.25, 2.0], bias: vec![0.0, 0.2] }, vec![2], vec![1, 2]),
+                node(
+                    "fc2",
+                    Op::Dense { k: 2, n: 2, weight: vec![1.0, -0.5, 0.25, 2.0], bias: vec![0.0, 0.2] },
+                    vec![2],
+                    vec![1, 2],
+                ),
                 node("res", Op::Add, vec![3, 2], vec![1, 2]),
                 node("shift", Op::AddConst { value: vec![-0.5] }, vec![4], vec![1, 2]),
                 node("relu2", Op::Relu, vec![5], vec![1, 2]),

@@ -93,7 +93,8 @@ impl PackConfig {
             let q_carry = m.query_fixed(cfg.q_carry, Rotation::cur());
             let chain = m.query_fixed(cfg.chain, Rotation::cur());
             let w = m.query_advice(cfg.w, Rotation::cur());
-            let limbs: Vec<Expression<Fr>> = (0..LIMBS).map(|i| m.query_advice(cfg.limb, Rotation(i as i32)) * pow2(i * s)).collect();
+            let limbs: Vec<Expression<Fr>> =
+                (0..LIMBS).map(|i| m.query_advice(cfg.limb, Rotation(i as i32)) * pow2(i * s)).collect();
             let u = limbs.into_iter().reduce(|u, l| u + l).expect("at least one limb");
             let acc = m.query_advice(cfg.acc, Rotation::cur());
             let prev = m.query_advice(cfg.acc, Rotation::prev());
@@ -179,7 +180,11 @@ mod tests {
         layout.commitments[last].packed = Some(9);
         let w = layout.witness(&q, &q.quantize_inputs(&[vec![0.7, -1.2, 2.5]]).unwrap()).unwrap();
         let public = layout.public_values(&w, &[]);
-        (ModelCircuit { layout: Arc::new(layout), witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] }, public, 9)
+        (
+            ModelCircuit { layout: Arc::new(layout), witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] },
+            public,
+            9,
+        )
     }
 
     fn mock(c: &ModelCircuit, public: &[Fr]) -> Result<(), Vec<VerifyFailure>> {

@@ -148,7 +148,11 @@ pub fn wide_cap(n: usize, groups: usize) -> Fr {
 
 /// Rows of `commit_wide` over n messages.
 pub fn rows_wide(n: usize, groups: usize) -> usize {
-    if groups <= 1 { rows_for(n) } else { rows_for(chunk_len(n, groups)) + rows_for(groups) }
+    if groups <= 1 {
+        rows_for(n)
+    } else {
+        rows_for(chunk_len(n, groups)) + rows_for(groups)
+    }
 }
 
 /// The messages with a zero appended when their number is odd (or zero).
@@ -325,7 +329,9 @@ impl PoseidonConfig {
             let pair: Vec<Value<Fr>> = pair
                 .iter()
                 .enumerate()
-                .map(|(i, m)| tamper.iter().find(|t| t.0 == WIDTH + i && t.1 == row - start).map_or(*m, |t| Value::known(t.2)))
+                .map(|(i, m)| {
+                    tamper.iter().find(|t| t.0 == WIDTH + i && t.1 == row - start).map_or(*m, |t| Value::known(t.2))
+                })
                 .collect();
             for (i, m) in pair.iter().enumerate() {
                 cells.push(put(region, WIDTH + i, row, *m));
@@ -410,7 +416,10 @@ mod tests {
             assert_eq!(got, want.map(fr), "permutation of {input:?}");
         }
         // circomlib's two-input hash is the permutation of [0, a, b], first word.
-        assert_eq!(permute([Fr::ZERO, Fr::from(3), Fr::from(4)])[0], fr("20a3af0435914ccd84b806164531b0cd36e37d4efb93efab76913a93e1f30996"));
+        assert_eq!(
+            permute([Fr::ZERO, Fr::from(3), Fr::from(4)])[0],
+            fr("20a3af0435914ccd84b806164531b0cd36e37d4efb93efab76913a93e1f30996")
+        );
     }
 
     #[test]
@@ -441,7 +450,11 @@ mod tests {
             meta.enable_equality(inst);
             (PoseidonConfig::configure(meta, 1), msg, inst)
         }
-        fn synthesize(&self, (cfg, msg, inst): Self::Config, mut layouter: impl Layouter<Fr>) -> Result<(), PlonkError> {
+        fn synthesize(
+            &self,
+            (cfg, msg, inst): Self::Config,
+            mut layouter: impl Layouter<Fr>,
+        ) -> Result<(), PlonkError> {
             let out = layouter.assign_region(
                 || "hash",
                 |mut region| {

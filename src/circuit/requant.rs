@@ -48,11 +48,8 @@ impl RequantConfig {
         scale_bits: u32,
     ) -> Self {
         let s = scale_bits;
-        let cfg = RequantConfig {
-            q_rescale: meta.fixed_column(),
-            q_range: meta.fixed_column(),
-            q_relu: meta.fixed_column(),
-        };
+        let cfg =
+            RequantConfig { q_rescale: meta.fixed_column(), q_range: meta.fixed_column(), q_relu: meta.fixed_column() };
         meta.create_gate("requant", |m| {
             let q_rescale = m.query_fixed(cfg.q_rescale, Rotation::cur());
             let q_range = m.query_fixed(cfg.q_range, Rotation::cur());
@@ -67,8 +64,7 @@ impl RequantConfig {
             let one = Expression::Constant(Fr::one());
             vec![
                 q_rescale * (acc + pow2(s - 1) - y.clone() * pow2(s) - rem),
-                q_range.clone()
-                    * (y.clone() + pow2(2 * s) - sign.clone() * pow2(2 * s) - limb0 - limb1 * pow2(s)),
+                q_range.clone() * (y.clone() + pow2(2 * s) - sign.clone() * pow2(2 * s) - limb0 - limb1 * pow2(s)),
                 q_range * sign.clone() * (one - sign.clone()),
                 q_relu * (z - sign * y),
             ]
@@ -79,13 +75,7 @@ impl RequantConfig {
 
 /// Lays out one requant block. `acc` given: rescale it; otherwise range-check (and rectify)
 /// `input` as is. Returns the output wire (z when `relu`, else y).
-pub(super) fn layout(
-    b: &mut Builder,
-    acc: Option<WireId>,
-    input: Option<WireId>,
-    relu: bool,
-    node: usize,
-) -> WireId {
+pub(super) fn layout(b: &mut Builder, acc: Option<WireId>, input: Option<WireId>, relu: bool, node: usize) -> WireId {
     layout_with_sign(b, acc, input, relu, node).0
 }
 
@@ -202,8 +192,10 @@ mod tests {
                 t.push((Col::Advice(0), r + 1, to_field(y2 * sign)));
             }
             let errs = mock(&with(&c, t), &public).unwrap_err();
-            assert!(errs.iter().all(|e| format!("{e:?}").contains("Lookup") || format!("{e:?}").contains("Permutation")),
-                "only the range lookup (or a downstream copy) should fail: {errs:?}");
+            assert!(
+                errs.iter().all(|e| format!("{e:?}").contains("Lookup") || format!("{e:?}").contains("Permutation")),
+                "only the range lookup (or a downstream copy) should fail: {errs:?}"
+            );
         }
     }
 
@@ -249,14 +241,11 @@ mod tests {
         let c = ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] };
         assert_eq!(mock(&c, &public), Ok(()));
         // The relu blocks (the inputs' own range-check blocks come first).
-        let relu: Vec<usize> = c.layout.fixed.iter().filter(|(col, _, _)| *col == FixedCol::Relu).map(|(_, r, _)| *r).collect();
+        let relu: Vec<usize> =
+            c.layout.fixed.iter().filter(|(col, _, _)| *col == FixedCol::Relu).map(|(_, r, _)| *r).collect();
         let (r, r2) = (relu[0], relu[1]);
         assert_eq!(value(&c, Col::Advice(1), r), 0);
-        let t = vec![
-            (Col::Advice(2), r, Fr::ZERO),
-            (Col::Range, r, Fr::ZERO),
-            (Col::Range, r + 1, fr_u128(1 << 8)),
-        ];
+        let t = vec![(Col::Advice(2), r, Fr::ZERO), (Col::Range, r, Fr::ZERO), (Col::Range, r + 1, fr_u128(1 << 8))];
         let errs = mock(&with(&c, t), &public).unwrap_err();
         assert!(errs.iter().any(|e| format!("{e:?}").contains("Lookup")), "{errs:?}");
         // And a positive value claiming "negative" (so relu would output 0) fails the same way.
@@ -268,7 +257,8 @@ mod tests {
             (Col::Range, r2, to_field(rest & 0xff)),
             (Col::Range, r2 + 1, to_field(rest >> 8)),
         ];
-        assert!(mock(&with(&c, t), &public.iter().take(2).copied().chain([Fr::ZERO, Fr::ZERO]).collect::<Vec<_>>()).is_err());
+        assert!(mock(&with(&c, t), &public.iter().take(2).copied().chain([Fr::ZERO, Fr::ZERO]).collect::<Vec<_>>())
+            .is_err());
     }
 
     /// NonNeg exposes the sign as a value (2^s or 0) through one linear row: flipping the
@@ -297,7 +287,8 @@ mod tests {
         let lanes = c.layout.lanes;
         let mut forged = public.clone();
         forged[3] = fr_u128(256);
-        let t = vec![(Col::Advice(2), r, Fr::ONE), (Col::Advice(0), lin, Fr::ONE), (Col::Advice(lanes), lin, fr_u128(256))];
+        let t =
+            vec![(Col::Advice(2), r, Fr::ONE), (Col::Advice(0), lin, Fr::ONE), (Col::Advice(lanes), lin, fr_u128(256))];
         assert!(mock(&with(&c, t), &forged).is_err());
     }
 }

@@ -14,7 +14,12 @@ use std::collections::HashMap;
 pub type Memo = HashMap<String, S>;
 
 /// Emits the evaluation of `expr`, its leaves (column queries, challenges) resolved by `leaf`.
-pub fn eval_with(e: &mut Emitter, expr: &Expression<Fr>, leaf: &dyn Fn(&Expression<Fr>) -> Option<S>, memo: &mut Memo) -> S {
+pub fn eval_with(
+    e: &mut Emitter,
+    expr: &Expression<Fr>,
+    leaf: &dyn Fn(&Expression<Fr>) -> Option<S>,
+    memo: &mut Memo,
+) -> S {
     if let Some(s) = leaf(expr) {
         return s;
     }
@@ -90,7 +95,6 @@ pub fn gate_shape(polys: &[Expression<Fr>]) -> (String, Vec<(usize, Rotation)>) 
     }
     (key, advice)
 }
-
 
 #[cfg(test)]
 mod tests {

@@ -104,7 +104,8 @@ struct SharedGate {
 /// words per repeated gate instead of its whole expression.
 fn gates(e: &mut Emitter, leaves: &Leaves, identities: &mut Vec<S>) -> String {
     let cs = leaves.cs;
-    let shapes: Vec<(String, Vec<(usize, Rotation)>)> = cs.gates().iter().map(|g| gate_shape(g.polynomials())).collect();
+    let shapes: Vec<(String, Vec<(usize, Rotation)>)> =
+        cs.gates().iter().map(|g| gate_shape(g.polynomials())).collect();
     let mut shared: HashMap<String, SharedGate> = HashMap::new();
     let mut functions = String::new();
     for (gate, (key, advice)) in cs.gates().iter().zip(&shapes) {
@@ -185,7 +186,9 @@ fn permutation(e: &mut Emitter, leaves: &Leaves, at: &AtX, active: S, identities
     }
     let beta_x = e.mul(plan.beta, plan.x);
     let columns = leaves.cs.permutation().get_columns();
-    for (s, (columns, sigmas)) in columns.chunks(plan.chunk_len).zip(plan.sigma_evals.chunks(plan.chunk_len)).enumerate() {
+    for (s, (columns, sigmas)) in
+        columns.chunks(plan.chunk_len).zip(plan.sigma_evals.chunks(plan.chunk_len)).enumerate()
+    {
         let mut left = evals[s][1];
         for (col, &sigma) in columns.iter().zip(sigmas) {
             let bs = e.mul(plan.beta, sigma);

@@ -120,10 +120,12 @@ impl Binding {
             WeightsMode::Private => "weights: PRIVATE - bound to NOTHING: any weights of this architecture verify, so a prover can choose weights that give any output; the contract proves only that some model of this shape maps the inputs to the outputs".to_string(),
         };
         let weights_mode = id.weights_mode;
-        let part = |what: &str, v: Visibility| match v {
+        let part = |what: &str, v: Visibility| {
+            match v {
             Visibility::Public => format!("{what}: PUBLIC - the values themselves are public values"),
             Visibility::Hashed => format!("{what}: HASHED{salt} - one public value, the Poseidon commitment of the values; the values stay private"),
             Visibility::Private => format!("{what}: PRIVATE - not public: the proof shows that SOME {what} gives the outputs"),
+        }
         };
         Binding {
             weights_mode,
@@ -131,10 +133,22 @@ impl Binding {
             output_visibility: id.output_visibility,
             salted: settings.salted,
             weights: format!("{:?}", settings.weights_visibility).to_lowercase(),
-            inputs: format!("{}{}", name(settings.input_visibility), if settings.input_visibility == Visibility::Hashed { salt } else { "" }),
-            outputs: format!("{}{}", name(settings.output_visibility), if settings.output_visibility == Visibility::Hashed { salt } else { "" }),
+            inputs: format!(
+                "{}{}",
+                name(settings.input_visibility),
+                if settings.input_visibility == Visibility::Hashed { salt } else { "" }
+            ),
+            outputs: format!(
+                "{}{}",
+                name(settings.output_visibility),
+                if settings.output_visibility == Visibility::Hashed { salt } else { "" }
+            ),
             binds_weights: settings.weights_visibility != WeightsMode::Private,
-            statement: vec![weights_line, part("inputs", settings.input_visibility), part("outputs", settings.output_visibility)],
+            statement: vec![
+                weights_line,
+                part("inputs", settings.input_visibility),
+                part("outputs", settings.output_visibility),
+            ],
         }
     }
 
@@ -188,8 +202,7 @@ pub fn find_solc() -> Result<PathBuf> {
 }
 
 fn which(bin: &str) -> Option<PathBuf> {
-    std::env::var_os("PATH")
-        .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(bin)).find(|p| p.is_file()))
+    std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(bin)).find(|p| p.is_file()))
 }
 
 #[derive(Clone, Debug)]
@@ -211,8 +224,7 @@ pub fn compile(sources: &[(&str, &str)]) -> Result<Vec<CompiledContract>> {
     input.settings.optimizer.enabled = Some(true);
     input.settings.optimizer.runs = Some(200);
     let out = solc.compile(&input).map_err(|e| Error::Solc(e.to_string()))?;
-    let errors: Vec<String> =
-        out.errors.iter().filter(|e| e.severity.is_error()).map(|e| e.to_string()).collect();
+    let errors: Vec<String> = out.errors.iter().filter(|e| e.severity.is_error()).map(|e| e.to_string()).collect();
     if !errors.is_empty() {
         return Err(Error::Solc(errors.join("\n")));
     }
@@ -223,10 +235,7 @@ pub fn compile(sources: &[(&str, &str)]) -> Result<Vec<CompiledContract>> {
                 Some(evm) => evm,
                 None => continue,
             };
-            let bytecode = evm
-                .bytecode
-                .and_then(|b| b.object.as_bytes().map(|b| b.to_vec()))
-                .unwrap_or_default();
+            let bytecode = evm.bytecode.and_then(|b| b.object.as_bytes().map(|b| b.to_vec())).unwrap_or_default();
             let runtime_size = evm
                 .deployed_bytecode
                 .and_then(|d| d.bytecode)

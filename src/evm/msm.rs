@@ -16,10 +16,9 @@ pub fn emit_msm(e: &mut Emitter, scalars: &[(Base, S)]) -> usize {
     for (base, s) in scalars {
         let sv = e.ld(*s);
         match base {
-            Base::Proof(p) => e.line(format!(
-                "ok := and(ok, ec_mul_add({acc:#x}, mload({p:#x}), mload({:#x}), {sv}))",
-                p + 32
-            )),
+            Base::Proof(p) => {
+                e.line(format!("ok := and(ok, ec_mul_add({acc:#x}, mload({p:#x}), mload({:#x}), {sv}))", p + 32))
+            }
             // An all-zero fixed column commits to the identity: its term vanishes, skip the ecMul.
             Base::Const(pt) if bool::from(pt.is_identity()) => {}
             Base::Const(pt) => {

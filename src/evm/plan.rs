@@ -3,8 +3,8 @@
 //! of those values lands in. The phases that emit code take their addresses from here, so the
 //! layout can be checked (no overlap, every proof byte read exactly once) without reading Yul.
 
-use super::yul::S;
 use super::verifier::VerifierSpec;
+use super::yul::S;
 use halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
 use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::plonk::VerifyingKey;
@@ -293,7 +293,10 @@ mod tests {
         assert_eq!(plan.proof_len, shape.bytes());
         assert_eq!(points, shape.point_offsets());
         assert_eq!(scalars, shape.scalar_offsets());
-        assert!(plan.num_lookups > 0 && plan.num_sets > 1, "the test circuit should exercise lookups and several permutation sets");
+        assert!(
+            plan.num_lookups > 0 && plan.num_sets > 1,
+            "the test circuit should exercise lookups and several permutation sets"
+        );
     }
 
     #[test]

@@ -50,7 +50,13 @@ pub struct Openings {
 impl Openings {
     pub fn of(plan: &Plan, vk: &VerifyingKey<G1Affine>) -> Openings {
         let cs = vk.cs();
-        let mut o = Openings { commitments: vec![], queries: vec![], rotation_sets: vec![], super_set: BTreeSet::new(), h_query: 0 };
+        let mut o = Openings {
+            commitments: vec![],
+            queries: vec![],
+            rotation_sets: vec![],
+            super_set: BTreeSet::new(),
+            h_query: 0,
+        };
         let advice_ids: Vec<usize> = plan.advice.iter().map(|&p| o.commit(Base::Proof(p))).collect();
         for (i, (col, r)) in cs.advice_queries().iter().enumerate() {
             o.query(advice_ids[col.index()], r.0, plan.advice_evals[i]);

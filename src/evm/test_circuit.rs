@@ -33,7 +33,11 @@ impl Circuit<Fr> for Tiny {
         for (x, y, z) in [(a, b, c), (c, d, b)] {
             meta.create_gate("mul", |m| {
                 let q = m.query_fixed(q, Rotation::cur());
-                let (x, y, z) = (m.query_advice(x, Rotation::cur()), m.query_advice(y, Rotation::cur()), m.query_advice(z, Rotation::cur()));
+                let (x, y, z) = (
+                    m.query_advice(x, Rotation::cur()),
+                    m.query_advice(y, Rotation::cur()),
+                    m.query_advice(z, Rotation::cur()),
+                );
                 vec![q * (x * y - z)]
             });
         }
@@ -70,7 +74,10 @@ pub fn run(code: &str, memory: &mut std::collections::HashMap<usize, Fr>) {
     let addr = |s: &str| usize::from_str_radix(s.trim().trim_start_matches("0x"), 16).unwrap();
     let modulus = |m: &str| assert!(m == "R" || m == r_literal, "unexpected modulus {m}");
     for line in code.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("//")) {
-        let inner = line.strip_prefix("mstore(").and_then(|l| l.strip_suffix(')')).unwrap_or_else(|| panic!("not straight-line: {line}"));
+        let inner = line
+            .strip_prefix("mstore(")
+            .and_then(|l| l.strip_suffix(')'))
+            .unwrap_or_else(|| panic!("not straight-line: {line}"));
         let (dst, expr) = inner.split_once(", ").unwrap();
         let operand = |s: &str| match s.strip_prefix("mload(") {
             Some(a) => memory[&addr(a.trim_end_matches(')'))],
@@ -80,7 +87,11 @@ pub fn run(code: &str, memory: &mut std::collections::HashMap<usize, Fr>) {
             let parts: Vec<&str> = args.strip_suffix(')').unwrap().split(", ").collect();
             modulus(parts[2]);
             let (x, y) = (operand(parts[0]), operand(parts[1]));
-            if expr.starts_with("addmod") { x + y } else { x * y }
+            if expr.starts_with("addmod") {
+                x + y
+            } else {
+                x * y
+            }
         } else if let Some(args) = expr.strip_prefix("mod(sub(") {
             let (m, rest) = args.split_once(", ").unwrap();
             let (x, m2) = rest.rsplit_once("), ").unwrap();

@@ -138,7 +138,8 @@ impl Emitter {
         };
         let prefix = self.alloc(n);
         let dst = self.alloc(1);
-        let (w, w_inv, w_last) = (fr_hex(&omega), fr_hex(&omega.invert().unwrap()), fr_hex(&omega.pow_vartime([n as u64 - 1])));
+        let (w, w_inv, w_last) =
+            (fr_hex(&omega), fr_hex(&omega.invert().unwrap()), fr_hex(&omega.pow_vartime([n as u64 - 1])));
         let c = self.ld(common);
         self.line(format!(
             "{{ let x := mload({xp:#x}) let w := 1 let acc := 1

@@ -81,7 +81,10 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
     }
     let slot = |o: OutletId| Src::Var(vars.iter().position(|&v| v == o).expect("checked above"));
     if var[0] && var[1] {
-        return Some(vec![Step { op: Op::Bilinear { terms }, inputs: vec![slot(node.inputs[0]), slot(node.inputs[1])] }]);
+        return Some(vec![Step {
+            op: Op::Bilinear { terms },
+            inputs: vec![slot(node.inputs[0]), slot(node.inputs[1])],
+        }]);
     }
     // One side constant: Σ x_i·w_k with the same x_i summed into one coefficient.
     let (x, w) = if var[0] { (0, weights[1].as_ref()?) } else { (1, weights[0].as_ref()?) };

@@ -6,7 +6,9 @@
 use super::steps::{AffineBuilder, Chain, Operand, Src, Step};
 use crate::graph::Op;
 use tract_onnx::prelude::*;
-use tract_onnx::tract_core::ops::array::{Gather, GatherElements, GatherNd, OneHot, ScatterElements, ScatterNd, ScatterReduction};
+use tract_onnx::tract_core::ops::array::{
+    Gather, GatherElements, GatherNd, OneHot, ScatterElements, ScatterNd, ScatterReduction,
+};
 
 pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<Vec<Step>> {
     if let Some(g) = node.op_as::<Gather>() {
@@ -41,7 +43,8 @@ fn constant_data(model: &TypedModel, node: &TypedNode, axis: usize) -> Option<Ve
     let data = super::const_of(model, node.inputs[0])?;
     let ds = super::shape_of(model, node.inputs[0]);
     let ni: usize = super::shape_of(model, node.inputs[1]).iter().product();
-    let (pre, n, post): (usize, usize, usize) = (ds[..axis].iter().product(), ds[axis], ds[axis + 1..].iter().product());
+    let (pre, n, post): (usize, usize, usize) =
+        (ds[..axis].iter().product(), ds[axis], ds[axis + 1..].iter().product());
     let mut chain = Chain::default();
     let mut sels = vec![];
     for p in 0..pre {
@@ -141,7 +144,8 @@ fn scatter(model: &TypedModel, node: &TypedNode, vars: &[OutletId], axis: Option
     // (tract keeps the last write, a sum would add them), so a count above one is refused below.
     let mut count = AffineBuilder::new(n_data);
     for r in 0..axis_len {
-        let onehot = chain.push(Op::Select { table: (0..axis_len).map(|k| (k == r) as u8 as f32).collect() }, vec![idx]);
+        let onehot =
+            chain.push(Op::Select { table: (0..axis_len).map(|k| (k == r) as u8 as f32).collect() }, vec![idx]);
         let oh = chain.gather(onehot, &(0..n_upd).map(idx_of).collect::<Vec<_>>());
         for q in 0..n_upd {
             count.src(target(q, r), oh, q, 1.0);

@@ -5,8 +5,8 @@
 //! naming the node.
 
 use crate::error::{Error, Result};
-use std::path::Path;
 use std::collections::HashMap;
+use std::path::Path;
 use tract_onnx::pb::{tensor_proto::DataType, GraphProto, ModelProto, TensorProto};
 use tract_onnx::prelude::tract_data::internal::DimLike;
 use tract_onnx::prelude::*;
@@ -30,7 +30,12 @@ fn avoid_amx_kernels() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
         let user = std::env::var("TRACT_CPU_ISA").unwrap_or_default();
-        let edits = [user.as_str(), "-amx-int8", "-amx-bf16"].iter().filter(|s| !s.is_empty()).copied().collect::<Vec<_>>().join(",");
+        let edits = [user.as_str(), "-amx-int8", "-amx-bf16"]
+            .iter()
+            .filter(|s| !s.is_empty())
+            .copied()
+            .collect::<Vec<_>>()
+            .join(",");
         tract_onnx::tract_core::tract_linalg::knobs::TRACT_CPU_ISA.set(Some(edits));
     });
 }
@@ -70,9 +75,17 @@ fn sort_squeeze_axes(graph: &mut GraphProto) {
                 a.ints = s;
             }
         }
-        let Some(s) = node.input.get(1).and_then(|name| consts.get(name)).and_then(|axes| sorted(axes)) else { continue };
+        let Some(s) = node.input.get(1).and_then(|name| consts.get(name)).and_then(|axes| sorted(axes)) else {
+            continue;
+        };
         let name = format!("{}.ascending", node.input[1]);
-        added.push(TensorProto { name: name.clone(), dims: vec![s.len() as i64], data_type: DataType::Int64 as i32, int64_data: s, ..Default::default() });
+        added.push(TensorProto {
+            name: name.clone(),
+            dims: vec![s.len() as i64],
+            data_type: DataType::Int64 as i32,
+            int64_data: s,
+            ..Default::default()
+        });
         node.input[1] = name;
     }
     graph.initializer.extend(added);
@@ -127,7 +140,8 @@ pub fn load_typed(path: &Path, input_lens: &[usize]) -> Result<TypedModel> {
                 reason: format!("input {i} has {len} values, which does not fit the model's input shape {fact:?}"),
             });
         }
-        candidates = candidates.iter().flat_map(|c| shapes.iter().map(move |s| [c.clone(), vec![s.clone()]].concat())).collect();
+        candidates =
+            candidates.iter().flat_map(|c| shapes.iter().map(move |s| [c.clone(), vec![s.clone()]].concat())).collect();
     }
     // Batch 1 first, then the batch the lengths imply; each also without the file's value_info
     // (exporters leave stale intermediate shapes there that contradict the inputs).
@@ -309,7 +323,11 @@ fn tract_failed(path: &Path, proto: &ModelProto, stage: &str, e: impl Into<anyho
     let chain: Vec<String> = e.chain().map(|c| c.to_string().lines().next().unwrap_or("").to_string()).collect();
     let reason = chain.join(": ");
     let node = chain.iter().find_map(|c| node_in(c)).map(|n| onnx_node_name(proto, &n));
-    let reason = if reason.chars().count() > 400 { format!("{}…", reason.chars().take(400).collect::<String>()) } else { reason };
+    let reason = if reason.chars().count() > 400 {
+        format!("{}…", reason.chars().take(400).collect::<String>())
+    } else {
+        reason
+    };
     Error::Import { path: path.into(), stage: stage.into(), node, reason }
 }
 

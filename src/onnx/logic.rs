@@ -35,9 +35,17 @@ fn broadcast_index(shape: &[usize], out: &[usize]) -> Option<Vec<usize>> {
 
 /// `a·b`, `a + b`, `a − b` for two activations of different (broadcast) shapes: each is spread to
 /// the output's shape (wiring), then combined elementwise.
-pub(super) fn broadcast_binary(model: &TypedModel, node: &TypedNode, vars: &[OutletId], shape: &[usize]) -> Option<Vec<Step>> {
+pub(super) fn broadcast_binary(
+    model: &TypedModel,
+    node: &TypedNode,
+    vars: &[OutletId],
+    shape: &[usize],
+) -> Option<Vec<Step>> {
     let bin = node.op_as::<TypedBinOp>()?;
-    if node.inputs.len() != 2 || vars.len() != 2 || !model.outlet_fact(OutletId::new(node.id, 0)).ok()?.datum_type.is_float() {
+    if node.inputs.len() != 2
+        || vars.len() != 2
+        || !model.outlet_fact(OutletId::new(node.id, 0)).ok()?.datum_type.is_float()
+    {
         return None;
     }
     let n: usize = shape.iter().product();

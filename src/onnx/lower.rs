@@ -42,7 +42,12 @@ impl Builder<'_> {
 /// naming IR nodes `prefix` + the tract name. Constants are not lowered: their consumers read
 /// them. Returns whether every node was lowered; the ones that were not are in
 /// `b.unsupported` (only the cause, not what depends on it).
-pub(super) fn lower_model(b: &mut Builder, model: &Arc<TypedModel>, map: &mut HashMap<OutletId, usize>, prefix: &str) -> Result<bool> {
+pub(super) fn lower_model(
+    b: &mut Builder,
+    model: &Arc<TypedModel>,
+    map: &mut HashMap<OutletId, usize>,
+    prefix: &str,
+) -> Result<bool> {
     let order = model.eval_order().map_err(|e| super::malformed(b.path, e))?;
     let position: HashMap<usize, usize> = order.iter().enumerate().map(|(i, &n)| (n, i)).collect();
     let mut clusters: HashMap<OutletId, Cluster> = HashMap::new();
@@ -152,7 +157,8 @@ fn lower_node(
                 Src::Node(n) => *n,
             })
             .collect();
-        let name = if i == last { format!("{}{}", cx.prefix, node.name) } else { format!("{}{}.{i}", cx.prefix, node.name) };
+        let name =
+            if i == last { format!("{}{}", cx.prefix, node.name) } else { format!("{}{}.{i}", cx.prefix, node.name) };
         b.push(name, step.op, ins, shape.clone());
     }
     map.insert(out, b.nodes.len() - 1);

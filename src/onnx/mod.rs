@@ -18,13 +18,13 @@ pub mod write;
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Node, Op};
+use load::malformed;
 pub use load::{input_names, load_typed};
 pub use reference::{tract_run, Reference};
-use load::malformed;
-use steps::{Src, Step};
 use std::collections::HashMap;
 use std::path::Path;
 use std::sync::Arc;
+use steps::{Src, Step};
 use tract_onnx::prelude::*;
 
 fn const_of(model: &TypedModel, outlet: OutletId) -> Option<Vec<f32>> {
@@ -35,11 +35,7 @@ fn const_of(model: &TypedModel, outlet: OutletId) -> Option<Vec<f32>> {
 }
 
 fn shape_of(model: &TypedModel, outlet: OutletId) -> Vec<usize> {
-    model
-        .outlet_fact(outlet)
-        .ok()
-        .and_then(|f| f.shape.as_concrete().map(|s| s.to_vec()))
-        .unwrap_or_default()
+    model.outlet_fact(outlet).ok().and_then(|f| f.shape.as_concrete().map(|s| s.to_vec())).unwrap_or_default()
 }
 
 /// Imports an ONNX model into the IR.
@@ -114,13 +110,7 @@ fn prune(g: Graph) -> Graph {
     }
 }
 
-fn map_op(
-    model: &TypedModel,
-    node: &TypedNode,
-    vars: &[OutletId],
-    consts: &[OutletId],
-    shape: &[usize],
-) -> Option<Op> {
+fn map_op(model: &TypedModel, node: &TypedNode, vars: &[OutletId], consts: &[OutletId], shape: &[usize]) -> Option<Op> {
     let name = node.op.name();
     let name = name.as_ref();
     match (name, vars.len(), consts.len()) {
@@ -140,7 +130,9 @@ fn map_op(
         }
         // Per-element scaling or shifting by a broadcast constant (batch norm, PRelu slopes…):
         // affine elementwise, read without probing (which would cost n² for large tensors).
-        ("Mul" | "Sub" | "Div", 1, 1) => logic::scaled(model, node, vars, shape).or_else(|| probe_affine(model, node, vars)),
+        ("Mul" | "Sub" | "Div", 1, 1) => {
+            logic::scaled(model, node, vars, shape).or_else(|| probe_affine(model, node, vars))
+        }
         ("Not", 1, 0) if model.outlet_fact(vars[0]).ok()?.datum_type == bool::datum_type() => {
             let n: usize = shape.iter().product();
             Some(Op::Affine { terms: elementwise(n, -1.0, 0), bias: vec![1.0; n] })
@@ -161,10 +153,11 @@ fn map_op(
                 _ => Some(Op::Reshape),
             }
         }
-        ("Cast" | "Identity", 1, 0) if value_preserving(
-            model.outlet_fact(vars[0]).ok()?.datum_type,
-            model.outlet_fact(OutletId::new(node.id, 0)).ok()?.datum_type,
-        ) =>
+        ("Cast" | "Identity", 1, 0)
+            if value_preserving(
+                model.outlet_fact(vars[0]).ok()?.datum_type,
+                model.outlet_fact(OutletId::new(node.id, 0)).ok()?.datum_type,
+            ) =>
         {
             Some(Op::Reshape)
         }
@@ -181,7 +174,13 @@ fn elementwise(n: usize, coeff: f32, slot: usize) -> Vec<Vec<(usize, usize, f32)
 /// an op with slopes p (x ≥ 0) and n (x < 0), such as |x| or a leaky relu, is
 /// n·x + (p − n)·relu(x); max and min over windows (MaxPool, ReduceMax/Min) are running maxima.
 /// Every kink is the relu gadget, whose range and sign checks are proven.
-fn piecewise(model: &TypedModel, node: &TypedNode, vars: &[OutletId], consts: &[OutletId], n: usize) -> Option<Vec<Step>> {
+fn piecewise(
+    model: &TypedModel,
+    node: &TypedNode,
+    vars: &[OutletId],
+    consts: &[OutletId],
+    n: usize,
+) -> Option<Vec<Step>> {
     use Src::{Step as S, Var};
     let name = node.op.name();
     match (name.as_ref(), vars.len(), consts.len()) {
@@ -189,7 +188,9 @@ fn piecewise(model: &TypedModel, node: &TypedNode, vars: &[OutletId], consts: &[
             // One bound, or one per element broadcast to the output (a per-channel clamp).
             let out = shape_of(model, OutletId::new(node.id, 0));
             let at = node.inputs.iter().position(|o| *o == consts[0])?;
-            let steps::Operand::Const(bound) = steps::Operand::of(model, node, at, vars, Some(&out))? else { return None };
+            let steps::Operand::Const(bound) = steps::Operand::of(model, node, at, vars, Some(&out))? else {
+                return None;
+            };
             if shape_of(model, vars[0]) != out || bound.len() != n || bound.iter().any(|b| !b.is_finite()) {
                 return None;
             }
@@ -230,7 +231,9 @@ fn value_preserving(from: DatumType, to: DatumType) -> bool {
     from == to
         || from == bool::datum_type()
         || (from == DatumType::TDim && (int(to) || to.is_float()))
-        || (from.is_integer() && (to.is_float() || (to.is_integer() && to.size_of() >= from.size_of() && to.is_signed() == from.is_signed())))
+        || (from.is_integer()
+            && (to.is_float()
+                || (to.is_integer() && to.size_of() >= from.size_of() && to.is_signed() == from.is_signed())))
         || (from.is_float() && to.is_float())
 }
 
@@ -286,8 +289,13 @@ fn dense(model: &TypedModel, node: &TypedNode, x: OutletId, w: OutletId) -> Opti
     }
     let k = xs[xf.find(c)?];
     let strides: Vec<usize> = (0..ws.len()).map(|i| ws[i + 1..].iter().product()).collect();
-    let free_dims: Vec<(usize, usize)> =
-        w_free.iter().map(|ch| { let p = wf.find(*ch).unwrap(); (ws[p], strides[p]) }).collect();
+    let free_dims: Vec<(usize, usize)> = w_free
+        .iter()
+        .map(|ch| {
+            let p = wf.find(*ch).unwrap();
+            (ws[p], strides[p])
+        })
+        .collect();
     let n: usize = free_dims.iter().map(|d| d.0).product();
     let kc = strides[wf.find(c)?];
     let mut weight = vec![0f32; k * n];

@@ -41,7 +41,12 @@ pub fn is_pointwise(model: &TypedModel, node: &TypedNode, vars: &[OutletId], con
 }
 
 /// The cluster `node` forms with its inputs' clusters, if they share one root.
-pub fn join(clusters: &HashMap<OutletId, Cluster>, node: usize, vars: &[OutletId], position: &HashMap<usize, usize>) -> Option<Cluster> {
+pub fn join(
+    clusters: &HashMap<OutletId, Cluster>,
+    node: usize,
+    vars: &[OutletId],
+    position: &HashMap<usize, usize>,
+) -> Option<Cluster> {
     let mut root = None;
     let mut nodes: Vec<usize> = vec![];
     let mut tabled = false;
@@ -82,7 +87,9 @@ fn run(model: &TypedModel, root: OutletId, nodes: &[usize], xs: &[f32]) -> Tract
                 None => {
                     // A single-valued constant, as a one-element vector to broadcast over the batch.
                     let k = model.outlet_fact(*o)?.konst.clone().ok_or_else(|| anyhow::anyhow!("not constant"))?;
-                    let k = super::probe::runtime_const(&k).ok_or_else(|| anyhow::anyhow!("constant type"))?.into_shape(&[1])?;
+                    let k = super::probe::runtime_const(&k)
+                        .ok_or_else(|| anyhow::anyhow!("constant type"))?
+                        .into_shape(&[1])?;
                     m.add_const(format!("c{i}_{j}"), k)?
                 }
             };

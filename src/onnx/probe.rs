@@ -30,8 +30,29 @@ const MAX_PROBE_WORK: usize = 200_000_000;
 /// checks go to 2^40 (f32 keeps its relative precision there). A kink or saturation anywhere in
 /// between (a clamp's bound, a shrink's λ, a threshold) falls inside some magnitude's draws.
 pub const PROBE_MAGNITUDES: [f32; 23] = [
-    0.015625, 0.0625, 0.25, 1.0, 2.0, 4.0, 8.0, 16.0, 32.0, 64.0, 256.0, 1024.0, 4096.0, 16384.0, 65536.0,
-    262144.0, 1048576.0, 4194304.0, 16777216.0, 268435456.0, 4294967296.0, 68719476736.0, 1099511627776.0,
+    0.015625,
+    0.0625,
+    0.25,
+    1.0,
+    2.0,
+    4.0,
+    8.0,
+    16.0,
+    32.0,
+    64.0,
+    256.0,
+    1024.0,
+    4096.0,
+    16384.0,
+    65536.0,
+    262144.0,
+    1048576.0,
+    4194304.0,
+    16777216.0,
+    268435456.0,
+    4294967296.0,
+    68719476736.0,
+    1099511627776.0,
 ];
 
 /// Integer inputs (indices, counts) are probed on integers, wide enough that integer division or
@@ -54,9 +75,14 @@ fn probe_points(zeros: &[Vec<f32>], integer: &[bool], seed: u64) -> Vec<Vec<Vec<
                     let mags: &[f32] = if int { &INTEGER_MAGNITUDES } else { &PROBE_MAGNITUDES };
                     z.iter()
                         .map(|_| {
-                            let m = if r < rounds - 1 { mags[r % mags.len()] } else { mags[rng.gen_range(0..mags.len())] };
+                            let m =
+                                if r < rounds - 1 { mags[r % mags.len()] } else { mags[rng.gen_range(0..mags.len())] };
                             let v = rng.gen_range(-1.0f32..1.0) * m;
-                            if int { v.round() } else { v }
+                            if int {
+                                v.round()
+                            } else {
+                                v
+                            }
                         })
                         .collect()
                 })
@@ -102,7 +128,11 @@ pub fn probe(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<
 
 /// Shape dimensions (TDim) carried as data are run as i64.
 pub(super) fn runtime_dt(dt: DatumType) -> DatumType {
-    if dt == DatumType::TDim { i64::datum_type() } else { dt }
+    if dt == DatumType::TDim {
+        i64::datum_type()
+    } else {
+        dt
+    }
 }
 
 /// A constant as the sub-models run it (TDim as i64, matching `runtime_dt`).
@@ -207,7 +237,8 @@ pub fn param_map(model: &TypedModel, node: &TypedNode, vars: &[OutletId], values
     if params.is_empty() || params.len() >= 1 << 24 {
         return None;
     }
-    let var_shapes: Vec<Vec<usize>> = vars.iter().map(|&v| concrete(model, v).map(|(s, _)| s)).collect::<Option<_>>()?;
+    let var_shapes: Vec<Vec<usize>> =
+        vars.iter().map(|&v| concrete(model, v).map(|(s, _)| s)).collect::<Option<_>>()?;
     let eval = one_op(model, node, vars, &var_shapes, &replace)?;
     // The op is the one whose value map passed the affine check; with coefficients in the
     // thousands, f32 rounding would fail that check on random points, so read the map only.
@@ -261,7 +292,11 @@ fn probe_with(
 }
 
 /// `y = A·x + b` read off at zero and at each basis vector (not checked to be affine).
-fn read_map(eval: &impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>, var_shapes: &[Vec<usize>], n_out: usize) -> Option<AffineMap> {
+fn read_map(
+    eval: &impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>,
+    var_shapes: &[Vec<usize>],
+    n_out: usize,
+) -> Option<AffineMap> {
     let zeros: Vec<Vec<f32>> = var_shapes.iter().map(|s| vec![0f32; s.iter().product()]).collect();
     let bias = eval(&zeros)?;
     if bias.len() != n_out || bias.iter().any(|b| !b.is_finite()) {
@@ -284,7 +319,12 @@ fn read_map(eval: &impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>, var_shapes: &[Vec<u
     Some(AffineMap { terms, bias })
 }
 
-fn check_affine(map: AffineMap, eval: impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>, zeros: &[Vec<f32>], integer: &[bool]) -> Option<AffineMap> {
+fn check_affine(
+    map: AffineMap,
+    eval: impl Fn(&[Vec<f32>]) -> Option<Vec<f32>>,
+    zeros: &[Vec<f32>],
+    integer: &[bool],
+) -> Option<AffineMap> {
     // Random points of every magnitude, both signs (catches Relu, Abs, clamps, thresholds…). The
     // tolerance follows the size of the terms summed, the scale of f32's own rounding error.
     for xs in probe_points(zeros, integer, 0x5eed) {
@@ -325,8 +365,9 @@ pub fn zero_kink_slopes(model: &TypedModel, node: &TypedNode, var: OutletId) -> 
     let rounds = PROBE_MAGNITUDES.len().div_ceil(n).max(2);
     let mut slopes: [Option<f32>; 2] = [None, None];
     for r in 0..rounds {
-        let x: Vec<f32> =
-            (0..n).map(|j| PROBE_MAGNITUDES[(r * n + j) % PROBE_MAGNITUDES.len()] * rng.gen_range(0.5f32..1.0)).collect();
+        let x: Vec<f32> = (0..n)
+            .map(|j| PROBE_MAGNITUDES[(r * n + j) % PROBE_MAGNITUDES.len()] * rng.gen_range(0.5f32..1.0))
+            .collect();
         for (side, sign) in [(0, 1.0f32), (1, -1.0)] {
             let xs: Vec<f32> = x.iter().map(|v| sign * v).collect();
             let y = eval(std::slice::from_ref(&xs))?;
@@ -376,7 +417,8 @@ pub fn extremum_windows(model: &TypedModel, node: &TypedNode, var: OutletId) -> 
             let y = eval(std::slice::from_ref(&x))?;
             for (j, w) in windows.iter().enumerate() {
                 let vals = w.iter().map(|&i| x[i]);
-                let want = if is_min { vals.fold(f32::INFINITY, f32::min) } else { vals.fold(f32::NEG_INFINITY, f32::max) };
+                let want =
+                    if is_min { vals.fold(f32::INFINITY, f32::min) } else { vals.fold(f32::NEG_INFINITY, f32::max) };
                 if y[j] != want {
                     continue 'kind;
                 }

@@ -46,7 +46,11 @@ impl Reference {
         out.iter()
             .map(|t| {
                 let t = t.cast_to::<f32>().map_err(|e| Error::Other(format!("{e:#}")))?;
-                Ok(t.to_plain_array_view::<f32>().map_err(|e| Error::Other(format!("{e:#}")))?.iter().copied().collect())
+                Ok(t.to_plain_array_view::<f32>()
+                    .map_err(|e| Error::Other(format!("{e:#}")))?
+                    .iter()
+                    .copied()
+                    .collect())
             })
             .collect()
     }

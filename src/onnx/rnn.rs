@@ -58,7 +58,11 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
             let o_g = chain.gather(pre, &gate(1));
             let f_g = chain.gather(pre, &gate(2));
             let c_g = chain.gather(pre, &gate(3));
-            let (i, o, f) = (chain.map("sigmoid", sigmoid, i_g), chain.map("sigmoid", sigmoid, o_g), chain.map("sigmoid", sigmoid, f_g));
+            let (i, o, f) = (
+                chain.map("sigmoid", sigmoid, i_g),
+                chain.map("sigmoid", sigmoid, o_g),
+                chain.map("sigmoid", sigmoid, f_g),
+            );
             let cc = chain.map("tanh", f32::tanh, c_g);
             let ic = chain.mul(i, cc);
             let c = match &c_prev {
@@ -78,7 +82,8 @@ pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> 
         }
         // z, r = σ(xh + rh) on the first 2h; c̃ = tanh(xh_c + r·rh_c); H = c̃ + z·(H_prev − c̃).
         "GruEpilogue" => {
-            let (xh, rh, hp) = (input(model, node, vars, 0)?, input(model, node, vars, 1)?, input(model, node, vars, 2)?);
+            let (xh, rh, hp) =
+                (input(model, node, vars, 0)?, input(model, node, vars, 1)?, input(model, node, vars, 2)?);
             let hs = super::shape_of(model, node.inputs[2]);
             let h = *hs.last()?;
             let n: usize = hs.iter().product();

@@ -11,8 +11,8 @@ use crate::error::Result;
 use crate::graph::Op;
 use std::collections::HashMap;
 use std::sync::Arc;
-use tract_onnx::prelude::*;
 use tract_onnx::prelude::tract_data::internal::DimLike;
+use tract_onnx::prelude::*;
 use tract_onnx::tract_core::ops::konst::Const;
 use tract_onnx::tract_core::ops::scan::{InputMapping, Scan, ScanInfo};
 
@@ -181,14 +181,18 @@ fn slice(b: &mut Builder, v: &Value, shape: &[usize], info: &ScanInfo, i: usize,
     let (axis, c) = (info.axis, info.chunk.unsigned_abs());
     let start = if info.chunk < 0 { shape[axis] - (i + 1) * c } else { i * c };
     Ok(match v {
-        Value::Const(t) => Value::Const(Arc::new(t.slice(axis, start, start + c).map_err(|e| super::malformed(b.path, e))?)),
+        Value::Const(t) => {
+            Value::Const(Arc::new(t.slice(axis, start, start + c).map_err(|e| super::malformed(b.path, e))?))
+        }
         Value::Node(n) => {
             let mut sub = shape.to_vec();
             sub[axis] = c;
             let (outer, inner) = (strides(shape), strides(&sub));
             let terms = (0..sub.iter().product())
                 .map(|j: usize| {
-                    let src: usize = (0..sub.len()).map(|a| ((j / inner[a]) % sub[a] + if a == axis { start } else { 0 }) * outer[a]).sum();
+                    let src: usize = (0..sub.len())
+                        .map(|a| ((j / inner[a]) % sub[a] + if a == axis { start } else { 0 }) * outer[a])
+                        .sum();
                     vec![(0, src, 1.0)]
                 })
                 .collect::<Vec<_>>();
@@ -200,7 +204,14 @@ fn slice(b: &mut Builder, v: &Value, shape: &[usize], info: &ScanInfo, i: usize,
 
 /// The steps' values of one scanned output, placed along its axis in the order tract assigns
 /// them (a backward Scan fills from the end); constant steps enter as biases.
-fn stack(b: &mut Builder, vals: &[Value], shape: &[usize], outer_shape: &[usize], info: &ScanInfo, name: String) -> usize {
+fn stack(
+    b: &mut Builder,
+    vals: &[Value],
+    shape: &[usize],
+    outer_shape: &[usize],
+    info: &ScanInfo,
+    name: String,
+) -> usize {
     let axis = info.axis;
     let writers = stack_writers(outer_shape[axis], shape[axis], vals.len(), info.chunk < 0);
     let (outer, inner) = (strides(outer_shape), strides(shape));
@@ -215,12 +226,14 @@ fn stack(b: &mut Builder, vals: &[Value], shape: &[usize], outer_shape: &[usize]
             Value::Const(_) => None,
         })
         .collect();
-    let consts: Vec<Option<Vec<f32>>> = vals.iter().map(|v| if let Value::Const(t) = v { Some(f32s(t)) } else { None }).collect();
+    let consts: Vec<Option<Vec<f32>>> =
+        vals.iter().map(|v| if let Value::Const(t) = v { Some(f32s(t)) } else { None }).collect();
     let n: usize = outer_shape.iter().product();
     let (mut terms, mut bias) = (vec![vec![]; n], vec![0.0; n]);
     for j in 0..n {
         let (step, q) = writers[(j / outer[axis]) % outer_shape[axis]].expect("checked by Plan::of");
-        let src: usize = (0..shape.len()).map(|a| if a == axis { q } else { (j / outer[a]) % outer_shape[a] } * inner[a]).sum();
+        let src: usize =
+            (0..shape.len()).map(|a| if a == axis { q } else { (j / outer[a]) % outer_shape[a] } * inner[a]).sum();
         match (slot_of[step], &consts[step]) {
             (Some(slot), _) => terms[j].push((slot, src, 1.0)),
             (None, Some(c)) => bias[j] = c[src],
@@ -247,7 +260,9 @@ fn step(b: &mut Builder, body: &Arc<TypedModel>, bound: &[Value], prefix: &str) 
     }
     let outputs = model.output_outlets().map_err(|e| super::malformed(b.path, e))?;
     let values = outputs.iter().map(|o| value_of(&model, *o, &map)).collect::<Option<Vec<_>>>();
-    values.map(Some).ok_or_else(|| super::malformed(b.path, format!("{prefix}: a body output is neither lowered nor constant")))
+    values
+        .map(Some)
+        .ok_or_else(|| super::malformed(b.path, format!("{prefix}: a body output is neither lowered nor constant")))
 }
 
 /// The body with its constant-bound inputs turned into constants and folded, so that a zero

@@ -73,7 +73,11 @@ impl Chain {
             let r = self.push(Op::Relu, vec![d]);
             m = self.ew(n, &[(m, 1.0), (r, 1.0)], vec![0.0; n]);
         }
-        if is_min { self.ew(n, &[(m, -1.0)], vec![0.0; n]) } else { m }
+        if is_min {
+            self.ew(n, &[(m, -1.0)], vec![0.0; n])
+        } else {
+            m
+        }
     }
 }
 
@@ -86,10 +90,17 @@ pub(super) enum Operand {
 impl Operand {
     /// Input `i` of `node`. With `broadcast`, a variable must already have that many elements
     /// and a constant is broadcast to that shape.
-    pub fn of(model: &TypedModel, node: &TypedNode, i: usize, vars: &[OutletId], broadcast: Option<&[usize]>) -> Option<Operand> {
+    pub fn of(
+        model: &TypedModel,
+        node: &TypedNode,
+        i: usize,
+        vars: &[OutletId],
+        broadcast: Option<&[usize]>,
+    ) -> Option<Operand> {
         let o = *node.inputs.get(i)?;
         if let Some(slot) = vars.iter().position(|&v| v == o) {
-            let fits = broadcast.is_none_or(|s| super::shape_of(model, o).iter().product::<usize>() == s.iter().product::<usize>());
+            let fits = broadcast
+                .is_none_or(|s| super::shape_of(model, o).iter().product::<usize>() == s.iter().product::<usize>());
             return fits.then_some(Operand::Var(Src::Var(slot)));
         }
         let Some(shape) = broadcast else { return super::const_of(model, o).map(Operand::Const) };

@@ -6,9 +6,9 @@ use prost::Message;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
 use tract_onnx::pb::{
-    attribute_proto::AttributeType, tensor_proto::DataType, AttributeProto, tensor_shape_proto::dimension, tensor_shape_proto::Dimension,
-    type_proto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto, TensorProto,
-    TensorShapeProto, TypeProto, ValueInfoProto,
+    attribute_proto::AttributeType, tensor_proto::DataType, tensor_shape_proto::dimension,
+    tensor_shape_proto::Dimension, type_proto, AttributeProto, GraphProto, ModelProto, NodeProto, OperatorSetIdProto,
+    TensorProto, TensorShapeProto, TypeProto, ValueInfoProto,
 };
 
 fn value_info(name: &str, shape: &[usize]) -> ValueInfoProto {
@@ -104,7 +104,8 @@ pub fn synthetic_prices(n: usize, seed: u64) -> Vec<f64> {
         .map(|t| {
             let t = t as f64;
             walk += rng.gen_range(-0.004..0.004);
-            let cycles = 0.12 * (t * std::f64::consts::TAU / 24.0).sin() + 0.04 * (t * std::f64::consts::TAU / 7.0).sin();
+            let cycles =
+                0.12 * (t * std::f64::consts::TAU / 24.0).sin() + 0.04 * (t * std::f64::consts::TAU / 7.0).sin();
             2.0 + cycles + walk + rng.gen_range(-0.01..0.01)
         })
         .collect()
@@ -228,7 +229,12 @@ pub fn recurrent_model_with(r: &Recurrent, seed: u64) -> ModelProto {
     let ins: &[&str] = if r.h0_input { &["input", "W", "R", "B", "", "h0"] } else { &["input", "W", "R", "B"] };
     let mut cell = node(r.op, ins, "y");
     cell.output.push("y_h".into());
-    let int = |name: &str, i: i64| AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i, ..Default::default() };
+    let int = |name: &str, i: i64| AttributeProto {
+        name: name.into(),
+        r#type: AttributeType::Int as i32,
+        i,
+        ..Default::default()
+    };
     cell.attribute.push(int("hidden_size", h as i64));
     cell.attribute.push(AttributeProto {
         name: "direction".into(),
@@ -269,7 +275,6 @@ pub fn random_input(n: usize, seed: u64) -> serde_json::Value {
     let v: Vec<f32> = (0..n).map(|_| rng.gen_range(-1.0f32..1.0)).collect();
     serde_json::json!({ "input_data": [v] })
 }
-
 
 /// A declared input dimension: fixed, or symbolic (the batch an exporter leaves open).
 #[derive(Clone, Debug, PartialEq)]

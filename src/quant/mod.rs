@@ -18,10 +18,20 @@ use sha3::{Digest, Keccak256};
 /// rescale gadget already computes the sign it needs).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum QOp {
-    Input { index: usize },
-    Dense { k: usize, n: usize, weight: Vec<i64>, bias: Vec<i128>, relu: bool },
+    Input {
+        index: usize,
+    },
+    Dense {
+        k: usize,
+        n: usize,
+        weight: Vec<i64>,
+        bias: Vec<i128>,
+        relu: bool,
+    },
     Add,
-    AddConst { value: Vec<i64> },
+    AddConst {
+        value: Vec<i64>,
+    },
     Relu,
     /// Elementwise product, rescaled and range-checked.
     Mul,
@@ -39,11 +49,18 @@ pub enum QOp {
     },
     /// `y = values[q − lo]` where `q` is the input on the model's table grid (rescaled by
     /// `QuantModel::table_shift` bits); `q` outside the table is an error, not a clamp.
-    Lut { lo: i64, values: Vec<i64> },
+    Lut {
+        lo: i64,
+        values: Vec<i64>,
+    },
     /// `y = values[x]` for an integer index x (a Gather from constant data).
-    Select { values: Vec<i64> },
+    Select {
+        values: Vec<i64>,
+    },
     /// `y_j = Σ a_i·b_k`, rescaled once and range-checked.
-    Bilinear { terms: Vec<Vec<(usize, usize)>> },
+    Bilinear {
+        terms: Vec<Vec<(usize, usize)>>,
+    },
     /// `2^s` (one) where the range-checked input is ≥ 0, else 0.
     NonNeg,
 }
@@ -153,7 +170,13 @@ pub const CALIBRATION_ERROR: f64 = 0.01;
 
 /// Whether the model quantised at scale 2^`scale_bits` reproduces the float outputs of every
 /// calibration input within `CALIBRATION_ERROR`.
-pub fn accurate(graph: &Graph, scale_bits: u32, table_bits: u32, calibration: &[Vec<Vec<f32>>], ranges: &[(f32, f32)]) -> bool {
+pub fn accurate(
+    graph: &Graph,
+    scale_bits: u32,
+    table_bits: u32,
+    calibration: &[Vec<Vec<f32>>],
+    ranges: &[(f32, f32)],
+) -> bool {
     let Ok(q) = QuantModel::quantize(graph, scale_bits, table_bits, ranges) else { return false };
     calibration.iter().all(|inputs| {
         let Ok(vals) = q.quantize_inputs(inputs).and_then(|x| q.eval(&x)) else { return false };
@@ -230,9 +253,7 @@ impl QuantModel {
                         relu: fused_into[id].is_some(),
                     },
                     Op::Add => QOp::Add,
-                    Op::AddConst { value } => {
-                        QOp::AddConst { value: value.iter().map(|&c| quantize(c, s1)).collect() }
-                    }
+                    Op::AddConst { value } => QOp::AddConst { value: value.iter().map(|&c| quantize(c, s1)).collect() },
                     // A fused Relu only forwards its Dense's (already rectified) value.
                     Op::Relu if fused_into[n.inputs[0]] == Some(id) => QOp::Reshape,
                     Op::Relu => QOp::Relu,
@@ -264,7 +285,8 @@ impl QuantModel {
                     Op::Bilinear { terms } => QOp::Bilinear { terms: terms.clone() },
                     Op::Select { table } => QOp::Select { values: table.iter().map(|&v| quantize(v, s1)).collect() },
                     Op::Map { .. } => {
-                        let (lo, values) = tables.as_ref().and_then(|t| t.tables[id].clone()).expect("every Map has a table");
+                        let (lo, values) =
+                            tables.as_ref().and_then(|t| t.tables[id].clone()).expect("every Map has a table");
                         QOp::Lut { lo, values }
                     }
                 };
@@ -274,7 +296,11 @@ impl QuantModel {
         Ok(QuantModel {
             scale_bits,
             // Keyed tables need the lookup gadget even when no function table sets a shift.
-            table_shift: tables.map(|t| t.shift).or(graph.nodes.iter().any(|n| matches!(n.op, Op::Select { .. })).then_some(0)),
+            table_shift: tables.map(|t| t.shift).or(graph
+                .nodes
+                .iter()
+                .any(|n| matches!(n.op, Op::Select { .. }))
+                .then_some(0)),
             nodes,
             inputs: graph.inputs.clone(),
             outputs: graph.outputs.clone(),
@@ -423,11 +449,9 @@ impl QuantModel {
                     y
                 }
                 QOp::Add => arg(0).iter().zip(arg(1)).map(|(a, b)| a + b).collect(),
-                QOp::AddConst { value } => arg(0)
-                    .iter()
-                    .enumerate()
-                    .map(|(i, a)| a + value[i % value.len()] as i128)
-                    .collect(),
+                QOp::AddConst { value } => {
+                    arg(0).iter().enumerate().map(|(i, a)| a + value[i % value.len()] as i128).collect()
+                }
                 QOp::Relu => {
                     let mut y = Vec::new();
                     for &a in arg(0) {

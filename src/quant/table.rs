@@ -60,11 +60,16 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
     // The finest grid on which every table, (hi − lo)·2^t + 1 entries each, fits the budget.
     let t = (scale_bits as i32).min(((budget - maps.len() as f64) / spans).log2().floor() as i32);
     if t < 0 {
-        let widest = maps.iter().map(|&id| ranges[graph.nodes[id].inputs[0]]).fold((0f32, 0f32), |m, r| (m.0.min(r.0), m.1.max(r.1)));
+        let widest = maps
+            .iter()
+            .map(|&id| ranges[graph.nodes[id].inputs[0]])
+            .fold((0f32, 0f32), |m, r| (m.0.min(r.0), m.1.max(r.1)));
         return Err(Error::Other(format!(
             "a lookup input spans [{}, {}], too wide for a {}-row table even at unit steps; \
              normalise the model's inputs or raise --table-bits",
-            widest.0, widest.1, 1usize << table_bits
+            widest.0,
+            widest.1,
+            1usize << table_bits
         )));
     }
     let t = t as u32;
@@ -80,7 +85,10 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
         let ys = f.eval(&xs);
         // Keep the run of finite values around the calibrated core (1/x, ln and sqrt are not
         // finite everywhere in a widened range).
-        let (c0, c1) = (((core.0 as f64 * step).round() as i64 - qlo) as usize, ((core.1 as f64 * step).round() as i64 - qlo) as usize);
+        let (c0, c1) = (
+            ((core.0 as f64 * step).round() as i64 - qlo) as usize,
+            ((core.1 as f64 * step).round() as i64 - qlo) as usize,
+        );
         // A table entry is also an activation: it must lie in the range every activation is
         // checked to, [-2^(2s), 2^(2s)), so a lookup's output needs no range check of its own.
         let bound = (2.0 * scale_bits as f64).exp2();

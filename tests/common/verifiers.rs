@@ -70,7 +70,19 @@ impl Subject {
         let shape = ProofShape::of(keys.vk());
         let proof = honest.proof_bytes().unwrap();
         let instances = chain::instances_u256(&honest.instances).unwrap();
-        Subject { name: name.into(), dir: dir.into(), params, keys, shape, honest, proof, instances, verifier, protocol, dk }
+        Subject {
+            name: name.into(),
+            dir: dir.into(),
+            params,
+            keys,
+            shape,
+            honest,
+            proof,
+            instances,
+            verifier,
+            protocol,
+            dk,
+        }
     }
 
     pub fn rust(&self, proof: &[u8], instances: &[U256]) -> bool {

@@ -145,7 +145,13 @@ fn kind(ctx: &Context, g: usize, row: usize, free: &HashSet<(usize, usize)>) -> 
     let mut k = Vec::with_capacity(info.fixed.len() + info.advice.len());
     for &(col, rot) in &info.fixed {
         let v = rec.fixed[col][at(rot)];
-        k.push(if v == Fr::zero() { 0 } else if v == Fr::one() { 1 } else { 2 });
+        k.push(if v == Fr::zero() {
+            0
+        } else if v == Fr::one() {
+            1
+        } else {
+            2
+        });
     }
     for &(col, rot) in &info.advice {
         let cell = (col, at(rot));
@@ -317,10 +323,13 @@ fn attack(
                 candidates.rotate_left(start % len);
             }
             let here = &solved[before..];
-            let pick = candidates.into_iter().filter(|d| !changed.contains(d) && (here.contains(d) || !solved.contains(d))).find_map(|d| {
-                let v = solve(ctx, g2, r2, p, d, &mut o)?;
-                Some((d, v))
-            });
+            let pick = candidates
+                .into_iter()
+                .filter(|d| !changed.contains(d) && (here.contains(d) || !solved.contains(d)))
+                .find_map(|d| {
+                    let v = solve(ctx, g2, r2, p, d, &mut o)?;
+                    Some((d, v))
+                });
             match pick {
                 Some((d, v)) => {
                     move_class(ctx, &mut o, d, v);

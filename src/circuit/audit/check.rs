@@ -9,7 +9,6 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::Expression;
 use std::collections::{HashMap, HashSet};
 
-
 /// Changed cells over a recording: advice `(column, row)` and instance `(column, row)`.
 #[derive(Clone, Debug, Default)]
 pub struct Overlay {
@@ -92,7 +91,9 @@ impl<'a> Context<'a> {
                 lookups_on[col].push((i, rot));
             }
             let set = (0..rec.usable)
-                .map(|row| l.table_expressions().iter().map(|e| eval(rec, e, row, &Overlay::default()).to_bytes()).collect())
+                .map(|row| {
+                    l.table_expressions().iter().map(|e| eval(rec, e, row, &Overlay::default()).to_bytes()).collect()
+                })
                 .collect();
             tables.push(set);
         }
@@ -118,7 +119,10 @@ impl<'a> Context<'a> {
     }
 
     pub fn advice(&self, o: &Overlay, col: usize, row: usize) -> Fr {
-        o.advice.get(&(col, row)).copied().unwrap_or_else(|| self.rec.advice[col].get(row).copied().unwrap_or(Fr::zero()))
+        o.advice
+            .get(&(col, row))
+            .copied()
+            .unwrap_or_else(|| self.rec.advice[col].get(row).copied().unwrap_or(Fr::zero()))
     }
 
     /// The first polynomial of gate `g` that does not vanish at `row`.
@@ -135,9 +139,7 @@ impl<'a> Context<'a> {
     fn cell_value(&self, c: CellRef, o: &Overlay) -> Fr {
         match c {
             CellRef::Advice(col, row) => self.advice(o, col, row),
-            CellRef::Instance(col, row) => {
-                o.instance.get(&(col, row)).copied().unwrap_or(self.rec.instance[col][row])
-            }
+            CellRef::Instance(col, row) => o.instance.get(&(col, row)).copied().unwrap_or(self.rec.instance[col][row]),
             CellRef::Fixed(col, row) => self.rec.fixed[col][row],
         }
     }

@@ -25,7 +25,11 @@ fn locate(config: &ModelConfig, col: Col, row: usize) -> (usize, usize) {
         Col::Range => config.range,
         Col::Hash(k) => {
             let g = &config.poseidon.as_ref().expect("hash cells need the Poseidon gadget").groups[k / 6];
-            if k % 6 < 3 { g.state[k % 6] } else { g.aux[k % 6 - 3] }
+            if k % 6 < 3 {
+                g.state[k % 6]
+            } else {
+                g.aux[k % 6 - 3]
+            }
         }
         Col::Pack(k) => {
             let p = config.pack.as_ref().expect("pack cells need the packing gadget");

@@ -7,8 +7,8 @@
 use halo2_proofs::circuit::Value;
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{
-    Advice, Any, Assigned, Assignment, Challenge, Circuit, Column, ConstraintSystem, Error as PlonkError,
-    FloorPlanner, Fixed, Instance, Selector,
+    Advice, Any, Assigned, Assignment, Challenge, Circuit, Column, ConstraintSystem, Error as PlonkError, Fixed,
+    FloorPlanner, Instance, Selector,
 };
 
 /// A cell of any column kind, by column index and absolute row.
@@ -61,7 +61,12 @@ impl Assignment<Fr> for Recorder {
     fn enter_region<NR: Into<String>, N: FnOnce() -> NR>(&mut self, _: N) {}
     fn annotate_column<A: FnOnce() -> AR, AR: Into<String>>(&mut self, _: A, _: Column<Any>) {}
     fn exit_region(&mut self) {}
-    fn enable_selector<A: FnOnce() -> AR, AR: Into<String>>(&mut self, _: A, _: &Selector, _: usize) -> Result<(), PlonkError> {
+    fn enable_selector<A: FnOnce() -> AR, AR: Into<String>>(
+        &mut self,
+        _: A,
+        _: &Selector,
+        _: usize,
+    ) -> Result<(), PlonkError> {
         // zkinfer's gates switch on fixed columns, never on halo2 selectors: a selector would be
         // compressed at keygen into columns this recording does not model.
         unreachable!("zkinfer circuits use fixed columns, not selectors")
@@ -69,7 +74,12 @@ impl Assignment<Fr> for Recorder {
     fn query_instance(&self, column: Column<Instance>, row: usize) -> Result<Value<Fr>, PlonkError> {
         Ok(Value::known(self.rec.instance[column.index()][row]))
     }
-    fn assign_advice<'v>(&mut self, column: Column<Advice>, row: usize, to: Value<Assigned<Fr>>) -> Value<&'v Assigned<Fr>> {
+    fn assign_advice<'v>(
+        &mut self,
+        column: Column<Advice>,
+        row: usize,
+        to: Value<Assigned<Fr>>,
+    ) -> Value<&'v Assigned<Fr>> {
         let mut value = Fr::zero();
         let _ = to.map(|v| value = v.evaluate());
         self.rec.advice[column.index()][row] = value;
