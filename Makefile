@@ -4,7 +4,7 @@ NPM_BIN := node_modules/@foundry-rs
 FORGE := $(NPM_BIN)/forge-linux-amd64/bin/forge
 ANVIL := $(NPM_BIN)/anvil-linux-amd64/bin/anvil
 
-.PHONY: deps build demo bot test test-rust test-forge fixtures bench-ezkl poseidon-vectors clean
+.PHONY: deps build demo bot lint test test-rust test-forge fixtures bench-ezkl poseidon-vectors clean
 
 deps: node_modules/.installed
 # `npm install`, not `npm ci`: Foundry's per-platform optional packages leave the lockfile
@@ -23,6 +23,12 @@ demo: deps build
 # The DeFi bot: forecaster → proofs over a price feed's window → ForecastVault on an Anvil it starts.
 bot: deps
 	cargo run --quiet --example defi_bot -- --rounds 3
+
+# The code's form, warnings as errors: rustfmt (rustfmt.toml), clippy on every target, rustdoc.
+lint:
+	cargo fmt --check
+	cargo clippy --all-targets -- -D warnings
+	RUSTDOCFLAGS="-D warnings" cargo doc --no-deps --lib
 
 test: deps
 	cargo test -- --test-threads=2

@@ -62,7 +62,7 @@ pub enum Op {
     Select {
         table: Vec<f32>,
     },
-    /// `y_j = Σ_{(i, k) ∈ terms_j} a_i·b_k` for two activations a = inputs[0], b = inputs[1]
+    /// `y_j = Σ_{(i, k) ∈ terms_j} a_i·b_k` for two activations a = `inputs[0]`, b = `inputs[1]`
     /// (a product of two computed matrices: attention scores, weighted sums of values).
     Bilinear {
         terms: Vec<Vec<(usize, usize)>>,

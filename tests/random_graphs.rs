@@ -289,7 +289,7 @@ fn apply(g: &mut Built, layer: &Layer) -> bool {
         Layer::Reshape { split } => {
             let n = len(&s);
             let mut shapes = vec![vec![1, n]];
-            shapes.extend((2..n).filter(|d| n % d == 0).map(|d| vec![1, d, n / d]));
+            shapes.extend((2..n).filter(|d| n.is_multiple_of(*d)).map(|d| vec![1, d, n / d]));
             let shape = shapes[split % shapes.len()].clone();
             (g.reshape(&x, &shape), shape)
         }

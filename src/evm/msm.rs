@@ -29,7 +29,7 @@ pub fn emit_msm(e: &mut Emitter, scalars: &[(Base, S)]) -> usize {
     acc
 }
 
-/// e(h2, [s]₂) · e(msm, −[1]₂) == 1, with h2 the proof's last point.
+/// e(h2, \[s\]₂) · e(msm, −\[1\]₂) == 1, with h2 the proof's last point.
 pub fn emit_pairing(e: &mut Emitter, params: &ParamsKZG<Bn256>, h2: usize, acc: usize) {
     e.comment("pairing: e(h2, [s]2) · e(msm, -[1]2) == 1");
     let g2: G2Affine = params.g2();

@@ -165,7 +165,7 @@ fn set_basis(e: &mut Emitter, plan: &Plan, at: &AtX, rots: &[i32]) -> Vec<S> {
 }
 
 /// Emits the multi-open check's linear combination: the scalar of every base of the final MSM,
-/// such that the pairing e(h2, [s]₂) · e(Σ scalar·base, −[1]₂) == 1 holds for an honest proof.
+/// such that the pairing e(h2, \[s\]₂) · e(Σ scalar·base, −\[1\]₂) == 1 holds for an honest proof.
 pub fn emit(e: &mut Emitter, plan: &Plan, o: &Openings, at: &AtX, g1: G1Affine) -> Vec<(Base, S)> {
     e.comment("SHPLONK");
     let mut scalars: Vec<(Base, S)> = vec![];

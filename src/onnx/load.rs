@@ -205,14 +205,14 @@ fn concrete_shapes(fact: &InferenceFact, len: usize) -> Vec<Vec<usize>> {
         batch_one[0] = Some(1);
     }
     let known: usize = batch_one.iter().flatten().product();
-    if batch_one.iter().filter(|d| d.is_none()).count() == 1 && known > 0 && len % known == 0 {
+    if batch_one.iter().filter(|d| d.is_none()).count() == 1 && known > 0 && len.is_multiple_of(known) {
         batch_one.iter_mut().filter(|d| d.is_none()).for_each(|d| *d = Some(len / known));
     }
     candidates.extend(batch_one.into_iter().collect::<Option<Vec<usize>>>());
     let rest: Option<Vec<usize>> = dims.iter().skip(1).copied().collect();
     if let (Some(None), Some(rest)) = (dims.first(), rest) {
         let known: usize = rest.iter().product();
-        if known > 0 && len % known == 0 {
+        if known > 0 && len.is_multiple_of(known) {
             candidates.push([vec![len / known], rest].concat());
         }
     }
