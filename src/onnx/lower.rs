@@ -198,3 +198,91 @@ const LOWERERS: &[(&str, Lowerer)] = &[
     ("gather", |a| gather::lower(a.model, a.node, a.vars)),
     ("einsum", |a| einsum::lower(a.model, a.node, a.vars)),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::{At, LOWERERS};
+    use crate::onnx::write::{attr_int, dims, GraphBuilder};
+    use tract_onnx::prelude::*;
+
+    /// Which lowerer of the registry takes the first node named `op` (tract's op name), and
+    /// whether zkinfer's float reading of the whole model equals tract's on a seeded input.
+    fn claimed(name: &str, model: tract_onnx::pb::ModelProto, lens: &[usize], op: &str) -> &'static str {
+        let dir = std::env::temp_dir().join(format!("zkinfer-lowerers-{}-{name}", std::process::id()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let path = dir.join("m.onnx");
+        crate::onnx::write::save(&model, &path).unwrap();
+        let typed = crate::onnx::load_typed(&path, lens).unwrap();
+        let node = typed.nodes().iter().find(|n| n.op.name() == op).unwrap_or_else(|| panic!("{name}: no {op} node"));
+        let is_const = |o: &OutletId| typed.outlet_fact(*o).unwrap().konst.is_some();
+        let vars: Vec<OutletId> = node.inputs.iter().copied().filter(|o| !is_const(o)).collect();
+        let consts: Vec<OutletId> = node.inputs.iter().copied().filter(is_const).collect();
+        let shape = super::shape_of(&typed, OutletId::new(node.id, 0));
+        let at = At { model: &typed, node, vars: &vars, consts: &consts, shape: &shape };
+        let taker = LOWERERS.iter().find(|(_, lower)| lower(&at).is_some()).map(|(n, _)| *n);
+        let (graph, typed) = crate::onnx::import(&path, lens).unwrap();
+        let x: Vec<Vec<f32>> = lens
+            .iter()
+            .enumerate()
+            .map(|(i, &n)| (0..n).map(|j| ((j * 7 + i * 3) % 11) as f32 / 4.0 - 1.2).collect())
+            .collect();
+        let want = crate::onnx::tract_run(&typed, &x).unwrap();
+        for (got, want) in graph.eval_f32(&x).iter().zip(&want) {
+            for (g, w) in got.iter().zip(want) {
+                assert!((g - w).abs() <= 1e-4 * w.abs().max(1.0), "{name}: {got:?} where tract computes {want:?}");
+            }
+        }
+        taker.unwrap_or_else(|| panic!("{name}: no lowerer takes {op}"))
+    }
+
+    fn binary(op: &str, a: &[usize], b: &[usize], out: &[usize]) -> tract_onnx::pb::ModelProto {
+        let mut g = GraphBuilder::new(13);
+        let (x, y) = (g.input(&dims(a)), g.input(&dims(b)));
+        let z = g.op(op, &[&x, &y], vec![]);
+        g.output(&z, &dims(out));
+        g.build()
+    }
+
+    /// Every lowerer is reached, each by a node that no earlier one claims: a new lowering joins
+    /// the registry with a case here.
+    #[test]
+    fn each_lowerer_takes_its_node_and_reads_it_as_tract_does() {
+        assert_eq!(claimed("add", binary("Add", &[1, 4], &[1, 4], &[1, 4]), &[4, 4], "Add"), "single op");
+
+        let mut g = GraphBuilder::new(13);
+        let x = g.input(&dims(&[1, 4]));
+        let six = g.constant(&[1], vec![0.6]);
+        let y = g.op("Min", &[&x, &six], vec![]);
+        g.output(&y, &dims(&[1, 4]));
+        assert_eq!(claimed("min", g.build(), &[4], "Min"), "piecewise linear");
+
+        let mut g = GraphBuilder::new(13);
+        let (x, c) = (g.input(&dims(&[1, 4])), g.input(&dims(&[1, 4])));
+        let zero = g.constant(&[1], vec![0.0]);
+        let positive = g.op("Greater", &[&c, &zero], vec![]);
+        let y = g.op("Where", &[&positive, &x, &zero], vec![]);
+        g.output(&y, &dims(&[1, 4]));
+        assert_eq!(claimed("where", g.build(), &[4, 4], "Iff"), "logic");
+
+        assert_eq!(claimed("outer", binary("Mul", &[1, 4], &[3, 1], &[3, 4]), &[4, 3], "Mul"), "broadcast binary");
+
+        let mut g = GraphBuilder::new(13);
+        let x = g.input(&dims(&[1, 4]));
+        let y = g.op("Softmax", &[&x], vec![attr_int("axis", -1)]);
+        g.output(&y, &dims(&[1, 4]));
+        assert_eq!(claimed("softmax", g.build(), &[4], "Softmax"), "reduction");
+
+        let mut g = GraphBuilder::new(13);
+        let x = g.input(&dims(&[2]));
+        let data = g.constant(&[5], vec![0.5, -1.0, 2.0, 0.25, 3.0]);
+        // Non-negative indices: a negative one (ONNX counts it from the end) has no key in the
+        // Select table, so the circuit refuses it rather than proving a wrong row.
+        let magnitude = g.op("Abs", &[&x], vec![]);
+        let idx = g.op("Cast", &[&magnitude], vec![attr_int("to", 7)]);
+        let y = g.op("Gather", &[&data, &idx], vec![attr_int("axis", 0)]);
+        g.output(&y, &dims(&[2]));
+        assert_eq!(claimed("gather", g.build(), &[2], "Gather"), "gather");
+
+        assert_eq!(claimed("matmul", binary("MatMul", &[2, 3], &[3, 2], &[2, 2]), &[6, 6], "EinSum"), "einsum");
+    }
+}
