@@ -105,6 +105,7 @@ pub(super) fn layout(b: &mut Builder, x: WireId, node: usize, tag: usize, shift:
 #[cfg(test)]
 mod tests {
     use super::super::layout::{Col, FixedCol, Layout};
+    use super::super::tests::failed_checks;
     use super::super::{to_field, ModelCircuit};
     use crate::graph::{Graph, Node, Op, ScalarFn};
     use crate::quant::{table, QuantModel};
@@ -242,7 +243,7 @@ mod tests {
         let mut forged = public.clone();
         forged[2] = to_field(-320);
         let t = ModelCircuit { tamper: vec![(Col::Advice(2), r, to_field(-320))], ..c.clone() };
-        assert!(mock(&t, &forged).is_err());
+        assert_eq!(failed_checks(mock(&t, &forged)), ["lookup 'table'"]);
         // Index 1.5 (between keys) with index 1's value: not a row of the table.
         let mut forged = public.clone();
         forged[0] = to_field(384);
@@ -251,7 +252,9 @@ mod tests {
             tamper: vec![(Col::Advice(1), r, to_field(384)), (Col::Advice(2), r, to_field(-320))],
             ..c.clone()
         };
-        assert!(mock(&t, &forged).is_err());
+        // (key 1.5, index 1's value) is no row of the table; the forged public input also no
+        // longer equals the cell where the input landed.
+        assert_eq!(failed_checks(mock(&t, &forged)), ["lookup 'table'", "permutation"]);
         let e = layout.witness(&q, &q.quantize_inputs(&[vec![3.0, 0.0]]).unwrap()).unwrap_err().to_string();
         assert!(e.contains("pick") && e.contains("outside"), "{e}");
     }

@@ -462,6 +462,32 @@ pub(crate) mod tests {
         MockProver::run(10, c, vec![public.to_vec()]).unwrap().verify()
     }
 
+    /// The checks a MockProver run reports failed, by kind and name (`gate 'requant'`, `lookup
+    /// 'range'`, `permutation`, `unassigned`), sorted and deduplicated. A negative test asserts
+    /// which check catches its forgery, so it cannot pass on an unrelated failure.
+    pub fn failed_checks(result: Result<(), Vec<halo2_proofs::dev::VerifyFailure>>) -> Vec<String> {
+        use halo2_proofs::dev::VerifyFailure as F;
+        let mut out: Vec<String> = result
+            .err()
+            .unwrap_or_default()
+            .iter()
+            .map(|f| match f {
+                F::ConstraintNotSatisfied { constraint, .. } | F::ConstraintPoisoned { constraint } => {
+                    let text = constraint.to_string();
+                    format!("gate {}", text.rsplit_once(" (").map_or(text.as_str(), |(_, n)| n).trim_end_matches(')'))
+                }
+                F::Lookup { name, .. } => format!("lookup '{name}'"),
+                F::Permutation { .. } => "permutation".into(),
+                F::CellNotAssigned { .. } | F::InstanceCellNotAssigned { .. } => "unassigned".into(),
+                #[allow(unreachable_patterns)]
+                other => format!("{other:?}"),
+            })
+            .collect();
+        out.sort();
+        out.dedup();
+        out
+    }
+
     #[test]
     fn toy_model_satisfies_and_matches_oracle() {
         let (q, c, public) = toy_circuit(&[0.7, -1.2, 2.5]);
@@ -480,7 +506,8 @@ pub(crate) mod tests {
         let (_, c, mut public) = toy_circuit(&[0.7, -1.2, 2.5]);
         let last = public.len() - 1;
         public[last] += Fr::one();
-        assert!(mock(&c, &public).is_err());
+        // The output cell is copied to the instance column: only the copy can fail.
+        assert_eq!(failed_checks(mock(&c, &public)), ["permutation"]);
     }
 
     #[test]

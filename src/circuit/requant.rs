@@ -125,7 +125,7 @@ pub(super) fn layout_with_sign(
 #[cfg(test)]
 mod tests {
     use super::super::layout::{Col, FixedCol, Layout};
-    use super::super::tests::{mock, toy_circuit};
+    use super::super::tests::{failed_checks, mock, toy_circuit};
     use super::super::{fr_u128, to_field, ModelCircuit};
     use crate::graph::{Graph, Node, Op};
     use crate::quant::QuantModel;
@@ -218,7 +218,8 @@ mod tests {
             (Col::Range, r + 1, to_field((low >> s) & ((1 << s) - 1))),
             (Col::Range, r + 2, to_field(rem2)),
         ];
-        assert!(mock(&with(&c, t), &public).is_err());
+        // In-range limbs cannot compose the wrapped y: the requant gate's limb equation fails.
+        assert_eq!(failed_checks(mock(&with(&c, t), &public)), ["gate 'requant'"]);
     }
 
     /// The EZKL-review trap: zero must not carry either sign. With offset binary, claiming
@@ -289,6 +290,8 @@ mod tests {
         forged[3] = fr_u128(256);
         let t =
             vec![(Col::Advice(2), r, Fr::ONE), (Col::Advice(0), lin, Fr::ONE), (Col::Advice(lanes), lin, fr_u128(256))];
-        assert!(mock(&with(&c, t), &forged).is_err());
+        // The limbs still compose the negative input, so the limb equation fails with sign 1;
+        // the tampered cells also no longer equal the cells they are copied from.
+        assert_eq!(failed_checks(mock(&with(&c, t), &forged)), ["gate 'requant'", "permutation"]);
     }
 }
