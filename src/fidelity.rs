@@ -403,12 +403,12 @@ impl<'a> Check<'a> {
         };
         for (i, sample) in all.into_iter().enumerate() {
             // A circuit that cannot prove its own calibration input is broken, not narrow.
-            let refused = |report: &mut FidelityReport| match i < self.calibration.len() {
-                true => Err(self.refusal(model, &sample)),
-                false => {
-                    let _: () = report.refused += 1;
-                    Ok(())
+            let refused = |report: &mut FidelityReport| {
+                if i < self.calibration.len() {
+                    return Err(self.refusal(model, &sample));
                 }
+                report.refused += 1;
+                Ok(())
             };
             let Some(want) = self.reference.finite(&sample.inputs) else {
                 report.outside_domain += 1;

@@ -85,7 +85,7 @@ pub fn verifier_solidity(
         commitment_check,
         functions: g.functions,
         body: g.body,
-        r: verifier::R_HEX,
+        r: crate::field::MODULUS_HEX,
     });
     VerifierSource { name: name.to_string(), source, proof_len: g.proof_len }
 }

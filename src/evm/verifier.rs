@@ -23,8 +23,6 @@ use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::poly::commitment::ParamsProver;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 
-pub use crate::field::MODULUS_HEX as R_HEX;
-
 /// What the generated contract needs besides the key.
 pub struct VerifierSpec<'a> {
     pub vk: &'a VerifyingKey<G1Affine>,

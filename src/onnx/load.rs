@@ -22,20 +22,18 @@ pub(crate) fn malformed(path: &Path, e: impl std::fmt::Display) -> Error {
 /// tract-linalg 0.23.9's AMX int8 matmul kernel (`avx512amx_mmm_i32_16x16`) loads its B operand
 /// 64 k at a time (a 16×64-byte tile), but tract pads that operand only to a multiple of 4 along
 /// k, so the last load reads up to 960 bytes past the allocation and segfaults when they fall on
-/// an unmapped page (seen on `random_forest`'s tree matmuls, about
-/// one process in three). The VNNI kernels compute the same integers, so the AMX ones are taken
-/// out of tract's kernel pool, after any edit the user asked for in `TRACT_CPU_ISA`. It must run
+/// an unmapped page (seen on `random_forest`'s tree matmuls, about one process in three). The
+/// VNNI kernels compute the same integers, so the AMX ones are taken out of tract's kernel pool,
+/// after any edit the user asked for in `TRACT_CPU_ISA`. It must run
 /// before tract first probes the machine, which every path does through [`read_proto`].
 fn avoid_amx_kernels() {
     static ONCE: std::sync::Once = std::sync::Once::new();
     ONCE.call_once(|| {
-        let user = std::env::var("TRACT_CPU_ISA").unwrap_or_default();
-        let edits = [user.as_str(), "-amx-int8", "-amx-bf16"]
-            .iter()
-            .filter(|s| !s.is_empty())
-            .copied()
-            .collect::<Vec<_>>()
-            .join(",");
+        const NO_AMX: &str = "-amx-int8,-amx-bf16";
+        let edits = match std::env::var("TRACT_CPU_ISA") {
+            Ok(user) if !user.is_empty() => format!("{user},{NO_AMX}"),
+            _ => NO_AMX.to_string(),
+        };
         tract_onnx::tract_core::tract_linalg::knobs::TRACT_CPU_ISA.set(Some(edits));
     });
 }

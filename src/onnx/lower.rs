@@ -119,7 +119,7 @@ fn lower_node(
         .flatten();
     let exact = match &cluster {
         Some(c) if c.tabled => None,
-        _ if centred.is_some() => reduce::lower(typed, node, &var_inputs),
+        _ if centred.is_some() => reduce::centred_norm(typed, node, var_inputs[0]),
         _ => {
             let at = At { model: typed, node, vars: &var_inputs, consts: &consts, shape: &shape };
             LOWERERS.iter().find_map(|(_, lower)| lower(&at))

@@ -11,11 +11,6 @@ use tract_onnx::tract_core::ops::nn::{Reduce, Reducer, RmsNorm, Softmax, Softmax
 const MAX_SORT: usize = 64;
 
 pub(super) fn lower(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Option<Vec<Step>> {
-    if let (Some(x), [v]) = (centred_source(model, node), vars) {
-        if x == *v {
-            return centred_norm(model, node, x);
-        }
-    }
     if vars.len() != 1 || node.inputs[0] != vars[0] {
         return None;
     }
@@ -116,7 +111,7 @@ pub(super) fn centred_source(model: &TypedModel, node: &TypedNode) -> Option<Out
 /// through a rounded 1/n, and x − round(mean) on a constant row is an ulp, which the norm then
 /// multiplies by 1/sqrt(ε) (316 for ε = 1e-5). Here d = n·x − Σx is exact (integer
 /// coefficients), and e = d/n is its only rounding, 0 wherever d is.
-fn centred_norm(model: &TypedModel, node: &TypedNode, x: OutletId) -> Option<Vec<Step>> {
+pub(super) fn centred_norm(model: &TypedModel, node: &TypedNode, x: OutletId) -> Option<Vec<Step>> {
     let r = node.op_as::<RmsNorm>()?;
     let eps = r.eps.cast_to_scalar::<f32>().ok()?;
     let shape = super::shape_of(model, x);
