@@ -283,7 +283,7 @@ impl Compiled {
     }
 
     pub fn empty_circuit(&self) -> ModelCircuit {
-        ModelCircuit { layout: self.layout.clone(), witness: None, tamper: vec![], salts: vec![] }
+        ModelCircuit::new(self.layout.clone(), None, vec![])
     }
 
     /// Runs the integer oracle and the layout's witness side by side; a disagreement is a bug in
@@ -302,12 +302,7 @@ impl Compiled {
             }
         }
         let witness = Arc::new(witness);
-        let circuit = ModelCircuit {
-            layout: self.layout.clone(),
-            witness: Some(witness.clone()),
-            tamper: vec![],
-            salts: salts.to_vec(),
-        };
+        let circuit = ModelCircuit::new(self.layout.clone(), Some(witness.clone()), salts.to_vec());
         Ok((circuit, witness))
     }
 

@@ -3,15 +3,29 @@
 //! of values) costs half a row per multiply instead of a row and a rescale each. The sum is at
 //! scale 2^(2s); the requant gadget after it rescales and range-checks it once per output.
 
-use super::layout::{Builder, Col, FixedCol, WireDef, WireId};
+use super::builder::{Builder, Col, WireDef, WireId};
+use super::gadget::{FixedCol, Gadget, Kind, Shared};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
 use halo2_proofs::poly::Rotation;
 
+/// The row's selector and its chain flag (add the previous row's accumulator).
+pub const Q: FixedCol = FixedCol::new(Kind::Dot, 0);
+pub const CHAIN: FixedCol = FixedCol::new(Kind::Dot, 1);
+
 #[derive(Clone, Debug)]
 pub struct DotConfig {
-    pub q: Column<Fixed>,
-    pub chain: Column<Fixed>,
+    pub fixed: [Column<Fixed>; 2],
+}
+
+impl Gadget for DotConfig {
+    fn fixed(&self) -> &[Column<Fixed>] {
+        &self.fixed
+    }
+}
+
+pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
+    Box::new(DotConfig::configure(meta, &shared.advice))
 }
 
 /// Pairs per row: the accumulator takes the last advice column.
@@ -22,10 +36,10 @@ pub fn pairs_per_row(lanes: usize) -> usize {
 impl DotConfig {
     pub fn configure(meta: &mut ConstraintSystem<Fr>, advice: &[Column<Advice>]) -> Self {
         let lanes = advice.len() - 1;
-        let cfg = DotConfig { q: meta.fixed_column(), chain: meta.fixed_column() };
+        let cfg = DotConfig { fixed: [meta.fixed_column(), meta.fixed_column()] };
         meta.create_gate("dot", |m| {
-            let q = m.query_fixed(cfg.q, Rotation::cur());
-            let chain = m.query_fixed(cfg.chain, Rotation::cur());
+            let q = m.query_fixed(cfg.fixed[Q.index], Rotation::cur());
+            let chain = m.query_fixed(cfg.fixed[CHAIN.index], Rotation::cur());
             let acc = m.query_advice(advice[lanes], Rotation::cur());
             let prev = m.query_advice(advice[lanes], Rotation::prev());
             let mut sum: Expression<Fr> = chain * prev;
@@ -46,7 +60,7 @@ pub(super) fn layout(b: &mut Builder, pairs: &[(WireId, WireId)]) -> WireId {
     let per_row = pairs_per_row(lanes);
     let mut prev: Option<WireId> = None;
     let chunks: Vec<&[(WireId, WireId)]> = if pairs.is_empty() { vec![&[]] } else { pairs.chunks(per_row).collect() };
-    let zero = (chunks.iter().any(|c| c.len() < per_row)).then(|| b.constant(0));
+    let zero = (chunks.iter().any(|c| c.len() < per_row)).then(|| super::linear::constant(b, 0));
     for chunk in chunks {
         let row = b.row;
         for (i, &(x, y)) in chunk.iter().enumerate() {
@@ -58,8 +72,8 @@ pub(super) fn layout(b: &mut Builder, pairs: &[(WireId, WireId)]) -> WireId {
         }
         let acc = b.wire(WireDef::Dot { pairs: chunk.to_vec(), prev });
         b.place(Col::Advice(lanes), row, acc);
-        b.fix(FixedCol::DotQ, row, 1);
-        b.fix(FixedCol::DotChain, row, prev.is_some() as i128);
+        b.fix(Q, row, 1);
+        b.fix(CHAIN, row, prev.is_some() as i128);
         prev = Some(acc);
         b.row += 1;
     }
@@ -68,7 +82,7 @@ pub(super) fn layout(b: &mut Builder, pairs: &[(WireId, WireId)]) -> WireId {
 
 #[cfg(test)]
 mod tests {
-    use super::super::layout::{Col, FixedCol, Layout};
+    use super::super::layout::{Col, Layout};
     use super::super::tests::mock;
     use super::super::{to_field, ModelCircuit};
     use crate::graph::{Graph, Node, Op};
@@ -99,7 +113,7 @@ mod tests {
             "{got:?}"
         );
         let public = layout.public_values(&w, &[]);
-        (ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] }, public)
+        (ModelCircuit::new(layout, Some(Arc::new(w)), vec![]), public)
     }
 
     #[test]
@@ -107,7 +121,7 @@ mod tests {
         let (c, public) = circuit();
         assert_eq!(mock(&c, &public), Ok(()));
         let rows: Vec<usize> =
-            c.layout.fixed.iter().filter(|(col, _, _)| *col == FixedCol::DotQ).map(|(_, r, _)| *r).collect();
+            c.layout.fixed.iter().filter(|(col, _, _)| *col == super::Q).map(|(_, r, _)| *r).collect();
         assert!(rows.len() >= 4, "chained rows expected: {rows:?}");
         let w = c.witness.as_ref().unwrap();
         for &(col, row, wire) in &c.layout.advice {

@@ -3,43 +3,68 @@
 //! are all this one gate; fixed weights make it degree 2, and an unused row (all fixed cells zero)
 //! constrains nothing.
 
-use super::layout::{Builder, Col, FixedCol, WireDef, WireId};
+use super::builder::{Builder, Col, WireDef, WireId};
+use super::gadget::{FixedCol, Gadget, Kind, Shared};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
 use halo2_proofs::poly::Rotation;
 
+/// The row's selector, the chain flag (add the previous row's accumulator), the bias.
+pub const Q: FixedCol = FixedCol::new(Kind::Linear, 0);
+pub const CHAIN: FixedCol = FixedCol::new(Kind::Linear, 1);
+pub const BIAS: FixedCol = FixedCol::new(Kind::Linear, 2);
+
+/// The coefficient of lane `i`.
+pub const fn weight(i: usize) -> FixedCol {
+    FixedCol::new(Kind::Linear, 3 + i)
+}
+
+/// Its fixed columns in `FixedCol` order: q, chain, bias, then one weight per lane.
 #[derive(Clone, Debug)]
 pub struct LinearConfig {
-    pub q: Column<Fixed>,
-    pub chain: Column<Fixed>,
-    pub bias: Column<Fixed>,
-    pub weights: Vec<Column<Fixed>>,
+    pub fixed: Vec<Column<Fixed>>,
+}
+
+impl Gadget for LinearConfig {
+    fn fixed(&self) -> &[Column<Fixed>] {
+        &self.fixed
+    }
+}
+
+pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
+    Box::new(LinearConfig::configure(meta, &shared.advice))
 }
 
 impl LinearConfig {
     /// `advice[..lanes]` hold the inputs, `advice[lanes]` the accumulator.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, advice: &[Column<Advice>]) -> Self {
         let lanes = advice.len() - 1;
-        let cfg = LinearConfig {
-            q: meta.fixed_column(),
-            chain: meta.fixed_column(),
-            bias: meta.fixed_column(),
-            weights: (0..lanes).map(|_| meta.fixed_column()).collect(),
-        };
+        let cfg = LinearConfig { fixed: (0..3 + lanes).map(|_| meta.fixed_column()).collect() };
         meta.create_gate("linear", |m| {
-            let q = m.query_fixed(cfg.q, Rotation::cur());
-            let chain = m.query_fixed(cfg.chain, Rotation::cur());
-            let bias = m.query_fixed(cfg.bias, Rotation::cur());
+            let q = m.query_fixed(cfg.fixed[Q.index], Rotation::cur());
+            let chain = m.query_fixed(cfg.fixed[CHAIN.index], Rotation::cur());
+            let bias = m.query_fixed(cfg.fixed[BIAS.index], Rotation::cur());
             let acc = m.query_advice(advice[lanes], Rotation::cur());
             let prev = m.query_advice(advice[lanes], Rotation::prev());
             let mut sum: Expression<Fr> = chain * prev + bias;
-            for (i, w) in cfg.weights.iter().enumerate() {
-                sum = sum + m.query_advice(advice[i], Rotation::cur()) * m.query_fixed(*w, Rotation::cur());
+            for (i, &a) in advice[..lanes].iter().enumerate() {
+                let w = m.query_fixed(cfg.fixed[weight(i).index], Rotation::cur());
+                sum = sum + m.query_advice(a, Rotation::cur()) * w;
             }
             vec![q * acc - sum]
         });
         cfg
     }
+}
+
+/// A wire holding a constant, one row per distinct value (padding zeros share one).
+pub(super) fn constant(b: &mut Builder, value: i128) -> WireId {
+    if let Some(&w) = b.constants.get(&value) {
+        return w;
+    }
+    let w = layout(b, &[], value);
+    b.constants.insert(value, w);
+    w
 }
 
 /// Lays out `bias + Σ coeff·wire` over as many chained rows as the lanes need; returns the wire
@@ -53,13 +78,13 @@ pub(super) fn layout(b: &mut Builder, terms: &[(WireId, i128)], bias: i128) -> W
         let row_bias = if c == 0 { bias } else { 0 };
         for (i, &(w, coeff)) in chunk.iter().enumerate() {
             b.place(Col::Advice(i), row, w);
-            b.fix(FixedCol::LinW(i), row, coeff);
+            b.fix(weight(i), row, coeff);
         }
         let acc = b.wire(WireDef::Linear { terms: chunk.to_vec(), bias: row_bias, prev });
         b.place(Col::Advice(lanes), row, acc);
-        b.fix(FixedCol::LinQ, row, 1);
-        b.fix(FixedCol::LinChain, row, prev.is_some() as i128);
-        b.fix(FixedCol::LinBias, row, row_bias);
+        b.fix(Q, row, 1);
+        b.fix(CHAIN, row, prev.is_some() as i128);
+        b.fix(BIAS, row, row_bias);
         prev = Some(acc);
         b.row += 1;
     }
@@ -68,7 +93,7 @@ pub(super) fn layout(b: &mut Builder, terms: &[(WireId, i128)], bias: i128) -> W
 
 #[cfg(test)]
 mod tests {
-    use super::super::layout::{Col, FixedCol};
+    use super::super::layout::Col;
     use super::super::tests::{mock, toy_circuit};
     use super::super::{to_field, ModelCircuit};
     use halo2_proofs::halo2curves::bn256::Fr;
@@ -77,7 +102,7 @@ mod tests {
     fn every_linear_cell_is_constrained() {
         let (_, c, public) = toy_circuit(&[0.7, -1.2, 2.5]);
         let rows: Vec<usize> =
-            c.layout.fixed.iter().filter(|(col, _, _)| *col == FixedCol::LinQ).map(|(_, r, _)| *r).collect();
+            c.layout.fixed.iter().filter(|(col, _, _)| *col == super::Q).map(|(_, r, _)| *r).collect();
         let w = c.witness.as_ref().unwrap();
         let mut checked = 0;
         for &(col, row, wire) in &c.layout.advice {

@@ -15,18 +15,53 @@
 //!   The table bounds q, so x cannot wrap modulo p either.
 //! - d = 0: q is x itself, placed in a1; one row, no rescale.
 
-use super::fr_u128;
-use super::layout::{Builder, Col, FixedCol, WireDef, WireId};
+use super::builder::{Builder, Col, WireDef, WireId};
+use super::gadget::{FixedCol, Gadget, Kind, Shared, TableRow};
+use super::layout::Layout;
+use super::{fr_u128, to_field};
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed, TableColumn};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error as PlonkError, Expression, Fixed, TableColumn};
 use halo2_proofs::poly::Rotation;
+
+/// The rescale selector, and the tag of the table a row looks up (0: none).
+pub const RESCALE: FixedCol = FixedCol::new(Kind::Lut, 0);
+pub const TAG: FixedCol = FixedCol::new(Kind::Lut, 1);
 
 #[derive(Clone, Debug)]
 pub struct LutConfig {
-    pub q_rescale: Column<Fixed>,
-    pub tag: Column<Fixed>,
+    /// In `FixedCol` order: rescale, tag.
+    pub fixed: [Column<Fixed>; 2],
     pub table: [TableColumn; 3],
     pub shift: u32,
+}
+
+impl Gadget for LutConfig {
+    fn fixed(&self) -> &[Column<Fixed>] {
+        &self.fixed
+    }
+
+    fn table_columns(&self) -> &[TableColumn] {
+        &self.table
+    }
+
+    /// The all-zero row (what rows without the gadget look up), then every table of the layout
+    /// as `(tag, tag·x, tag·f(x))`.
+    fn table_rows(&self, layout: &Layout, row: TableRow<'_>) -> Result<(), PlonkError> {
+        row(&[Fr::zero(); 3])?;
+        for (i, t) in layout.tables.iter().enumerate() {
+            let tag = Fr::from(i as u64 + 1);
+            for (j, &y) in t.values.iter().enumerate() {
+                let x = to_field(t.lo as i128 + j as i128 * t.step as i128);
+                row(&[tag, tag * x, tag * to_field(y as i128)])?;
+            }
+        }
+        Ok(())
+    }
+}
+
+pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
+    let shift = shared.table_shift.unwrap_or(0);
+    Box::new(LutConfig::configure(meta, &shared.advice, shared.range, shared.scale_bits, shift))
 }
 
 impl LutConfig {
@@ -38,14 +73,13 @@ impl LutConfig {
         shift: u32,
     ) -> Self {
         let cfg = LutConfig {
-            q_rescale: meta.fixed_column(),
-            tag: meta.fixed_column(),
+            fixed: [meta.fixed_column(), meta.fixed_column()],
             table: [meta.lookup_table_column(), meta.lookup_table_column(), meta.lookup_table_column()],
             shift,
         };
         if shift > 0 {
             meta.create_gate("lut rescale", |m| {
-                let sel = m.query_fixed(cfg.q_rescale, Rotation::cur());
+                let sel = m.query_fixed(cfg.fixed[RESCALE.index], Rotation::cur());
                 let x = m.query_advice(advice[0], Rotation::cur());
                 let q = m.query_advice(advice[1], Rotation::cur());
                 let rem = m.query_advice(range, Rotation::cur());
@@ -59,7 +93,7 @@ impl LutConfig {
             });
         }
         meta.lookup("table", |m| {
-            let tag = m.query_fixed(cfg.tag, Rotation::cur());
+            let tag = m.query_fixed(cfg.fixed[TAG.index], Rotation::cur());
             let q = m.query_advice(advice[1], Rotation::cur());
             let y = m.query_advice(advice[2], Rotation::cur());
             vec![(tag.clone(), cfg.table[0]), (tag.clone() * q, cfg.table[1]), (tag * y, cfg.table[2])]
@@ -91,20 +125,20 @@ pub(super) fn layout(b: &mut Builder, x: WireId, node: usize, tag: usize, shift:
             let shifted = b.wire(WireDef::Scaled { w: rem, bits: scale_bits - shift });
             b.place(Col::Range, row + 1, shifted);
         }
-        b.fix(FixedCol::LutRescale, row, 1);
+        b.fix(RESCALE, row, 1);
         q
     };
     b.place(Col::Advice(1), row, q);
     let y = b.wire(WireDef::Lookup { q, node });
     b.place(Col::Advice(2), row, y);
-    b.fix(FixedCol::LutTag, row, tag as i128);
+    b.fix(TAG, row, tag as i128);
     b.row += rows(shift, scale_bits);
     y
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::layout::{Col, FixedCol, Layout};
+    use super::super::layout::{Col, Layout};
     use super::super::tests::failed_checks;
     use super::super::{to_field, ModelCircuit};
     use crate::graph::{Graph, Node, Op, ScalarFn};
@@ -139,7 +173,7 @@ mod tests {
         let inputs = q.quantize_inputs(&[x.to_vec()]).unwrap();
         let w = layout.witness(&q, &inputs).unwrap();
         let public = layout.public_values(&w, &[]);
-        (q, ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] }, public)
+        (q, ModelCircuit::new(layout, Some(Arc::new(w)), vec![]), public)
     }
 
     fn mock(c: &ModelCircuit, public: &[Fr]) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {
@@ -152,7 +186,7 @@ mod tests {
     }
 
     fn first_row(c: &ModelCircuit) -> usize {
-        c.layout.fixed.iter().find(|(col, _, _)| *col == FixedCol::LutTag).unwrap().1
+        c.layout.fixed.iter().find(|(col, _, _)| *col == super::TAG).unwrap().1
     }
 
     #[test]
@@ -236,7 +270,7 @@ mod tests {
         assert_eq!(q.eval(&inputs).unwrap()[1], vec![768, -320]);
         let w = layout.witness(&q, &inputs).unwrap();
         let public: Vec<Fr> = layout.public_values(&w, &[]);
-        let c = ModelCircuit { layout: layout.clone(), witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] };
+        let c = ModelCircuit::new(layout.clone(), Some(Arc::new(w)), vec![]);
         assert_eq!(mock(&c, &public), Ok(()));
         let r = first_row(&c);
         // Another table value (index 1's) for index 2, with the public output forged to match.

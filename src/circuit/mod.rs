@@ -1,51 +1,53 @@
 //! The halo2 circuit of a quantised model: column configuration, and synthesis of a `Layout`.
 //!
+//! Three tiers, each depending only on the one below: `builder` (wires and cells), the gadgets
+//! (`linear`, `requant`, `product`, `dot`, `lut`: one per file, each owning its fixed columns and
+//! gates, registered in `gadget`), and `ops` (one file per quantised op, laying the op out from
+//! gadgets). `layout::Layout::plan` dispatches each model node to its op.
+//!
 //! Columns: `lanes + 1` general advice columns (copy-enabled), one range advice column checked
 //! against a `[0, 2^s)` table, one instance column (public inputs then outputs), and the fixed
-//! columns of the gadgets. Gadgets live one per file (`linear`, `requant`), each with its tests.
+//! columns of the gadgets. The commitment machinery (`poseidon`, `pack`) has columns and
+//! regions of its own.
 
 pub mod audit;
+pub mod builder;
 pub mod dot;
+pub mod gadget;
 pub mod layout;
 pub mod linear;
 pub mod lut;
+pub(crate) mod ops;
 pub mod pack;
 pub mod poseidon;
 pub mod privacy;
 pub mod product;
 pub mod requant;
 
-use dot::DotConfig;
+use gadget::{FixedCol, Gadget, Kind, Shared};
 use halo2_proofs::circuit::{Cell, Layouter, SimpleFloorPlanner, Value};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{
     Advice, Circuit, Column, ConstraintSystem, Error as PlonkError, Fixed, Instance, TableColumn,
 };
 use halo2_proofs::poly::Rotation;
-use layout::{Col, FixedCol, Layout};
-use linear::LinearConfig;
-use lut::LutConfig;
+use layout::{Col, Layout};
 use poseidon::PoseidonConfig;
 use privacy::{Public, WeightsMode};
-use product::ProductConfig;
-use requant::RequantConfig;
-use serde::{Deserialize, Serialize};
 use std::sync::Arc;
 
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+/// What configuring a circuit depends on (its verifying key's shape), read off a layout.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CircuitParams {
     pub lanes: usize,
     pub scale_bits: u32,
     /// Set when the model has lookup tables: the bits their inputs are rescaled by.
     pub table_shift: Option<u32>,
-    /// Whether the model multiplies two activations in sums (the dot gadget's two columns).
-    #[serde(default)]
-    pub dot: bool,
+    /// The gadgets whose fixed cells the layout sets (those configured `When::Used` need it).
+    pub gadgets: std::collections::BTreeSet<Kind>,
     /// Column groups of the Poseidon gadget (0: nothing is committed).
-    #[serde(default)]
     pub hash_lanes: usize,
     /// Whether weights are packed before hashing (the packing gadget's columns and lookup).
-    #[serde(default)]
     pub pack: bool,
 }
 
@@ -55,11 +57,8 @@ pub struct ModelConfig {
     pub range: Column<Advice>,
     pub instance: Column<Instance>,
     pub table: TableColumn,
-    pub linear: LinearConfig,
-    pub requant: RequantConfig,
-    pub product: ProductConfig,
-    pub lut: Option<LutConfig>,
-    pub dot: Option<DotConfig>,
+    /// The configured gadgets, indexed by `Kind as usize` (`None`: not in this circuit).
+    pub gadgets: Arc<Vec<Option<Box<dyn Gadget>>>>,
     pub poseidon: Option<PoseidonConfig>,
     pub pack: Option<pack::PackConfig>,
     pub scale_bits: u32,
@@ -67,20 +66,8 @@ pub struct ModelConfig {
 
 impl ModelConfig {
     fn fixed(&self, col: FixedCol) -> Column<Fixed> {
-        match col {
-            FixedCol::LinQ => self.linear.q,
-            FixedCol::LinChain => self.linear.chain,
-            FixedCol::LinBias => self.linear.bias,
-            FixedCol::LinW(i) => self.linear.weights[i],
-            FixedCol::Rescale => self.requant.q_rescale,
-            FixedCol::RangeQ => self.requant.q_range,
-            FixedCol::Relu => self.requant.q_relu,
-            FixedCol::Mul => self.product.q,
-            FixedCol::DotQ => self.dot.as_ref().expect("dot gadget configured").q,
-            FixedCol::DotChain => self.dot.as_ref().expect("dot gadget configured").chain,
-            FixedCol::LutRescale => self.lut.as_ref().expect("lookup gadget configured").q_rescale,
-            FixedCol::LutTag => self.lut.as_ref().expect("lookup gadget configured").tag,
-        }
+        let gadget = self.gadgets[col.gadget as usize].as_ref();
+        gadget.unwrap_or_else(|| panic!("{:?} gadget not configured", col.gadget)).fixed()[col.index]
     }
     fn advice(&self, col: Col) -> Column<Advice> {
         match col {
@@ -98,19 +85,41 @@ pub struct ModelCircuit {
     pub layout: Arc<Layout>,
     /// One value per wire; `None` for keygen.
     pub witness: Option<Arc<Vec<i128>>>,
-    /// Test hook: overrides the value of these advice cells, to show that each constraint bites.
+    /// Cells assigned a chosen value instead of the honest one (empty cells included): what a
+    /// cheating prover controls, for the tests that show each constraint bites.
+    #[cfg(any(test, feature = "forgery"))]
     pub tamper: Vec<(Col, usize, Fr)>,
     /// The salt of each salted commitment (indexed like `Layout::commitments`).
     pub salts: Vec<Fr>,
 }
 
 impl ModelCircuit {
+    /// The honest circuit of a layout: `witness` holds one value per wire (`None` for keygen),
+    /// `salts[i]` blinds commitment i when it is salted.
+    pub fn new(layout: Arc<Layout>, witness: Option<Arc<Vec<i128>>>, salts: Vec<Fr>) -> Self {
+        ModelCircuit {
+            layout,
+            witness,
+            salts,
+            #[cfg(any(test, feature = "forgery"))]
+            tamper: vec![],
+        }
+    }
+
+    /// The cells a forgery test overrides (none in a build without `forgery`).
+    fn overrides(&self) -> &[(Col, usize, Fr)] {
+        #[cfg(any(test, feature = "forgery"))]
+        return &self.tamper;
+        #[cfg(not(any(test, feature = "forgery")))]
+        &[]
+    }
+
     pub fn params_of(layout: &Layout) -> CircuitParams {
         CircuitParams {
             lanes: layout.lanes,
             scale_bits: layout.scale_bits,
             table_shift: layout.table_shift,
-            dot: layout.uses_dot(),
+            gadgets: layout.fixed.iter().map(|(c, _, _)| c.gadget).collect(),
             hash_lanes: layout.commitments.iter().map(|c| c.groups).max().unwrap_or(0),
             pack: layout.privacy.private_weights(),
         }
@@ -123,7 +132,7 @@ impl Circuit<Fr> for ModelCircuit {
     type Params = CircuitParams;
 
     fn without_witnesses(&self) -> Self {
-        ModelCircuit { layout: self.layout.clone(), witness: None, tamper: vec![], salts: vec![] }
+        ModelCircuit::new(self.layout.clone(), None, vec![])
     }
 
     fn params(&self) -> CircuitParams {
@@ -144,27 +153,12 @@ impl Circuit<Fr> for ModelCircuit {
         meta.enable_equality(instance);
         let table = meta.lookup_table_column();
         meta.lookup("range", |m| vec![(m.query_advice(range, Rotation::cur()), table)]);
-        let linear = LinearConfig::configure(meta, &advice);
-        let requant = RequantConfig::configure(meta, &advice, range, p.scale_bits);
-        let product = ProductConfig::configure(meta, &advice);
-        let dot = p.dot.then(|| DotConfig::configure(meta, &advice));
-        let lut = p.table_shift.map(|d| LutConfig::configure(meta, &advice, range, p.scale_bits, d));
+        let shared = Shared { advice, range, range_table: table, scale_bits: p.scale_bits, table_shift: p.table_shift };
+        let gadgets = Arc::new(gadget::configure_all(meta, &shared, &p));
+        let Shared { advice, .. } = shared;
         let poseidon = (p.hash_lanes > 0).then(|| PoseidonConfig::configure(meta, p.hash_lanes));
         let pack = p.pack.then(|| pack::PackConfig::configure(meta, table, p.scale_bits));
-        ModelConfig {
-            advice,
-            range,
-            instance,
-            table,
-            linear,
-            requant,
-            product,
-            lut,
-            dot,
-            poseidon,
-            pack,
-            scale_bits: p.scale_bits,
-        }
+        ModelConfig { advice, range, instance, table, gadgets, poseidon, pack, scale_bits: p.scale_bits }
     }
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), PlonkError> {
@@ -179,27 +173,22 @@ impl Circuit<Fr> for ModelCircuit {
             },
         )?;
         let layout = &self.layout;
-        if let Some(lut) = &config.lut {
+        for gadget in config.gadgets.iter().flatten() {
+            let columns = gadget.table_columns();
+            if columns.is_empty() {
+                continue;
+            }
             layouter.assign_table(
                 || "lookup tables",
                 |mut table| {
                     let mut row = 0;
-                    let mut put = |row: usize, vals: [Fr; 3]| -> Result<(), PlonkError> {
-                        for (col, v) in lut.table.iter().zip(vals) {
+                    gadget.table_rows(layout, &mut |values: &[Fr]| {
+                        for (col, &v) in columns.iter().zip(values) {
                             table.assign_cell(|| "lut", *col, row, || Value::known(v))?;
                         }
+                        row += 1;
                         Ok(())
-                    };
-                    put(row, [Fr::zero(); 3])?;
-                    for (i, t) in layout.tables.iter().enumerate() {
-                        let tag = Fr::from(i as u64 + 1);
-                        for (j, &y) in t.values.iter().enumerate() {
-                            row += 1;
-                            let x = to_field(t.lo as i128 + j as i128 * t.step as i128);
-                            put(row, [tag, tag * x, tag * to_field(y as i128)])?;
-                        }
-                    }
-                    Ok(())
+                    })
                 },
             )?;
         }
@@ -215,7 +204,7 @@ impl Circuit<Fr> for ModelCircuit {
                         Some(w) => Value::known(to_field(w[wire])),
                         None => Value::unknown(),
                     };
-                    if let Some(&(_, _, v)) = self.tamper.iter().find(|(c, r, _)| *c == col && *r == row) {
+                    if let Some(&(_, _, v)) = self.overrides().iter().find(|(c, r, _)| *c == col && *r == row) {
                         value = Value::known(v);
                     }
                     let cell = region.assign_advice(config.advice(col), row, value).cell();
@@ -226,12 +215,12 @@ impl Circuit<Fr> for ModelCircuit {
                 }
                 // A tampered cell the layout leaves empty is written too: what a cheating prover
                 // does with the cells no gadget assigns (the forgery tests need it).
-                let placed: std::collections::HashSet<(Col, usize)> = if self.tamper.is_empty() {
+                let placed: std::collections::HashSet<(Col, usize)> = if self.overrides().is_empty() {
                     Default::default()
                 } else {
                     layout.advice.iter().map(|&(c, r, _)| (c, r)).collect()
                 };
-                for &(col, row, v) in &self.tamper {
+                for &(col, row, v) in self.overrides() {
                     if matches!(col, Col::Advice(_) | Col::Range) && !placed.contains(&(col, row)) {
                         region.assign_advice(config.advice(col), row, Value::known(v));
                     }
@@ -368,7 +357,7 @@ impl ModelCircuit {
         let weights: Vec<Value<i128>> =
             wires.iter().map(|&w| self.witness.as_ref().map_or(Value::unknown(), |v| Value::known(v[w]))).collect();
         let tamper: Vec<(usize, usize, Fr)> = self
-            .tamper
+            .overrides()
             .iter()
             .filter_map(|&(col, row, v)| if let Col::Pack(k) = col { Some((k, row, v)) } else { None })
             .collect();
@@ -398,7 +387,7 @@ impl ModelCircuit {
         let mut outs = vec![];
         for (g, messages) in per_group.iter().enumerate() {
             let tamper: Vec<(usize, usize, Fr)> = self
-                .tamper
+                .overrides()
                 .iter()
                 .filter_map(|&(col, row, v)| match col {
                     Col::Hash(k) if k / 6 == g && (start..start + rows).contains(&row) => Some((k % 6, row - start, v)),
@@ -455,7 +444,7 @@ pub(crate) mod tests {
         let inputs = q.quantize_inputs(&[x.to_vec()]).unwrap();
         let witness = layout.witness(&q, &inputs).unwrap();
         let public = layout.public_values(&witness, &[]);
-        (q, ModelCircuit { layout, witness: Some(Arc::new(witness)), tamper: vec![], salts: vec![] }, public)
+        (q, ModelCircuit::new(layout, Some(Arc::new(witness)), vec![]), public)
     }
 
     pub fn mock(c: &ModelCircuit, public: &[Fr]) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {

@@ -180,11 +180,7 @@ mod tests {
         layout.commitments[last].packed = Some(9);
         let w = layout.witness(&q, &q.quantize_inputs(&[vec![0.7, -1.2, 2.5]]).unwrap()).unwrap();
         let public = layout.public_values(&w, &[]);
-        (
-            ModelCircuit { layout: Arc::new(layout), witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] },
-            public,
-            9,
-        )
+        (ModelCircuit::new(Arc::new(layout), Some(Arc::new(w)), vec![]), public, 9)
     }
 
     fn mock(c: &ModelCircuit, public: &[Fr]) -> Result<(), Vec<VerifyFailure>> {

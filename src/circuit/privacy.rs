@@ -115,7 +115,7 @@ mod tests {
         let layout = Arc::new(Layout::plan(&q, 4, privacy).unwrap());
         let w = layout.witness(&q, &q.quantize_inputs(&[x.to_vec()]).unwrap()).unwrap();
         let public = layout.public_values(&w, &[]);
-        (ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] }, public)
+        (ModelCircuit::new(layout, Some(Arc::new(w)), vec![]), public)
     }
 
     /// Weights spread over three sponges side by side: the circuit computes `commit_wide`, and a

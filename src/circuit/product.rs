@@ -1,21 +1,35 @@
 //! Product gadget: `c = a·b` for two advice values, one row (a in a0, b in a1, c in a2). The
 //! product is at scale 2^(2s); the requant gadget after it rescales and range-checks it.
 
-use super::layout::{Builder, Col, FixedCol, WireDef, WireId};
+use super::builder::{Builder, Col, WireDef, WireId};
+use super::gadget::{FixedCol, Gadget, Kind, Shared};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Fixed};
 use halo2_proofs::poly::Rotation;
 
+/// The row's selector.
+pub const Q: FixedCol = FixedCol::new(Kind::Product, 0);
+
 #[derive(Clone, Debug)]
 pub struct ProductConfig {
-    pub q: Column<Fixed>,
+    pub fixed: [Column<Fixed>; 1],
+}
+
+impl Gadget for ProductConfig {
+    fn fixed(&self) -> &[Column<Fixed>] {
+        &self.fixed
+    }
+}
+
+pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
+    Box::new(ProductConfig::configure(meta, &shared.advice))
 }
 
 impl ProductConfig {
     pub fn configure(meta: &mut ConstraintSystem<Fr>, advice: &[Column<Advice>]) -> Self {
-        let cfg = ProductConfig { q: meta.fixed_column() };
+        let cfg = ProductConfig { fixed: [meta.fixed_column()] };
         meta.create_gate("product", |m| {
-            let q = m.query_fixed(cfg.q, Rotation::cur());
+            let q = m.query_fixed(cfg.fixed[Q.index], Rotation::cur());
             let a = m.query_advice(advice[0], Rotation::cur());
             let b = m.query_advice(advice[1], Rotation::cur());
             let c = m.query_advice(advice[2], Rotation::cur());
@@ -32,14 +46,14 @@ pub(super) fn layout(b: &mut Builder, x: WireId, y: WireId) -> WireId {
     b.place(Col::Advice(1), row, y);
     let c = b.wire(WireDef::Product { a: x, b: y });
     b.place(Col::Advice(2), row, c);
-    b.fix(FixedCol::Mul, row, 1);
+    b.fix(Q, row, 1);
     b.row += 1;
     c
 }
 
 #[cfg(test)]
 mod tests {
-    use super::super::layout::{Col, FixedCol, Layout};
+    use super::super::layout::{Col, Layout};
     use super::super::tests::mock;
     use super::super::{to_field, ModelCircuit};
     use crate::graph::{Graph, Node, Op};
@@ -62,14 +76,14 @@ mod tests {
         let w = layout.witness(&q, &inputs).unwrap();
         assert_eq!(q.eval(&inputs).unwrap()[1], vec![576, 1296, 23]); // 2.25, 5.0625, 0.09 at 2^8
         let public = layout.public_values(&w, &[]);
-        (ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] }, public)
+        (ModelCircuit::new(layout, Some(Arc::new(w)), vec![]), public)
     }
 
     #[test]
     fn product_satisfies_and_every_cell_is_constrained() {
         let (c, public) = square_circuit();
         assert_eq!(mock(&c, &public), Ok(()));
-        let row = c.layout.fixed.iter().find(|(col, _, _)| *col == FixedCol::Mul).unwrap().1;
+        let row = c.layout.fixed.iter().find(|(col, _, _)| *col == super::Q).unwrap().1;
         let w = c.witness.as_ref().unwrap();
         for col in [Col::Advice(0), Col::Advice(1), Col::Advice(2)] {
             let (_, _, wire) = *c.layout.advice.iter().find(|(cc, r, _)| *cc == col && *r == row).unwrap();

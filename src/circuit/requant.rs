@@ -21,19 +21,34 @@
 //! move 2^s into the remainder; without the bound on `y`, any `rem` yields a field solution
 //! `y = (acc + 2^(s-1) - rem)/2^s` that wraps modulo p. Both attacks are tests below.
 
-use super::layout::{Builder, Col, FixedCol, WireDef, WireId};
+use super::builder::{Builder, Col, WireDef, WireId};
+use super::gadget::{FixedCol, Gadget, Kind, Shared};
 use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
 use halo2_proofs::poly::Rotation;
+
+/// The block's three selectors: rescale the accumulator, range-check y, rectify.
+pub const RESCALE: FixedCol = FixedCol::new(Kind::Requant, 0);
+pub const RANGE: FixedCol = FixedCol::new(Kind::Requant, 1);
+pub const RELU: FixedCol = FixedCol::new(Kind::Requant, 2);
 
 pub const ROWS: usize = 3;
 pub const MIN_LANES: usize = 2;
 
 #[derive(Clone, Debug)]
 pub struct RequantConfig {
-    pub q_rescale: Column<Fixed>,
-    pub q_range: Column<Fixed>,
-    pub q_relu: Column<Fixed>,
+    /// In `FixedCol` order: rescale, range, relu.
+    pub fixed: [Column<Fixed>; 3],
+}
+
+impl Gadget for RequantConfig {
+    fn fixed(&self) -> &[Column<Fixed>] {
+        &self.fixed
+    }
+}
+
+pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
+    Box::new(RequantConfig::configure(meta, &shared.advice, shared.range, shared.scale_bits))
 }
 
 fn pow2(bits: u32) -> Expression<Fr> {
@@ -48,12 +63,11 @@ impl RequantConfig {
         scale_bits: u32,
     ) -> Self {
         let s = scale_bits;
-        let cfg =
-            RequantConfig { q_rescale: meta.fixed_column(), q_range: meta.fixed_column(), q_relu: meta.fixed_column() };
+        let cfg = RequantConfig { fixed: [meta.fixed_column(), meta.fixed_column(), meta.fixed_column()] };
         meta.create_gate("requant", |m| {
-            let q_rescale = m.query_fixed(cfg.q_rescale, Rotation::cur());
-            let q_range = m.query_fixed(cfg.q_range, Rotation::cur());
-            let q_relu = m.query_fixed(cfg.q_relu, Rotation::cur());
+            let q_rescale = m.query_fixed(cfg.fixed[RESCALE.index], Rotation::cur());
+            let q_range = m.query_fixed(cfg.fixed[RANGE.index], Rotation::cur());
+            let q_relu = m.query_fixed(cfg.fixed[RELU.index], Rotation::cur());
             let acc = m.query_advice(advice[0], Rotation::cur());
             let y = m.query_advice(advice[1], Rotation::cur());
             let sign = m.query_advice(advice[2], Rotation::cur());
@@ -94,7 +108,7 @@ pub(super) fn layout_with_sign(
             let y = b.wire(WireDef::Quotient { acc });
             let rem = b.wire(WireDef::Remainder { acc });
             b.place(Col::Range, row + 2, rem);
-            b.fix(FixedCol::Rescale, row, 1);
+            b.fix(RESCALE, row, 1);
             y
         }
         (None, Some(input)) => input,
@@ -107,11 +121,11 @@ pub(super) fn layout_with_sign(
         let limb = b.wire(WireDef::Limb { y, sign, index });
         b.place(Col::Range, row + index as usize, limb);
     }
-    b.fix(FixedCol::RangeQ, row, 1);
+    b.fix(RANGE, row, 1);
     let out = if relu {
         let z = b.wire(WireDef::Relu { y, sign });
         b.place(Col::Advice(0), row + 1, z);
-        b.fix(FixedCol::Relu, row, 1);
+        b.fix(RELU, row, 1);
         z
     } else {
         y
@@ -124,9 +138,11 @@ pub(super) fn layout_with_sign(
 
 #[cfg(test)]
 mod tests {
-    use super::super::layout::{Col, FixedCol, Layout};
+    use super::super::gadget::FixedCol;
+    use super::super::layout::{Col, Layout};
     use super::super::tests::{failed_checks, mock, toy_circuit};
     use super::super::{fr_u128, to_field, ModelCircuit};
+    use super::{RANGE, RELU, RESCALE};
     use crate::graph::{Graph, Node, Op};
     use crate::quant::QuantModel;
     use halo2_proofs::halo2curves::bn256::Fr;
@@ -150,7 +166,7 @@ mod tests {
     #[test]
     fn every_requant_cell_is_constrained() {
         let (_, c, public) = toy_circuit(&[0.7, -1.2, 2.5]);
-        let r = block(&c, FixedCol::Rescale);
+        let r = block(&c, RESCALE);
         let cells = [
             (Col::Advice(0), r),
             (Col::Advice(1), r),
@@ -172,7 +188,7 @@ mod tests {
     fn remainder_out_of_range_is_rejected() {
         let (q, c, public) = toy_circuit(&[0.7, -1.2, 2.5]);
         let s = q.scale_bits;
-        let r = block(&c, FixedCol::Rescale);
+        let r = block(&c, RESCALE);
         let (y, rem) = (value(&c, Col::Advice(1), r), value(&c, Col::Range, r + 2));
         for shift in [-1i128, 1] {
             let y2 = y + shift;
@@ -180,7 +196,7 @@ mod tests {
             let sign = (y2 >= 0) as i128;
             let rest = y2 + (1i128 << (2 * s)) - sign * (1i128 << (2 * s));
             let mask = (1i128 << s) - 1;
-            let relu = c.layout.fixed.iter().any(|(col, row, _)| *col == FixedCol::Relu && *row == r);
+            let relu = c.layout.fixed.iter().any(|(col, row, _)| *col == RELU && *row == r);
             let mut t = vec![
                 (Col::Advice(1), r, to_field(y2)),
                 (Col::Advice(2), r, to_field(sign)),
@@ -205,7 +221,7 @@ mod tests {
     fn wrapped_quotient_is_rejected() {
         let (q, c, public) = toy_circuit(&[0.7, -1.2, 2.5]);
         let s = q.scale_bits;
-        let r = block(&c, FixedCol::Rescale);
+        let r = block(&c, RESCALE);
         let acc = to_field(value(&c, Col::Advice(0), r));
         let rem2 = value(&c, Col::Range, r + 2) + 1;
         let y2 = (acc + fr_u128(1 << (s - 1)) - to_field(rem2)) * fr_u128(1 << s).invert().unwrap();
@@ -239,11 +255,10 @@ mod tests {
         let inputs = q.quantize_inputs(&[vec![0.0, 3.0]]).unwrap();
         let w = layout.witness(&q, &inputs).unwrap();
         let public: Vec<Fr> = layout.public_values(&w, &[]);
-        let c = ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] };
+        let c = ModelCircuit::new(layout, Some(Arc::new(w)), vec![]);
         assert_eq!(mock(&c, &public), Ok(()));
         // The relu blocks (the inputs' own range-check blocks come first).
-        let relu: Vec<usize> =
-            c.layout.fixed.iter().filter(|(col, _, _)| *col == FixedCol::Relu).map(|(_, r, _)| *r).collect();
+        let relu: Vec<usize> = c.layout.fixed.iter().filter(|(col, _, _)| *col == RELU).map(|(_, r, _)| *r).collect();
         let (r, r2) = (relu[0], relu[1]);
         assert_eq!(value(&c, Col::Advice(1), r), 0);
         let t = vec![(Col::Advice(2), r, Fr::ZERO), (Col::Range, r, Fr::ZERO), (Col::Range, r + 1, fr_u128(1 << 8))];
@@ -280,11 +295,11 @@ mod tests {
         assert_eq!(q.eval(&inputs).unwrap()[1], vec![0, 256, 256]);
         let w = layout.witness(&q, &inputs).unwrap();
         let public: Vec<Fr> = layout.public_values(&w, &[]);
-        let c = ModelCircuit { layout, witness: Some(Arc::new(w)), tamper: vec![], salts: vec![] };
+        let c = ModelCircuit::new(layout, Some(Arc::new(w)), vec![]);
         assert_eq!(mock(&c, &public), Ok(()));
         // The negative input: claim sign 1 and output 2^s, with the public output changed to match.
-        let r = block(&c, FixedCol::RangeQ);
-        let lin = c.layout.fixed.iter().find(|(col, row, _)| *col == FixedCol::LinQ && *row > r).unwrap().1;
+        let r = block(&c, RANGE);
+        let lin = c.layout.fixed.iter().find(|(col, row, _)| *col == super::super::linear::Q && *row > r).unwrap().1;
         let lanes = c.layout.lanes;
         let mut forged = public.clone();
         forged[3] = fr_u128(256);

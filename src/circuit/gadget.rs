@@ -1,0 +1,102 @@
+//! The gadget tier: what every layout gadget shares, and the registry that configures them.
+//!
+//! A gadget owns its fixed columns (selectors and coefficients) and its gates; layouts name one of
+//! them as a `FixedCol` (the gadget's kind and an index into its own columns), so adding a gadget
+//! touches its file and one line of `registry!` below, and no central enum of columns.
+//!
+//! The registry's order is the order columns are created in, which the verifying key (and so
+//! every deployed verifier) depends on: append, never reorder.
+
+use super::layout::Layout;
+use super::CircuitParams;
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error as PlonkError, Fixed, TableColumn};
+use serde::{Deserialize, Serialize};
+
+/// The columns every gadget may read besides its own: the `lanes + 1` general advice columns
+/// (copy-enabled), the range-checked column (every cell in [0, 2^s)) and that range's table.
+#[derive(Clone, Debug)]
+pub struct Shared {
+    pub advice: Vec<Column<Advice>>,
+    pub range: Column<Advice>,
+    pub range_table: TableColumn,
+    pub scale_bits: u32,
+    /// The bits lookup inputs are rescaled by, when the model has lookup tables.
+    pub table_shift: Option<u32>,
+}
+
+/// One row of a gadget's lookup table, handed to the circuit that assigns it.
+pub type TableRow<'a> = &'a mut dyn FnMut(&[Fr]) -> Result<(), PlonkError>;
+
+/// A configured gadget, as the circuit sees it once its gates exist.
+pub trait Gadget: std::fmt::Debug + Send + Sync {
+    /// Its fixed columns, in the order its layouts index them (`FixedCol::index`).
+    fn fixed(&self) -> &[Column<Fixed>];
+
+    /// The table columns it looks up into, when it brings its own table.
+    fn table_columns(&self) -> &[TableColumn] {
+        &[]
+    }
+
+    /// Emits every row of its table for this layout (one value per table column, in order).
+    fn table_rows(&self, _layout: &Layout, _row: TableRow<'_>) -> Result<(), PlonkError> {
+        Ok(())
+    }
+}
+
+/// A gadget's configure function: creates its columns and gates.
+pub type Configure = fn(&mut ConstraintSystem<Fr>, &Shared) -> Box<dyn Gadget>;
+
+/// A cell column of a gadget, as a layout names it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+pub struct FixedCol {
+    pub gadget: Kind,
+    pub index: usize,
+}
+
+impl FixedCol {
+    pub const fn new(gadget: Kind, index: usize) -> Self {
+        FixedCol { gadget, index }
+    }
+}
+
+/// When a gadget is configured: in every circuit (its columns are in every verifying key), or
+/// only in circuits whose layout sets one of its fixed cells.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum When {
+    Always,
+    Used,
+}
+
+macro_rules! registry {
+    ($($kind:ident => $module:ident, $when:ident;)*) => {
+        /// Every layout gadget, named as layouts name it.
+        #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
+        pub enum Kind { $($kind),* }
+
+        /// The gadgets in column-creation order, with when each is configured.
+        pub const REGISTRY: &[(Kind, When, Configure)] = &[$((Kind::$kind, When::$when, super::$module::configure)),*];
+    };
+}
+
+registry! {
+    Linear => linear, Always;
+    Requant => requant, Always;
+    Product => product, Always;
+    Dot => dot, Used;
+    Lut => lut, Used;
+}
+
+/// Configures the gadgets this circuit needs, in registry order; indexed by `Kind as usize`.
+pub fn configure_all(
+    meta: &mut ConstraintSystem<Fr>,
+    shared: &Shared,
+    p: &CircuitParams,
+) -> Vec<Option<Box<dyn Gadget>>> {
+    REGISTRY
+        .iter()
+        .map(|&(kind, when, configure)| {
+            (when == When::Always || p.gadgets.contains(&kind)).then(|| configure(meta, shared))
+        })
+        .collect()
+}
