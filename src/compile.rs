@@ -17,22 +17,38 @@ use serde::{Deserialize, Serialize};
 use std::path::Path;
 use std::sync::Arc;
 
+/// What compile chose and what every later step needs without re-planning: `BUILD/settings.json`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Settings {
+    /// The model's name (its file stem, or its folder's for a `network.onnx`), shown in the verifier's header.
     pub model: String,
+    /// The circuit has 2^k rows; the SRS must be at least this large.
     pub k: u32,
+    /// Rows the layout uses, below the 2^k the circuit has (halo2 reserves the rest).
     pub rows: usize,
+    /// Values per row of a gadget: each lane costs an advice and a fixed column, and saves rows.
     pub lanes: usize,
+    /// The fixed-point scale is 2^`scale_bits`: activations are rounded to 2^-`scale_bits`.
     pub scale_bits: u32,
+    /// Advice columns of the constraint system; each costs a commitment and an evaluation on chain.
     pub advice_columns: usize,
+    /// Fixed columns of the constraint system; each costs an evaluation on chain.
     pub fixed_columns: usize,
+    /// Lookup arguments of the constraint system.
     pub lookups: usize,
+    /// Length of the inputs part of the public values (elements, one commitment, or zero when private).
     pub num_public_inputs: usize,
+    /// Length of the outputs part of the public values, which follows the inputs part.
     pub num_outputs: usize,
+    /// The model inputs' shapes; an input JSON must match them.
     pub input_shapes: Vec<Vec<usize>>,
+    /// The model outputs' shapes, for reading proven outputs back.
     pub output_shapes: Vec<Vec<usize>>,
+    /// Whether inputs are public values, committed by a hash, or hidden.
     pub input_visibility: Visibility,
+    /// Whether outputs are public values, committed by a hash, or hidden.
     pub output_visibility: Visibility,
+    /// How the weights enter the circuit: fixed columns, a public commitment, or private.
     pub weights_visibility: WeightsMode,
     /// Hashed inputs/outputs absorb a random salt.
     #[serde(default)]
@@ -52,6 +68,7 @@ pub struct Settings {
     /// verifier as `MODEL_COMMITMENT`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_commitment: Option<String>,
+    /// What calibration optimised, for reports; later steps do not read it.
     #[serde(default)]
     pub target: Target,
     /// Inputs calibration saw.
@@ -65,11 +82,16 @@ pub struct Settings {
     pub fidelity: Option<crate::fidelity::FidelityReport>,
 }
 
+/// The input range of one lookup table, so a user can see which inputs a proof will refuse.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct TableRange {
+    /// The graph node the table evaluates.
     pub node: String,
+    /// The table's first input, in real units.
     pub lo: f64,
+    /// The table's last input, in real units.
     pub hi: f64,
+    /// Rows the table takes.
     pub entries: usize,
 }
 
@@ -79,21 +101,26 @@ pub struct TableRange {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Target {
+    /// Prefer precision: the finest scale the rows already paid for allow.
     #[default]
     Accuracy,
+    /// Prefer a small circuit: the coarsest scale that meets the calibration error bound.
     Resources,
 }
 
 /// How to compile: everything but the model and its calibration data.
 #[derive(Clone, Debug, Default)]
 pub struct CompileOptions {
+    /// Pins the lane width instead of letting the planner choose it (raised to `requant::MIN_LANES`).
     pub lanes: Option<usize>,
     /// More calibration inputs, besides the one compile is given.
     pub calibration: Vec<std::path::PathBuf>,
+    /// Whether calibration optimises precision or circuit size.
     pub target: Target,
     /// Pins the fixed-point scale (2^-bits) instead of calibrating it: models of one architecture
     /// compiled with the same scale and lanes share one verifying key in the private weight modes.
     pub scale_bits: Option<u32>,
+    /// What is public, hashed or hidden: inputs, outputs and weights.
     pub privacy: Privacy,
     /// The random inputs of the differential import check (always run).
     pub fidelity: crate::fidelity::FidelityOptions,
@@ -125,6 +152,7 @@ impl Settings {
 }
 
 impl Privacy {
+    /// The privacy modes a compiled model was built with, read back from its settings.
     pub fn of(settings: &Settings) -> Privacy {
         Privacy {
             weights: settings.weights_visibility,
@@ -135,10 +163,14 @@ impl Privacy {
     }
 }
 
+/// A compiled model: everything needed to build its circuit, keys and witnesses, reloadable from `BUILD/`.
 #[derive(Clone, Debug)]
 pub struct Compiled {
+    /// The choices compile made, saved as `settings.json`.
     pub settings: Settings,
+    /// The integer model (the witness oracle), saved as `model.json`.
     pub model: QuantModel,
+    /// The circuit layout; not saved, re-planned deterministically from the model and settings on load.
     pub layout: Arc<Layout>,
 }
 
@@ -169,6 +201,7 @@ fn k_for_rows(rows: usize, shape: &CsShape) -> u32 {
 }
 
 impl Compiled {
+    /// Compiles a graph: picks lanes and scale from the calibration inputs and plans the layout.
     pub fn new(name: &str, graph: &Graph, calibration: &[Vec<Vec<f32>>], opts: &CompileOptions) -> Result<Compiled> {
         Self::new_with(name, graph, calibration, opts, &|_| 0.0)
     }
@@ -278,10 +311,12 @@ impl Compiled {
         Ok(Compiled { settings, model, layout: Arc::new(layout) })
     }
 
+    /// The configuration parameters of the circuit (columns, lookups) the layout needs.
     pub fn circuit_params(&self) -> CircuitParams {
         ModelCircuit::params_of(&self.layout)
     }
 
+    /// The circuit without a witness, for key generation.
     pub fn empty_circuit(&self) -> ModelCircuit {
         ModelCircuit::new(self.layout.clone(), None, vec![])
     }
@@ -306,6 +341,7 @@ impl Compiled {
         Ok((circuit, witness))
     }
 
+    /// The instance column's values for a witness: what a verifier is given alongside the proof.
     pub fn public_values(&self, witness: &[i128], salts: &[Fr]) -> Vec<Fr> {
         self.layout.public_values(witness, salts)
     }
@@ -329,12 +365,14 @@ impl Compiled {
             .collect()
     }
 
+    /// Writes `settings.json` and `model.json` into `dir` (created if absent).
     pub fn save(&self, dir: &Path) -> Result<()> {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
         write_json(&dir.join("settings.json"), &self.settings)?;
         write_json(&dir.join("model.json"), &self.model)
     }
 
+    /// Reloads a compiled model from a build directory and re-plans its layout.
     pub fn load(dir: &Path) -> Result<Compiled> {
         let missing = |what: &str| Error::MissingArtifact {
             what: what.into(),
@@ -365,11 +403,13 @@ fn table_ranges(model: &QuantModel) -> Vec<TableRange> {
         .collect()
 }
 
+/// Writes `value` as pretty-printed JSON.
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
     let text = serde_json::to_string_pretty(value).map_err(|e| Error::Other(e.to_string()))?;
     std::fs::write(path, text).map_err(|e| Error::io(path, e))
 }
 
+/// Reads JSON from `path`; a parse failure is a `BadInput` naming the file.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
     let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
     serde_json::from_str(&text).map_err(|e| Error::BadInput { path: path.into(), reason: e.to_string() })

@@ -14,15 +14,24 @@ use std::time::Instant;
 /// Every position within `TOLERANCE · max(1, max|ref|)` of the reference.
 pub const TOLERANCE: f64 = 0.05;
 
+/// One model's conformance result: a row of `docs/conformance.md`.
 #[derive(Clone, Debug, Serialize, serde::Deserialize)]
 pub struct Outcome {
+    /// The model folder's name.
     pub model: String,
+    /// "passed", or "failed: " and the reason, as the table shows it.
     pub status: String,
+    /// Whether the model met the tolerance on both inputs and every step succeeded.
     pub passed: bool,
+    /// The circuit's k, once compiled.
     pub k: Option<u32>,
+    /// Rows the layout uses, once compiled.
     pub rows: Option<usize>,
+    /// Wall-clock time of the first proof.
     pub prove_seconds: Option<f64>,
+    /// Worst absolute error of the proven outputs, over `expected.json` and the unseen input.
     pub max_abs_error: Option<f64>,
+    /// Worst error relative to max(1, max|reference|), over the same two inputs; compared with `TOLERANCE`.
     pub max_rel_error: Option<f64>,
     /// The input file lists more arrays than the graph has inputs; they were matched by name.
     pub inputs_by_name: bool,
@@ -34,11 +43,13 @@ pub struct Outcome {
     /// of them fails at compile.
     #[serde(default)]
     pub random_accepted: Option<(usize, usize)>,
+    /// The differential check's worst relative error over its accepted precision inputs.
     #[serde(default)]
     pub random_rel_error: Option<f64>,
 }
 
 impl Outcome {
+    /// An outcome that stopped at `reason`, before any measurement.
     pub fn failed(model: &str, reason: &str) -> Outcome {
         Outcome::new(model, &format!("failed: {reason}"))
     }
@@ -141,6 +152,7 @@ pub fn compare(got: &[Vec<f64>], want: &[Vec<f64>]) -> Option<(f64, f64)> {
     Some((abs, rel))
 }
 
+/// Runs one model folder through compile, setup, prove and verify in `work`; never panics on a model's failure.
 pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
     let model = model_dir.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
     let mut o = Outcome::new(&model, "");
@@ -314,6 +326,7 @@ pub fn run(dir: &Path, work: &Path, timeout: std::time::Duration) -> Vec<Outcome
     out
 }
 
+/// The outcomes as the markdown table of `docs/conformance.md`.
 pub fn markdown(outcomes: &[Outcome]) -> String {
     let mut s = String::from(
         "| model | status | k | rows | prove s | peak MiB | max abs err | max rel err | random inputs accepted | random max rel err |\n\

@@ -32,7 +32,9 @@ pub const TOLERANCE: f64 = crate::conformance::TOLERANCE;
 /// How many random inputs, and from which seed.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct FidelityOptions {
+    /// Random inputs to draw, besides the calibration inputs and the corners.
     pub samples: usize,
+    /// The seed; a miss names it, so the failing input can be drawn again.
     pub seed: u64,
 }
 
@@ -47,10 +49,12 @@ impl Default for FidelityOptions {
 pub struct FidelityReport {
     /// Random inputs drawn (besides the corners), and the seed they were drawn from.
     pub samples: usize,
+    /// The seed the random inputs were drawn from.
     pub seed: u64,
     /// The calibration inputs, compared too.
     #[serde(default)]
     pub calibration: usize,
+    /// Corners of the input box compared (each input at its range's ends).
     pub corners: usize,
     /// Inputs the circuit accepts (the oracle evaluated them): each was compared.
     pub accepted: usize,
@@ -61,10 +65,12 @@ pub struct FidelityReport {
     /// Worst error of the integer model over the accepted precision inputs, absolute and
     /// relative to max(1, max|reference|) of its output.
     pub worst_abs_error: f64,
+    /// The worst error relative to max(1, max|reference|); a position beyond `tolerance` fails the compile.
     pub worst_rel_error: f64,
     /// The same relative error over the accepted wide inputs (reported, not bounded).
     #[serde(default)]
     pub wide_rel_error: f64,
+    /// The tolerance the precision inputs were held to (`TOLERANCE`).
     pub tolerance: f64,
 }
 
@@ -259,6 +265,7 @@ pub struct Check<'a> {
 }
 
 impl<'a> Check<'a> {
+    /// Prepares the check: each input's domain (float, integer, bool), the draw and tract's reference runner.
     pub fn new(
         path: &'a Path,
         typed: &'a TypedModel,

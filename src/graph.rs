@@ -6,28 +6,37 @@
 
 use std::sync::Arc;
 
+/// Index of a node in `Graph::nodes`; nodes only take inputs of smaller ids, so index order is evaluation order.
 pub type NodeId = usize;
 
+/// A node's operation; tensors are flat and row-major, their shapes live on the `Node`.
 #[derive(Clone, Debug, PartialEq)]
 pub enum Op {
     /// Model input number `index`.
     Input {
+        /// Position in the model's input list (and in the input JSON), not a node id.
         index: usize,
     },
     /// `y[m, n] = Σ_k x[m, k]·w[k, n] + b[n]` over the last axis (Gemm, MatMul with constant
     /// weights, and a following constant bias Add folded in).
     Dense {
+        /// Length of the contracted (last) axis of the input.
         k: usize,
+        /// Number of outputs per row of the input.
         n: usize,
+        /// Row-major `[k, n]`: `weight[i * n + j]` multiplies input column `i` into output `j`.
         weight: Vec<f32>,
+        /// One per output column (`n` values), zeros when the model has none.
         bias: Vec<f32>,
     },
     /// Elementwise sum of two tensors of equal size.
     Add,
     /// Adds a constant tensor (broadcast by repetition when shorter).
     AddConst {
+        /// Repeated cyclically to the node's length when shorter (a per-channel or scalar constant).
         value: Vec<f32>,
     },
+    /// `max(x, 0)` elementwise; the quantiser fuses it into a Dense it follows when it can.
     Relu,
     /// Elementwise product of two tensors of equal size (`inputs` may name one node twice: x²).
     Mul,
@@ -36,7 +45,9 @@ pub enum Op {
     /// `y[j] = bias[j] + Σ coeff·x_slot[index]` over the node's inputs (`slot` indexes
     /// `Node::inputs`): every op that is affine in its variable inputs, read off by probing.
     Affine {
+        /// Per output `j`, its terms `(slot, index, coefficient)`.
         terms: Vec<Vec<(usize, usize, f32)>>,
+        /// One constant per output.
         bias: Vec<f32>,
     },
     /// An affine map whose coefficients and biases are the model's parameters, each named once:
@@ -44,14 +55,18 @@ pub enum Op {
     /// A convolution's kernel weight recurs at every position; private-weight modes commit it
     /// once and wire it to each use.
     Shared {
+        /// Per output `j`, its terms `(slot, index, parameter number)`.
         terms: Vec<Vec<(usize, usize, u32)>>,
+        /// Per output `j`, the parameter added to it, if any.
         bias: Vec<Option<u32>>,
+        /// The parameter values; a parameter number indexes this.
         params: Vec<f32>,
     },
     /// `y = f(x)` elementwise, for a pointwise function with no gadget of its own (sigmoid,
     /// exp, erf, comparisons, rounding, and any composition of them): proven by a lookup table
     /// sampled over the calibrated range of `x`.
     Map {
+        /// The function, sampled into the table at quantisation.
         f: ScalarFn,
     },
     /// `1` where `x ≥ 0`, else `0`: the exact sign the range check already computes; every
@@ -60,11 +75,13 @@ pub enum Op {
     /// `y = table[x]` for an integer index `x` (Gather from constant data with computed
     /// indices, such as a tree's leaf values or an embedding row): a keyed lookup.
     Select {
+        /// Indexed by the integer value of the input; an index outside it is an error, not a clamp.
         table: Vec<f32>,
     },
     /// `y_j = Σ_{(i, k) ∈ terms_j} a_i·b_k` for two activations a = `inputs[0]`, b = `inputs[1]`
     /// (a product of two computed matrices: attention scores, weighted sums of values).
     Bilinear {
+        /// Per output `j`, the `(i, k)` pairs whose products `a_i·b_k` it sums.
         terms: Vec<Vec<(usize, usize)>>,
     },
 }
@@ -73,6 +90,7 @@ pub enum Op {
 /// table is sampled from exactly the function the model computes.
 #[derive(Clone)]
 pub struct ScalarFn {
+    /// Names the function in messages and tells functions apart in `PartialEq` (with the closure's identity).
     pub name: String,
     f: Arc<VectorFn>,
 }
@@ -80,9 +98,11 @@ pub struct ScalarFn {
 type VectorFn = dyn Fn(&[f32]) -> Vec<f32> + Send + Sync;
 
 impl ScalarFn {
+    /// Wraps a closure that evaluates the function on a batch of values (one output per input).
     pub fn new(name: impl Into<String>, f: impl Fn(&[f32]) -> Vec<f32> + Send + Sync + 'static) -> Self {
         ScalarFn { name: name.into(), f: Arc::new(f) }
     }
+    /// Evaluates on a batch; the output has one value per input.
     pub fn eval(&self, xs: &[f32]) -> Vec<f32> {
         (self.f)(xs)
     }
@@ -100,11 +120,16 @@ impl PartialEq for ScalarFn {
     }
 }
 
+/// One tensor-valued operation of the graph and the shape of its output.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Node {
+    /// The ONNX name of the node (or output) it comes from, so messages name what the user's model calls it.
     pub name: String,
+    /// What it computes from its inputs.
     pub op: Op,
+    /// Its operands, in the order the op reads them (`slot` in `Op::Affine` indexes this).
     pub inputs: Vec<NodeId>,
+    /// The output's shape; the value itself is flat, row-major.
     pub shape: Vec<usize>,
 }
 
@@ -145,19 +170,25 @@ impl Node {
         }
     }
 
+    /// Number of output elements.
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }
 
+    /// Whether the output has no elements (a zero-sized dimension).
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
 
+/// The imported model: nodes in topological order, and which of them are the model's inputs and outputs.
 #[derive(Clone, Debug, PartialEq)]
 pub struct Graph {
+    /// Every node; a node's inputs always have smaller ids.
     pub nodes: Vec<Node>,
+    /// The input nodes, in the model's input order.
     pub inputs: Vec<NodeId>,
+    /// The output nodes, in the model's output order.
     pub outputs: Vec<NodeId>,
 }
 
@@ -192,10 +223,12 @@ impl Graph {
         self
     }
 
+    /// Shapes of the model inputs, in order: what an input JSON must provide.
     pub fn input_shapes(&self) -> Vec<Vec<usize>> {
         self.inputs.iter().map(|&i| self.nodes[i].shape.clone()).collect()
     }
 
+    /// Shapes of the model outputs, in order.
     pub fn output_shapes(&self) -> Vec<Vec<usize>> {
         self.outputs.iter().map(|&i| self.nodes[i].shape.clone()).collect()
     }

@@ -7,6 +7,8 @@
 //! `chain` (alloy client). `compile` ties the first four together; `fidelity` checks what it
 //! compiled against tract on random inputs; `pipeline` runs them all.
 
+#![warn(missing_docs)]
+
 pub mod chain;
 pub mod circuit;
 pub mod compile;

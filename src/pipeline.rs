@@ -55,11 +55,14 @@ pub fn compile(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) ->
     Ok(compiled)
 }
 
+/// Where a build's SRS came from, saved as `srs.json` so later commands can warn about a dev SRS.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct SrsInfo {
+    /// The SRS holds 2^k points, the circuit's size.
     pub k: u32,
     /// "dev" (insecure, generated locally) or the path of the loaded ceremony file.
     pub source: String,
+    /// True for the dev SRS: its toxic waste is public, so proofs made with it are forgeable.
     pub insecure: bool,
 }
 
@@ -124,10 +127,12 @@ pub fn load(dir: &Path) -> Result<(Compiled, Srs, Keys)> {
     Ok((compiled, params, keys))
 }
 
+/// The SRS record of a set-up build, or `None` before `zkinfer setup`.
 pub fn srs_info(dir: &Path) -> Option<SrsInfo> {
     read_json(&dir.join("srs.json")).ok()
 }
 
+/// `zkinfer prove`: proves the inference on the input file with the build's keys.
 pub fn prove(dir: &Path, input: &Path) -> Result<ProofFile> {
     let (compiled, params, keys) = load(dir)?;
     let inputs = read_input(input)?;
@@ -145,9 +150,13 @@ pub fn verify(dir: &Path, proof: &ProofFile) -> Result<()> {
     prove::verify(&params, &keys, &proof.proof_bytes()?, &proof.instance_fields()?)
 }
 
+/// What `zkinfer solidity` produced: the verifier and every contract compiled with it.
 pub struct SolidityOutput {
+    /// The rendered verifier.
     pub verifier: VerifierSource,
+    /// The verifier and the hand-written contracts, as solc compiled them.
     pub contracts: Vec<CompiledContract>,
+    /// Where the verifier's source was written.
     pub path: PathBuf,
 }
 
@@ -161,6 +170,7 @@ impl SolidityOutput {
             .ok_or_else(|| Error::Solc(format!("no contract {name} among the compiled ones")))
     }
 
+    /// Runtime size of one of the compiled contracts in bytes; 0 when there is no such contract.
     pub fn runtime_size(&self, name: &str) -> usize {
         self.contracts.iter().find(|c| c.name == name).map_or(0, |c| c.runtime_size)
     }

@@ -19,12 +19,14 @@ use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript
 use std::path::Path;
 use std::sync::Arc;
 
+/// The KZG parameters (structured reference string) on BN254 that keys and proofs are made with.
 pub type Srs = ParamsKZG<Bn256>;
 
 /// The seed of the development SRS. Anyone can recompute its toxic waste from this number: it
 /// makes proofs forgeable and must never secure anything of value. Use `--srs` with a ceremony file.
 pub const DEV_SRS_SEED: u64 = 0x007a_6b69_6e66_6572;
 
+/// A 2^k SRS from the public `DEV_SRS_SEED`: for development and tests only, as its toxic waste is known.
 pub fn dev_srs(k: u32) -> Srs {
     ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(DEV_SRS_SEED))
 }
@@ -57,12 +59,15 @@ pub fn load_srs(path: &Path, k: u32) -> Result<Srs> {
     Ok(params)
 }
 
+/// Writes the SRS in halo2's raw format, the one `load_srs` reads back.
 pub fn write_srs(params: &Srs, path: &Path) -> Result<()> {
     let mut f = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
     params.write(&mut f).map_err(|e| Error::io(path, e))
 }
 
+/// A model's proving key, with the statement its proofs must also satisfy.
 pub struct Keys {
+    /// halo2's proving key; the verifying key is inside it (`vk()`).
     pub pk: ProvingKey<G1Affine>,
     /// What `verify` checks besides the key; made from the same build as the key.
     pub statement: Statement,
@@ -82,11 +87,13 @@ pub struct Statement {
 }
 
 impl Statement {
+    /// The statement of a compiled model: its public-value count and, with hashed weights, its commitment.
     pub fn of(compiled: &Compiled) -> Result<Statement> {
         let commitment = compiled.settings.model_commitment.as_deref().map(crate::field::from_hex).transpose()?;
         Ok(Statement { num_public: compiled.layout.public.len(), commitment })
     }
 
+    /// Refuses public values another model's proof (or extra unconstrained rows) would carry, before any pairing.
     pub fn check(&self, instances: &[Fr]) -> Result<()> {
         if instances.len() != self.num_public {
             return Err(Error::Verify(format!(
@@ -107,11 +114,13 @@ impl Statement {
 }
 
 impl Keys {
+    /// The verifying key, which the generated contract embeds.
     pub fn vk(&self) -> &VerifyingKey<G1Affine> {
         self.pk.get_vk()
     }
 }
 
+/// Generates the verifying and proving keys for the compiled circuit; slow, done once by `zkinfer setup`.
 pub fn keygen(compiled: &Compiled, params: &Srs) -> Result<Keys> {
     let circuit = compiled.empty_circuit();
     let vk = keygen_vk(params, &circuit).map_err(|e| Error::Other(format!("keygen (vk): {e:?}")))?;
@@ -119,11 +128,13 @@ pub fn keygen(compiled: &Compiled, params: &Srs) -> Result<Keys> {
     Ok(Keys { pk, statement: Statement::of(compiled)? })
 }
 
+/// Writes the proving key (`pk.bin`) in halo2's raw format, unchecked on read back for speed.
 pub fn write_pk(keys: &Keys, path: &Path) -> Result<()> {
     let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| Error::io(path, e))?);
     keys.pk.write(&mut f, SerdeFormat::RawBytesUnchecked).map_err(|e| Error::io(path, e))
 }
 
+/// Reads `pk.bin` back; `compiled` must be the build it was made from, as its circuit parameters shape the key.
 pub fn read_pk(compiled: &Compiled, path: &Path) -> Result<Keys> {
     let f = std::fs::File::open(path).map_err(|_| Error::MissingArtifact {
         what: "proving key (pk.bin)".into(),
@@ -143,12 +154,17 @@ pub fn read_pk(compiled: &Compiled, path: &Path) -> Result<Keys> {
 /// model's answer.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct ProofFile {
+    /// The proof bytes, 0x-hex, as the contract's `verifyProof` takes them.
     pub proof: String,
+    /// The public values, 0x-hex field elements, in instance-column order.
     pub instances: Vec<String>,
     /// The model's outputs, when they are public (hashed outputs stay in the opening).
     pub outputs: Vec<Vec<f64>>,
+    /// The `MODEL_HASH` of the build that proved it, so a proof can be matched to its verifier.
     pub model_hash: String,
+    /// The build's k, for information.
     pub k: u32,
+    /// Wall-clock proving time, for reports.
     pub prove_seconds: f64,
     /// Never written with the proof: see `Opening`.
     #[serde(skip)]
@@ -161,10 +177,13 @@ pub struct ProofFile {
 /// stops anyone searching the input space from the commitment.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 pub struct Opening {
+    /// The salt of each salted commitment, 0x-hex, in commitment order.
     pub salts: Vec<String>,
+    /// The model's outputs when they are hashed or private: the values the commitment stands for.
     pub outputs: Vec<Vec<f64>>,
 }
 
+/// Proves one inference: quantises `inputs`, builds the witness (checked against the oracle) and proves it.
 pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]) -> Result<ProofFile> {
     let start = std::time::Instant::now();
     let salts = compiled.fresh_salts();
@@ -249,12 +268,15 @@ pub fn verify(params: &Srs, keys: &Keys, proof: &[u8], instances: &[Fr]) -> Resu
 }
 
 impl ProofFile {
+    /// The proof as bytes, decoded from hex.
     pub fn proof_bytes(&self) -> Result<Vec<u8>> {
         hex::decode(self.proof.trim_start_matches("0x")).map_err(|e| Error::Other(format!("proof is not hex: {e}")))
     }
+    /// The public values as field elements; a value ≥ r is refused as the contract refuses it.
     pub fn instance_fields(&self) -> Result<Vec<Fr>> {
         self.instances.iter().map(|s| crate::field::from_hex(s)).collect()
     }
+    /// Reads a proof file written by `zkinfer prove` (without its opening, which is a separate file).
     pub fn read(path: &Path) -> Result<ProofFile> {
         let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
         serde_json::from_str(&text)
@@ -262,4 +284,5 @@ impl ProofFile {
     }
 }
 
+/// A witness, one value per wire, shared between the circuit and its caller without copying.
 pub type SharedWitness = Arc<Vec<i128>>;

@@ -17,12 +17,22 @@ pub enum ConsumerKind {
     /// `VerifiedInference`: callers supply every public value.
     Plain,
     /// `FeedBoundInference`, or with `vault` a `ForecastVault`: inputs read from `feed`.
-    Feed { feed: Address, price_unit: u128, max_price_age: u64, vault: Option<VaultParams> },
+    Feed {
+        /// The Chainlink-style price feed the inputs are read from.
+        feed: Address,
+        /// Feed answer units per model unit: a power of ten, at least 10^decimals.
+        price_unit: u128,
+        /// Largest age in seconds of the window's newest answer at submission.
+        max_price_age: u64,
+        /// With a vault's policy, deploy a `ForecastVault` instead of a `FeedBoundInference`.
+        vault: Option<VaultParams>,
+    },
 }
 
 /// How to deploy: the consumer, and whether a verifier that binds no weights is acceptable.
 #[derive(Clone, Debug)]
 pub struct DeployOptions {
+    /// Which consumer contract is deployed in front of the verifier.
     pub kind: ConsumerKind,
     /// Deploy a `--weights private` verifier (it accepts proofs made with *any* weights of the
     /// architecture). Refused unless set.
@@ -30,6 +40,7 @@ pub struct DeployOptions {
 }
 
 impl DeployOptions {
+    /// A plain `VerifiedInference` consumer, refusing a verifier that binds no weights.
     pub fn plain() -> Self {
         DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: false }
     }
@@ -38,13 +49,20 @@ impl DeployOptions {
 /// A feed-bound consumer's source of inputs.
 pub type FeedBinding = FeedParams;
 
+/// What `zkinfer deploy` deployed, saved as `deployment.json` so later steps find the contracts and chain.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
 pub struct Deployment {
+    /// The verifier contract's address.
     pub verifier: Address,
+    /// The consumer contract's address: where proofs are submitted.
     pub consumer: Address,
+    /// Gas the verifier's deployment used.
     pub verifier_gas: u64,
+    /// Gas the consumer's deployment used.
     pub consumer_gas: u64,
+    /// The chain deployed on; later steps refuse an RPC endpoint serving another chain.
     pub chain_id: u64,
+    /// For a feed-bound consumer, the feed and how its answers become inputs.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub feed: Option<FeedBinding>,
     /// What the deployed verifier says it binds (read back from its constants).
@@ -53,6 +71,7 @@ pub struct Deployment {
 }
 
 impl Deployment {
+    /// Reads `deployment.json` from a build directory; its absence means `zkinfer deploy` has not run.
     pub fn load(dir: &Path) -> Result<Deployment> {
         read_json(&dir.join("deployment.json")).map_err(|_| Error::MissingArtifact {
             what: "deployment.json".into(),

@@ -63,6 +63,7 @@ sol! {
 /// Where a feed-bound consumer reads its inputs (`FeedBoundInference.FeedConfig`).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct FeedParams {
+    /// The feed contract (Chainlink `AggregatorV3Interface`).
     pub feed: Address,
     /// Answers the model reads (its number of inputs).
     pub window: usize,
@@ -76,7 +77,9 @@ pub struct FeedParams {
 /// A `ForecastVault`'s policy: the move that changes the tier, and how long a forecast's tier holds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct VaultParams {
+    /// The forecast move, in basis points of the last price, at or beyond which the tier changes.
     pub move_bps: u64,
+    /// Seconds a forecast's tier holds, from the update time of the newest price it read.
     pub risk_validity: u64,
 }
 
@@ -111,15 +114,22 @@ pub fn signed(v: U256) -> i128 {
     i128::try_from(s).unwrap_or(i128::MAX)
 }
 
+/// A `ForecastVault`'s state as its views report it, for `zkinfer` to print.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct VaultState {
     /// The tier in force now (defensive once the latest forecast has expired).
     pub ltv_bps: u64,
+    /// The fee in force now, in basis points (defensive once the latest forecast has expired).
     pub fee_bps: u64,
+    /// Whether the latest forecast's tier still holds (`block.timestamp <= risk_valid_until`).
     pub risk_fresh: bool,
+    /// Unix time until which the latest forecast's tier holds.
     pub risk_valid_until: u64,
+    /// The latest accepted forecast (the model's output), in fixed point at 2^scale_bits.
     pub last_forecast: i128,
+    /// The newest price that forecast read (the model's last input), in fixed point at 2^scale_bits.
     pub last_price: i128,
+    /// The feed round of the last accepted inference; a proof must read a newer round.
     pub consumed_round: u128,
 }
 
@@ -322,6 +332,7 @@ impl Client {
         Ok(submitted(&self.send("submit", tx).await?))
     }
 
+    /// Reads a vault's tier, forecast and consumed round with one view call each (not atomically).
     pub async fn vault_state(&self, vault: Address) -> Result<VaultState> {
         use ForecastVault as V;
         let int = |x: I256| i128::try_from(x).unwrap_or_default();

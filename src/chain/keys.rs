@@ -7,6 +7,7 @@ use std::path::PathBuf;
 
 /// Anvil's first pre-funded development key: public knowledge, for local chains only.
 pub const ANVIL_DEV_KEY: &str = "ac0974bec39a17e36ba4a6b4d238ff944bacb478cbed5efcae784d7bf4f2ff80";
+/// Anvil's chain id: the only chain on which the dev key is used without being asked for.
 pub const ANVIL_CHAIN_ID: u64 = 31337;
 
 /// How the client signs. `FromEnv` (the default) reads, in order: `PRIVATE_KEY`; `ETH_KEYSTORE`
@@ -15,12 +16,16 @@ pub const ANVIL_CHAIN_ID: u64 = 31337;
 /// first dev key.
 #[derive(Clone, Default)]
 pub enum KeySource {
+    /// `PRIVATE_KEY`, else `ETH_KEYSTORE`, else (Anvil only) the dev key: see the enum's doc.
     #[default]
     FromEnv,
     /// A hex private key held in memory (tests; prefer the environment).
     Hex(String),
+    /// A Web3 Secret Storage keystore file and its password.
     Keystore {
+        /// The keystore JSON file.
         path: PathBuf,
+        /// Its password; kept in memory only, redacted from `Debug`.
         password: String,
     },
 }

@@ -202,6 +202,7 @@ pub fn describe_revert(data: &[u8]) -> String {
     }
 }
 
+/// Anvil's default endpoint, used when neither `--rpc-url` nor `ETH_RPC_URL` is given.
 pub const DEFAULT_RPC: &str = "http://127.0.0.1:8545";
 
 /// RPC from the flag, else `ETH_RPC_URL`, else the local default.
@@ -232,14 +233,18 @@ pub fn spawn_anvil() -> Result<AnvilInstance> {
 /// Where to connect and how to sign.
 #[derive(Clone, Debug)]
 pub struct ClientConfig {
+    /// The JSON-RPC endpoint (HTTP).
     pub rpc_url: String,
     /// Refuse to act unless the node serves this chain (e.g. the chain a deployment was made on).
     pub chain_id: Option<u64>,
+    /// Where the signing key comes from; it is never printed or written.
     pub key: KeySource,
+    /// How transient RPC failures are retried.
     pub retry: RetryPolicy,
 }
 
 impl ClientConfig {
+    /// Connects to `rpc_url` with the key from the environment, any chain, and the default retry policy.
     pub fn new(rpc_url: &str) -> Self {
         ClientConfig { rpc_url: rpc_url.into(), chain_id: None, key: KeySource::FromEnv, retry: RetryPolicy::default() }
     }
@@ -251,24 +256,35 @@ impl ClientConfig {
         c
     }
 
+    /// Refuses to act unless the node serves chain `chain_id` (the chain a deployment was made on).
     pub fn expect_chain(mut self, chain_id: u64) -> Self {
         self.chain_id = Some(chain_id);
         self
     }
 }
 
+/// A connected client: a signing provider, checked to serve the expected chain, with retries and decoded reverts.
 pub struct Client {
+    /// The alloy provider, signing as `from`; calls made on it directly skip the client's retries and revert decoding.
     pub provider: DynProvider,
+    /// The account transactions are sent from.
     pub from: Address,
+    /// The chain the node serves, checked at connect time.
     pub chain_id: u64,
+    /// The endpoint, named in error messages.
     pub rpc_url: String,
+    /// How transient RPC failures are retried.
     pub retry: RetryPolicy,
 }
 
+/// A mined, successful transaction and what it emitted.
 #[derive(Debug, Clone, serde::Serialize)]
 pub struct Submitted {
+    /// The transaction hash, 0x-hex.
     pub tx_hash: String,
+    /// Gas the transaction used.
     pub gas_used: u64,
+    /// The block it was mined in.
     pub block: u64,
     /// The outputs of the `InferenceVerified` event.
     pub outputs: Vec<String>,
@@ -563,6 +579,7 @@ fn submitted(receipt: &TransactionReceipt) -> Submitted {
 
 /// Revert data carried by an error, if the node answered with a revert.
 pub trait RevertData {
+    /// The revert data, or `None` when the error is not a revert (a transport failure, a timeout, ...).
     fn revert_data(&self) -> Option<Bytes>;
 }
 

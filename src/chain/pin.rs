@@ -10,8 +10,11 @@ use alloy::primitives::U256;
 /// (`--weights private`) is acceptable.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct ModelPin {
+    /// The verifier's `MODEL_HASH` the consumer accepts.
     pub model_hash: alloy::primitives::B256,
+    /// The verifier's `MODEL_COMMITMENT` the consumer accepts (hashed weights), else zero.
     pub model_commitment: U256,
+    /// Whether a verifier with `WEIGHTS_MODE` private (bound to no weights) is accepted.
     pub allow_unbound_weights: bool,
 }
 
@@ -32,6 +35,7 @@ impl ModelPin {
         Ok(ModelPin { model_hash, model_commitment, allow_unbound_weights })
     }
 
+    /// The pin as the consumer contract's ABI struct, for its constructor.
     pub fn sol(&self) -> VerifiedInference::ModelPin {
         VerifiedInference::ModelPin {
             modelHash: self.model_hash,
@@ -44,16 +48,20 @@ impl ModelPin {
 /// A deployed verifier's constants: what it binds.
 #[derive(Clone, Debug, PartialEq, serde::Serialize, serde::Deserialize)]
 pub struct OnChainBinding {
+    /// `MODEL_HASH`, 0x-hex.
     pub model_hash: String,
+    /// `MODEL_COMMITMENT`, 0x-hex (zero unless weights are hashed).
     pub model_commitment: String,
     /// 0 fixed, 1 hashed, 2 private (binds nothing).
     pub weights_mode: u8,
     /// 0 public, 1 hashed, 2 private.
     pub input_visibility: u8,
+    /// 0 public, 1 hashed, 2 private.
     pub output_visibility: u8,
 }
 
 impl OnChainBinding {
+    /// The weights mode in words, warning when it binds nothing.
     pub fn weights(&self) -> &'static str {
         match self.weights_mode {
             0 => "fixed (bound by the verifying key)",
@@ -63,6 +71,7 @@ impl OnChainBinding {
         }
     }
 
+    /// A visibility constant in words.
     pub fn visibility(v: u8) -> &'static str {
         match v {
             0 => "public",

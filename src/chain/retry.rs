@@ -11,9 +11,12 @@ use alloy::transports::{RpcError, TransportError, TransportErrorKind};
 use std::future::IntoFuture;
 use std::time::Duration;
 
+/// How often and how patiently transient RPC failures are retried; the backoff doubles after each attempt.
 #[derive(Clone, Copy, Debug)]
 pub struct RetryPolicy {
+    /// Attempts in all, the first included; 1 means no retry.
     pub attempts: u32,
+    /// The wait before the second attempt.
     pub first_backoff: Duration,
 }
 
@@ -65,7 +68,9 @@ fn transport_of(e: &alloy::contract::Error) -> Option<&TransportError> {
 
 /// Errors the retry loop knows how to classify.
 pub trait Classify {
+    /// Worth repeating a read: unreached, rate limited, temporarily unavailable, timed out.
     fn transient(&self) -> bool;
+    /// The request never reached the node, so even a transaction may be re-sent.
     fn unreached(&self) -> bool;
 }
 
@@ -90,7 +95,9 @@ impl Classify for alloy::contract::Error {
 /// Whether an operation may be repeated after a failure: reads may, sends only if unreached.
 #[derive(Clone, Copy, PartialEq, Eq)]
 pub enum Idempotence {
+    /// A read: retried on any transient failure.
     Read,
+    /// A transaction: retried only when the node was never reached, so it cannot be sent twice.
     Send,
 }
 

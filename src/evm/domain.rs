@@ -10,21 +10,29 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::plonk::ConstraintSystem;
 
+/// The values at x every later phase reads, each a constant or a memory word.
 pub struct AtX {
+    /// x^n, n = 2^k.
     pub xn: S,
+    /// 1 / (x^n − 1), for the vanishing polynomial's division.
     pub xn_minus_one_inv: S,
+    /// 1 / x.
     pub x_inv: S,
     /// 1 / Π (u − x·ω^r) over the super set's rotations outside the first rotation set.
     pub z_0_diff_inverse: S,
     /// (r, u − x·ω^r) for every rotation of the super set.
     pub u_minus: Vec<(i32, S)>,
+    /// halo2's `l_last` at x: the Lagrange basis of row n − blinding − 1, between the usable and the blinding rows.
     pub l_last: S,
     /// Σ of the Lagrange basis over the blinding rows.
     pub l_blind: S,
+    /// The Lagrange basis at the first row at x.
     pub l_0: S,
+    /// Per instance query (one column at rotation 0), its evaluation at x, computed from the public values.
     pub instance_evals: Vec<S>,
 }
 
+/// Emits the shared values at x, their inverses taken with one modexp.
 pub fn emit(e: &mut Emitter, plan: &Plan, cs: &ConstraintSystem<Fr>, o: &Openings) -> AtX {
     e.comment("x^n, Lagrange basis at x, inverses");
     let x = plan.x;

@@ -40,9 +40,13 @@ pub const HANDWRITTEN: [(&str, &str); 7] = [
     ("ForecastVault.sol", include_str!("../../contracts/ForecastVault.sol")),
 ];
 
+/// A rendered verifier: its contract name, Solidity source and the proof length it accepts.
 pub struct VerifierSource {
+    /// The contract's Solidity name.
     pub name: String,
+    /// The Solidity source, to be compiled with the `HANDWRITTEN` contracts.
     pub source: String,
+    /// Bytes a proof must have for this verifier.
     pub proof_len: usize,
 }
 
@@ -94,13 +98,19 @@ pub fn verifier_solidity(
 /// `OUTPUT_VISIBILITY`; the numbering of `contracts/IZkinferVerifier.sol`) and in words.
 #[derive(Clone, Debug, serde::Serialize)]
 pub struct Binding {
+    /// The verifier's `WEIGHTS_MODE`: 0 fixed, 1 hashed, 2 private.
     pub weights_mode: u8,
+    /// The verifier's `INPUT_VISIBILITY`: 0 public, 1 hashed, 2 private.
     pub input_visibility: u8,
+    /// The verifier's `OUTPUT_VISIBILITY`: 0 public, 1 hashed, 2 private.
     pub output_visibility: u8,
+    /// The verifier's `SALTED`: whether hashed inputs/outputs absorb a salt.
     pub salted: bool,
     /// The weights: "fixed", "hashed" or "private".
     pub weights: String,
+    /// The inputs: "public", "hashed" or "private", with ", salted" when hashed with a salt.
     pub inputs: String,
+    /// The outputs: "public", "hashed" or "private", with ", salted" when hashed with a salt.
     pub outputs: String,
     /// False for private weights: the verifier accepts a proof made with any weights of the
     /// architecture, so it says nothing about which model ran.
@@ -110,6 +120,7 @@ pub struct Binding {
 }
 
 impl Binding {
+    /// What a verifier built with these settings binds; the numbering matches the generated constants.
     pub fn of(settings: &Settings) -> Binding {
         let id = settings.model_identity([0; 32]);
         let name = |v: Visibility| format!("{v:?}").to_lowercase();
@@ -205,10 +216,14 @@ fn which(bin: &str) -> Option<PathBuf> {
     std::env::var_os("PATH").and_then(|paths| std::env::split_paths(&paths).map(|d| d.join(bin)).find(|p| p.is_file()))
 }
 
+/// One contract as solc compiled it.
 #[derive(Clone, Debug)]
 pub struct CompiledContract {
+    /// The contract name.
     pub name: String,
+    /// Creation code: what a deployment transaction sends.
     pub bytecode: Vec<u8>,
+    /// Deployed (runtime) code size in bytes, to check against `EIP170_LIMIT` before deploying.
     pub runtime_size: usize,
 }
 

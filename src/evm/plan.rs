@@ -18,17 +18,50 @@ pub const MEMORY_START: usize = 0x80;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Step {
     /// The transcript starts from the verifying key's digest.
-    Absorb { mem: usize, value: Fr },
+    Absorb {
+        /// Where the digest is stored, the transcript's first word.
+        mem: usize,
+        /// The verifying key's `transcript_repr`, a constant of the contract.
+        value: Fr,
+    },
     /// The public values, read (and range-checked) from the `instances` argument.
-    Instances { mem: usize, count: usize },
+    Instances {
+        /// Where the first value is stored; the others follow, 32 bytes each.
+        mem: usize,
+        /// How many values are read.
+        count: usize,
+    },
     /// `count` points from the proof at byte offset `cd`.
-    Points { cd: usize, mem: usize, count: usize },
+    Points {
+        /// Byte offset of the first point in the proof.
+        cd: usize,
+        /// Where the first point is stored, 64 bytes (x, y) each.
+        mem: usize,
+        /// How many points are read.
+        count: usize,
+    },
     /// `count` scalars from the proof at byte offset `cd`.
-    Scalars { cd: usize, mem: usize, count: usize },
+    Scalars {
+        /// Byte offset of the first scalar in the proof.
+        cd: usize,
+        /// Where the first scalar is stored, 32 bytes each.
+        mem: usize,
+        /// How many scalars are read.
+        count: usize,
+    },
     /// Hashes memory `[start, start + len)` into `dst` (the challenge) and `dst + 32` (the raw
     /// hash, which restarts the buffer). `pad`: nothing was absorbed since the last squeeze, and
     /// EvmTranscript then hashes one extra byte 0x01 (at `dst`, which the challenge overwrites).
-    Squeeze { start: usize, len: usize, dst: usize, pad: bool },
+    Squeeze {
+        /// First byte hashed: the last squeeze's raw hash, or the transcript's start for the first squeeze.
+        start: usize,
+        /// Bytes hashed (33 when `pad`).
+        len: usize,
+        /// Where the challenge is stored; the raw hash goes to the next word.
+        dst: usize,
+        /// Whether the extra 0x01 byte is hashed (nothing was absorbed since the last squeeze).
+        pad: bool,
+    },
 }
 
 impl Step {
@@ -46,46 +79,77 @@ impl Step {
 /// The verifier's constants and transcript layout. Scalars are given as `S::Mem` (how the
 /// emitter uses them), points by the address of their x coordinate (y follows).
 pub struct Plan {
+    /// The circuit has 2^k rows.
     pub k: u32,
+    /// 2^k, the evaluation domain's size.
     pub n: u64,
+    /// Generator of the 2^k-th roots of unity: rotations multiply the evaluation point by its powers.
     pub omega: Fr,
+    /// ω⁻¹, for negative rotations.
     pub omega_inv: Fr,
     /// halo2's blinding rows: the last `blinding + 1` rows are not "active".
     pub blinding: i32,
     /// Columns per permutation product (degree − 2).
     pub chunk_len: usize,
+    /// Permutation product polynomials: the permuted columns in chunks of `chunk_len`.
     pub num_sets: usize,
+    /// Lookup arguments, each with its own product, permuted columns and five evaluations.
     pub num_lookups: usize,
+    /// Public values the `instances` argument must hold.
     pub num_instances: usize,
+    /// The transcript operations in proof order; the emitter turns each into code.
     pub steps: Vec<Step>,
+    /// Bytes a proof must have: the verifier rejects any other length.
     pub proof_len: usize,
     /// First free word after the transcript region.
     pub memory_end: usize,
+    /// Where each public value is stored once read.
     pub instances: Vec<S>,
+    /// Per halo2 challenge (multi-phase circuits), where it is squeezed to.
     pub challenges: Vec<S>,
+    /// Per advice column, the memory address of its commitment.
     pub advice: Vec<usize>,
+    /// The lookup compression challenge θ.
     pub theta: S,
+    /// Per lookup, the addresses of its permuted input and table commitments (A', S').
     pub permuted: Vec<(usize, usize)>,
+    /// The permutation challenge β (also the lookups').
     pub beta: S,
+    /// The permutation challenge γ (also the lookups').
     pub gamma: S,
+    /// Per permutation set, the address of its product commitment.
     pub perm_z: Vec<usize>,
+    /// Per lookup, the address of its product commitment.
     pub lookup_z: Vec<usize>,
+    /// Address of the vanishing argument's random polynomial commitment.
     pub random_point: usize,
+    /// The challenge y that combines every constraint into the quotient.
     pub y: S,
+    /// Addresses of the quotient polynomial's pieces, in proof order.
     pub h_points: Vec<usize>,
+    /// The evaluation point x.
     pub x: S,
+    /// Per advice query, its claimed evaluation, in the constraint system's query order.
     pub advice_evals: Vec<S>,
+    /// Per fixed query, its claimed evaluation, in the constraint system's query order.
     pub fixed_evals: Vec<S>,
+    /// The random polynomial's claimed evaluation at x.
     pub random_eval: S,
+    /// Per permutation column, σ's claimed evaluation at x.
     pub sigma_evals: Vec<S>,
     /// Per permutation set: z(x), z(ωx), and z(ω^last x) for every set but the last.
     pub perm_evals: Vec<Vec<S>>,
     /// Per lookup: z(x), z(ωx), A'(x), A'(ω⁻¹x), S'(x).
     pub lookup_evals: Vec<Vec<S>>,
+    /// SHPLONK's challenge that combines the polynomials of one opening set.
     pub shplonk_y: S,
+    /// SHPLONK's challenge that combines the opening sets.
     pub shplonk_v: S,
+    /// Address of SHPLONK's first opening commitment (the quotient of the combined sets).
     pub h1: usize,
+    /// SHPLONK's challenge u, the point the linearised opening is checked at.
     pub shplonk_u: S,
+    /// Address of SHPLONK's second opening commitment (the final KZG witness).
     pub h2: usize,
 }
 

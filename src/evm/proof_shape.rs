@@ -16,8 +16,11 @@ pub const SCALAR_BYTES: usize = 32;
 /// `scalars` scalars, and `tail_points` points, in that order.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ProofShape {
+    /// Commitments before the evaluations: advice, lookups, permutation and vanishing argument.
     pub head_points: usize,
+    /// Claimed evaluations.
     pub scalars: usize,
+    /// SHPLONK's two opening commitments at the end.
     pub tail_points: usize,
 }
 
@@ -46,6 +49,7 @@ impl ProofShape {
         ProofShape { head_points, scalars, tail_points: 2 }
     }
 
+    /// The exact proof length in bytes.
     pub fn bytes(&self) -> usize {
         (self.head_points + self.tail_points) * POINT_BYTES + self.scalars * SCALAR_BYTES
     }

@@ -23,31 +23,40 @@ pub enum Base {
 /// position, never by value (two equal fixed commitments are still two openings).
 #[derive(Clone, Debug)]
 pub enum Commitment {
+    /// A commitment read from the proof or fixed by the key, opened as it is.
     Point(Base),
     /// The linearised quotient: Σ h_i · xn^i.
     Quotient(Vec<usize>),
 }
 
+/// One claimed evaluation: commitment `commitment` at `x·ω^rotation` equals `eval`.
 pub struct Query {
+    /// Index into `Openings::commitments`.
     pub commitment: usize,
+    /// The rotation the commitment is opened at, relative to x.
     pub rotation: i32,
+    /// Where the claimed value is (the proof's evaluation, or the computed quotient evaluation).
     pub eval: S,
 }
 
 /// The openings halo2's verifier queries, in its order (the order decides the rotation sets'
 /// order, and with it every power of SHPLONK's y and v).
 pub struct Openings {
+    /// Every opened commitment, numbered in halo2's order; queries refer to them by index.
     pub commitments: Vec<Commitment>,
+    /// Every claimed evaluation, in halo2's query order.
     pub queries: Vec<Query>,
     /// (rotations, commitments opened at exactly those): commitments by first query, sets by
     /// first commitment, as halo2's `construct_intermediate_sets`.
     pub rotation_sets: Vec<(BTreeSet<i32>, Vec<usize>)>,
+    /// Every rotation any commitment is opened at: the points SHPLONK's vanishing polynomial spans.
     pub super_set: BTreeSet<i32>,
     /// The quotient's query, whose evaluation the identities phase computes.
     pub h_query: usize,
 }
 
 impl Openings {
+    /// Lists the openings in halo2's order from the plan's addresses and the key's fixed commitments, and groups them.
     pub fn of(plan: &Plan, vk: &VerifyingKey<G1Affine>) -> Openings {
         let cs = vk.cs();
         let mut o = Openings {

@@ -12,23 +12,38 @@ const HELPERS: &str = include_str!("helpers.yul");
 /// Everything the contract template needs; a missing field is a render error, not a blank.
 #[derive(Serialize)]
 pub struct Contract<'a> {
+    /// The zkinfer version, stamped in the header comment so a deployed verifier says what generated it.
     pub version: &'a str,
+    /// The model name, for the header comment.
     pub model: &'a str,
+    /// The circuit's row count exponent, for the header comment.
     pub k: u32,
     /// One `// - ` comment line per bound part, newline-terminated.
     pub header: String,
+    /// The contract's Solidity name.
     pub name: &'a str,
+    /// `MODEL_HASH`, 0x-hex.
     pub model_hash: &'a str,
+    /// `MODEL_COMMITMENT`, 0x-hex (hashed weights), else `0x0`.
     pub commitment: String,
+    /// `WEIGHTS_MODE`: 0 fixed, 1 hashed, 2 private.
     pub weights_mode: u8,
+    /// `INPUT_VISIBILITY`: 0 public, 1 hashed, 2 private.
     pub input_visibility: u8,
+    /// `OUTPUT_VISIBILITY`: 0 public, 1 hashed, 2 private.
     pub output_visibility: u8,
+    /// `SALTED`: whether hashed inputs/outputs absorb a salt.
     #[serde(serialize_with = "solidity_bool")]
     pub salted: bool,
+    /// `NUM_PUBLIC_INPUTS`: length of the inputs part of the public values, which consumers read.
     pub num_public_inputs: usize,
+    /// `NUM_OUTPUTS`: length of the outputs part of the public values, after the inputs part.
     pub num_outputs: usize,
+    /// `SCALE_BITS`: consumers divide public values by 2^`scale_bits` to get real numbers.
     pub scale_bits: u32,
+    /// `PROOF_LENGTH` in bytes; the contract rejects a proof of any other length.
     pub proof_length: usize,
+    /// The exact number of public values `verifyProof` accepts.
     pub num_instances: usize,
     /// A Yul boolean expression checked before any proof word is read.
     pub commitment_check: String,
@@ -61,6 +76,7 @@ fn environment() -> Environment<'static> {
     env
 }
 
+/// The verifier contract's Solidity source; panics only if the template itself is broken.
 pub fn render_contract(fields: &Contract) -> String {
     environment().get_template("verifier.sol").and_then(|t| t.render(fields)).expect("the contract template renders")
 }

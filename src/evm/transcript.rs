@@ -5,6 +5,7 @@
 use super::plan::{Plan, Step};
 use super::yul::{fr_hex, Emitter};
 
+/// Emits the plan's steps in order: reads with their range and curve checks, and squeezes.
 pub fn emit(e: &mut Emitter, plan: &Plan) {
     for step in &plan.steps {
         match *step {

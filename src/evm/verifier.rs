@@ -25,19 +25,25 @@ use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 
 /// What the generated contract needs besides the key.
 pub struct VerifierSpec<'a> {
+    /// The verifying key the contract checks proofs against.
     pub vk: &'a VerifyingKey<G1Affine>,
+    /// The SRS, for the generator and the pairing's G2 points.
     pub params: &'a ParamsKZG<Bn256>,
+    /// The exact number of public values a proof comes with.
     pub num_instances: usize,
 }
 
+/// The generated Yul, ready for the contract template.
 pub struct Generated {
     /// Body of the `verifyProof` assembly block.
     pub body: String,
     /// Helper Yul functions.
     pub functions: String,
+    /// Bytes a proof must have; the contract rejects any other length.
     pub proof_len: usize,
 }
 
+/// Generates the verifier's code: transcript, domain, identities, SHPLONK, MSM and pairing, in that order.
 pub fn generate(spec: &VerifierSpec) -> Generated {
     let plan = Plan::of(spec);
     let cs = spec.vk.cs();

@@ -10,14 +10,19 @@ use std::fmt::Write;
 /// A scalar known at generation time or stored at a memory address at run time.
 #[derive(Clone, Copy, Debug, PartialEq)]
 pub enum S {
+    /// Known at generation time: folded into constants, costs no code.
     Const(Fr),
+    /// Stored in the memory word at this address at run time.
     Mem(usize),
 }
 
 pub use crate::field::to_hex_literal as fr_hex;
 
+/// Appends straight-line Yul, allocating one memory word per intermediate value.
 pub struct Emitter {
+    /// The emitted Yul, one indented statement per line.
     pub code: String,
+    /// The next free memory address; everything below it is allocated.
     pub next: usize,
     /// How the code names r: the assembly block's local `R` (cheaper to read than a 32-byte
     /// push), or the literal inside Yul functions, which cannot see that local.
@@ -35,22 +40,26 @@ impl Emitter {
         Emitter { code: String::new(), next: base, modulus: format!("0x{}", crate::field::MODULUS_HEX) }
     }
 
+    /// Reserves `words` 32-byte words and returns the address of the first.
     pub fn alloc(&mut self, words: usize) -> usize {
         let p = self.next;
         self.next += 32 * words;
         p
     }
 
+    /// Appends a statement at the verifier body's indentation.
     pub fn line(&mut self, s: impl AsRef<str>) {
         self.code.push_str("            ");
         self.code.push_str(s.as_ref());
         self.code.push('\n');
     }
 
+    /// Appends a `//` comment, to make the generated code reviewable.
     pub fn comment(&mut self, s: &str) {
         let _ = writeln!(self.code, "            // {s}");
     }
 
+    /// The Yul expression reading a value: a hex literal or an `mload`.
     pub fn ld(&self, s: S) -> String {
         match s {
             S::Const(f) => fr_hex(&f),
@@ -65,6 +74,7 @@ impl Emitter {
         S::Mem(p)
     }
 
+    /// `a + b mod r`, folded when both are constants or one is zero.
     pub fn add(&mut self, a: S, b: S) -> S {
         match (a, b) {
             (S::Const(x), S::Const(y)) => S::Const(x + y),
@@ -76,6 +86,7 @@ impl Emitter {
         }
     }
 
+    /// `a · b mod r`, folded when both are constants or one is zero or one.
     pub fn mul(&mut self, a: S, b: S) -> S {
         match (a, b) {
             (S::Const(x), S::Const(y)) => S::Const(x * y),
@@ -88,6 +99,7 @@ impl Emitter {
         }
     }
 
+    /// `−a mod r`, folded for a constant.
     pub fn neg(&mut self, a: S) -> S {
         match a {
             S::Const(x) => S::Const(-x),
@@ -98,11 +110,13 @@ impl Emitter {
         }
     }
 
+    /// `a − b mod r`.
     pub fn sub(&mut self, a: S, b: S) -> S {
         let nb = self.neg(b);
         self.add(a, nb)
     }
 
+    /// `a² mod r`.
     pub fn square(&mut self, a: S) -> S {
         self.mul(a, a)
     }

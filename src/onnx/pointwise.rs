@@ -16,7 +16,9 @@ use tract_onnx::tract_core::ops::logic::Iff;
 /// The tract nodes (in evaluation order) that compute an outlet from its root, elementwise.
 #[derive(Clone, Debug)]
 pub struct Cluster {
+    /// The outlet the cluster's single variable is read from: the function's argument.
     pub root: OutletId,
+    /// The member nodes' ids, in evaluation order: replayed to evaluate the function.
     pub nodes: Vec<usize>,
     /// Whether some member has no exact gadget, so the cluster is proven by a table.
     pub tabled: bool,

@@ -17,7 +17,9 @@ use tract_onnx::prelude::*;
 
 /// Per output position: `(variable input slot, flat index, coefficient)`; plus the constant part.
 pub struct AffineMap {
+    /// Per output position, its terms `(variable input slot, flat index, coefficient)`.
     pub terms: Vec<Vec<(usize, usize, f32)>>,
+    /// Per output position, the value it takes when every variable input is zero.
     pub bias: Vec<f32>,
 }
 
@@ -211,7 +213,9 @@ fn one_op<'a>(
 pub struct ParamMap {
     /// Per output: (variable slot, flat index, parameter number).
     pub terms: Vec<Vec<(usize, usize, u32)>>,
+    /// Per output position, the parameter added to it, if any.
     pub bias: Vec<Option<u32>>,
+    /// The parameters' values, indexed by parameter number.
     pub params: Vec<f32>,
 }
 

@@ -11,6 +11,7 @@ pub struct Reference {
 }
 
 impl Reference {
+    /// Plans the model for its declared input facts; fails if tract cannot make it runnable.
     pub fn new(model: &TypedModel) -> Result<Reference> {
         let facts = (0..model.inputs.len())
             .map(|i| {
@@ -32,6 +33,7 @@ impl Reference {
         out.ok()?.ok().filter(|r| r.iter().flatten().all(|v| v.is_finite()))
     }
 
+    /// Runs on flat inputs (cast to each input's declared type), returning every output flattened to f32.
     pub fn run(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
         let mut tvs = TVec::new();
         for (i, (x, (shape, dt))) in inputs.iter().zip(&self.facts).enumerate() {

@@ -194,11 +194,15 @@ pub fn recurrent_model(op: &str, seq: usize, input: usize, hidden: usize, seed: 
 /// The shape of a recurrent test model.
 #[derive(Clone, Debug)]
 pub struct Recurrent<'a> {
+    /// The ONNX op: "LSTM", "GRU" or "RNN" (any other op gets one gate, as RNN).
     pub op: &'a str,
     /// ONNX's `direction`: "forward", "reverse" or "bidirectional".
     pub direction: &'a str,
+    /// Sequence length (time steps) of the model's input.
     pub seq: usize,
+    /// Features per time step.
     pub input: usize,
+    /// ONNX's `hidden_size`.
     pub hidden: usize,
     /// The initial hidden state as a second model input `h0` ([directions, 1, hidden]) instead
     /// of zeros.
@@ -211,6 +215,7 @@ impl Default for Recurrent<'_> {
     }
 }
 
+/// A single recurrent cell of shape `r`, with seeded uniform(±1/√hidden) weights; outputs `y` and `y_h`.
 pub fn recurrent_model_with(r: &Recurrent, seed: u64) -> ModelProto {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let gates = match r.op {
@@ -262,6 +267,7 @@ pub fn recurrent_model_with(r: &Recurrent, seed: u64) -> ModelProto {
     }
 }
 
+/// Writes a model as an `.onnx` file, creating the parent directory.
 pub fn save(model: &ModelProto, path: &Path) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
@@ -279,7 +285,9 @@ pub fn random_input(n: usize, seed: u64) -> serde_json::Value {
 /// A declared input dimension: fixed, or symbolic (the batch an exporter leaves open).
 #[derive(Clone, Debug, PartialEq)]
 pub enum Dim {
+    /// A dimension of this size.
     Fixed(usize),
+    /// A symbolic dimension named by the string, as exporters write a dynamic batch.
     Sym(String),
 }
 
@@ -288,14 +296,17 @@ pub fn dims(shape: &[usize]) -> Vec<Dim> {
     shape.iter().map(|&d| Dim::Fixed(d)).collect()
 }
 
+/// An integer attribute, for `GraphBuilder::op`.
 pub fn attr_int(name: &str, i: i64) -> AttributeProto {
     AttributeProto { name: name.into(), r#type: AttributeType::Int as i32, i, ..Default::default() }
 }
 
+/// An integer-list attribute, for `GraphBuilder::op`.
 pub fn attr_ints(name: &str, ints: &[i64]) -> AttributeProto {
     AttributeProto { name: name.into(), r#type: AttributeType::Ints as i32, ints: ints.to_vec(), ..Default::default() }
 }
 
+/// A float attribute, for `GraphBuilder::op`.
 pub fn attr_float(name: &str, f: f32) -> AttributeProto {
     AttributeProto { name: name.into(), r#type: AttributeType::Float as i32, f, ..Default::default() }
 }
@@ -331,6 +342,7 @@ pub struct GraphBuilder {
 }
 
 impl GraphBuilder {
+    /// An empty graph in the default ONNX domain at opset `opset`.
     pub fn new(opset: i64) -> Self {
         GraphBuilder { opset, ..Default::default() }
     }
@@ -339,18 +351,21 @@ impl GraphBuilder {
         format!("v{}", self.nodes.len() + self.inits.len() + self.inputs.len())
     }
 
+    /// Declares a model input (`input0`, `input1`, …) of `shape` and returns its name.
     pub fn input(&mut self, shape: &[Dim]) -> String {
         let name = format!("input{}", self.inputs.len());
         self.inputs.push(declared(&name, shape));
         name
     }
 
+    /// Adds a float initializer of `shape` and returns its name.
     pub fn constant(&mut self, shape: &[usize], data: Vec<f32>) -> String {
         let name = self.fresh();
         self.inits.push(tensor(&name, shape, data));
         name
     }
 
+    /// Adds an int64 initializer (shape operands, indices, axes) and returns its name.
     pub fn constant_i64(&mut self, shape: &[usize], data: Vec<i64>) -> String {
         let name = self.fresh();
         self.inits.push(TensorProto {
@@ -379,6 +394,7 @@ impl GraphBuilder {
         self.outputs.push(declared(value, shape));
     }
 
+    /// The model, with IR version 8.
     pub fn build(self) -> ModelProto {
         ModelProto {
             ir_version: 8,
@@ -408,7 +424,9 @@ fn linear(b: &mut GraphBuilder, rng: &mut rand_chacha::ChaCha8Rng, k: usize, n: 
 /// How `tiled_batch_mlp` turns its one input row into a batch.
 #[derive(Clone, Copy, Debug)]
 pub enum Tiling {
+    /// Expands the row to the batch (`Expand`).
     Expand,
+    /// Tiles the row into the batch (`Tile`).
     Tile,
     /// Expand to the batch, then Tile that ×2 (a batch of 2·batch rows).
     Both,

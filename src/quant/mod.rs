@@ -18,47 +18,69 @@ use sha3::{Digest, Keccak256};
 /// rescale gadget already computes the sign it needs).
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub enum QOp {
+    /// Model input number `index`.
     Input {
+        /// Position in the model's input list, not a node id.
         index: usize,
     },
+    /// `y = x·w + b` as `graph::Op::Dense`, rescaled once and range-checked, with a following Relu fused in.
     Dense {
+        /// Length of the contracted (last) axis of the input.
         k: usize,
+        /// Number of outputs per input row.
         n: usize,
+        /// Row-major `[k, n]` at scale 2^s.
         weight: Vec<i64>,
+        /// One per output column, at scale 2^(2s) (it joins the product sum before the rescale).
         bias: Vec<i128>,
+        /// Whether a Relu was fused in: the output is `max(y, 0)`.
         relu: bool,
     },
+    /// Elementwise sum of two tensors; exact, no rescale.
     Add,
+    /// Adds a constant tensor, repeated cyclically when shorter.
     AddConst {
+        /// At scale 2^s.
         value: Vec<i64>,
     },
+    /// `max(x, 0)`, a Relu that could not be fused into the Dense before it.
     Relu,
     /// Elementwise product, rescaled and range-checked.
     Mul,
+    /// Same values, new shape (also a fused Relu's leftover): wiring only, no rows.
     Reshape,
     /// `y = Σ coeff·x + bias`. `rescale`: coefficients at 2^s and bias at 2^(2s), then one
     /// rescale (and range check); otherwise integer coefficients and bias at 2^s, exact.
     /// `params`: which model parameter each coefficient and bias is (see `graph::Op::Shared`).
     Affine {
+        /// Per output, its terms `(input slot, index, coefficient)`.
         terms: Vec<Vec<(usize, usize, i64)>>,
+        /// One per output, at 2^(2s) when `rescale`, else at 2^s.
         bias: Vec<i128>,
+        /// Whether coefficients are at 2^s and the sum needs a rescale; false when all are small integers (exact).
         rescale: bool,
+        /// Whether a Relu was fused in: the output is `max(y, 0)`.
         relu: bool,
+        /// Set for a `graph::Op::Shared` node, so private-weight modes commit each parameter once.
         #[serde(default, skip_serializing_if = "Option::is_none")]
         params: Option<std::sync::Arc<ParamIds>>,
     },
     /// `y = values[q − lo]` where `q` is the input on the model's table grid (rescaled by
     /// `QuantModel::table_shift` bits); `q` outside the table is an error, not a clamp.
     Lut {
+        /// Grid index of the table's first entry.
         lo: i64,
+        /// The function's value at each grid point, at scale 2^s.
         values: Vec<i64>,
     },
     /// `y = values[x]` for an integer index x (a Gather from constant data).
     Select {
+        /// At scale 2^s, indexed by the input's integer value.
         values: Vec<i64>,
     },
     /// `y_j = Σ a_i·b_k`, rescaled once and range-checked.
     Bilinear {
+        /// Per output, the `(i, k)` pairs whose products `a_i·b_k` it sums.
         terms: Vec<Vec<(usize, usize)>>,
     },
     /// `2^s` (one) where the range-checked input is ≥ 0, else 0.
@@ -68,32 +90,44 @@ pub enum QOp {
 /// Coefficients this large are not "small integers" and go through the rescaling path.
 const EXACT_COEFF_LIMIT: f32 = 65536.0;
 
+/// One node of the integer model, aligned with the graph node of the same id.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct QNode {
+    /// The ONNX name of the node, for messages.
     pub name: String,
+    /// What it computes, in integers.
     pub op: QOp,
+    /// Its operands, in the order the op reads them.
     pub inputs: Vec<NodeId>,
+    /// The output's shape; values are flat, row-major.
     pub shape: Vec<usize>,
 }
 
 impl QNode {
+    /// Number of output elements.
     pub fn len(&self) -> usize {
         self.shape.iter().product()
     }
 
+    /// Whether the output has no elements.
     pub fn is_empty(&self) -> bool {
         self.len() == 0
     }
 }
 
+/// The model in fixed point: the witness oracle the circuit reproduces exactly, saved as `BUILD/model.json`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct QuantModel {
+    /// Values are integers at scale 2^`scale_bits` (see the module doc for the scheme).
     pub scale_bits: u32,
     /// Bits every lookup input is rescaled by before its table (None: the model has no tables).
     #[serde(default)]
     pub table_shift: Option<u32>,
+    /// The nodes in the graph's order, so node ids carry over.
     pub nodes: Vec<QNode>,
+    /// The input nodes, in the model's input order.
     pub inputs: Vec<NodeId>,
+    /// The output nodes, in the model's output order.
     pub outputs: Vec<NodeId>,
 }
 
@@ -101,7 +135,9 @@ pub struct QuantModel {
 /// biases, numbered per node.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct ParamIds {
+    /// Per output, the parameter number of each term.
     pub terms: Vec<Vec<u32>>,
+    /// Per output, the parameter number of its bias, if any.
     pub bias: Vec<Option<u32>>,
 }
 
@@ -121,13 +157,16 @@ pub fn rescale(acc: i128, s: u32) -> i128 {
     (acc + (1i128 << (s - 1))).div_euclid(1i128 << s)
 }
 
+/// `x` at scale `scale` (a power of two), rounded to nearest, ties away from zero.
 pub fn quantize(x: f32, scale: f64) -> i64 {
     (x as f64 * scale).round() as i64
 }
 
 /// How far calibration values may grow on unseen inputs before a range check fails.
 pub const HEADROOM: f64 = 4.0;
+/// The coarsest scale compile uses, also when `--scale-bits` asks for less: weights are rounded to 2^-s.
 pub const MIN_SCALE_BITS: u32 = 8;
+/// The finest scale, and so the widest range (|x| < 2^18 in real units); the range table alone takes 2^s rows.
 pub const MAX_SCALE_BITS: u32 = 18;
 
 /// The smallest scale whose range (|x| < 2^s) holds every calibrated activation with headroom.
@@ -198,11 +237,17 @@ pub const MIN_TABLE_BITS: u32 = 12;
 /// lane width and the verifying key's transcript representation (32 bytes, big-endian).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ModelIdentity {
+    /// The weights mode as the verifier numbers it: 0 fixed, 1 hashed, 2 private.
     pub weights_mode: u8,
+    /// Input visibility as the verifier numbers it: 0 public, 1 hashed, 2 private.
     pub input_visibility: u8,
+    /// Output visibility as the verifier numbers it: 0 public, 1 hashed, 2 private.
     pub output_visibility: u8,
+    /// Whether hashed inputs/outputs absorb a random salt.
     pub salted: bool,
+    /// The lane width, which changes the circuit and so the proof.
     pub lanes: usize,
+    /// The verifying key's transcript representation, 32 bytes big-endian: it ties the hash to the keys.
     pub vk_transcript_repr: [u8; 32],
 }
 
@@ -326,6 +371,7 @@ impl QuantModel {
         h.finalize().into()
     }
 
+    /// `2^scale_bits` as a float: divide by it to dequantise.
     pub fn scale(&self) -> f64 {
         (1u64 << self.scale_bits) as f64
     }
@@ -335,6 +381,7 @@ impl QuantModel {
         1i128 << (2 * self.scale_bits)
     }
 
+    /// Quantises float inputs onto the model's grid; fails if the count does not match the model's inputs.
     pub fn quantize_inputs(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<i128>>> {
         if inputs.len() != self.inputs.len() {
             return Err(Error::Other(format!(
@@ -497,6 +544,7 @@ impl QuantModel {
         Ok(vals)
     }
 
+    /// A quantised value in real units.
     pub fn dequantize(&self, v: i128) -> f64 {
         v as f64 / self.scale()
     }

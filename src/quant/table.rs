@@ -36,7 +36,9 @@ const RESERVED: usize = 64;
 
 /// The tables of a quantised model: the grid shift and, per node, `(lo, values)` for Map nodes.
 pub struct Tables {
+    /// Bits every lookup input is rescaled by before its table (the grid step is 2^(shift - s)).
     pub shift: u32,
+    /// Per node, `(lo, values)` for Map nodes (`None` for others): see `QOp::Lut`.
     pub tables: Vec<Option<(i64, Vec<i64>)>>,
 }
 
