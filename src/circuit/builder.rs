@@ -5,10 +5,14 @@
 use super::gadget::FixedCol;
 use serde::{Deserialize, Serialize};
 
+/// Index of a wire in `Layout::wires`, and of its value in a witness.
 pub type WireId = usize;
 
+/// An advice column a layout places cells in (the commitment gadgets' columns only for tampering).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub enum Col {
+    /// General advice column i in 0..=lanes (copy-enabled); column `lanes` holds the linear and dot
+    /// accumulators.
     Advice(usize),
     /// The lookup-checked column: every cell in it lies in [0, 2^s).
     Range,
@@ -19,65 +23,103 @@ pub enum Col {
     Pack(usize),
 }
 
+/// How a wire's value follows from earlier wires (what `Layout::witness` evaluates, in order); each
+/// definition names only wires defined before it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub enum WireDef {
+    /// An element of a model input: the prover's to choose, bound only by its public value or
+    /// commitment when it has one.
     Input {
+        /// Position of the input among the model's inputs.
         input: usize,
+        /// Position of the element in that input, flattened.
         index: usize,
     },
     /// A model parameter held as private advice (the private and hashed weight modes).
     Weight {
+        /// The quantised parameter: at scale 2^s for a weight, 2^(2s) for a bias.
         value: i128,
     },
     /// `bias + Σ coeff·wire (+ prev)`: one row of a linear combination.
     Linear {
+        /// `(wire, coefficient)` pairs, at most `lanes` per row; coefficients go to fixed cells.
         terms: Vec<(WireId, i128)>,
+        /// The constant term: the bias on a chain's first row, 0 on the rows after it.
         bias: i128,
+        /// The previous row's accumulator when this row continues a chain (its chain flag is set).
         prev: Option<WireId>,
     },
+    /// The requant block's y: `acc / 2^s` rounded half up (`quant::rescale`).
     Quotient {
+        /// The accumulator rescaled, at scale 2^(2s).
         acc: WireId,
     },
+    /// The rescale remainder `acc + 2^(s-1) − y·2^s`, in [0, 2^s): range-checked on the block's third row.
     Remainder {
+        /// The accumulator whose rescale it completes.
         acc: WireId,
     },
+    /// 1 when y ≥ 0, else 0; computing it is where a value outside the calibrated range is refused.
     Sign {
+        /// The value range-checked (the requant block's y).
         y: WireId,
+        /// The model node y belongs to, named in the out-of-range error.
         node: usize,
     },
+    /// One s-bit limb of the offset-binary range check, of `y + 2^(2s) − sign·2^(2s)`.
     Limb {
+        /// The value range-checked.
         y: WireId,
+        /// Its sign wire: the offset takes `sign·2^(2s)` back off.
         sign: WireId,
+        /// 0 for the low s bits (range cell on the block's first row), 1 for the next s (second row).
         index: u32,
     },
+    /// `sign·y`: y rectified, on the requant block's second row.
     Relu {
+        /// The value rectified (already range-checked).
         y: WireId,
+        /// Its sign wire: 1 keeps y, 0 zeroes it.
         sign: WireId,
     },
+    /// `a·b`, at the sum of its factors' scales (one product-gadget row).
     Product {
+        /// The factor in advice column 0.
         a: WireId,
+        /// The factor in advice column 1.
         b: WireId,
     },
     /// `Σ a·b (+ prev)`: one row of a dot product.
     Dot {
+        /// The factor pairs, at most `lanes / 2` per row (a short row's unused pairs multiply the zero wire).
         pairs: Vec<(WireId, WireId)>,
+        /// The previous row's accumulator when this row continues a chain (its chain flag is set).
         prev: Option<WireId>,
     },
-    /// A lookup input on the table grid, its rescale remainder, and a wire times 2^bits.
+    /// A lookup input on the table grid: `x / 2^d` rounded half up, d = `Layout::table_shift`.
     TableIndex {
+        /// The lookup input, at scale 2^s.
         x: WireId,
     },
+    /// The lookup rescale's remainder `x + 2^(d-1) − q·2^d`, in [0, 2^d) (in the range column).
     TableRem {
+        /// The lookup input.
         x: WireId,
+        /// Its `TableIndex` wire.
         q: WireId,
     },
+    /// `w·2^bits`: the lookup remainder lifted so the range check [0, 2^s) bounds it below 2^d.
     Scaled {
+        /// The wire scaled (a `TableRem`).
         w: WireId,
+        /// The shift, s − d.
         bits: u32,
     },
     /// The table value of model node `node` at index `q`.
     Lookup {
+        /// The table key: a `TableIndex` wire, or the input itself when d = 0.
         q: WireId,
+        /// The model node whose table (function or constant data) is looked up.
         node: usize,
     },
 }
@@ -96,8 +138,11 @@ pub(crate) struct Builder {
 /// A lookup table: `values[i]` at key `lo + i·step`.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
 pub struct Table {
+    /// The key of `values[0]`: a grid index for a function table, an integer at scale 2^s for constant data.
     pub lo: i64,
+    /// Key spacing: 1 on a function's grid, 2^s for constant data keyed by an integer index.
     pub step: i64,
+    /// The outputs at the activation scale 2^s; the lookup binds each to its key.
     pub values: Vec<i64>,
 }
 

@@ -9,12 +9,15 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
 use halo2_proofs::poly::Rotation;
 
-/// The row's selector and its chain flag (add the previous row's accumulator).
+/// The row's selector: 1 on every dot row.
 pub const Q: FixedCol = FixedCol::new(Kind::Dot, 0);
+/// The chain flag: 1 when the row adds the previous row's accumulator (every row of a chain but its first).
 pub const CHAIN: FixedCol = FixedCol::new(Kind::Dot, 1);
 
+/// The dot gadget's fixed columns; configured only in circuits whose layout uses it (`When::Used`).
 #[derive(Clone, Debug)]
 pub struct DotConfig {
+    /// In `FixedCol` order: `Q`, `CHAIN`.
     pub fixed: [Column<Fixed>; 2],
 }
 
@@ -24,6 +27,7 @@ impl Gadget for DotConfig {
     }
 }
 
+/// Its `gadget::REGISTRY` entry: configures the gadget on the shared columns.
 pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
     Box::new(DotConfig::configure(meta, &shared.advice))
 }
@@ -34,6 +38,8 @@ pub fn pairs_per_row(lanes: usize) -> usize {
 }
 
 impl DotConfig {
+    /// Creates the selectors and the `dot` gate: `lanes / 2` pairs over `advice[..lanes]`, the sum in
+    /// `advice[lanes]`.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, advice: &[Column<Advice>]) -> Self {
         let lanes = advice.len() - 1;
         let cfg = DotConfig { fixed: [meta.fixed_column(), meta.fixed_column()] };

@@ -22,20 +22,31 @@ pub use super::gadget::FixedCol;
 /// Rows halo2 keeps for blinding at the end of every column (an upper bound for our circuits).
 const HALO2_RESERVED: usize = 16;
 
+/// A planned circuit: every cell placement, fixed value and wire definition, and what is public,
+/// independent of any witness. Keygen and proving both build their circuit from it.
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Layout {
+    /// Input lanes per linear row: the circuit has `lanes + 1` general advice columns.
     pub lanes: usize,
+    /// s: activations are integers at scale 2^s, products and biases at 2^(2s).
     pub scale_bits: u32,
+    /// d = s − t when the model has lookup tables: the bits a lookup input is rescaled by.
     pub table_shift: Option<u32>,
     /// The lookup tables; table i has tag i + 1.
     pub tables: Vec<Table>,
+    /// Rows the model, commitment and packing regions need (the longest), without halo2's reserved rows.
     pub rows: usize,
+    /// Every wire's definition, indexed by `WireId`, each naming only earlier wires.
     pub wires: Vec<WireDef>,
+    /// Placements `(column, row, wire)`: a wire's first is its home cell, later ones are copies of it.
     pub advice: Vec<(Col, usize, WireId)>,
+    /// Nonzero fixed cells `(column, row, value)` (zero cells are omitted): part of the verifying key.
     pub fixed: Vec<(FixedCol, usize, i128)>,
+    /// What the proof reveals, as planned (checked by `Privacy::check`).
     pub privacy: Privacy,
     /// The private parameters, in the order the weights commitment absorbs them.
     pub weights: Vec<WireId>,
+    /// The Poseidon commitments computed in the circuit, referred to by index from `Public::Commitment`.
     pub commitments: Vec<Commitment>,
     /// The constant-zero wire that commitment padding is pinned to (present when anything is hashed).
     #[serde(default)]
@@ -43,7 +54,9 @@ pub struct Layout {
     /// Public values in order: the inputs part (each input element, its commitment, or
     /// nothing), the outputs part, then the weights commitment when weights are hashed.
     pub public: Vec<Public>,
+    /// Length of the inputs part of `public`: every input element, 1 when hashed, 0 when private.
     pub num_public_inputs: usize,
+    /// Length of the outputs part of `public`: every output element, or 1 when hashed.
     pub num_outputs: usize,
     /// The wires of each model node's value.
     pub node_wires: Vec<Vec<WireId>>,
@@ -91,6 +104,8 @@ fn weight_groups(b: &Builder, commitments: &[Commitment], scale_bits: u32) -> us
 }
 
 impl Layout {
+    /// Plans `model` over `lanes` lanes (at least `requant::MIN_LANES`). Errors say what cannot be laid out:
+    /// contradictory privacy, private weights with a constant-data table, a value no range check holds.
     pub fn plan(model: &QuantModel, lanes: usize, privacy: Privacy) -> Result<Layout> {
         if lanes < requant::MIN_LANES {
             return Err(Error::Layout(format!("at least {} lanes are needed", requant::MIN_LANES)));

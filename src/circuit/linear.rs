@@ -9,9 +9,11 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
 use halo2_proofs::poly::Rotation;
 
-/// The row's selector, the chain flag (add the previous row's accumulator), the bias.
+/// The row's selector: 1 on every linear row (a row with all its fixed cells zero constrains nothing).
 pub const Q: FixedCol = FixedCol::new(Kind::Linear, 0);
+/// The chain flag: 1 when the row adds the previous row's accumulator (every row of a chain but its first).
 pub const CHAIN: FixedCol = FixedCol::new(Kind::Linear, 1);
+/// The constant the row adds: the bias on a chain's first row, 0 after it.
 pub const BIAS: FixedCol = FixedCol::new(Kind::Linear, 2);
 
 /// The coefficient of lane `i`.
@@ -22,6 +24,7 @@ pub const fn weight(i: usize) -> FixedCol {
 /// Its fixed columns in `FixedCol` order: q, chain, bias, then one weight per lane.
 #[derive(Clone, Debug)]
 pub struct LinearConfig {
+    /// Indexed by `FixedCol::index`: `3 + lanes` columns, so the lane count is fixed by the verifying key.
     pub fixed: Vec<Column<Fixed>>,
 }
 
@@ -31,6 +34,7 @@ impl Gadget for LinearConfig {
     }
 }
 
+/// Its `gadget::REGISTRY` entry: configures the gadget on the shared columns.
 pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
     Box::new(LinearConfig::configure(meta, &shared.advice))
 }

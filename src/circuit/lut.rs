@@ -23,15 +23,19 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error as PlonkError, Expression, Fixed, TableColumn};
 use halo2_proofs::poly::Rotation;
 
-/// The rescale selector, and the tag of the table a row looks up (0: none).
+/// Selector of the rescale `x + 2^(d-1) = q·2^d + rem` (unset when d = 0).
 pub const RESCALE: FixedCol = FixedCol::new(Kind::Lut, 0);
+/// The tag of the table a row looks up (0: none, so the row matches the table's all-zero row).
 pub const TAG: FixedCol = FixedCol::new(Kind::Lut, 1);
 
+/// The lookup gadget's fixed columns and table; configured only in circuits whose layout uses it.
 #[derive(Clone, Debug)]
 pub struct LutConfig {
     /// In `FixedCol` order: rescale, tag.
     pub fixed: [Column<Fixed>; 2],
+    /// The table `(tag, tag·x, tag·f(x))`, filled from `Layout::tables` by `table_rows`.
     pub table: [TableColumn; 3],
+    /// d = s − t: the bits a lookup input is rescaled by onto the table grid (0: no rescale gate).
     pub shift: u32,
 }
 
@@ -59,12 +63,15 @@ impl Gadget for LutConfig {
     }
 }
 
+/// Its `gadget::REGISTRY` entry: configures the gadget on the shared columns.
 pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
     let shift = shared.table_shift.unwrap_or(0);
     Box::new(LutConfig::configure(meta, &shared.advice, shared.range, shared.scale_bits, shift))
 }
 
 impl LutConfig {
+    /// Creates the columns, the `lut rescale` gate (when `shift > 0`) and the `table` lookup, reading
+    /// `advice[0..3]` and `range`.
     pub fn configure(
         meta: &mut ConstraintSystem<Fr>,
         advice: &[Column<Advice>],

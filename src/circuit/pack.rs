@@ -26,14 +26,22 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error as PlonkError, Expression, Fixed, TableColumn};
 use halo2_proofs::poly::Rotation;
 
+/// The packing gadget's columns, apart from the model's (`Col::Pack` 0–2 name `w`, `limb`, `acc`).
 #[derive(Clone, Debug)]
 pub struct PackConfig {
+    /// The weight q on its first row; copy-enabled, as it is copied from the weight's home cell.
     pub w: Column<Advice>,
+    /// The limbs l0, l1, l2 on a weight's three rows, each looked up in the range table [0, 2^s).
     pub limb: Column<Advice>,
+    /// The message's Horner accumulator; copy-enabled, as a message's last cell is copied into the sponge.
     pub acc: Column<Advice>,
+    /// Selector of a weight's first row: the limb decomposition and the accumulator step.
     pub q_pack: Column<Fixed>,
+    /// Selector of a weight's other limb rows: the accumulator repeats.
     pub q_carry: Column<Fixed>,
+    /// 1 when the weight continues the previous weight's message, 0 at each message's first weight.
     pub chain: Column<Fixed>,
+    /// s: each limb holds s bits, so a weight is bounded to ±2^(3s−1).
     pub scale_bits: u32,
 }
 
@@ -50,7 +58,7 @@ pub fn rows_for(n: usize) -> usize {
     LIMBS as usize * n + 1
 }
 
-/// Whether q fits two s-bit limbs after the offset.
+/// Whether q fits `LIMBS` s-bit limbs after the offset.
 pub fn fits(q: i128, scale_bits: u32) -> bool {
     let half = 1i128 << (LIMBS * scale_bits - 1);
     (-half..half).contains(&q)
@@ -74,6 +82,8 @@ fn pow2(bits: u32) -> Expression<Fr> {
 }
 
 impl PackConfig {
+    /// Creates the columns, the `weight limbs` lookup into `table` (the range table, [0, 2^s)) and
+    /// the `pack` gate.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, table: TableColumn, scale_bits: u32) -> Self {
         let s = scale_bits;
         let cfg = PackConfig {

@@ -36,11 +36,14 @@ use std::sync::OnceLock;
 /// Assigns a value to (region, column, row) of the sponge and returns its cell.
 type PutCell<'a> = dyn FnMut(&mut Region<'_, Fr>, usize, usize, Value<Fr>) -> Cell + 'a;
 
+/// State words: rate 2 (two messages per permutation) and capacity 1.
 pub const WIDTH: usize = 3;
 /// Most column groups (sponges side by side) a commitment may spread over: each costs ~3.5 KB of
 /// verifier bytecode, and a model's verifier with three groups can pass EIP-170's 24,576 bytes.
 pub const MAX_GROUPS: usize = 2;
+/// R_F: full rounds, half before and half after the partial ones.
 pub const FULL_ROUNDS: usize = 8;
+/// R_P: partial rounds (S-box on the first word only); odd, hence one `part1` row per permutation.
 pub const PARTIAL_ROUNDS: usize = 57;
 const ROUNDS: usize = FULL_ROUNDS + PARTIAL_ROUNDS;
 /// Rows per permutation, its absorb row included.
@@ -99,6 +102,8 @@ fn round(state: [Fr; WIDTH], r: usize) -> [Fr; WIDTH] {
     mds_mul(&constants().mds, y)
 }
 
+/// The width-3 permutation computed natively: what the gadget's rows constrain, checked against
+/// circomlibjs by a known-answer test.
 pub fn permute(state: [Fr; WIDTH]) -> [Fr; WIDTH] {
     (0..ROUNDS).fold(state, round)
 }
@@ -138,10 +143,13 @@ pub fn commit_wide(messages: &[Fr], groups: usize) -> Fr {
     sponge(wide_cap(messages.len(), groups), &chunks)
 }
 
+/// Messages per chunk of `commit_wide`: ⌈n / groups⌉, at least 1.
 pub fn chunk_len(n: usize, groups: usize) -> usize {
     n.div_ceil(groups).max(1)
 }
 
+/// The capacity word `n·2^64 + groups` of `commit_wide`'s combining sponge: binds the message
+/// count and how the messages were split.
 pub fn wide_cap(n: usize, groups: usize) -> Fr {
     super::fr_u128(((n as u128) << 64) | groups as u128)
 }
@@ -172,20 +180,30 @@ pub fn rows_for(n: usize) -> usize {
 /// One sponge's advice columns; groups share the fixed columns (they run the same schedule).
 #[derive(Clone, Debug)]
 pub struct Group {
+    /// The state words s0–s2 (`Col::Hash` 0–2); s0 is copy-enabled, as the commitment is copied out.
     pub state: [Column<Advice>; WIDTH],
+    /// Squares, S-box outputs and messages (`Col::Hash` 3–5); a0, a1 are copy-enabled for the messages.
     pub aux: [Column<Advice>; WIDTH],
 }
 
+/// The Poseidon gadget: sponges side by side, one per column group, sharing one schedule of fixed columns.
 #[derive(Clone, Debug)]
 pub struct PoseidonConfig {
+    /// At least one; group g's columns are `Col::Hash(6g)` to `Col::Hash(6g + 5)`.
     pub groups: Vec<Group>,
-    /// Round constants of the row's (first) round, and of the second round of a `part2` row.
+    /// Round constants of the row's (first) round; on an init row `rc[0]` holds the capacity word.
     pub rc: [Column<Fixed>; WIDTH],
+    /// Round constants of the second round of a `part2` row.
     pub rc2: [Column<Fixed>; WIDTH],
+    /// Selector of a sponge's first row: the next state is `(cap, a0, a1)`, cap from `rc[0]`.
     pub q_init: Column<Fixed>,
+    /// Selector of an absorb row: the messages in a0, a1 are added to the rate words.
     pub q_absorb: Column<Fixed>,
+    /// Selector of a full-round row: the S-box on every word, through its square in `aux`.
     pub q_full: Column<Fixed>,
+    /// Selector of a row computing two partial rounds.
     pub q_part2: Column<Fixed>,
+    /// Selector of the one partial round left over (R_P is odd).
     pub q_part1: Column<Fixed>,
 }
 
@@ -203,6 +221,8 @@ fn mds_expr(m: &Mds, v: &[Expression<Fr>; WIDTH]) -> [Expression<Fr>; WIDTH] {
 }
 
 impl PoseidonConfig {
+    /// Creates `groups` column groups (at least one), the shared fixed columns, and one `poseidon`
+    /// gate per group.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, groups: usize) -> Self {
         let cfg = PoseidonConfig {
             groups: (0..groups.max(1))
@@ -279,8 +299,8 @@ impl PoseidonConfig {
     /// Lays out `sponge(cap, messages)` in column group `group` from row `start`: returns each
     /// message's cell (to be copy-constrained to where the value lives) followed by the zero pad's
     /// cell when the count is odd or zero (the caller pins it to a zero wire: the gate alone leaves
-    /// it free), the commitment's cell and value. `tamper` overrides cells (column index 0–2 state, 3–5 aux; row relative to
-    /// `start`) for negative tests.
+    /// it free), the commitment's cell and value. `tamper` overrides cells (column index 0–2 state,
+    /// 3–5 aux; row relative to `start`) for negative tests.
     #[allow(clippy::too_many_arguments)]
     pub fn assign(
         &self,

@@ -24,6 +24,7 @@ pub enum WeightsMode {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
+    /// Every element is a public value, in clear.
     #[default]
     Public,
     /// One public value, the Poseidon commitment of every element (salted with `--salt`).
@@ -32,10 +33,14 @@ pub enum Visibility {
     Private,
 }
 
+/// What a proof reveals of the weights, the inputs and the outputs (`docs/privacy.md`).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Privacy {
+    /// Where the parameters live: the verifying key, private advice, or private and committed.
     pub weights: WeightsMode,
+    /// How the model's inputs appear among the public values.
     pub input: Visibility,
+    /// How the outputs appear; `Visibility::Private` is refused by `check`.
     pub output: Visibility,
     /// Hashed inputs and outputs absorb a fresh random salt first, so a small input space cannot
     /// be searched from the commitment.
@@ -43,6 +48,7 @@ pub struct Privacy {
 }
 
 impl Privacy {
+    /// Refuses settings that prove nothing useful: private outputs, and a salt with nothing hashed.
     pub fn check(&self) -> Result<()> {
         if self.output == Visibility::Private {
             return Err(Error::Other(
@@ -54,24 +60,33 @@ impl Privacy {
         }
         Ok(())
     }
+    /// Whether parameters are private advice (the private and hashed modes), each range-checked by
+    /// the packing gadget.
     pub fn private_weights(&self) -> bool {
         self.weights != WeightsMode::Fixed
     }
 }
 
+/// Which values a commitment binds.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 #[serde(rename_all = "lowercase")]
 pub enum CommitKind {
+    /// Every input element, in the model's input order (salted when `Privacy::salted`).
     Input,
+    /// Every output element (salted when `Privacy::salted`).
     Output,
+    /// The private parameters, packed and never salted: the contract checks it against `MODEL_COMMITMENT`.
     Weights,
 }
 
 /// A Poseidon commitment of these wires' values (after the salt, when salted).
 #[derive(Clone, Debug, Serialize, Deserialize)]
 pub struct Commitment {
+    /// Which values it binds; the `Weights` one is what `Layout::weights_commitment` recomputes.
     pub kind: CommitKind,
+    /// The wires absorbed, in order.
     pub wires: Vec<WireId>,
+    /// Whether a salt is absorbed first: `ModelCircuit::salts` at this commitment's index, free for the prover.
     pub salted: bool,
     /// Sponges side by side (`poseidon::commit_wide`).
     pub groups: usize,
@@ -94,7 +109,9 @@ impl Commitment {
 /// One public value: a wire in clear, or commitment number i.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Public {
+    /// A wire's value, its home cell copied to the instance column.
     Wire(WireId),
+    /// The output of the commitment at this index in `Layout::commitments`.
     Commitment(usize),
 }
 

@@ -10,8 +10,10 @@ use halo2_proofs::poly::Rotation;
 /// The row's selector.
 pub const Q: FixedCol = FixedCol::new(Kind::Product, 0);
 
+/// The product gadget's selector; its gate reads advice columns 0–2 of one row.
 #[derive(Clone, Debug)]
 pub struct ProductConfig {
+    /// `Q`, indexed by `FixedCol::index`.
     pub fixed: [Column<Fixed>; 1],
 }
 
@@ -21,11 +23,13 @@ impl Gadget for ProductConfig {
     }
 }
 
+/// Its `gadget::REGISTRY` entry: configures the gadget on the shared columns.
 pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
     Box::new(ProductConfig::configure(meta, &shared.advice))
 }
 
 impl ProductConfig {
+    /// Creates the selector and the `product` gate `c = a·b` over `advice[0..3]`.
     pub fn configure(meta: &mut ConstraintSystem<Fr>, advice: &[Column<Advice>]) -> Self {
         let cfg = ProductConfig { fixed: [meta.fixed_column()] };
         meta.create_gate("product", |m| {

@@ -27,14 +27,19 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
 use halo2_proofs::poly::Rotation;
 
-/// The block's three selectors: rescale the accumulator, range-check y, rectify.
+/// Selector of the rescale `acc + 2^(s-1) = y·2^s + rem`, on a block's first row.
 pub const RESCALE: FixedCol = FixedCol::new(Kind::Requant, 0);
+/// Selector of the offset-binary range check of y and of `sign ∈ {0,1}`, on a block's first row.
 pub const RANGE: FixedCol = FixedCol::new(Kind::Requant, 1);
+/// Selector of the rectification `z = sign·y` (z on the block's second row).
 pub const RELU: FixedCol = FixedCol::new(Kind::Requant, 2);
 
+/// Rows of a block with a rescale (one fewer without); the gate reads up to `ROWS - 1` rows ahead of its own.
 pub const ROWS: usize = 3;
+/// Fewest lanes a layout may have: the block reads advice columns 0–2, and there are `lanes + 1`.
 pub const MIN_LANES: usize = 2;
 
+/// The requant gadget's selectors; its gate reads advice columns 0–2 and the range column.
 #[derive(Clone, Debug)]
 pub struct RequantConfig {
     /// In `FixedCol` order: rescale, range, relu.
@@ -47,6 +52,7 @@ impl Gadget for RequantConfig {
     }
 }
 
+/// Its `gadget::REGISTRY` entry: configures the gadget on the shared columns.
 pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
     Box::new(RequantConfig::configure(meta, &shared.advice, shared.range, shared.scale_bits))
 }
@@ -56,6 +62,8 @@ fn pow2(bits: u32) -> Expression<Fr> {
 }
 
 impl RequantConfig {
+    /// Creates the three selectors and the `requant` gate over `advice[0..3]` and `range`, at scale
+    /// 2^`scale_bits`.
     pub fn configure(
         meta: &mut ConstraintSystem<Fr>,
         advice: &[Column<Advice>],

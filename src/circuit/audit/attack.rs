@@ -22,12 +22,14 @@ use rand_chacha::ChaCha8Rng;
 use serde::Serialize;
 use std::collections::{BTreeMap, HashSet, VecDeque};
 
+/// How hard `audit` tries: rows attacked per kind, effort per attack, and the seed of its choices.
 #[derive(Clone, Debug)]
 pub struct Options {
     /// Rows attacked per kind of row (every row when a kind has no more).
     pub per_kind: usize,
     /// Gate instances re-solved for one attack before it is given up as rejected.
     pub max_steps: usize,
+    /// Seed of the ChaCha8 generator choosing adversarial values: equal seeds give equal reports.
     pub seed: u64,
 }
 
@@ -37,34 +39,48 @@ impl Default for Options {
     }
 }
 
+/// An attack every constraint accepts that moved a value something else reads: the gate does not
+/// pin what it defines.
 #[derive(Clone, Debug, Serialize)]
 pub struct Finding {
+    /// The attacked gate, by its constraint-system name (`requant`, `poseidon`, …).
     pub gate: String,
+    /// Row of the attacked gate instance.
     pub row: usize,
     /// The attacked cell (advice column, row).
     pub cell: (usize, usize),
+    /// Whether the attacked cell was never assigned (a cell the prover fills freely).
     pub empty: bool,
     /// Re-solved cells whose value escapes through a copy or the instance column.
     pub moved: Vec<(usize, usize)>,
+    /// Whether a moved value reaches the instance column: the forgery changes a public value.
     pub public: bool,
 }
 
+/// What `audit` tried and what it found; a circuit passes with no `findings`.
 #[derive(Clone, Debug, Default, Serialize)]
 pub struct Report {
-    /// Gates in the constraint system, and those switched on somewhere.
+    /// Gates in the constraint system.
     pub gates: usize,
+    /// Gates switched on (reading some advice cell) on at least one usable row.
     pub gates_used: usize,
-    /// Gate instances (gate, row) switched on, their kinds, and those attacked.
+    /// Gate instances (gate, row) switched on.
     pub instances: usize,
+    /// Kinds of those instances: rows where a gate sees alike fixed values and cells.
     pub kinds: usize,
+    /// Instances attacked, up to `Options::per_kind` of each kind.
     pub attacked: usize,
-    /// Distinct cells attacked, of which empty (never assigned).
+    /// Distinct advice cells attacked.
     pub cells: usize,
+    /// Of those, cells never assigned.
     pub empty_cells: usize,
+    /// Attacks tried: two values per attacked cell, each once per cell the instance may re-solve first.
     pub attempts: usize,
+    /// Attacks some constraint caught, or given up after `Options::max_steps`.
     pub rejected: usize,
     /// Accepted attacks that moved nothing anything else reads.
     pub inert: usize,
+    /// Every accepted attack that moved a value read elsewhere, in the order found.
     pub findings: Vec<Finding>,
 }
 

@@ -12,7 +12,9 @@ use std::collections::{HashMap, HashSet};
 /// Changed cells over a recording: advice `(column, row)` and instance `(column, row)`.
 #[derive(Clone, Debug, Default)]
 pub struct Overlay {
+    /// Advice cells read with this value instead of the recorded one.
     pub advice: HashMap<(usize, usize), Fr>,
+    /// Instance cells read with this value instead: a changed public value.
     pub instance: HashMap<(usize, usize), Fr>,
 }
 
@@ -46,27 +48,39 @@ fn queries(exprs: &[&Expression<Fr>], advice: bool) -> Vec<(usize, i32)> {
     out
 }
 
+/// What one gate's polynomials read, precomputed from the constraint system.
 pub struct GateInfo {
+    /// The gate's name as configured (`requant`, `poseidon`, …): what findings and errors report.
     pub name: String,
+    /// Its advice queries `(column, rotation)`, deduplicated.
     pub advice: Vec<(usize, i32)>,
+    /// Its fixed queries `(column, rotation)`: the selectors and coefficients that switch it on.
     pub fixed: Vec<(usize, i32)>,
 }
 
+/// A recording indexed for checking: which gates and lookups read each advice column, each
+/// lookup's table, and the copy classes.
 pub struct Context<'a> {
+    /// The recording every check reads beneath its overlay.
     pub rec: &'a Recorded,
+    /// One per gate of the constraint system, in its order (a gate's index is its position here).
     pub gates: Vec<GateInfo>,
     /// Advice column → the gates querying it, with the rotation.
     pub gates_on: Vec<Vec<(usize, i32)>>,
     lookups_on: Vec<Vec<(usize, i32)>>,
     /// Per lookup, the table's rows (as byte strings, since field elements do not hash).
     tables: Vec<HashSet<Vec<[u8; 32]>>>,
+    /// The copy class of each cell in some copy constraint (cells in none are absent).
     pub class_of: HashMap<CellRef, usize>,
+    /// Each copy class's cells: a copy constraint holds when all of them agree.
     pub classes: Vec<Vec<CellRef>>,
     /// Per class, the advice cell assigned first: where the value is defined.
     pub source: Vec<Option<(usize, usize)>>,
 }
 
 impl<'a> Context<'a> {
+    /// Indexes a recording: every gate's queries, every lookup's table rows (over the usable rows),
+    /// and the copy classes with each class's defining cell.
     pub fn new(rec: &'a Recorded) -> Context<'a> {
         let cs = &rec.cs;
         let gates: Vec<GateInfo> = cs
@@ -114,10 +128,12 @@ impl<'a> Context<'a> {
         Context { rec, gates, gates_on, lookups_on, tables, class_of, classes, source }
     }
 
+    /// Evaluates `e` at `row` over the recording with `o`'s cells changed; rotations wrap modulo n.
     pub fn eval(&self, e: &Expression<Fr>, row: usize, o: &Overlay) -> Fr {
         eval(self.rec, e, row, o)
     }
 
+    /// Advice cell (col, row) with `o`'s change, if any; 0 past the recording's rows.
     pub fn advice(&self, o: &Overlay, col: usize, row: usize) -> Fr {
         o.advice
             .get(&(col, row))

@@ -14,8 +14,11 @@ use halo2_proofs::plonk::{
 /// A cell of any column kind, by column index and absolute row.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
 pub enum CellRef {
+    /// An advice cell: (index among advice columns, row).
     Advice(usize, usize),
+    /// A fixed cell: (index among fixed columns, row).
     Fixed(usize, usize),
+    /// An instance cell: (index among instance columns, row), the row being the public value's position.
     Instance(usize, usize),
 }
 
@@ -31,22 +34,29 @@ impl CellRef {
 
 /// One synthesis of a circuit, cell by cell.
 pub struct Recorded {
+    /// log2 of the rows it was synthesized at.
     pub k: u32,
+    /// Rows, 2^k: rotations wrap modulo n, as in the proof system.
     pub n: usize,
     /// Rows halo2 lets a circuit use (the rest hold blinding factors).
     pub usable: usize,
+    /// The constraint system the circuit configured: the gates, lookups and copies the audit checks.
     pub cs: ConstraintSystem<Fr>,
     /// `[column][row]`.
     pub fixed: Vec<Vec<Fr>>,
+    /// `[column][row]`; an unassigned cell reads 0, so `order` tells it from an assigned zero.
     pub advice: Vec<Vec<Fr>>,
     /// `[column][row]`: 0 if never assigned, else 1 + the order of the first assignment, so the
     /// cell a value is first written to (its definition) can be told from its copies.
     pub order: Vec<Vec<u32>>,
+    /// `[column][row]`: the public values given to `record` from row 0, zero after them.
     pub instance: Vec<Vec<Fr>>,
+    /// Every copy constraint, in the order synthesis made them (`check` groups them into classes).
     pub copies: Vec<(CellRef, CellRef)>,
 }
 
 impl Recorded {
+    /// Whether advice cell (col, row) was ever assigned: an empty cell is the prover's to fill.
     pub fn assigned(&self, col: usize, row: usize) -> bool {
         self.order[col][row] != 0
     }
