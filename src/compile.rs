@@ -28,6 +28,10 @@ pub struct Settings {
     pub rows: usize,
     /// Values per row of a gadget: each lane costs an advice and a fixed column, and saves rows.
     pub lanes: usize,
+    /// Whether one-input outputs share pointwise rows (two more fixed columns, fewer rows): the
+    /// planner's choice, absent (false) in builds from before the gadget.
+    #[serde(default)]
+    pub pointwise: bool,
     /// The fixed-point scale is 2^`scale_bits`: activations are rounded to 2^-`scale_bits`.
     pub scale_bits: u32,
     /// Advice columns of the constraint system; each costs a commitment and an evaluation on chain.
@@ -235,20 +239,27 @@ impl Compiled {
         // Proving work grows with columns × 2^k; verification gas and verifier size with columns
         // (a commitment, an evaluation and an ecMul each). Among the widths within 25% of the
         // least proving work, take the one with the fewest columns.
-        let mut candidates: Vec<(f64, usize, usize, u32)> = vec![];
-        for &l in &choices {
-            let layout = Layout::plan(&probe, l, privacy)?;
+        let plan_k = |lanes: usize, pointwise: bool| -> Result<(u32, usize)> {
+            let layout = Layout::plan(&probe, lanes, privacy, pointwise)?;
             let shape = cs_shape(ModelCircuit::params_of(&layout));
-            let k = k_for_rows(layout.rows, &shape).max(s_min + 1);
-            let columns = shape.advice + shape.fixed;
-            candidates.push((columns as f64 * (1u64 << k) as f64, columns, l, k));
+            Ok((k_for_rows(layout.rows, &shape).max(s_min + 1), shape.advice + shape.fixed))
+        };
+        let mut candidates: Vec<(f64, usize, u32, usize)> = vec![];
+        for &l in &choices {
+            let (k, columns) = plan_k(l, false)?;
+            candidates.push((columns as f64 * (1u64 << k) as f64, columns, k, l));
         }
         let least = candidates.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
-        let (_, _, lanes, k_rows) = *candidates
+        let (_, _, k_rows, lanes) = *candidates
             .iter()
             .filter(|c| c.0 <= 1.25 * least)
-            .min_by_key(|c| (c.1, c.3))
+            .min_by_key(|c| (c.1, c.2))
             .expect("at least one lane choice");
+        // The pointwise gadget packs one-input outputs for two more fixed columns (~15k gas):
+        // worth it only where it halves the rows the prover pays for at these lanes.
+        let (k_packed, _) = plan_k(lanes, true)?;
+        let pointwise = k_packed < k_rows;
+        let k_rows = k_rows.min(k_packed);
         // Spend the rows k already pays for on precision: the table may fill 2^(k-1) rows. Then,
         // if the integer model still strays from the float one on the calibration data (small
         // constant coefficients, such as a mean's 1/n, lose precision at a coarse scale), take
@@ -279,7 +290,7 @@ impl Compiled {
             scale_bits += 1;
         }
         let model = QuantModel::quantize(graph, scale_bits, table_bits(scale_bits), &ranges)?;
-        let layout = Layout::plan(&model, lanes, privacy)?;
+        let layout = Layout::plan(&model, lanes, privacy, pointwise)?;
         let shape = cs_shape(ModelCircuit::params_of(&layout));
         let k = k_for_rows(layout.rows.max(layout.table_rows()), &shape).max(scale_bits + 1);
         let settings = Settings {
@@ -287,6 +298,7 @@ impl Compiled {
             k,
             rows: layout.rows,
             lanes,
+            pointwise,
             scale_bits,
             advice_columns: shape.advice,
             fixed_columns: shape.fixed,
@@ -381,7 +393,7 @@ impl Compiled {
         };
         let settings: Settings = read_json(&dir.join("settings.json")).map_err(|_| missing("settings.json"))?;
         let model: QuantModel = read_json(&dir.join("model.json")).map_err(|_| missing("model.json"))?;
-        let layout = Layout::plan(&model, settings.lanes, Privacy::of(&settings))?;
+        let layout = Layout::plan(&model, settings.lanes, Privacy::of(&settings), settings.pointwise)?;
         Ok(Compiled { settings, model, layout: Arc::new(layout) })
     }
 }

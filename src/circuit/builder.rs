@@ -126,6 +126,9 @@ pub enum WireDef {
 
 pub(crate) struct Builder {
     pub lanes: usize,
+    /// Whether one-input outputs share pointwise rows (the planner's choice: fewer rows, two
+    /// more fixed columns) or take a linear row each.
+    pub pointwise: bool,
     pub row: usize,
     pub wires: Vec<WireDef>,
     pub advice: Vec<(Col, usize, WireId)>,

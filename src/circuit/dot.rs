@@ -108,7 +108,7 @@ mod tests {
             outputs: vec![1],
         };
         let q = QuantModel::from_graph(&graph, 8);
-        let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default(), true).unwrap());
         let x = vec![0.5, -1.25, 0.75, 1.5, -0.25, 1.0];
         let inputs = q.quantize_inputs(std::slice::from_ref(&x)).unwrap();
         let w = layout.witness(&q, &inputs).unwrap();

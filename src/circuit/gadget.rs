@@ -17,9 +17,13 @@ use serde::{Deserialize, Serialize};
 /// (copy-enabled), the range-checked column (every cell in [0, 2^s)) and that range's table.
 #[derive(Clone, Debug)]
 pub struct Shared {
+    /// Lanes first, the accumulator column last; all copy-enabled, so gadgets bind by copies.
     pub advice: Vec<Column<Advice>>,
+    /// Looked up in `range_table` on every row: a gadget puts a cell here to bound it.
     pub range: Column<Advice>,
+    /// `[0, 2^scale_bits)`, filled by the circuit.
     pub range_table: TableColumn,
+    /// Activations are integers at 2^-scale_bits; gadgets' constants (2^s, 2^(2s)) follow it.
     pub scale_bits: u32,
     /// The bits lookup inputs are rescaled by, when the model has lookup tables.
     pub table_shift: Option<u32>,
@@ -50,11 +54,14 @@ pub type Configure = fn(&mut ConstraintSystem<Fr>, &Shared) -> Box<dyn Gadget>;
 /// A cell column of a gadget, as a layout names it.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 pub struct FixedCol {
+    /// Whose column: the gadget configured it and its gate reads it.
     pub gadget: Kind,
+    /// Position among that gadget's fixed columns, as its `Gadget::fixed` lists them.
     pub index: usize,
 }
 
 impl FixedCol {
+    /// For a gadget's own constants (`linear::Q`, `requant::RANGE`…).
     pub const fn new(gadget: Kind, index: usize) -> Self {
         FixedCol { gadget, index }
     }
@@ -64,15 +71,17 @@ impl FixedCol {
 /// only in circuits whose layout sets one of its fixed cells.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum When {
+    /// In every verifying key, used or not (the gadgets every model had from the start).
     Always,
+    /// Only where the layout sets one of its fixed cells: a circuit pays nothing for it otherwise.
     Used,
 }
 
 macro_rules! registry {
-    ($($kind:ident => $module:ident, $when:ident;)*) => {
+    ($($(#[$doc:meta])* $kind:ident => $module:ident, $when:ident;)*) => {
         /// Every layout gadget, named as layouts name it.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
-        pub enum Kind { $($kind),* }
+        pub enum Kind { $($(#[$doc])* $kind),* }
 
         /// The gadgets in column-creation order, with when each is configured.
         pub const REGISTRY: &[(Kind, When, Configure)] = &[$((Kind::$kind, When::$when, super::$module::configure)),*];
@@ -80,11 +89,18 @@ macro_rules! registry {
 }
 
 registry! {
+    /// `linear.rs`: chained sums with fixed coefficients.
     Linear => linear, Always;
+    /// `requant.rs`: rescale, range check, relu.
     Requant => requant, Always;
+    /// `product.rs`: one product of two activations.
     Product => product, Always;
+    /// `dot.rs`: chained sums of products of two activations.
     Dot => dot, Used;
+    /// `lut.rs`: tabulated functions and keyed selections.
     Lut => lut, Used;
+    /// `pointwise.rs`: several `y = m·x + c` to a row.
+    Pointwise => pointwise, Used;
 }
 
 /// Configures the gadgets this circuit needs, in registry order; indexed by `Kind as usize`.

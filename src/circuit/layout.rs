@@ -104,9 +104,11 @@ fn weight_groups(b: &Builder, commitments: &[Commitment], scale_bits: u32) -> us
 }
 
 impl Layout {
-    /// Plans `model` over `lanes` lanes (at least `requant::MIN_LANES`). Errors say what cannot be laid out:
-    /// contradictory privacy, private weights with a constant-data table, a value no range check holds.
-    pub fn plan(model: &QuantModel, lanes: usize, privacy: Privacy) -> Result<Layout> {
+    /// Plans `model` over `lanes` lanes (at least `requant::MIN_LANES`); `pointwise` packs
+    /// one-input outputs (offsets, scaled signs) several to a row in the pointwise gadget. Errors
+    /// say what cannot be laid out: contradictory privacy, private weights with a constant-data
+    /// table, a value no range check holds.
+    pub fn plan(model: &QuantModel, lanes: usize, privacy: Privacy, pointwise: bool) -> Result<Layout> {
         if lanes < requant::MIN_LANES {
             return Err(Error::Layout(format!("at least {} lanes are needed", requant::MIN_LANES)));
         }
@@ -123,6 +125,7 @@ impl Layout {
         }
         let mut b = Builder {
             lanes,
+            pointwise,
             row: 0,
             wires: vec![],
             advice: vec![],

@@ -171,7 +171,7 @@ mod tests {
         };
         let ranges = table::value_ranges(&graph, &[vec![vec![-3.0, 3.0]]]);
         let q = QuantModel::quantize(&graph, s, 11, &ranges).unwrap();
-        let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default(), true).unwrap());
         (q, layout)
     }
 
@@ -272,7 +272,7 @@ mod tests {
             outputs: vec![1],
         };
         let q = QuantModel::from_graph(&graph, 8);
-        let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default(), true).unwrap());
         let inputs = q.quantize_inputs(&[vec![2.0, 1.0]]).unwrap();
         assert_eq!(q.eval(&inputs).unwrap()[1], vec![768, -320]);
         let w = layout.witness(&q, &inputs).unwrap();

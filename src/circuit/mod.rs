@@ -19,6 +19,7 @@ pub mod linear;
 pub mod lut;
 pub(crate) mod ops;
 pub mod pack;
+pub mod pointwise;
 pub mod poseidon;
 pub mod privacy;
 pub mod product;
@@ -39,7 +40,9 @@ use std::sync::Arc;
 /// What configuring a circuit depends on (its verifying key's shape), read off a layout.
 #[derive(Clone, Debug, Default, PartialEq, Eq)]
 pub struct CircuitParams {
+    /// Inputs per linear row: the circuit has `lanes + 1` general advice columns.
     pub lanes: usize,
+    /// Activations are integers at 2^-scale_bits; the range table is `[0, 2^scale_bits)`.
     pub scale_bits: u32,
     /// Set when the model has lookup tables: the bits their inputs are rescaled by.
     pub table_shift: Option<u32>,
@@ -51,16 +54,24 @@ pub struct CircuitParams {
     pub pack: bool,
 }
 
+/// The columns of a model's circuit, by who owns them: shared, per gadget, commitments.
 #[derive(Clone, Debug)]
 pub struct ModelConfig {
+    /// The gadgets' shared general columns (lanes, then the accumulator), copy-enabled.
     pub advice: Vec<Column<Advice>>,
+    /// Every cell looked up in `table`: what gadgets bound by placing a cell here.
     pub range: Column<Advice>,
+    /// Public inputs, then outputs, then the commitments (`Layout::public`'s order).
     pub instance: Column<Instance>,
+    /// The range table `[0, 2^s)`.
     pub table: TableColumn,
     /// The configured gadgets, indexed by `Kind as usize` (`None`: not in this circuit).
     pub gadgets: Arc<Vec<Option<Box<dyn Gadget>>>>,
+    /// The sponge columns, when anything is committed (hashed inputs, outputs or weights).
     pub poseidon: Option<PoseidonConfig>,
+    /// The weight-packing columns, when weights are private or hashed.
     pub pack: Option<pack::PackConfig>,
+    /// As `CircuitParams::scale_bits`: the range table's size.
     pub scale_bits: u32,
 }
 
@@ -80,8 +91,10 @@ impl ModelConfig {
 
 pub use crate::field::{from_i128 as to_field, from_u128 as fr_u128};
 
+/// A model's circuit: its layout, and for proving the wire values that fill it.
 #[derive(Clone, Debug)]
 pub struct ModelCircuit {
+    /// Shared by keygen and proving, so the fixed columns and copies cannot drift apart.
     pub layout: Arc<Layout>,
     /// One value per wire; `None` for keygen.
     pub witness: Option<Arc<Vec<i128>>>,
@@ -114,6 +127,7 @@ impl ModelCircuit {
         &[]
     }
 
+    /// The configuration a layout needs: the verifying key's shape, without a witness.
     pub fn params_of(layout: &Layout) -> CircuitParams {
         CircuitParams {
             lanes: layout.lanes,
@@ -440,7 +454,7 @@ pub(crate) mod tests {
 
     pub fn toy_circuit(x: &[f32]) -> (QuantModel, ModelCircuit, Vec<Fr>) {
         let q = QuantModel::from_graph(&toy_graph(), 8);
-        let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default(), true).unwrap());
         let inputs = q.quantize_inputs(&[x.to_vec()]).unwrap();
         let witness = layout.witness(&q, &inputs).unwrap();
         let public = layout.public_values(&witness, &[]);
@@ -511,7 +525,7 @@ pub(crate) mod tests {
     #[test]
     fn out_of_range_value_is_a_clear_error() {
         let q = QuantModel::from_graph(&toy_graph(), 8);
-        let layout = Layout::plan(&q, 4, Default::default()).unwrap();
+        let layout = Layout::plan(&q, 4, Default::default(), true).unwrap();
         let inputs = q.quantize_inputs(&[vec![250.0, 250.0, 250.0]]).unwrap();
         let err = layout.witness(&q, &inputs).unwrap_err().to_string();
         assert!(err.contains("fc1") && err.contains("outside the calibrated range"), "{err}");

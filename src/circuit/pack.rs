@@ -185,7 +185,7 @@ mod tests {
         // Scale 2^9: 9 weights to a message, so the toy model's 15 make two.
         let q = QuantModel::from_graph(&toy_graph(), 9);
         let privacy = Privacy { weights: WeightsMode::Hashed, ..Default::default() };
-        let mut layout = Layout::plan(&q, 4, privacy).unwrap();
+        let mut layout = Layout::plan(&q, 4, privacy, true).unwrap();
         let last = layout.commitments.len() - 1;
         layout.commitments[last].packed = Some(9);
         let w = layout.witness(&q, &q.quantize_inputs(&[vec![0.7, -1.2, 2.5]]).unwrap()).unwrap();

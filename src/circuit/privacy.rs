@@ -129,7 +129,7 @@ mod tests {
     fn hashed(x: &[f32]) -> (ModelCircuit, Vec<Fr>) {
         let q = QuantModel::from_graph(&toy_graph(), 8);
         let privacy = Privacy { weights: WeightsMode::Hashed, input: Visibility::Hashed, ..Default::default() };
-        let layout = Arc::new(Layout::plan(&q, 4, privacy).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, privacy, true).unwrap());
         let w = layout.witness(&q, &q.quantize_inputs(&[x.to_vec()]).unwrap()).unwrap();
         let public = layout.public_values(&w, &[]);
         (ModelCircuit::new(layout, Some(Arc::new(w)), vec![]), public)

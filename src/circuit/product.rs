@@ -75,7 +75,7 @@ mod tests {
             outputs: vec![1],
         };
         let q = QuantModel::from_graph(&graph, 8);
-        let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default(), true).unwrap());
         let inputs = q.quantize_inputs(&[vec![1.5, -2.25, 0.3]]).unwrap();
         let w = layout.witness(&q, &inputs).unwrap();
         assert_eq!(q.eval(&inputs).unwrap()[1], vec![576, 1296, 23]); // 2.25, 5.0625, 0.09 at 2^8

@@ -259,7 +259,7 @@ mod tests {
             outputs: vec![1],
         };
         let q = QuantModel::from_graph(&graph, 8);
-        let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default(), true).unwrap());
         let inputs = q.quantize_inputs(&[vec![0.0, 3.0]]).unwrap();
         let w = layout.witness(&q, &inputs).unwrap();
         let public: Vec<Fr> = layout.public_values(&w, &[]);
@@ -285,7 +285,7 @@ mod tests {
             .is_err());
     }
 
-    /// NonNeg exposes the sign as a value (2^s or 0) through one linear row: flipping the
+    /// NonNeg exposes the sign as a value (2^s or 0) through a pointwise pair: flipping the
     /// output, or the sign together with the output, must fail (the sign is pinned by the limbs).
     #[test]
     fn nonneg_output_is_bound_to_the_sign() {
@@ -298,7 +298,7 @@ mod tests {
             outputs: vec![1],
         };
         let q = QuantModel::from_graph(&graph, 8);
-        let layout = Arc::new(Layout::plan(&q, 4, Default::default()).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default(), true).unwrap());
         let inputs = q.quantize_inputs(&[vec![-0.5, 0.0, 0.7]]).unwrap();
         assert_eq!(q.eval(&inputs).unwrap()[1], vec![0, 256, 256]);
         let w = layout.witness(&q, &inputs).unwrap();
@@ -307,12 +307,11 @@ mod tests {
         assert_eq!(mock(&c, &public), Ok(()));
         // The negative input: claim sign 1 and output 2^s, with the public output changed to match.
         let r = block(&c, RANGE);
-        let lin = c.layout.fixed.iter().find(|(col, row, _)| *col == super::super::linear::Q && *row > r).unwrap().1;
-        let lanes = c.layout.lanes;
+        // The first element's sign and output are pair 0 (a0, a1) of the first pointwise row.
+        let pw = c.layout.fixed.iter().find(|(col, _, _)| *col == super::super::pointwise::COEFF).unwrap().1;
         let mut forged = public.clone();
         forged[3] = fr_u128(256);
-        let t =
-            vec![(Col::Advice(2), r, Fr::ONE), (Col::Advice(0), lin, Fr::ONE), (Col::Advice(lanes), lin, fr_u128(256))];
+        let t = vec![(Col::Advice(2), r, Fr::ONE), (Col::Advice(0), pw, Fr::ONE), (Col::Advice(1), pw, fr_u128(256))];
         // The limbs still compose the negative input, so the limb equation fails with sign 1;
         // the tampered cells also no longer equal the cells they are copied from.
         assert_eq!(failed_checks(mock(&with(&c, t), &forged)), ["gate 'requant'", "permutation"]);

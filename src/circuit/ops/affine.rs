@@ -2,7 +2,7 @@
 //! sum of inputs with constant coefficients), optionally rescaled and rectified.
 
 use super::super::builder::{Builder, WireId};
-use super::super::{dot, linear, requant};
+use super::super::{dot, linear, pointwise, requant};
 use super::Node;
 use crate::quant::ParamIds;
 use std::collections::HashMap;
@@ -16,22 +16,31 @@ pub(super) fn fixed(
     rescale: bool,
     relu: bool,
 ) -> Vec<WireId> {
-    let mut ws = Vec::with_capacity(terms.len());
-    for (t, &c) in terms.iter().zip(bias) {
+    let mut ws: Vec<Option<WireId>> = Vec::with_capacity(terms.len());
+    // Outputs of one term (a scaled or shifted copy), packed into pointwise rows at the end.
+    let mut single = vec![];
+    for (j, (t, &c)) in terms.iter().zip(bias).enumerate() {
         let t: Vec<(WireId, i128)> = t.iter().map(|&(sl, i, coeff)| (n.inputs[sl][i], coeff as i128)).collect();
-        let w = match (t.as_slice(), rescale) {
+        ws.push(match (t.as_slice(), rescale) {
             // Pure wiring (slice, pad, transpose, concat…) costs no rows.
-            ([(w, 1)], false) if c == 0 => *w,
-            ([], false) => linear::constant(b, c),
-            (_, false) => linear::layout(b, &t, c),
+            ([(w, 1)], false) if c == 0 => Some(*w),
+            ([], false) => Some(linear::constant(b, c)),
+            (&[(w, m)], false) if m != 0 => {
+                single.push((j, (w, m, c)));
+                None
+            }
+            (_, false) => Some(linear::layout(b, &t, c)),
             (_, true) => {
                 let acc = linear::layout(b, &t, c);
-                requant::layout(b, Some(acc), None, relu, n.id)
+                Some(requant::layout(b, Some(acc), None, relu, n.id))
             }
-        };
-        ws.push(w);
+        });
     }
-    ws
+    let items: Vec<_> = single.iter().map(|&(_, item)| item).collect();
+    for (&(j, _), y) in single.iter().zip(pointwise::layout(b, &items)) {
+        ws[j] = Some(y);
+    }
+    ws.into_iter().map(|w| w.expect("every output is laid out")).collect()
 }
 
 /// Parameters as private wires, one per parameter however often it recurs (a convolution's

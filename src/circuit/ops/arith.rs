@@ -1,9 +1,9 @@
-//! Elementwise arithmetic: sums (one linear row each), constant offsets (a fixed bias, or a
-//! private parameter wire), products of two activations (product gadget, then a rescale), and
+//! Elementwise arithmetic: sums (one linear row each), constant offsets (packed pointwise rows,
+//! or with private weights a linear row adding a parameter wire), products of two activations (product gadget, then a rescale), and
 //! bilinear sums (dot gadget, then one rescale per output).
 
 use super::super::builder::{Builder, WireId};
-use super::super::{dot, linear, product, requant};
+use super::super::{dot, linear, pointwise, product, requant};
 use super::Node;
 
 pub(super) fn add(b: &mut Builder, n: &Node) -> Vec<WireId> {
@@ -18,7 +18,8 @@ pub(super) fn add_const(b: &mut Builder, n: &Node, value: &[i64]) -> Vec<WireId>
         let c: Vec<WireId> = value.iter().map(|&v| b.weight(v as i128)).collect();
         x.iter().enumerate().map(|(i, &a)| linear::layout(b, &[(a, 1), (c[i % c.len()], 1)], 0)).collect()
     } else {
-        x.iter().enumerate().map(|(i, &a)| linear::layout(b, &[(a, 1)], value[i % value.len()] as i128)).collect()
+        let items: Vec<_> = x.iter().enumerate().map(|(i, &a)| (a, 1, value[i % value.len()] as i128)).collect();
+        pointwise::layout(b, &items)
     }
 }
 

@@ -2,7 +2,7 @@
 //! requant block without a rescale.
 
 use super::super::builder::{Builder, WireDef, WireId};
-use super::super::{linear, requant};
+use super::super::{pointwise, requant};
 use super::Node;
 
 /// Every input is range-checked where it first lands, in the offset-binary form the activations
@@ -21,14 +21,10 @@ pub(super) fn relu(b: &mut Builder, n: &Node) -> Vec<WireId> {
     n.inputs[0].iter().map(|&a| requant::layout(b, None, Some(a), true, n.id)).collect()
 }
 
-/// One (2^s) where the input is ≥ 0, else 0: the range check's sign, scaled by a linear row.
+/// One (2^s) where the input is ≥ 0, else 0: the range check's sign, scaled in pointwise rows.
 pub(super) fn non_neg(b: &mut Builder, n: &Node) -> Vec<WireId> {
     let one = 1i128 << n.model.scale_bits;
-    n.inputs[0]
-        .iter()
-        .map(|&a| {
-            let (_, sign) = requant::layout_with_sign(b, None, Some(a), false, n.id);
-            linear::layout(b, &[(sign, one)], 0)
-        })
-        .collect()
+    let signs: Vec<_> =
+        n.inputs[0].iter().map(|&a| (requant::layout_with_sign(b, None, Some(a), false, n.id).1, one, 0)).collect();
+    pointwise::layout(b, &signs)
 }
