@@ -1,0 +1,167 @@
+//! What the CLI prints: tables of rows, or the same rows as JSON with `--json`; spinners for
+//! the long steps.
+
+use std::path::Path;
+use zkinfer::chain::build;
+use zkinfer::chain::{self, OnChainBinding};
+use zkinfer::circuit::privacy::{Visibility, WeightsMode};
+use zkinfer::{pipeline, Result};
+
+pub(crate) fn print_compiled(json: bool, c: &zkinfer::compile::Compiled, out: &Path) {
+    let s = &c.settings;
+    print_rows(json, &[
+        ("model", s.model.clone()),
+        ("k", s.k.to_string()),
+        ("rows", s.rows.to_string()),
+        ("lanes", s.lanes.to_string()),
+        ("scale", format!("2^{}", s.scale_bits)),
+        ("target", format!("{:?}", s.target).to_lowercase()),
+        ("calibration", format!("{} input(s)", s.calibration_inputs)),
+        ("tables", s.tables.len().to_string()),
+        ("fidelity", s.fidelity.as_ref().map_or("-".into(), |f| format!(
+            "{} of {} random inputs, corners and calibration inputs accepted; worst error {:.2e} ({:.2e} of max(1, |ref|), tolerance {}); seed {:#x}",
+            f.accepted, f.samples + f.corners + f.calibration, f.worst_abs_error, f.worst_rel_error, f.tolerance, f.seed
+        ))),
+        ("columns", format!("{} advice, {} fixed, {} lookups", s.advice_columns, s.fixed_columns, s.lookups)),
+        ("weights", format!("{:?}", s.weights_visibility).to_lowercase()),
+        ("input / output", format!("{:?} / {:?}{}", s.input_visibility, s.output_visibility, if s.salted { ", salted" } else { "" }).to_lowercase()),
+        ("model_hash", if s.model_hash.is_empty() { "set by `zkinfer setup` (it covers the verifying key)".into() } else { s.model_hash.clone() }),
+        ("model_commitment", s.model_commitment.clone().unwrap_or_else(|| "-".into())),
+        ("settings", out.join("settings.json").display().to_string()),
+    ]);
+}
+
+/// What a verifier binds, as rows: its weights mode, input and output visibility, the model
+/// hash and commitment, and the statement a proof it accepts makes.
+pub(crate) fn binding_rows(settings: &zkinfer::compile::Settings) -> Vec<(&'static str, String)> {
+    let b = zkinfer::evm::Binding::of(settings);
+    let mut rows = vec![
+        ("weights", format!("{} (WEIGHTS_MODE {})", b.weights, b.weights_mode)),
+        ("inputs", format!("{} (INPUT_VISIBILITY {})", b.inputs, b.input_visibility)),
+        ("outputs", format!("{} (OUTPUT_VISIBILITY {})", b.outputs, b.output_visibility)),
+        ("binds_weights", b.binds_weights.to_string()),
+        ("model_hash", settings.model_hash.clone()),
+        ("model_commitment", settings.model_commitment.clone().unwrap_or_else(|| "0 (none)".into())),
+    ];
+    for line in b.statement {
+        rows.push(("binds", line));
+    }
+    rows
+}
+
+pub(crate) fn print_binding(json: bool, settings: &zkinfer::compile::Settings, mut extra: Vec<(&str, String)>) {
+    if json {
+        let mut map = serde_json::Map::new();
+        for (k, v) in &extra {
+            map.insert(k.to_string(), serde_json::Value::String(v.clone()));
+        }
+        let b = zkinfer::evm::Binding::of(settings);
+        map.insert("binding".into(), serde_json::to_value(&b).unwrap());
+        map.insert("model_hash".into(), settings.model_hash.clone().into());
+        map.insert("model_commitment".into(), settings.model_commitment.clone().unwrap_or_else(|| "0x0".into()).into());
+        println!("{}", serde_json::to_string_pretty(&map).unwrap());
+    } else {
+        extra.extend(binding_rows(settings));
+        print_rows(false, &extra);
+        if settings.weights_visibility == WeightsMode::Private {
+            eprintln!(
+                "warning: this verifier binds NO weights: a prover can choose weights that give any output it likes"
+            );
+        }
+    }
+}
+
+pub(crate) fn print_rows(json: bool, rows: &[(&str, String)]) {
+    if json {
+        let map: serde_json::Map<String, serde_json::Value> =
+            rows.iter().map(|(k, v)| (k.to_string(), serde_json::Value::String(v.clone()))).collect();
+        println!("{}", serde_json::to_string_pretty(&map).unwrap());
+    } else {
+        let w = rows.iter().map(|(k, _)| k.len()).max().unwrap_or(0);
+        for (k, v) in rows {
+            println!("  {k:<w$}  {v}");
+        }
+    }
+}
+
+pub(crate) fn spinner(msg: &str) -> indicatif::ProgressBar {
+    let pb = indicatif::ProgressBar::new_spinner();
+    pb.set_message(msg.to_string());
+    pb.enable_steady_tick(std::time::Duration::from_millis(120));
+    pb
+}
+
+pub(crate) fn warn_insecure(dir: &Path) {
+    if pipeline::srs_info(dir).is_some_and(|i| i.insecure) {
+        eprintln!("warning: {} uses the INSECURE dev SRS (anyone can forge proofs); use `zkinfer setup --srs FILE` for real deployments", dir.display());
+    }
+}
+
+/// What `zkinfer deploy` prints: the addresses, the gas, what the contracts bind.
+pub(crate) fn print_deployment(json: bool, dir: &Path, d: &build::Deployment) -> Result<()> {
+    let mut rows = vec![
+        ("verifier", d.verifier.to_string()),
+        ("consumer", d.consumer.to_string()),
+        ("chain_id", d.chain_id.to_string()),
+        ("gas", format!("verifier {}, consumer {}", d.verifier_gas, d.consumer_gas)),
+    ];
+    if let Some(f) = &d.feed {
+        rows.push((
+            "feed",
+            format!(
+                "{} (window {}, price unit {}, max price age {} s)",
+                f.feed, f.window, f.price_unit, f.max_price_age
+            ),
+        ));
+    }
+    if let Some(b) = &d.binding {
+        rows.push((
+            "on chain",
+            format!(
+                "WEIGHTS_MODE {} ({}), INPUT_VISIBILITY {}, OUTPUT_VISIBILITY {}, MODEL_HASH {}",
+                b.weights_mode,
+                b.weights(),
+                OnChainBinding::visibility(b.input_visibility),
+                OnChainBinding::visibility(b.output_visibility),
+                b.model_hash
+            ),
+        ));
+    }
+    rows.push(("deployment", dir.join("deployment.json").display().to_string()));
+    let settings = zkinfer::compile::Compiled::load(dir)?.settings;
+    if json {
+        let mut v = serde_json::to_value(d).unwrap();
+        v["binds"] = serde_json::to_value(zkinfer::evm::Binding::of(&settings)).unwrap();
+        println!("{}", serde_json::to_string_pretty(&v).unwrap());
+    } else {
+        print_binding(false, &settings, rows);
+    }
+    Ok(())
+}
+
+/// What `zkinfer submit` prints: the transaction, and the outputs as real numbers (or that they
+/// are hashed).
+pub(crate) fn print_submission(json: bool, dir: &Path, s: &chain::Submitted) {
+    let settings = zkinfer::compile::Compiled::load(dir).map(|c| c.settings).ok();
+    let scale_bits = settings.as_ref().map_or(0, |s| s.scale_bits);
+    let real: Vec<String> = s
+        .outputs
+        .iter()
+        .map(|v| v.parse::<f64>().map_or(v.clone(), |x| format!("{}", x / (1u64 << scale_bits) as f64)))
+        .collect();
+    let hashed = settings.is_some_and(|s| s.output_visibility == Visibility::Hashed);
+    print_rows(
+        json,
+        &[
+            ("tx", s.tx_hash.clone()),
+            ("gas_used", s.gas_used.to_string()),
+            ("block", s.block.to_string()),
+            ("events", s.events.join("; ")),
+            if hashed {
+                ("outputs", "hashed: the stored value is their Poseidon commitment".into())
+            } else {
+                ("outputs", format!("[{}] (fixed point / 2^{scale_bits})", real.join(", ")))
+            },
+        ],
+    );
+}
