@@ -141,13 +141,43 @@ pub fn read_pk(compiled: &Compiled, path: &Path) -> Result<Keys> {
         dir: path.parent().unwrap_or(path).into(),
         hint: "zkinfer setup BUILD/".into(),
     })?;
-    let pk = ProvingKey::<G1Affine>::read::<_, ModelCircuit>(
-        &mut std::io::BufReader::new(f),
-        SerdeFormat::RawBytesUnchecked,
-        compiled.circuit_params(),
-    )
-    .map_err(|e| Error::BadInput { path: path.into(), reason: format!("unreadable proving key: {e}") })?;
+    let bad = |why: String| Error::BadInput {
+        path: path.into(),
+        reason: format!("unreadable proving key ({why}): run `zkinfer setup` on this build again"),
+    };
+    let read = without_panic_output(|| {
+        ProvingKey::<G1Affine>::read::<_, ModelCircuit>(
+            &mut std::io::BufReader::new(f),
+            SerdeFormat::RawBytesUnchecked,
+            compiled.circuit_params(),
+        )
+    });
+    let pk = match read {
+        Ok(result) => result.map_err(|e| bad(e.to_string()))?,
+        Err(_) => return Err(bad("truncated or not made for this build".into())),
+    };
     Ok(Keys { pk, statement: Statement::of(compiled)? })
+}
+
+/// Runs `f`, turning a panic into `Err` with its message kept off the terminal. halo2's key
+/// reader unwraps its short reads, so a truncated `pk.bin` panics inside it instead of
+/// returning an error; the user is told which file to remake instead.
+fn without_panic_output<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    use std::cell::Cell;
+    thread_local! { static QUIET: Cell<bool> = const { Cell::new(false) }; }
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info)
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(false));
+    result
 }
 
 /// What `zkinfer prove` writes: enough to verify in Rust, to submit on chain, and to read the

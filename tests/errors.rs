@@ -67,6 +67,20 @@ fn missing_keys_say_which_command_to_run() {
     assert!(e.contains("zkinfer compile"), "{e}");
 }
 
+/// halo2's key reader panics on a short read: a truncated pk.bin must still be one clear error
+/// naming the file and the command that remakes it.
+#[test]
+fn a_truncated_proving_key_is_an_error_not_a_panic() {
+    let (_, _, input, build) = common::example_build("err-pk", &[2, 2], true);
+    let pk = build.join("pk.bin");
+    let bytes = std::fs::read(&pk).unwrap();
+    for keep in [bytes.len() / 2, 100] {
+        std::fs::write(&pk, &bytes[..keep]).unwrap();
+        let e = pipeline::prove(&build, &input).unwrap_err().to_string();
+        assert!(e.contains("pk.bin") && e.contains("zkinfer setup"), "{keep} bytes: {e}");
+    }
+}
+
 #[test]
 fn ceremony_style_srs_file_loads_and_is_trimmed() {
     let (dir, _, input, build) = common::example_build("srs", &[2, 2], false);
