@@ -4,9 +4,9 @@
 //! scale 2^(2s); the requant gadget after it rescales and range-checks it once per output.
 
 use super::builder::{Builder, Col, WireDef, WireId};
-use super::gadget::{FixedCol, Gadget, Kind, Shared};
+use super::gadget::{FixedCol, FixedColumns, Gadget, Kind, Shared};
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
+use halo2_proofs::plonk::{ConstraintSystem, Expression};
 use halo2_proofs::poly::Rotation;
 
 /// The row's selector: 1 on every dot row.
@@ -14,50 +14,31 @@ pub const Q: FixedCol = FixedCol::new(Kind::Dot, 0);
 /// The chain flag: 1 when the row adds the previous row's accumulator (every row of a chain but its first).
 pub const CHAIN: FixedCol = FixedCol::new(Kind::Dot, 1);
 
-/// The dot gadget's fixed columns; configured only in circuits whose layout uses it (`When::Used`).
-#[derive(Clone, Debug)]
-pub struct DotConfig {
-    /// In `FixedCol` order: `Q`, `CHAIN`.
-    pub fixed: [Column<Fixed>; 2],
-}
-
-impl Gadget for DotConfig {
-    fn fixed(&self) -> &[Column<Fixed>] {
-        &self.fixed
-    }
-}
-
 /// Its `gadget::REGISTRY` entry: configures the gadget on the shared columns.
-pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
-    Box::new(DotConfig::configure(meta, &shared.advice))
-}
-
 /// Pairs per row: the accumulator takes the last advice column.
 pub fn pairs_per_row(lanes: usize) -> usize {
     lanes / 2
 }
 
-impl DotConfig {
-    /// Creates the selectors and the `dot` gate: `lanes / 2` pairs over `advice[..lanes]`, the sum in
-    /// `advice[lanes]`.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, advice: &[Column<Advice>]) -> Self {
-        let lanes = advice.len() - 1;
-        let cfg = DotConfig { fixed: [meta.fixed_column(), meta.fixed_column()] };
-        meta.create_gate("dot", |m| {
-            let q = m.query_fixed(cfg.fixed[Q.index], Rotation::cur());
-            let chain = m.query_fixed(cfg.fixed[CHAIN.index], Rotation::cur());
-            let acc = m.query_advice(advice[lanes], Rotation::cur());
-            let prev = m.query_advice(advice[lanes], Rotation::prev());
-            let mut sum: Expression<Fr> = chain * prev;
-            for i in 0..pairs_per_row(lanes) {
-                sum = sum
-                    + m.query_advice(advice[2 * i], Rotation::cur())
-                        * m.query_advice(advice[2 * i + 1], Rotation::cur());
-            }
-            vec![q * (acc - sum)]
-        });
-        cfg
-    }
+/// Creates the selectors and the `dot` gate: `lanes / 2` pairs over `advice[..lanes]`, the sum in
+/// `advice[lanes]`.
+pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
+    let advice = &shared.advice;
+    let lanes = advice.len() - 1;
+    let cols = FixedColumns::new(meta, Kind::Dot, 2);
+    meta.create_gate("dot", |m| {
+        let q = m.query_fixed(cols.get(Q), Rotation::cur());
+        let chain = m.query_fixed(cols.get(CHAIN), Rotation::cur());
+        let acc = m.query_advice(advice[lanes], Rotation::cur());
+        let prev = m.query_advice(advice[lanes], Rotation::prev());
+        let mut sum: Expression<Fr> = chain * prev;
+        for i in 0..pairs_per_row(lanes) {
+            sum = sum
+                + m.query_advice(advice[2 * i], Rotation::cur()) * m.query_advice(advice[2 * i + 1], Rotation::cur());
+        }
+        vec![q * (acc - sum)]
+    });
+    Box::new(cols)
 }
 
 /// Lays out `Σ a·b` over chained rows; returns the wire holding the total.

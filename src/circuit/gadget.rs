@@ -48,6 +48,34 @@ pub trait Gadget: std::fmt::Debug + Send + Sync {
     }
 }
 
+/// The fixed columns of a gadget that owns nothing else (selectors and coefficients), which is
+/// most of them: created in order (the verifying key depends on it) and read back by the names
+/// its layouts use.
+#[derive(Clone, Debug)]
+pub struct FixedColumns {
+    kind: Kind,
+    columns: Vec<Column<Fixed>>,
+}
+
+impl FixedColumns {
+    /// `n` new fixed columns for the gadget `kind`.
+    pub fn new(meta: &mut ConstraintSystem<Fr>, kind: Kind, n: usize) -> Self {
+        FixedColumns { kind, columns: (0..n).map(|_| meta.fixed_column()).collect() }
+    }
+
+    /// The column a layout names `col`; it must be this gadget's.
+    pub fn get(&self, col: FixedCol) -> Column<Fixed> {
+        assert_eq!(col.gadget, self.kind, "{col:?} read by the {:?} gadget", self.kind);
+        self.columns[col.index]
+    }
+}
+
+impl Gadget for FixedColumns {
+    fn fixed(&self) -> &[Column<Fixed>] {
+        &self.columns
+    }
+}
+
 /// A gadget's configure function: creates its columns and gates.
 pub type Configure = fn(&mut ConstraintSystem<Fr>, &Shared) -> Box<dyn Gadget>;
 

@@ -7,7 +7,6 @@
 //! is copy-constrained to it.
 
 use super::builder::Builder;
-use super::gadget::Kind;
 use super::privacy::{CommitKind, Commitment, Privacy, Public, Visibility, WeightsMode};
 use super::to_field;
 use super::{linear, ops, pack, poseidon, requant};
@@ -236,11 +235,6 @@ impl Layout {
             })
             .collect();
         Some(poseidon::commit_wide(&self.messages(i, &values, &[]), self.commitments[i].groups))
-    }
-
-    /// Whether the layout sets any fixed cell of this gadget.
-    pub fn uses(&self, gadget: Kind) -> bool {
-        self.fixed.iter().any(|(c, _, _)| c.gadget == gadget)
     }
 
     /// Rows the lookup tables fill, with the all-zero row.

@@ -4,9 +4,9 @@
 //! constrains nothing.
 
 use super::builder::{Builder, Col, WireDef, WireId};
-use super::gadget::{FixedCol, Gadget, Kind, Shared};
+use super::gadget::{FixedCol, FixedColumns, Gadget, Kind, Shared};
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
+use halo2_proofs::plonk::{ConstraintSystem, Expression};
 use halo2_proofs::poly::Rotation;
 
 /// The row's selector: 1 on every linear row (a row with all its fixed cells zero constrains nothing).
@@ -21,44 +21,27 @@ pub const fn weight(i: usize) -> FixedCol {
     FixedCol::new(Kind::Linear, 3 + i)
 }
 
-/// Its fixed columns in `FixedCol` order: q, chain, bias, then one weight per lane.
-#[derive(Clone, Debug)]
-pub struct LinearConfig {
-    /// Indexed by `FixedCol::index`: `3 + lanes` columns, so the lane count is fixed by the verifying key.
-    pub fixed: Vec<Column<Fixed>>,
-}
-
-impl Gadget for LinearConfig {
-    fn fixed(&self) -> &[Column<Fixed>] {
-        &self.fixed
-    }
-}
-
 /// Its `gadget::REGISTRY` entry: configures the gadget on the shared columns.
+/// Creates the gadget's `3 + lanes` fixed columns (so the verifying key fixes the lane count) and
+/// its gate: `advice[..lanes]` hold the inputs, `advice[lanes]` the accumulator.
 pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
-    Box::new(LinearConfig::configure(meta, &shared.advice))
-}
-
-impl LinearConfig {
-    /// `advice[..lanes]` hold the inputs, `advice[lanes]` the accumulator.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, advice: &[Column<Advice>]) -> Self {
-        let lanes = advice.len() - 1;
-        let cfg = LinearConfig { fixed: (0..3 + lanes).map(|_| meta.fixed_column()).collect() };
-        meta.create_gate("linear", |m| {
-            let q = m.query_fixed(cfg.fixed[Q.index], Rotation::cur());
-            let chain = m.query_fixed(cfg.fixed[CHAIN.index], Rotation::cur());
-            let bias = m.query_fixed(cfg.fixed[BIAS.index], Rotation::cur());
-            let acc = m.query_advice(advice[lanes], Rotation::cur());
-            let prev = m.query_advice(advice[lanes], Rotation::prev());
-            let mut sum: Expression<Fr> = chain * prev + bias;
-            for (i, &a) in advice[..lanes].iter().enumerate() {
-                let w = m.query_fixed(cfg.fixed[weight(i).index], Rotation::cur());
-                sum = sum + m.query_advice(a, Rotation::cur()) * w;
-            }
-            vec![q * acc - sum]
-        });
-        cfg
-    }
+    let advice = &shared.advice;
+    let lanes = advice.len() - 1;
+    let cols = FixedColumns::new(meta, Kind::Linear, 3 + lanes);
+    meta.create_gate("linear", |m| {
+        let q = m.query_fixed(cols.get(Q), Rotation::cur());
+        let chain = m.query_fixed(cols.get(CHAIN), Rotation::cur());
+        let bias = m.query_fixed(cols.get(BIAS), Rotation::cur());
+        let acc = m.query_advice(advice[lanes], Rotation::cur());
+        let prev = m.query_advice(advice[lanes], Rotation::prev());
+        let mut sum: Expression<Fr> = chain * prev + bias;
+        for (i, &a) in advice[..lanes].iter().enumerate() {
+            let w = m.query_fixed(cols.get(weight(i)), Rotation::cur());
+            sum = sum + m.query_advice(a, Rotation::cur()) * w;
+        }
+        vec![q * acc - sum]
+    });
+    Box::new(cols)
 }
 
 /// A wire holding a constant, one row per distinct value (padding zeros share one).

@@ -22,9 +22,9 @@
 //! soundness audit walks this gate like every other.
 
 use super::builder::{Builder, Col, WireDef, WireId};
-use super::gadget::{FixedCol, Gadget, Kind, Shared};
+use super::gadget::{FixedCol, FixedColumns, Gadget, Kind, Shared};
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Column, ConstraintSystem, Fixed};
+use halo2_proofs::plonk::ConstraintSystem;
 use halo2_proofs::poly::Rotation;
 
 /// The row's coefficient m (0 where the gadget is not used).
@@ -39,27 +39,14 @@ pub fn pairs_per_row(lanes: usize) -> usize {
     columns / 2
 }
 
-/// The gadget's fixed columns, in `FixedCol` order.
-#[derive(Clone, Debug)]
-pub struct PointwiseConfig {
-    /// m, then c.
-    pub fixed: Vec<Column<Fixed>>,
-}
-
-impl Gadget for PointwiseConfig {
-    fn fixed(&self) -> &[Column<Fixed>] {
-        &self.fixed
-    }
-}
-
 /// Creates m and c, and the gate (registered in `gadget.rs`).
 pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
     let advice = &shared.advice;
     let pairs = pairs_per_row(advice.len() - 1);
-    let cfg = PointwiseConfig { fixed: vec![meta.fixed_column(), meta.fixed_column()] };
+    let cols = FixedColumns::new(meta, Kind::Pointwise, 2);
     meta.create_gate("pointwise", |m| {
-        let coeff = m.query_fixed(cfg.fixed[COEFF.index], Rotation::cur());
-        let c = m.query_fixed(cfg.fixed[OFFSET.index], Rotation::cur());
+        let coeff = m.query_fixed(cols.get(COEFF), Rotation::cur());
+        let c = m.query_fixed(cols.get(OFFSET), Rotation::cur());
         (0..pairs)
             .map(|j| {
                 let x = m.query_advice(advice[2 * j], Rotation::cur());
@@ -68,7 +55,7 @@ pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Ga
             })
             .collect::<Vec<_>>()
     });
-    Box::new(cfg)
+    Box::new(cols)
 }
 
 /// Lays out `y_i = m_i·x_i + c_i` for each `(x_i, m_i, c_i)` (every `m_i ≠ 0`), items with the
@@ -81,12 +68,14 @@ pub(super) fn layout(b: &mut Builder, items: &[(WireId, i128, i128)]) -> Vec<Wir
     }
     let per_row = pairs_per_row(b.lanes);
     let mut ys = vec![0; items.len()];
-    let mut groups: Vec<(i128, i128)> = items.iter().map(|&(_, m, c)| (m, c)).collect();
-    groups.sort_unstable();
-    groups.dedup();
-    for (m, c) in groups {
+    // Item indices by (m, c), each group in the items' order (a stable sort): one pass, however
+    // many distinct offsets (a per-element constant makes as many groups as items).
+    let key = |i: &usize| (items[*i].1, items[*i].2);
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    order.sort_by_key(key);
+    for group in order.chunk_by(|a, b| key(a) == key(b)) {
+        let (m, c) = key(&group[0]);
         assert_ne!(m, 0, "a zero coefficient is a constant, not a pointwise item");
-        let group: Vec<usize> = (0..items.len()).filter(|&i| (items[i].1, items[i].2) == (m, c)).collect();
         for chunk in group.chunks(per_row) {
             let row = b.row;
             let mut pairs = Vec::with_capacity(per_row);

@@ -2,45 +2,27 @@
 //! product is at scale 2^(2s); the requant gadget after it rescales and range-checks it.
 
 use super::builder::{Builder, Col, WireDef, WireId};
-use super::gadget::{FixedCol, Gadget, Kind, Shared};
+use super::gadget::{FixedCol, FixedColumns, Gadget, Kind, Shared};
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Fixed};
+use halo2_proofs::plonk::ConstraintSystem;
 use halo2_proofs::poly::Rotation;
 
 /// The row's selector.
 pub const Q: FixedCol = FixedCol::new(Kind::Product, 0);
 
-/// The product gadget's selector; its gate reads advice columns 0–2 of one row.
-#[derive(Clone, Debug)]
-pub struct ProductConfig {
-    /// `Q`, indexed by `FixedCol::index`.
-    pub fixed: [Column<Fixed>; 1],
-}
-
-impl Gadget for ProductConfig {
-    fn fixed(&self) -> &[Column<Fixed>] {
-        &self.fixed
-    }
-}
-
 /// Its `gadget::REGISTRY` entry: configures the gadget on the shared columns.
+/// Creates the selector and the `product` gate `c = a·b` over `advice[0..3]`.
 pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
-    Box::new(ProductConfig::configure(meta, &shared.advice))
-}
-
-impl ProductConfig {
-    /// Creates the selector and the `product` gate `c = a·b` over `advice[0..3]`.
-    pub fn configure(meta: &mut ConstraintSystem<Fr>, advice: &[Column<Advice>]) -> Self {
-        let cfg = ProductConfig { fixed: [meta.fixed_column()] };
-        meta.create_gate("product", |m| {
-            let q = m.query_fixed(cfg.fixed[Q.index], Rotation::cur());
-            let a = m.query_advice(advice[0], Rotation::cur());
-            let b = m.query_advice(advice[1], Rotation::cur());
-            let c = m.query_advice(advice[2], Rotation::cur());
-            vec![q * (c - a * b)]
-        });
-        cfg
-    }
+    let advice = &shared.advice;
+    let cols = FixedColumns::new(meta, Kind::Product, 1);
+    meta.create_gate("product", |m| {
+        let q = m.query_fixed(cols.get(Q), Rotation::cur());
+        let a = m.query_advice(advice[0], Rotation::cur());
+        let b = m.query_advice(advice[1], Rotation::cur());
+        let c = m.query_advice(advice[2], Rotation::cur());
+        vec![q * (c - a * b)]
+    });
+    Box::new(cols)
 }
 
 /// Lays out `a·b`; returns the wire of the product.

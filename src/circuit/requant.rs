@@ -22,9 +22,9 @@
 //! `y = (acc + 2^(s-1) - rem)/2^s` that wraps modulo p. Both attacks are tests below.
 
 use super::builder::{Builder, Col, WireDef, WireId};
-use super::gadget::{FixedCol, Gadget, Kind, Shared};
+use super::gadget::{FixedCol, FixedColumns, Gadget, Kind, Shared};
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
+use halo2_proofs::plonk::{ConstraintSystem, Expression};
 use halo2_proofs::poly::Rotation;
 
 /// Selector of the rescale `acc + 2^(s-1) = y·2^s + rem`, on a block's first row.
@@ -39,60 +39,36 @@ pub const ROWS: usize = 3;
 /// Fewest lanes a layout may have: the block reads advice columns 0–2, and there are `lanes + 1`.
 pub const MIN_LANES: usize = 2;
 
-/// The requant gadget's selectors; its gate reads advice columns 0–2 and the range column.
-#[derive(Clone, Debug)]
-pub struct RequantConfig {
-    /// In `FixedCol` order: rescale, range, relu.
-    pub fixed: [Column<Fixed>; 3],
-}
-
-impl Gadget for RequantConfig {
-    fn fixed(&self) -> &[Column<Fixed>] {
-        &self.fixed
-    }
-}
-
 /// Its `gadget::REGISTRY` entry: configures the gadget on the shared columns.
-pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
-    Box::new(RequantConfig::configure(meta, &shared.advice, shared.range, shared.scale_bits))
-}
-
 fn pow2(bits: u32) -> Expression<Fr> {
     Expression::Constant(super::fr_u128(1u128 << bits))
 }
 
-impl RequantConfig {
-    /// Creates the three selectors and the `requant` gate over `advice[0..3]` and `range`, at scale
-    /// 2^`scale_bits`.
-    pub fn configure(
-        meta: &mut ConstraintSystem<Fr>,
-        advice: &[Column<Advice>],
-        range: Column<Advice>,
-        scale_bits: u32,
-    ) -> Self {
-        let s = scale_bits;
-        let cfg = RequantConfig { fixed: [meta.fixed_column(), meta.fixed_column(), meta.fixed_column()] };
-        meta.create_gate("requant", |m| {
-            let q_rescale = m.query_fixed(cfg.fixed[RESCALE.index], Rotation::cur());
-            let q_range = m.query_fixed(cfg.fixed[RANGE.index], Rotation::cur());
-            let q_relu = m.query_fixed(cfg.fixed[RELU.index], Rotation::cur());
-            let acc = m.query_advice(advice[0], Rotation::cur());
-            let y = m.query_advice(advice[1], Rotation::cur());
-            let sign = m.query_advice(advice[2], Rotation::cur());
-            let z = m.query_advice(advice[0], Rotation::next());
-            let limb0 = m.query_advice(range, Rotation::cur());
-            let limb1 = m.query_advice(range, Rotation::next());
-            let rem = m.query_advice(range, Rotation(2));
-            let one = Expression::Constant(Fr::one());
-            vec![
-                q_rescale * (acc + pow2(s - 1) - y.clone() * pow2(s) - rem),
-                q_range.clone() * (y.clone() + pow2(2 * s) - sign.clone() * pow2(2 * s) - limb0 - limb1 * pow2(s)),
-                q_range * sign.clone() * (one - sign.clone()),
-                q_relu * (z - sign * y),
-            ]
-        });
-        cfg
-    }
+/// Creates the three selectors and the `requant` gate over `advice[0..3]` and the range column,
+/// at scale 2^`scale_bits`.
+pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
+    let (advice, range, s) = (&shared.advice, shared.range, shared.scale_bits);
+    let cols = FixedColumns::new(meta, Kind::Requant, 3);
+    meta.create_gate("requant", |m| {
+        let q_rescale = m.query_fixed(cols.get(RESCALE), Rotation::cur());
+        let q_range = m.query_fixed(cols.get(RANGE), Rotation::cur());
+        let q_relu = m.query_fixed(cols.get(RELU), Rotation::cur());
+        let acc = m.query_advice(advice[0], Rotation::cur());
+        let y = m.query_advice(advice[1], Rotation::cur());
+        let sign = m.query_advice(advice[2], Rotation::cur());
+        let z = m.query_advice(advice[0], Rotation::next());
+        let limb0 = m.query_advice(range, Rotation::cur());
+        let limb1 = m.query_advice(range, Rotation::next());
+        let rem = m.query_advice(range, Rotation(2));
+        let one = Expression::Constant(Fr::one());
+        vec![
+            q_rescale * (acc + pow2(s - 1) - y.clone() * pow2(s) - rem),
+            q_range.clone() * (y.clone() + pow2(2 * s) - sign.clone() * pow2(2 * s) - limb0 - limb1 * pow2(s)),
+            q_range * sign.clone() * (one - sign.clone()),
+            q_relu * (z - sign * y),
+        ]
+    });
+    Box::new(cols)
 }
 
 /// Lays out one requant block. `acc` given: rescale it; otherwise range-check (and rectify)
