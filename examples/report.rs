@@ -94,7 +94,10 @@ async fn main() -> zkinfer::Result<()> {
     let modes: Vec<WeightsMode> = match args.iter().position(|a| a == "--weights") {
         Some(i) => args[i + 1]
             .split(',')
-            .map(|m| clap::ValueEnum::from_str(m, true).map_err(|e| zkinfer::Error::Other(format!("--weights: {e}"))))
+            .map(|m| {
+                clap::ValueEnum::from_str(m, true)
+                    .map_err(|e| zkinfer::Error::Usage { flag: "--weights".into(), reason: e })
+            })
             .collect::<zkinfer::Result<_>>()?,
         None => vec![WeightsMode::Fixed],
     };

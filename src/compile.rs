@@ -20,6 +20,18 @@ use std::sync::Arc;
 /// What compile chose and what every later step needs without re-planning: `BUILD/settings.json`.
 #[derive(Clone, Debug, Serialize, Deserialize, PartialEq)]
 pub struct Settings {
+    /// The artifact format (`artifact::FORMAT`) of the zkinfer that compiled it; 0 (absent) for
+    /// builds from before formats were recorded, which are refused with "compile again".
+    #[serde(default)]
+    pub format: u32,
+    /// Keccak-256 of `model.json` as written: a model file of another compile beside these
+    /// settings is refused by name instead of proven with them.
+    #[serde(default)]
+    pub model_digest: String,
+    /// [`Settings::build_hash`] as compile wrote it: a settings file edited since (by hand, or
+    /// half-copied from another build) no longer hashes to it and is refused on load.
+    #[serde(default)]
+    pub build: String,
     /// The model's name (its file stem, or its folder's for a `network.onnx`), shown in the verifier's header.
     pub model: String,
     /// The circuit has 2^k rows; the SRS must be at least this large.
@@ -131,6 +143,23 @@ pub struct CompileOptions {
 }
 
 impl Settings {
+    /// What keys and proofs name as the build they belong to: a digest of everything that shapes
+    /// the circuit (these settings, `model.json` through its digest, the format). The informative
+    /// fields are left out: `model_hash` (setup writes it after the keys exist), and the table
+    /// ranges and fidelity report (floats, which a JSON round trip need not reproduce bit for bit;
+    /// the tables themselves are in `model.json`).
+    pub fn build_hash(&self) -> String {
+        let core = Settings {
+            model_hash: String::new(),
+            build: String::new(),
+            tables: vec![],
+            fidelity: None,
+            ..self.clone()
+        };
+        let json = serde_json::to_vec(&core).unwrap_or_default();
+        crate::artifact::digest(&[&crate::artifact::FORMAT.to_le_bytes()[..], &json].concat())
+    }
+
     /// What `MODEL_HASH` covers besides the quantised model, given the verifying key's
     /// transcript representation; the numbering is the verifier's (`WEIGHTS_MODE` 0 fixed,
     /// 1 hashed, 2 private; visibility 0 public, 1 hashed, 2 private).
@@ -294,6 +323,9 @@ impl Compiled {
         let shape = cs_shape(ModelCircuit::params_of(&layout));
         let k = k_for_rows(layout.rows.max(layout.table_rows()), &shape).max(scale_bits + 1);
         let settings = Settings {
+            format: crate::artifact::FORMAT,
+            model_digest: String::new(),
+            build: String::new(),
             model: name.to_string(),
             k,
             rows: layout.rows,
@@ -342,8 +374,8 @@ impl Compiled {
         for &o in &self.model.outputs {
             let got: Vec<i128> = self.layout.node_wires[o].iter().map(|&w| witness[w]).collect();
             if got != oracle[o] {
-                return Err(Error::Other(format!(
-                    "internal: circuit witness disagrees with the quantised evaluator at `{}`",
+                return Err(Error::Internal(format!(
+                    "circuit witness disagrees with the quantised evaluator at `{}`",
                     self.model.nodes[o].name
                 )));
             }
@@ -377,11 +409,17 @@ impl Compiled {
             .collect()
     }
 
-    /// Writes `settings.json` and `model.json` into `dir` (created if absent).
-    pub fn save(&self, dir: &Path) -> Result<()> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
-        write_json(&dir.join("settings.json"), &self.settings)?;
-        write_json(&dir.join("model.json"), &self.model)
+    /// Writes `model.json` and `settings.json` (with the model's digest) into `dir`, created if
+    /// absent, under the directory's write lock. Keys and proofs of an earlier compile there no
+    /// longer match its build hash and are refused on load.
+    pub fn save(&mut self, dir: &Path) -> Result<()> {
+        let _lock = crate::artifact::Lock::exclusive(dir)?;
+        let model = serde_json::to_vec_pretty(&self.model)
+            .map_err(|e| Error::Internal(format!("cannot serialise the quantised model: {e}")))?;
+        self.settings.model_digest = crate::artifact::digest(&model);
+        self.settings.build = self.settings.build_hash();
+        crate::artifact::write_bytes(&dir.join("model.json"), &model)?;
+        write_json(&dir.join("settings.json"), &self.settings)
     }
 
     /// Reloads a compiled model from a build directory and re-plans its layout.
@@ -391,8 +429,52 @@ impl Compiled {
             dir: dir.into(),
             hint: "zkinfer compile MODEL.onnx --input INPUT.json -o BUILD/".into(),
         };
-        let settings: Settings = read_json(&dir.join("settings.json")).map_err(|_| missing("settings.json"))?;
-        let model: QuantModel = read_json(&dir.join("model.json")).map_err(|_| missing("model.json"))?;
+        let settings_path = dir.join("settings.json");
+        if !settings_path.exists() {
+            return Err(missing("settings.json"));
+        }
+        let settings: Settings = read_json_as(&settings_path, "settings file", COMPILE_AGAIN)?;
+        let stale = |what, made_for: String, this: String| Error::StaleArtifact {
+            path: dir.join(if what == "model" { "model.json" } else { "settings.json" }),
+            what,
+            made_for,
+            this,
+            hint: COMPILE_AGAIN.trim_start_matches("; ").into(),
+        };
+        if settings.format != crate::artifact::FORMAT {
+            return Err(stale(
+                "settings",
+                format!("zkinfer artifact format {}", settings.format),
+                format!("format {}", crate::artifact::FORMAT),
+            ));
+        }
+        if settings.build != settings.build_hash() {
+            return Err(Error::BadInput {
+                path: settings_path,
+                reason: format!(
+                    "edited since zkinfer compile wrote it (it records build {} but now hashes to {}): settings are \
+                     chosen by the compiler, not by hand{COMPILE_AGAIN} with the flags you want (--lanes, --scale-bits, ...)",
+                    crate::artifact::short(&settings.build),
+                    crate::artifact::short(&settings.build_hash())
+                ),
+            });
+        }
+        let model_path = dir.join("model.json");
+        let bytes = std::fs::read(&model_path).map_err(|_| missing("model.json"))?;
+        let digest = crate::artifact::digest(&bytes);
+        if digest != settings.model_digest {
+            return Err(stale(
+                "model",
+                format!("a compile with model digest {}", crate::artifact::short(&digest)),
+                format!("one with {}", crate::artifact::short(&settings.model_digest)),
+            ));
+        }
+        let model: QuantModel = serde_json::from_slice(&bytes).map_err(|source| Error::Json {
+            path: model_path,
+            what: "quantised model",
+            source,
+            hint: COMPILE_AGAIN.into(),
+        })?;
         let layout = Layout::plan(&model, settings.lanes, Privacy::of(&settings), settings.pointwise)?;
         Ok(Compiled { settings, model, layout: Arc::new(layout) })
     }
@@ -415,16 +497,26 @@ fn table_ranges(model: &QuantModel) -> Vec<TableRange> {
         .collect()
 }
 
-/// Writes `value` as pretty-printed JSON.
+/// What to do about a build file that does not parse or belongs to another compile.
+const COMPILE_AGAIN: &str = "; run `zkinfer compile MODEL.onnx --input INPUT.json -o BUILD/` again";
+
+/// Writes `value` as pretty-printed JSON, atomically (`artifact::write_atomic`).
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text = serde_json::to_string_pretty(value).map_err(|e| Error::Other(e.to_string()))?;
-    std::fs::write(path, text).map_err(|e| Error::io(path, e))
+    let text = serde_json::to_vec_pretty(value)
+        .map_err(|e| Error::Internal(format!("cannot serialise {}: {e}", path.display())))?;
+    crate::artifact::write_bytes(path, &text)
 }
 
-/// Reads JSON from `path`; a parse failure is a `BadInput` naming the file.
+/// Reads JSON from `path`; a parse failure is an [`Error::Json`] naming the file.
 pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
-    let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-    serde_json::from_str(&text).map_err(|e| Error::BadInput { path: path.into(), reason: e.to_string() })
+    read_json_as(path, "JSON file", "")
+}
+
+/// [`read_json`] for a file of a known kind: the message says what the file should hold and,
+/// after `hint` (which starts with "; "), what to do.
+pub fn read_json_as<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str, hint: &str) -> Result<T> {
+    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    serde_json::from_slice(&text).map_err(|source| Error::Json { path: path.into(), what, source, hint: hint.into() })
 }
 
 /// Reads EZKL-style `{"input_data": [[...], ...]}`.
@@ -433,17 +525,35 @@ pub fn read_input(path: &Path) -> Result<Vec<Vec<f32>>> {
     struct InputFile {
         input_data: Vec<Vec<serde_json::Value>>,
     }
-    let f: InputFile = read_json(path)?;
-    f.input_data
-        .into_iter()
-        .map(|v| {
-            v.into_iter()
-                .map(|x| {
-                    x.as_f64().map(|f| f as f32).or_else(|| x.as_bool().map(|b| b as u8 as f32)).ok_or_else(|| {
-                        Error::BadInput { path: path.into(), reason: format!("input value {x} is not a number") }
-                    })
-                })
-                .collect()
-        })
-        .collect()
+    let f: InputFile = read_json_as(
+        path,
+        "input file",
+        "; it must be EZKL's format, {\"input_data\": [[x0, x1, ...], ...]}: one flat array of numbers per model input",
+    )?;
+    if f.input_data.is_empty() {
+        return Err(Error::BadInput {
+            path: path.into(),
+            reason: "input_data is empty: give one array per model input".into(),
+        });
+    }
+    let bad = |reason: String| Error::BadInput { path: path.into(), reason };
+    let mut inputs = Vec::with_capacity(f.input_data.len());
+    for (i, v) in f.input_data.into_iter().enumerate() {
+        let mut values = Vec::with_capacity(v.len());
+        for (j, x) in v.into_iter().enumerate() {
+            let value = x.as_f64().or_else(|| x.as_bool().map(|b| b as u8 as f64));
+            let Some(value) = value else {
+                let shown: String = x.to_string().chars().take(40).collect();
+                return Err(bad(format!(
+                    "input {i} element {j} is {shown}, not a number: give flat arrays of numbers"
+                )));
+            };
+            if !(value as f32).is_finite() {
+                return Err(bad(format!("input {i} element {j} is {value}, beyond what a float32 model input holds")));
+            }
+            values.push(value as f32);
+        }
+        inputs.push(values);
+    }
+    Ok(inputs)
 }

@@ -84,7 +84,10 @@ pub fn model_dirs(dir: &Path) -> Vec<PathBuf> {
 /// The float reference of a corpus folder: `expected.json`'s `output_data`.
 pub fn expected(dir: &Path) -> Result<Vec<Vec<f64>>, Error> {
     let v: serde_json::Value = read_json(&dir.join("expected.json"))?;
-    let outs = v["output_data"].as_array().ok_or_else(|| Error::Other("expected.json has no output_data".into()))?;
+    let outs = v["output_data"].as_array().ok_or_else(|| Error::BadInput {
+        path: dir.join("expected.json"),
+        reason: "has no output_data array".into(),
+    })?;
     Ok(outs
         .iter()
         .map(|o| o.as_array().map(|a| a.iter().filter_map(|x| x.as_f64()).collect()).unwrap_or_default())
@@ -197,7 +200,10 @@ pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
         }
         crate::compile::write_json(&unseen, &serde_json::json!({ "input_data": x2 }))?;
         let want2: Vec<Vec<f64>> = reference.into_iter().map(|v| v.into_iter().map(f64::from).collect()).collect();
-        let proof2 = pipeline::prove(&build, &unseen).map_err(|e| Error::Other(format!("{e} (unseen input)")))?;
+        let proof2 = pipeline::prove(&build, &unseen).map_err(|e| Error::BadInput {
+            path: unseen.clone(),
+            reason: format!("the unseen input is refused: {e}"),
+        })?;
         pipeline::verify(&build, &proof2)?;
         let (abs2, rel2) = compare(&proof2.outputs, &want2).unwrap_or((f64::INFINITY, f64::INFINITY));
         o.max_abs_error = Some(abs.max(abs2));
@@ -267,8 +273,8 @@ fn run_isolated(model_dir: &Path, work: &Path, timeout: std::time::Duration) -> 
     std::fs::create_dir_all(work).map_err(|e| Error::io(work, e))?;
     let out = work.join(format!("{name}.outcome.json"));
     let _ = std::fs::remove_file(&out);
-    let exe = std::env::current_exe().map_err(|e| Error::Other(format!("cannot find the zkinfer binary: {e}")))?;
-    let child = std::process::Command::new(exe)
+    let exe = std::env::current_exe().map_err(|e| Error::io("the zkinfer binary", e))?;
+    let child = std::process::Command::new(&exe)
         .arg("conformance-one")
         .arg(model_dir)
         .arg("--work")
@@ -278,7 +284,7 @@ fn run_isolated(model_dir: &Path, work: &Path, timeout: std::time::Duration) -> 
         .stdout(std::process::Stdio::null())
         .stderr(std::process::Stdio::null())
         .spawn()
-        .map_err(|e| Error::Other(format!("cannot start a child zkinfer: {e}")))?;
+        .map_err(|e| Error::io(&exe, e))?;
     let pid = child.id() as libc::pid_t;
     let start = Instant::now();
     let mut status = 0;

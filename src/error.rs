@@ -3,16 +3,37 @@
 
 use std::path::PathBuf;
 
-/// Every failure the library reports; its `Display` is the message the CLI prints, ending with what to do next.
+/// Every failure the library reports; its `Display` is the message the CLI prints (one line,
+/// naming the file, node, flag or value, and ending with what to do next), and
+/// [`Error::exit_code`] sorts it into the classes `docs/errors.md` documents.
+///
+/// `#[non_exhaustive]`: new failure kinds get their own variant rather than a string in an
+/// existing one, without breaking callers that match.
 #[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
 pub enum Error {
     /// A file or directory could not be read or written.
-    #[error("cannot read {path}: {source}")]
+    #[error("cannot {action} {path}: {source}")]
     Io {
+        /// "read", "write", "create" or "lock": the message says which.
+        action: &'static str,
         /// The file the operation was on, so the message names it (a bare `io::Error` does not).
         path: PathBuf,
         /// The underlying OS error.
         source: std::io::Error,
+    },
+
+    /// A JSON file (input, settings, proof...) that does not parse as what it should be.
+    #[error("{path}: not a valid {what}: {source}{hint}")]
+    Json {
+        /// The file.
+        path: PathBuf,
+        /// What it should hold ("zkinfer proof file", "input file (EZKL format)", ...).
+        what: &'static str,
+        /// serde's error, with line and column.
+        source: serde_json::Error,
+        /// What to do, with a leading "; " (empty when the message says enough).
+        hint: String,
     },
 
     #[error("{path}: not a valid ONNX model ({reason}); re-export it with torch.onnx.export or onnx.save")]
@@ -38,6 +59,15 @@ pub enum Error {
         reason: String,
     },
 
+    /// tract could not run the model it typed (the float reference every compile checks against).
+    #[error("tract, zkinfer's ONNX reader, could not {what}: {source}; if onnxruntime runs this model, please report it with the model")]
+    Tract {
+        /// What tract was asked to do ("plan the model", "run the model on input 0", ...).
+        what: String,
+        /// tract's error, with its cause chain.
+        source: Box<dyn std::error::Error + Send + Sync>,
+    },
+
     #[error("{path}: unsupported ONNX operations: {}; zkinfer proves affine ops (Gemm, MatMul, Conv, pooling, slicing…), products, max/min/relu kinks and pointwise functions (by lookup table); docs/conformance.md lists the models that work", ops.join(", "))]
     /// The model uses ONNX operations zkinfer has no circuit for; all of them are listed at once.
     Unsupported {
@@ -47,12 +77,47 @@ pub enum Error {
         ops: Vec<String>,
     },
 
+    /// The model's values cannot be held in the circuit's fixed point (activations too large, a
+    /// lookup input too wide, a pointwise function leaving the range on its calibrated inputs).
+    #[error("{}{reason}", node.as_ref().map(|n| format!("node `{n}`: ")).unwrap_or_default())]
+    Quantise {
+        /// The node, when one is to blame.
+        node: Option<String>,
+        /// What does not fit and what to do, phrased for the user.
+        reason: String,
+    },
+
     #[error("{path}: {reason}")]
     /// A user-supplied file (input JSON, calibration set, ...) is readable but its content is wrong.
     BadInput {
         /// The offending file.
         path: PathBuf,
         /// What is wrong with it, phrased for the user.
+        reason: String,
+    },
+
+    /// Input values the model cannot take (count, shape or range), found before the file they
+    /// came from is known: `pipeline` turns it into [`Error::BadInput`] naming the file.
+    #[error("inputs: {0}")]
+    Inputs(String),
+
+    /// A command-line flag (or the environment variable standing for one) is wrong or missing.
+    #[error("{flag}: {reason}")]
+    Usage {
+        /// The flag, as typed (`--feed`, `PRIVATE_KEY`, ...).
+        flag: String,
+        /// What is wrong and what to give instead.
+        reason: String,
+    },
+
+    /// A value in a file or on the command line that does not parse (hex, field element, address).
+    #[error("{what} {value:?} {reason}")]
+    Value {
+        /// What the value is ("proof", "public value 3", "model_commitment", ...).
+        what: String,
+        /// The value as given, cut to 80 characters.
+        value: String,
+        /// Why it is refused, phrased for the user.
         reason: String,
     },
 
@@ -80,8 +145,6 @@ pub enum Error {
         hi: f64,
     },
 
-    /// Boxed: the miss carries both values and its explanation, and every `Result` of the
-    /// crate would otherwise be as large as it.
     #[error(transparent)]
     /// The compiled circuit computes something else than the model on some input (see [`FidelityMiss`]).
     ///
@@ -102,7 +165,7 @@ pub enum Error {
     },
 
     #[error("{what} not found in {dir}: run `{hint}` first")]
-    /// A build artifact an earlier command produces is absent (or stale): the user ran the steps out of order.
+    /// A build artifact an earlier command produces is absent: the user ran the steps out of order.
     MissingArtifact {
         /// The artifact, described for the user (file name included).
         what: String,
@@ -110,6 +173,31 @@ pub enum Error {
         dir: PathBuf,
         /// The command that produces it.
         hint: String,
+    },
+
+    /// A build artifact made by another build (or another zkinfer format) than the one it is
+    /// used with; found from its header before any heavy work.
+    #[error("{path}: {what} was made for {made_for}, but this build is {this}: {hint}")]
+    StaleArtifact {
+        /// The artifact file.
+        path: PathBuf,
+        /// What it is ("proving key", "proof", ...).
+        what: &'static str,
+        /// The build (or format) it names.
+        made_for: String,
+        /// The build (or format) it is used with.
+        this: String,
+        /// The command that makes a matching one.
+        hint: String,
+    },
+
+    /// Another zkinfer run holds the build directory.
+    #[error("{dir} is in use by another zkinfer run ({holder}): wait for it to finish, then run this again")]
+    Busy {
+        /// The build directory.
+        dir: PathBuf,
+        /// What holds it, as far as the lock file says.
+        holder: String,
     },
 
     #[error("proof rejected: {0}")]
@@ -120,13 +208,36 @@ pub enum Error {
     /// The circuit cannot be laid out within the allowed rows or columns.
     Layout(String),
 
-    #[error("solidity compilation failed: {0}")]
-    /// `solc` is missing or rejected the generated verifier; the string carries its output.
-    Solc(String),
+    /// A generated contract is over EIP-170's limit on runtime code, so no chain would take it.
+    #[error("{contract} is {size} bytes of runtime code, over the EIP-170 limit of {limit}: recompile with fewer columns (--lanes 3) or, with hashed weights, fewer sponge groups")]
+    TooLarge {
+        /// The contract.
+        contract: String,
+        /// Its runtime size in bytes.
+        size: usize,
+        /// EIP-170's limit.
+        limit: usize,
+    },
+
+    /// An external program zkinfer needs (solc, anvil) is not installed or does not start.
+    #[error("{tool} {problem}: {hint}")]
+    Tool {
+        /// The program.
+        tool: &'static str,
+        /// "not found", or why it did not start.
+        problem: String,
+        /// How to install it or point zkinfer at it.
+        hint: &'static str,
+    },
 
     #[error("chain: {0}")]
-    /// A chain-side failure with no more specific variant (bad address, missing contract, ...).
+    /// The chain holds something else than the command needs (a feed short of rounds, a
+    /// deployment of another build, an answer that does not decode).
     Chain(String),
+
+    /// A signing key that does not parse or decrypt, or none where one is needed.
+    #[error("signing key: {0}")]
+    Key(String),
 
     #[error("chain: {url} serves chain {got}, not chain {expected}: {hint}")]
     /// The RPC endpoint serves another chain than the one asked for (or deployed to): refused before any transaction.
@@ -176,18 +287,93 @@ pub enum Error {
         attempts: u32,
     },
 
-    #[error("{0}")]
-    /// Anything else, already phrased as the full message.
-    Other(String),
+    /// halo2 refused to make keys or a proof for a circuit zkinfer built: a zkinfer bug.
+    #[error("internal error: halo2 could not {stage}: {source}; this is a zkinfer bug: please report it with the model and settings.json")]
+    Halo2 {
+        /// "generate the verifying key", "prove", ...
+        stage: &'static str,
+        /// halo2's error.
+        source: halo2_proofs::plonk::Error,
+    },
+
+    /// solc refused a contract zkinfer generated: a zkinfer bug.
+    #[error("internal error: solc could not compile the generated contracts: {0}; this is a zkinfer bug: please report it with settings.json")]
+    Solc(String),
+
+    /// Something zkinfer guarantees itself did not hold: a bug, never the user's input.
+    #[error("internal error: {0}; this is a zkinfer bug: please report it with the model")]
+    Internal(String),
+}
+
+/// The process exit codes of the `zkinfer` binary, one per class of [`Error`] (`docs/errors.md`).
+pub mod exit {
+    /// A flag is wrong or missing (also clap's own code for a bad command line).
+    pub const USAGE: i32 = 2;
+    /// A file the user gave (model, input, proof, key, build directory) is wrong, missing or stale.
+    pub const BAD_INPUT: i32 = 3;
+    /// The model cannot be compiled: unsupported ops, values that do not fit, a circuit too large.
+    pub const UNSUPPORTED_MODEL: i32 = 4;
+    /// A proof was checked and rejected.
+    pub const VERIFICATION_FAILED: i32 = 5;
+    /// The chain or its node refused, failed or holds something else than expected.
+    pub const CHAIN: i32 = 6;
+    /// A program zkinfer needs (solc, anvil) is missing.
+    pub const MISSING_TOOL: i32 = 7;
+    /// A zkinfer bug (a panic included).
+    pub const INTERNAL: i32 = 70;
+    /// Interrupted (Ctrl-C); nothing half-written is left.
+    pub const INTERRUPTED: i32 = 130;
 }
 
 /// The crate's result type, [`Error`] by default.
 pub type Result<T, E = Error> = std::result::Result<T, E>;
 
 impl Error {
-    /// An [`Error::Io`] naming `path`; for `map_err` on file operations.
+    /// An [`Error::Io`] for a failed read of `path`; for `map_err` on file operations.
     pub fn io(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
-        Error::Io { path: path.into(), source }
+        Error::Io { action: "read", path: path.into(), source }
+    }
+
+    /// An [`Error::Io`] for a failed write (or create, rename) of `path`.
+    pub fn write(path: impl Into<PathBuf>, source: std::io::Error) -> Self {
+        Error::Io { action: "write", path: path.into(), source }
+    }
+
+    /// A [`Error::Value`], with the value cut so a megabyte of junk does not become the message.
+    pub fn value(what: impl Into<String>, value: &str, reason: impl Into<String>) -> Self {
+        let mut v: String = value.chars().take(80).collect();
+        if v.len() < value.len() {
+            v.push('…');
+        }
+        Error::Value { what: what.into(), value: v, reason: reason.into() }
+    }
+
+    /// The class of the failure, as the process exit code the CLI returns for it.
+    pub fn exit_code(&self) -> i32 {
+        use Error::*;
+        match self {
+            Usage { .. } => exit::USAGE,
+            Io { .. } | Json { .. } | MalformedOnnx { .. } | BadInput { .. } | Inputs(_) | Value { .. } => {
+                exit::BAD_INPUT
+            }
+            OutOfRange { .. } | OutsideTable { .. } | MissingArtifact { .. } | StaleArtifact { .. } | Busy { .. } => {
+                exit::BAD_INPUT
+            }
+            Key(_) => exit::BAD_INPUT,
+            Import { .. } | Tract { .. } | Unsupported { .. } | Quantise { .. } | Fidelity(_) => {
+                exit::UNSUPPORTED_MODEL
+            }
+            CalibrationRefused { .. } | Layout(_) | TooLarge { .. } => exit::UNSUPPORTED_MODEL,
+            Verify(_) => exit::VERIFICATION_FAILED,
+            Chain(_) | WrongChain { .. } | InsufficientFunds { .. } | Reverted { .. } | Rpc { .. } => exit::CHAIN,
+            Tool { .. } => exit::MISSING_TOOL,
+            Halo2 { .. } | Solc(_) | Internal(_) => exit::INTERNAL,
+        }
+    }
+
+    /// A tract failure, keeping tract's error (and its causes) as the source.
+    pub fn tract(what: impl Into<String>, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
+        Error::Tract { what: what.into(), source: e.into() }
     }
 }
 

@@ -52,15 +52,17 @@ pub fn base_to_hex(f: &Fq) -> String {
 
 /// Parses a 32-byte big-endian word, refusing values at or above r as the contract does.
 pub fn from_hex(s: &str) -> Result<Fr> {
-    let raw = hex::decode(s.trim_start_matches("0x")).map_err(|e| Error::Other(format!("bad hex {s}: {e}")))?;
+    let raw = hex::decode(s.trim_start_matches("0x"))
+        .map_err(|e| Error::value("field element", s, format!("is not hex: {e}")))?;
     if raw.len() != 32 {
-        return Err(Error::Other(format!("field element {s} is not 32 bytes")));
+        return Err(Error::value("field element", s, "is not 32 bytes"));
     }
     let mut le = [0u8; 32];
     for (i, b) in raw.iter().rev().enumerate() {
         le[i] = *b;
     }
-    Option::from(Fr::from_bytes(&le)).ok_or_else(|| Error::Other(format!("{s} is not below the BN254 scalar modulus")))
+    Option::from(Fr::from_bytes(&le))
+        .ok_or_else(|| Error::value("field element", s, "is not below the BN254 scalar modulus"))
 }
 
 #[cfg(test)]

@@ -9,6 +9,7 @@
 
 #![warn(missing_docs)]
 
+pub mod artifact;
 pub mod chain;
 pub mod circuit;
 pub mod compile;

@@ -10,12 +10,13 @@ use zkinfer::circuit::privacy::{Privacy, Visibility, WeightsMode};
 use zkinfer::compile::write_json;
 use zkinfer::compile::Target;
 use zkinfer::pipeline::{self, CompileOptions};
-use zkinfer::prove::ProofFile;
 use zkinfer::{Error, Result};
 
 #[path = "cli/output.rs"]
 mod output;
-use output::{print_binding, print_compiled, print_deployment, print_rows, print_submission, spinner, warn_insecure};
+use output::{
+    print_binding, print_compiled, print_deployment, print_rows, print_submission, spinner, warn, warn_insecure,
+};
 
 #[derive(Parser)]
 #[command(name = "zkinfer", version, about = "Compile ONNX models into halo2 circuits with Solidity verifiers")]
@@ -23,6 +24,9 @@ struct Cli {
     /// Print results as JSON instead of tables.
     #[arg(long, global = true)]
     json: bool,
+    /// No progress, no warnings: only results and errors.
+    #[arg(long, short, global = true)]
+    quiet: bool,
     #[command(subcommand)]
     cmd: Cmd,
 }
@@ -232,10 +236,37 @@ enum Cmd {
 
 fn main() {
     let cli = Cli::parse();
-    let rt = tokio::runtime::Runtime::new().expect("tokio runtime");
+    output::set_quiet(cli.quiet);
+    // A panic is a zkinfer bug: one line saying so and where, the internal exit code, and no
+    // backtrace in the user's terminal. (Panics the library catches itself stay silent.)
+    std::panic::set_hook(Box::new(|info| {
+        let msg = info.payload().downcast_ref::<&str>().map(|s| s.to_string());
+        let msg = msg.or_else(|| info.payload().downcast_ref::<String>().cloned()).unwrap_or_default();
+        let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
+        let msg = msg.lines().next().unwrap_or("").to_string();
+        eprintln!("error: internal error: zkinfer panicked{at}: {msg}; this is a zkinfer bug: please report it");
+        zkinfer::artifact::remove_temporaries();
+        std::process::exit(zkinfer::error::exit::INTERNAL);
+    }));
+    let rt = match tokio::runtime::Runtime::new() {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("error: cannot start the async runtime: {e}");
+            std::process::exit(zkinfer::error::exit::INTERNAL);
+        }
+    };
+    // Ctrl-C: the write in flight is to a temporary name (`artifact::write_atomic`); remove it
+    // and stop, so no half-written artifact is left under a name a later command would load.
+    rt.spawn(async {
+        if tokio::signal::ctrl_c().await.is_ok() {
+            zkinfer::artifact::remove_temporaries();
+            eprintln!("error: interrupted; nothing half-written was left");
+            std::process::exit(zkinfer::error::exit::INTERRUPTED);
+        }
+    });
     if let Err(e) = rt.block_on(run(cli)) {
         eprintln!("error: {e}");
-        std::process::exit(1);
+        std::process::exit(e.exit_code());
     }
 }
 
@@ -263,11 +294,11 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Setup { dir, srs } => {
-            let pb = spinner("generating keys");
-            let (compiled, _, _, info) = pipeline::setup(&dir, srs.as_deref())?;
+            let pb = spinner("setting up");
+            let (compiled, _, _, info) = pipeline::setup_with(&dir, srs.as_deref(), &pb)?;
             pb.finish_and_clear();
             if info.insecure {
-                eprintln!("warning: generated an INSECURE dev SRS (k = {}): fine for tests, never for value", info.k);
+                warn(&format!("generated an INSECURE dev SRS (k = {}): fine for tests, never for value", info.k));
             }
             print_rows(
                 json,
@@ -280,10 +311,10 @@ async fn run(cli: Cli) -> Result<()> {
             );
         }
         Cmd::Prove { dir, input, out } => {
-            warn_insecure(&dir);
             let pb = spinner("proving");
-            let p = pipeline::prove(&dir, &input)?;
+            let p = pipeline::prove_with(&dir, &input, &pb)?;
             pb.finish_and_clear();
+            warn_insecure(&dir);
             write_json(&out, &p)?;
             let mut rows = vec![
                 ("proof", out.display().to_string()),
@@ -299,7 +330,7 @@ async fn run(cli: Cli) -> Result<()> {
             print_rows(json, &rows);
         }
         Cmd::Verify { dir, proof } => {
-            let p = ProofFile::read(&proof)?;
+            let p = pipeline::read_proof(&dir, &proof)?;
             pipeline::verify(&dir, &p)?;
             print_rows(json, &[("result", "verified".into())]);
         }
@@ -324,8 +355,14 @@ async fn run(cli: Cli) -> Result<()> {
             let kind = match feed {
                 None => ConsumerKind::Plain,
                 Some(f) => ConsumerKind::Feed {
-                    feed: f.parse().map_err(|e| Error::Other(format!("bad feed address {f}: {e}")))?,
-                    price_unit: price_unit.ok_or_else(|| Error::Other("--feed needs --price-unit".into()))?,
+                    feed: f.parse().map_err(|e| Error::Usage {
+                        flag: "--feed".into(),
+                        reason: format!("{f:?} is not an address ({e}): give the feed contract's 0x address"),
+                    })?,
+                    price_unit: price_unit.ok_or_else(|| Error::Usage {
+                        flag: "--feed".into(),
+                        reason: "needs --price-unit (the feed answer that is 1.0 to the model)".into(),
+                    })?,
                     max_price_age,
                     vault: vault_move_bps.map(|move_bps| VaultParams { move_bps, risk_validity }),
                 },
@@ -346,9 +383,15 @@ async fn run(cli: Cli) -> Result<()> {
             );
         }
         Cmd::Submit { dir, proof, rpc_url, address, round } => {
-            let p = ProofFile::read(&proof)?;
-            let address =
-                address.map(|a| a.parse().map_err(|e| Error::Other(format!("bad address {a}: {e}")))).transpose()?;
+            let p = pipeline::read_proof(&dir, &proof)?;
+            let address = address
+                .map(|a| {
+                    a.parse().map_err(|e| Error::Usage {
+                        flag: "--address".into(),
+                        reason: format!("{a:?} is not an address ({e}): give the consumer contract's 0x address"),
+                    })
+                })
+                .transpose()?;
             let s = build::submit(&dir, &p, &ClientConfig::from_env(rpc_url.as_deref()), address, round).await?;
             print_submission(json, &dir, &s);
         }
@@ -373,8 +416,8 @@ async fn run(cli: Cli) -> Result<()> {
                 print!("{table}");
             }
             if let Some(path) = markdown {
-                std::fs::write(&path, format!("# Conformance: `zkinfer conformance {}`\n\n{table}", dir.display()))
-                    .map_err(|e| Error::io(&path, e))?;
+                let text = format!("# Conformance: `zkinfer conformance {}`\n\n{table}", dir.display());
+                zkinfer::artifact::write_bytes(&path, text.as_bytes())?;
             }
             if outcomes.iter().any(|o| !o.passed) {
                 std::process::exit(1);

@@ -13,6 +13,14 @@ pub use crate::compile::CompileOptions;
 /// `zkinfer compile`: import, check the import against tract, calibrate on the input (and any
 /// further calibration inputs), plan.
 pub fn compile(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) -> Result<Compiled> {
+    compile_inner(model, input, out, opts).map_err(|e| match e {
+        Error::Inputs(reason) => Error::BadInput { path: input.into(), reason },
+        e => e,
+    })
+}
+
+fn compile_inner(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) -> Result<Compiled> {
+    opts.privacy.check()?;
     let inputs = read_input(input)?;
     let lens: Vec<usize> = inputs.iter().map(|x| x.len()).collect();
     let (graph, typed) = onnx::import(model, &lens)?;
@@ -34,8 +42,8 @@ pub fn compile(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) ->
         for (r, o) in reference.iter().zip(&ours) {
             let scale = r.iter().fold(1f32, |m, v| m.max(v.abs()));
             if r.len() != o.len() || r.iter().zip(o).any(|(a, b)| (a - b).abs() > 1e-4 * scale) {
-                return Err(Error::Other(format!(
-                    "internal: zkinfer's reading of {} disagrees with tract's float inference; please report this model",
+                return Err(Error::Internal(format!(
+                    "zkinfer's reading of {} disagrees with tract's float inference; please report this model",
                     model.display()
                 )));
             }
@@ -57,7 +65,14 @@ pub fn compile(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) ->
 
 /// Where a build's SRS came from, saved as `srs.json` so later commands can warn about a dev SRS.
 #[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct SrsInfo {
+    /// The artifact format (`artifact::FORMAT`); 0 when absent.
+    #[serde(default)]
+    pub format: u32,
+    /// The SRS's fingerprint (`prove::srs_fingerprint`), 0x-hex.
+    #[serde(default)]
+    pub fingerprint: String,
     /// The SRS holds 2^k points, the circuit's size.
     pub k: u32,
     /// "dev" (insecure, generated locally) or the path of the loaded ceremony file.
@@ -66,20 +81,46 @@ pub struct SrsInfo {
     pub insecure: bool,
 }
 
+/// The phases of `zkinfer setup` and `zkinfer prove`, reported as they start so a long run
+/// shows where it is.
+pub trait Progress {
+    /// A phase starts ("generating the verifying key", ...).
+    fn phase(&self, name: &str);
+}
+
+impl Progress for () {
+    fn phase(&self, _: &str) {}
+}
+
 /// `zkinfer setup`: params (dev SRS unless `srs` is given), proving and verifying keys.
 pub fn setup(dir: &Path, srs: Option<&Path>) -> Result<(Compiled, Srs, Keys, SrsInfo)> {
-    let compiled = Compiled::load(dir)?;
+    setup_with(dir, srs, &())
+}
+
+/// [`setup`], reporting its phases. It holds the build directory's write lock throughout and
+/// writes every file atomically; `pk.bin` carries the build and SRS it was made for, so an
+/// interrupted setup leaves nothing a later command would load as this build's keys.
+pub fn setup_with(dir: &Path, srs: Option<&Path>, progress: &dyn Progress) -> Result<(Compiled, Srs, Keys, SrsInfo)> {
+    if !dir.join("settings.json").exists() {
+        Compiled::load(dir)?; // the "run zkinfer compile first" error, before the lock creates dir
+    }
+    let _lock = crate::artifact::Lock::exclusive(dir)?;
+    let mut compiled = Compiled::load(dir)?;
     let k = compiled.settings.k;
-    let (params, info) = match srs {
-        Some(path) => (prove::load_srs(path, k)?, SrsInfo { k, source: path.display().to_string(), insecure: false }),
-        None => (prove::dev_srs(k), SrsInfo { k, source: "dev".into(), insecure: true }),
+    progress.phase(&format!("loading the SRS (2^{k} points)"));
+    let (params, source, insecure) = match srs {
+        Some(path) => (prove::load_srs(path, k)?, path.display().to_string(), false),
+        None => (prove::dev_srs(k), "dev".into(), true),
     };
+    let fingerprint = format!("0x{}", hex::encode(prove::srs_fingerprint(&params)));
+    let info = SrsInfo { format: crate::artifact::FORMAT, fingerprint, k, source, insecure };
+    progress.phase("generating the verifying and proving keys");
+    let keys = prove::keygen(&compiled, &params)?;
+    progress.phase("writing kzg.srs and pk.bin");
     prove::write_srs(&params, &dir.join("kzg.srs"))?;
     write_json(&dir.join("srs.json"), &info)?;
-    let keys = prove::keygen(&compiled, &params)?;
-    prove::write_pk(&keys, &dir.join("pk.bin"))?;
+    prove::write_pk(&keys, &prove::pk_stamp(&compiled, &params), &dir.join("pk.bin"))?;
     // MODEL_HASH covers the verifying key, which exists only now: record it with the settings.
-    let mut compiled = compiled;
     compiled.settings.model_hash = model_hash(&compiled, keys.vk());
     write_json(&dir.join("settings.json"), &compiled.settings)?;
     Ok((compiled, params, keys, info))
@@ -100,6 +141,7 @@ pub fn model_hash(
 
 /// Everything `prove`, `verify` and `solidity` need, loaded from a set-up build directory.
 pub fn load(dir: &Path) -> Result<(Compiled, Srs, Keys)> {
+    let _lock = crate::artifact::Lock::shared(dir)?;
     let compiled = Compiled::load(dir)?;
     let srs_path = dir.join("kzg.srs");
     if !srs_path.exists() {
@@ -109,8 +151,9 @@ pub fn load(dir: &Path) -> Result<(Compiled, Srs, Keys)> {
             hint: "zkinfer setup BUILD/".into(),
         });
     }
+    prove::check_pk(&compiled, &dir.join("pk.bin"))?;
     let params = prove::load_srs(&srs_path, compiled.settings.k)?;
-    let keys = prove::read_pk(&compiled, &dir.join("pk.bin"))?;
+    let keys = prove::read_pk(&compiled, &params, &dir.join("pk.bin"))?;
     // settings.json's MODEL_HASH must be this model's with these keys (a compile after setup
     // leaves it empty or stale): every reader (prove, verify, solidity) then agrees on it.
     let hash = model_hash(&compiled, keys.vk());
@@ -134,12 +177,28 @@ pub fn srs_info(dir: &Path) -> Option<SrsInfo> {
 
 /// `zkinfer prove`: proves the inference on the input file with the build's keys.
 pub fn prove(dir: &Path, input: &Path) -> Result<ProofFile> {
-    let (compiled, params, keys) = load(dir)?;
+    prove_with(dir, input, &())
+}
+
+/// [`prove`], reporting its phases.
+pub fn prove_with(dir: &Path, input: &Path, progress: &dyn Progress) -> Result<ProofFile> {
     let inputs = read_input(input)?;
+    progress.phase("loading the keys");
+    let (compiled, params, keys) = load(dir)?;
+    progress.phase(&format!("proving (k = {})", compiled.settings.k));
     prove::prove(&compiled, &params, &keys, &inputs).map_err(|e| match e {
-        Error::Other(reason) => Error::BadInput { path: input.into(), reason },
+        Error::Inputs(reason) => Error::BadInput { path: input.into(), reason },
         e => e,
     })
+}
+
+/// Reads a proof file for the build in `dir`, refusing one of another build (or format) by name
+/// before any pairing or transaction.
+pub fn read_proof(dir: &Path, path: &Path) -> Result<ProofFile> {
+    let p = ProofFile::read(path)?;
+    let compiled = Compiled::load(dir)?;
+    p.check_build(path, &compiled)?;
+    Ok(p)
 }
 
 /// `zkinfer verify`: the build's keys carry what this model's proofs state besides the key (the
@@ -167,7 +226,7 @@ impl SolidityOutput {
             .iter()
             .find(|c| c.name == name)
             .map(|c| c.bytecode.clone())
-            .ok_or_else(|| Error::Solc(format!("no contract {name} among the compiled ones")))
+            .ok_or_else(|| Error::Internal(format!("no contract {name} among the compiled ones")))
     }
 
     /// Runtime size of one of the compiled contracts in bytes; 0 when there is no such contract.
@@ -181,19 +240,13 @@ impl SolidityOutput {
 pub fn solidity(dir: &Path, out: &Path, name: &str) -> Result<SolidityOutput> {
     let (compiled, params, keys) = load(dir)?;
     let verifier = evm::verifier_solidity(name, &compiled.settings, keys.vk(), &params);
-    std::fs::create_dir_all(out).map_err(|e| Error::io(out, e))?;
+    std::fs::create_dir_all(out).map_err(|e| Error::Io { action: "create", path: out.into(), source: e })?;
     let path = out.join(format!("{name}.sol"));
-    std::fs::write(&path, &verifier.source).map_err(|e| Error::io(&path, e))?;
+    crate::artifact::write_bytes(&path, verifier.source.as_bytes())?;
     let contracts = evm::compile_with_consumer(&verifier)?;
     for c in &contracts {
         if c.runtime_size > evm::EIP170_LIMIT {
-            return Err(Error::Solc(format!(
-                "{} is {} bytes of runtime code, over the EIP-170 limit of {}: recompile with fewer columns \
-                 (--lanes 3) or, with hashed weights, fewer sponge groups",
-                c.name,
-                c.runtime_size,
-                evm::EIP170_LIMIT
-            )));
+            return Err(Error::TooLarge { contract: c.name.clone(), size: c.runtime_size, limit: evm::EIP170_LIMIT });
         }
     }
     Ok(SolidityOutput { verifier, contracts, path })

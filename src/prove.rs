@@ -59,10 +59,17 @@ pub fn load_srs(path: &Path, k: u32) -> Result<Srs> {
     Ok(params)
 }
 
-/// Writes the SRS in halo2's raw format, the one `load_srs` reads back.
+/// Writes the SRS in halo2's raw format, the one `load_srs` (and other halo2 tools) read back.
 pub fn write_srs(params: &Srs, path: &Path) -> Result<()> {
-    let mut f = std::fs::File::create(path).map_err(|e| Error::io(path, e))?;
-    params.write(&mut f).map_err(|e| Error::io(path, e))
+    crate::artifact::write_atomic(path, |w| params.write(w))
+}
+
+/// What names an SRS: a digest of τ·G2, the point its toxic waste τ fixes. A key made with one
+/// SRS is useless with another of the same size, so `pk.bin`'s stamp carries this.
+pub fn srs_fingerprint(params: &Srs) -> [u8; 32] {
+    use halo2_proofs::halo2curves::group::GroupEncoding;
+    use sha3::Digest;
+    sha3::Keccak256::digest(params.s_g2().to_bytes().as_ref()).into()
 }
 
 /// A model's proving key, with the statement its proofs must also satisfy.
@@ -123,38 +130,91 @@ impl Keys {
 /// Generates the verifying and proving keys for the compiled circuit; slow, done once by `zkinfer setup`.
 pub fn keygen(compiled: &Compiled, params: &Srs) -> Result<Keys> {
     let circuit = compiled.empty_circuit();
-    let vk = keygen_vk(params, &circuit).map_err(|e| Error::Other(format!("keygen (vk): {e:?}")))?;
-    let pk = keygen_pk(params, vk, &circuit).map_err(|e| Error::Other(format!("keygen (pk): {e:?}")))?;
+    let vk =
+        keygen_vk(params, &circuit).map_err(|source| Error::Halo2 { stage: "generate the verifying key", source })?;
+    let pk =
+        keygen_pk(params, vk, &circuit).map_err(|source| Error::Halo2 { stage: "generate the proving key", source })?;
     Ok(Keys { pk, statement: Statement::of(compiled)? })
 }
 
-/// Writes the proving key (`pk.bin`) in halo2's raw format, unchecked on read back for speed.
-pub fn write_pk(keys: &Keys, path: &Path) -> Result<()> {
-    let mut f = std::io::BufWriter::new(std::fs::File::create(path).map_err(|e| Error::io(path, e))?);
-    keys.pk.write(&mut f, SerdeFormat::RawBytesUnchecked).map_err(|e| Error::io(path, e))
+/// Writes the proving key (`pk.bin`): the stamp naming the build and SRS it was made for, then
+/// halo2's raw format (unchecked on read back, for speed: the stamp is what says it fits).
+pub fn write_pk(keys: &Keys, stamp: &crate::artifact::Stamp, path: &Path) -> Result<()> {
+    crate::artifact::write_atomic(path, |w| {
+        std::io::Write::write_all(w, &stamp.to_bytes())?;
+        keys.pk.write(w, SerdeFormat::RawBytesUnchecked)
+    })
 }
 
-/// Reads `pk.bin` back; `compiled` must be the build it was made from, as its circuit parameters shape the key.
-pub fn read_pk(compiled: &Compiled, path: &Path) -> Result<Keys> {
+/// The stamp `pk.bin` must carry to be loaded with `compiled` and `params`.
+pub fn pk_stamp(compiled: &Compiled, params: &Srs) -> crate::artifact::Stamp {
+    crate::artifact::Stamp {
+        format: crate::artifact::FORMAT,
+        build: crate::artifact::digest_bytes(&compiled.settings.build_hash()),
+        srs: srs_fingerprint(params),
+    }
+}
+
+/// Checks the stamp `pk.bin` starts with names this build (`compiled`) and format, from its
+/// first bytes, before anything slow is loaded; returns the stamp (whose SRS the caller checks).
+pub fn check_pk(compiled: &Compiled, path: &Path) -> Result<crate::artifact::Stamp> {
     let f = std::fs::File::open(path).map_err(|_| Error::MissingArtifact {
         what: "proving key (pk.bin)".into(),
         dir: path.parent().unwrap_or(path).into(),
         hint: "zkinfer setup BUILD/".into(),
     })?;
+    let build = crate::artifact::digest_bytes(&compiled.settings.build_hash());
+    let hex = |b: &[u8; 32]| crate::artifact::short(&format!("0x{}", hex::encode(b)));
+    let stale = |made_for: String, this: String| {
+        Error::StaleArtifact {
+        path: path.into(),
+        what: "proving key",
+        made_for,
+        this,
+        hint: "run `zkinfer setup BUILD/` again (settings.json or model.json changed since setup, or the key is another build's)".into(),
+    }
+    };
+    match crate::artifact::Stamp::read(&mut std::io::BufReader::new(f)) {
+        None => Err(stale("no zkinfer build (it has no zkinfer stamp)".into(), "a zkinfer build".into())),
+        Some(s) if s.format != crate::artifact::FORMAT => {
+            Err(stale(format!("artifact format {}", s.format), format!("format {}", crate::artifact::FORMAT)))
+        }
+        Some(s) if s.build != build => Err(stale(format!("build {}", hex(&s.build)), format!("build {}", hex(&build)))),
+        Some(s) => Ok(s),
+    }
+}
+
+/// Reads `pk.bin` back after checking its stamp names this build (`compiled`) and this SRS
+/// (`params`): a key of another build is refused by name, before the slow read.
+pub fn read_pk(compiled: &Compiled, params: &Srs, path: &Path) -> Result<Keys> {
+    let stamp = check_pk(compiled, path)?;
+    let srs = srs_fingerprint(params);
+    if stamp.srs != srs {
+        let hex = |b: &[u8; 32]| crate::artifact::short(&format!("0x{}", hex::encode(b)));
+        return Err(Error::StaleArtifact {
+            path: path.into(),
+            what: "proving key",
+            made_for: format!("the SRS {}", hex(&stamp.srs)),
+            this: format!("set up with the SRS {} (kzg.srs)", hex(&srs)),
+            hint: "run `zkinfer setup BUILD/` again, with the --srs you mean to use".into(),
+        });
+    }
+    let mut r = std::io::BufReader::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?);
+    std::io::Read::read_exact(&mut r, &mut [0u8; crate::artifact::STAMP_LEN]).map_err(|e| Error::io(path, e))?;
     let bad = |why: String| Error::BadInput {
         path: path.into(),
         reason: format!("unreadable proving key ({why}): run `zkinfer setup` on this build again"),
     };
     let read = without_panic_output(|| {
         ProvingKey::<G1Affine>::read::<_, ModelCircuit>(
-            &mut std::io::BufReader::new(f),
+            &mut r,
             SerdeFormat::RawBytesUnchecked,
             compiled.circuit_params(),
         )
     });
     let pk = match read {
         Ok(result) => result.map_err(|e| bad(e.to_string()))?,
-        Err(_) => return Err(bad("truncated or not made for this build".into())),
+        Err(_) => return Err(bad("truncated".into())),
     };
     Ok(Keys { pk, statement: Statement::of(compiled)? })
 }
@@ -182,8 +242,18 @@ fn without_panic_output<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
 
 /// What `zkinfer prove` writes: enough to verify in Rust, to submit on chain, and to read the
 /// model's answer.
+/// Fields it does not know are refused (`deny_unknown_fields`): a file of another tool or
+/// version is named as such rather than half-read.
 #[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(deny_unknown_fields)]
 pub struct ProofFile {
+    /// The artifact format of the zkinfer that wrote it (`artifact::FORMAT`); 0 when absent.
+    #[serde(default)]
+    pub format: u32,
+    /// The build it was proven with (`Settings::build_hash`): `verify` and `submit` refuse a
+    /// proof of another build by name, before any pairing or transaction.
+    #[serde(default)]
+    pub build: String,
     /// The proof bytes, 0x-hex, as the contract's `verifyProof` takes them.
     pub proof: String,
     /// The public values, 0x-hex field elements, in instance-column order.
@@ -238,6 +308,8 @@ pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]
             outputs: if public_outputs { vec![] } else { outputs },
         },
         model_hash: compiled.settings.model_hash.clone(),
+        format: crate::artifact::FORMAT,
+        build: compiled.settings.build_hash(),
         k: compiled.settings.k,
         prove_seconds: start.elapsed().as_secs_f64(),
     })
@@ -256,7 +328,7 @@ pub fn prove_circuit(params: &Srs, keys: &Keys, circuit: ModelCircuit, instances
         rand::rngs::OsRng,
         &mut transcript,
     )
-    .map_err(|e| Error::Other(format!("proving failed: {e:?}")))?;
+    .map_err(|source| Error::Halo2 { stage: "prove", source })?;
     Ok(transcript.finalize())
 }
 
@@ -300,17 +372,59 @@ pub fn verify(params: &Srs, keys: &Keys, proof: &[u8], instances: &[Fr]) -> Resu
 impl ProofFile {
     /// The proof as bytes, decoded from hex.
     pub fn proof_bytes(&self) -> Result<Vec<u8>> {
-        hex::decode(self.proof.trim_start_matches("0x")).map_err(|e| Error::Other(format!("proof is not hex: {e}")))
+        hex::decode(self.proof.trim_start_matches("0x")).map_err(|e| {
+            Error::value("proof", &self.proof, format!("is not hex: {e}: use the proof.json zkinfer prove wrote"))
+        })
     }
     /// The public values as field elements; a value ≥ r is refused as the contract refuses it.
     pub fn instance_fields(&self) -> Result<Vec<Fr>> {
         self.instances.iter().map(|s| crate::field::from_hex(s)).collect()
     }
-    /// Reads a proof file written by `zkinfer prove` (without its opening, which is a separate file).
+    /// Reads a proof file written by `zkinfer prove` (without its opening, which is a separate
+    /// file), checking its proof and public values parse, so a bad one is named by its path.
     pub fn read(path: &Path) -> Result<ProofFile> {
-        let text = std::fs::read_to_string(path).map_err(|e| Error::io(path, e))?;
-        serde_json::from_str(&text)
-            .map_err(|e| Error::BadInput { path: path.into(), reason: format!("not a zkinfer proof file: {e}") })
+        let p: ProofFile = crate::compile::read_json_as(
+            path,
+            "zkinfer proof file",
+            "; give the proof.json `zkinfer prove` wrote, unedited",
+        )?;
+        let bad = |e: Error| Error::BadInput { path: path.into(), reason: e.to_string() };
+        p.proof_bytes().map_err(bad)?;
+        p.instance_fields().map_err(bad)?;
+        Ok(p)
+    }
+
+    /// Refuses a proof made by another build than `compiled` (or another format), naming both.
+    pub fn check_build(&self, path: &Path, compiled: &Compiled) -> Result<()> {
+        let stale = |made_for: String, this: String| {
+            Error::StaleArtifact {
+            path: path.into(),
+            what: "proof",
+            made_for,
+            this,
+            hint: "prove again with this build (`zkinfer prove BUILD/ --input INPUT.json`), or verify with the build that made it".into(),
+        }
+        };
+        if self.format != crate::artifact::FORMAT {
+            return Err(stale(
+                format!("artifact format {}", self.format),
+                format!("format {}", crate::artifact::FORMAT),
+            ));
+        }
+        let this = compiled.settings.build_hash();
+        if self.build != this {
+            return Err(stale(
+                format!("build {}", crate::artifact::short(&self.build)),
+                format!("build {}", crate::artifact::short(&this)),
+            ));
+        }
+        if self.model_hash != compiled.settings.model_hash {
+            return Err(stale(
+                format!("MODEL_HASH {}", crate::artifact::short(&self.model_hash)),
+                format!("MODEL_HASH {} (set up again since?)", crate::artifact::short(&compiled.settings.model_hash)),
+            ));
+        }
+        Ok(())
     }
 }
 

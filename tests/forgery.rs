@@ -31,7 +31,7 @@ struct Target {
 
 async fn target(client: &Client, name: &str, graph: &Graph, calibration: &[Vec<f32>], opts: &CompileOptions) -> Target {
     let dir = common::scratch(&format!("forgery-{name}"));
-    let compiled = Compiled::new(name, graph, &[calibration.to_vec()], opts).unwrap();
+    let mut compiled = Compiled::new(name, graph, &[calibration.to_vec()], opts).unwrap();
     compiled.save(&dir).unwrap();
     pipeline::setup(&dir, None).unwrap();
     let sol = pipeline::solidity(&dir, &dir.join("sol"), "ZkinferVerifier").unwrap();
@@ -52,6 +52,8 @@ async fn verdicts(client: &Client, t: &Target, proof: &[u8], public: &[Fr]) -> (
         instances: public.iter().map(zkinfer::field::to_hex).collect(),
         outputs: vec![],
         model_hash: t.compiled.settings.model_hash.clone(),
+        format: zkinfer::artifact::FORMAT,
+        build: t.compiled.settings.build_hash(),
         k: t.compiled.settings.k,
         prove_seconds: 0.0,
         opening: Default::default(),

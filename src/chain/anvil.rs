@@ -25,9 +25,16 @@ pub fn find_anvil() -> Option<PathBuf> {
         .and_then(|paths| std::env::split_paths(&paths).map(|d| d.join("anvil")).find(|p| p.is_file()))
 }
 
+/// How to get an anvil zkinfer can start.
+const ANVIL_HINT: &str = "run `make deps` (installs Foundry from npm), or set ANVIL=/path/to/anvil";
+
 /// Starts a local Anvil on a free port; it stops when the instance is dropped.
 pub fn spawn_anvil() -> Result<AnvilInstance> {
-    let path = find_anvil()
-        .ok_or_else(|| Error::Chain("anvil not found: run `make deps` or set ANVIL=/path/to/anvil".into()))?;
-    Anvil::at(path).try_spawn().map_err(|e| Error::Chain(format!("could not start anvil: {e}")))
+    let path =
+        find_anvil().ok_or_else(|| Error::Tool { tool: "anvil", problem: "not found".into(), hint: ANVIL_HINT })?;
+    Anvil::at(&path).try_spawn().map_err(|e| Error::Tool {
+        tool: "anvil",
+        problem: format!("at {} did not start ({e})", path.display()),
+        hint: ANVIL_HINT,
+    })
 }

@@ -99,7 +99,7 @@ pub fn quantise(answer: i128, scale_bits: u32, price_unit: u128) -> i128 {
 /// The model input whose quantisation is exactly `q` (an f32 is exact for |q| < 2^24).
 pub fn model_input(q: i128, scale_bits: u32) -> Result<f32> {
     if q.unsigned_abs() >= 1 << 24 {
-        return Err(Error::Other(format!(
+        return Err(Error::Chain(format!(
             "price quantises to {q}, beyond what an f32 model input holds exactly; use a larger price unit"
         )));
     }

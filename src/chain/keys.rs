@@ -41,18 +41,18 @@ impl std::fmt::Debug for KeySource {
 }
 
 fn parse_hex(key: &str, origin: &str) -> Result<PrivateKeySigner> {
-    key.trim()
-        .trim_start_matches("0x")
-        .parse()
-        .map_err(|_| Error::Chain(format!("{origin} is not a 32-byte hex private key")))
+    key.trim().trim_start_matches("0x").parse().map_err(|_| {
+        Error::Key(format!("{origin} is not a 32-byte hex private key: give 64 hex digits, with or without 0x"))
+    })
 }
 
 fn decrypt(path: &PathBuf, password: &str) -> Result<PrivateKeySigner> {
     if !path.exists() {
-        return Err(Error::Chain(format!("keystore {} does not exist (ETH_KEYSTORE)", path.display())));
+        return Err(Error::Key(format!("keystore {} does not exist: fix ETH_KEYSTORE", path.display())));
     }
-    PrivateKeySigner::decrypt_keystore(path, password.trim_end_matches(['\n', '\r']))
-        .map_err(|e| Error::Chain(format!("cannot decrypt keystore {}: {e} (wrong ETH_PASSWORD?)", path.display())))
+    PrivateKeySigner::decrypt_keystore(path, password.trim_end_matches(['\n', '\r'])).map_err(|e| {
+        Error::Key(format!("cannot decrypt keystore {}: {e}: check ETH_PASSWORD or ETH_PASSWORD_FILE", path.display()))
+    })
 }
 
 impl KeySource {
@@ -70,7 +70,7 @@ impl KeySource {
                         (Ok(p), _) => p,
                         (_, Ok(file)) => std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?,
                         _ => {
-                            return Err(Error::Chain(
+                            return Err(Error::Key(
                                 "ETH_KEYSTORE is set: set ETH_PASSWORD or ETH_PASSWORD_FILE too".into(),
                             ))
                         }
@@ -80,7 +80,7 @@ impl KeySource {
                 if chain_id == ANVIL_CHAIN_ID {
                     return parse_hex(ANVIL_DEV_KEY, "Anvil's dev key");
                 }
-                Err(Error::Chain(format!(
+                Err(Error::Key(format!(
                     "chain {chain_id} at {url} is not a local Anvil: set PRIVATE_KEY, or ETH_KEYSTORE and ETH_PASSWORD"
                 )))
             }
@@ -102,7 +102,7 @@ mod tests {
         let ks = KeySource::Keystore { path: path.clone(), password: "pw\n".into() };
         assert_eq!(ks.signer(1, "x").unwrap().address(), signer.address());
         let bad = KeySource::Keystore { path, password: "nope".into() }.signer(1, "x").unwrap_err().to_string();
-        assert!(bad.contains("cannot decrypt keystore") && bad.contains("wrong ETH_PASSWORD"), "{bad}");
+        assert!(bad.contains("cannot decrypt keystore") && bad.contains("check ETH_PASSWORD"), "{bad}");
         // Key material never appears in Debug output or errors.
         let hex = KeySource::Hex(ANVIL_DEV_KEY.into());
         assert!(!format!("{hex:?}").contains(ANVIL_DEV_KEY));

@@ -569,5 +569,12 @@ impl RevertData for alloy::contract::Error {
 
 /// Field elements (0x-hex) as uint256 calldata.
 pub fn instances_u256(hexes: &[String]) -> Result<Vec<U256>> {
-    hexes.iter().map(|h| h.parse::<U256>().map_err(|e| Error::Other(format!("instance {h}: {e}")))).collect()
+    hexes
+        .iter()
+        .enumerate()
+        .map(|(i, h)| {
+            h.parse::<U256>()
+                .map_err(|e| Error::value(format!("public value {i}"), h, format!("is not a uint256: {e}")))
+        })
+        .collect()
 }

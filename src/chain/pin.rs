@@ -23,13 +23,20 @@ impl ModelPin {
     /// the hash).
     pub fn of(settings: &crate::compile::Settings, allow_unbound_weights: bool) -> Result<ModelPin> {
         let model_hash = settings.model_hash.parse().map_err(|e| {
-            Error::Other(format!(
-                "settings.json has no valid model_hash ({:?}: {e}); run `zkinfer setup` first",
-                settings.model_hash
-            ))
+            Error::value(
+                "settings.json's model_hash",
+                &settings.model_hash,
+                format!("is not a hash ({e}): run `zkinfer setup` first"),
+            )
         })?;
         let model_commitment = match &settings.model_commitment {
-            Some(c) => c.parse().map_err(|e| Error::Other(format!("model_commitment {c}: {e}")))?,
+            Some(c) => c.parse().map_err(|e| {
+                Error::value(
+                    "settings.json's model_commitment",
+                    c,
+                    format!("is not a uint256 ({e}): run `zkinfer compile` again"),
+                )
+            })?,
             None => U256::ZERO,
         };
         Ok(ModelPin { model_hash, model_commitment, allow_unbound_weights })

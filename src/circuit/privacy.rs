@@ -51,12 +51,16 @@ impl Privacy {
     /// Refuses settings that prove nothing useful: private outputs, and a salt with nothing hashed.
     pub fn check(&self) -> Result<()> {
         if self.output == Visibility::Private {
-            return Err(Error::Other(
-                "--output-visibility private would prove a computation whose result nobody learns; use hashed".into(),
-            ));
+            return Err(Error::Usage {
+                flag: "--output-visibility private".into(),
+                reason: "would prove a computation whose result nobody learns; use hashed".into(),
+            });
         }
         if self.salted && self.input != Visibility::Hashed && self.output != Visibility::Hashed {
-            return Err(Error::Other("--salt blinds hashed inputs or outputs; neither is hashed".into()));
+            return Err(Error::Usage {
+                flag: "--salt".into(),
+                reason: "blinds hashed inputs or outputs, and neither is hashed: add --input-visibility hashed or --output-visibility hashed".into(),
+            });
         }
         Ok(())
     }

@@ -84,14 +84,55 @@ pub(crate) fn print_rows(json: bool, rows: &[(&str, String)]) {
     }
 }
 
-pub(crate) fn spinner(msg: &str) -> indicatif::ProgressBar {
-    let pb = indicatif::ProgressBar::new_spinner();
+static QUIET: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
+
+/// `--quiet`: no spinner and no warnings, only results and errors.
+pub(crate) fn set_quiet(quiet: bool) {
+    QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
+}
+
+fn quiet() -> bool {
+    QUIET.load(std::sync::atomic::Ordering::Relaxed)
+}
+
+/// A spinner on stderr showing the phase and the time since the command started (hidden with
+/// `--quiet`, and by indicatif itself when stderr is not a terminal).
+pub(crate) fn spinner(msg: &str) -> Spinner {
+    let pb = if quiet() { indicatif::ProgressBar::hidden() } else { indicatif::ProgressBar::new_spinner() };
+    if let Ok(style) = indicatif::ProgressStyle::with_template("{spinner} [{elapsed_precise}] {msg}") {
+        pb.set_style(style);
+    }
     pb.set_message(msg.to_string());
     pb.enable_steady_tick(std::time::Duration::from_millis(120));
-    pb
+    Spinner(pb)
+}
+
+/// A spinner that is also the pipeline's [`pipeline::Progress`]: each phase replaces its message.
+pub(crate) struct Spinner(indicatif::ProgressBar);
+
+impl Spinner {
+    pub(crate) fn finish_and_clear(&self) {
+        self.0.finish_and_clear()
+    }
+}
+
+impl pipeline::Progress for Spinner {
+    fn phase(&self, name: &str) {
+        self.0.set_message(name.to_string());
+    }
+}
+
+/// A warning on stderr, unless `--quiet`.
+pub(crate) fn warn(msg: &str) {
+    if !quiet() {
+        eprintln!("warning: {msg}");
+    }
 }
 
 pub(crate) fn warn_insecure(dir: &Path) {
+    if quiet() {
+        return;
+    }
     if pipeline::srs_info(dir).is_some_and(|i| i.insecure) {
         eprintln!("warning: {} uses the INSECURE dev SRS (anyone can forge proofs); use `zkinfer setup --srs FILE` for real deployments", dir.display());
     }

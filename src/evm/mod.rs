@@ -197,6 +197,10 @@ fn wrap(text: &str, width: usize) -> Vec<String> {
     lines
 }
 
+/// How to get a solc zkinfer can use.
+const SOLC_HINT: &str =
+    "run `make deps` (installs solc-js behind tools/solc), or set ZKINFER_SOLC to a solc 0.8 binary";
+
 /// Where solc comes from: `ZKINFER_SOLC`, else the project's solc-js wrapper (`tools/solc`,
 /// installed by `make deps`), else a native `solc` on PATH.
 pub fn find_solc() -> Result<PathBuf> {
@@ -207,9 +211,7 @@ pub fn find_solc() -> Result<PathBuf> {
     if wrapper.exists() && Path::new(env!("CARGO_MANIFEST_DIR")).join("node_modules/solc").exists() {
         return Ok(wrapper);
     }
-    which("solc").ok_or_else(|| {
-        Error::Solc("no solc found: run `make deps` (installs solc-js and tools/solc) or set ZKINFER_SOLC".into())
-    })
+    which("solc").ok_or_else(|| Error::Tool { tool: "solc", problem: "not found".into(), hint: SOLC_HINT })
 }
 
 fn which(bin: &str) -> Option<PathBuf> {
@@ -230,7 +232,12 @@ pub struct CompiledContract {
 /// Compiles sources (file name → text) with the optimizer on; returns every contract's creation
 /// code and runtime size.
 pub fn compile(sources: &[(&str, &str)]) -> Result<Vec<CompiledContract>> {
-    let solc = Solc::new(find_solc()?).map_err(|e| Error::Solc(e.to_string()))?;
+    let path = find_solc()?;
+    let solc = Solc::new(&path).map_err(|e| Error::Tool {
+        tool: "solc",
+        problem: format!("at {} does not run ({e})", path.display()),
+        hint: SOLC_HINT,
+    })?;
     let mut srcs = Sources::new();
     for (name, text) in sources {
         srcs.insert(PathBuf::from(name), Source::new(*text));
@@ -241,7 +248,7 @@ pub fn compile(sources: &[(&str, &str)]) -> Result<Vec<CompiledContract>> {
     let out = solc.compile(&input).map_err(|e| Error::Solc(e.to_string()))?;
     let errors: Vec<String> = out.errors.iter().filter(|e| e.severity.is_error()).map(|e| e.to_string()).collect();
     if !errors.is_empty() {
-        return Err(Error::Solc(errors.join("\n")));
+        return Err(Error::Solc(errors.join(" | ").replace('\n', " ")));
     }
     let mut result = vec![];
     for (_, contracts) in out.contracts {

@@ -15,11 +15,12 @@ impl Reference {
     pub fn new(model: &TypedModel) -> Result<Reference> {
         let facts = (0..model.inputs.len())
             .map(|i| {
-                let f = model.input_fact(i).map_err(|e| Error::Other(format!("tract: {e:#}")))?;
+                let f = model.input_fact(i).map_err(|e| Error::tract(format!("read input {i}'s type"), e))?;
                 Ok((f.shape.as_concrete().map(|s| s.to_vec()).unwrap_or_default(), f.datum_type))
             })
             .collect::<Result<_>>()?;
-        let plan = model.clone().into_runnable().map_err(|e| Error::Other(format!("tract: {e:#}")))?;
+        let plan =
+            model.clone().into_runnable().map_err(|e| Error::tract("plan the model for its float reference run", e))?;
         Ok(Reference { plan, facts })
     }
 
@@ -39,17 +40,17 @@ impl Reference {
         for (i, (x, (shape, dt))) in inputs.iter().zip(&self.facts).enumerate() {
             let shape = if shape.iter().product::<usize>() == x.len() { shape.clone() } else { vec![x.len()] };
             let t: Tensor = tract_ndarray::ArrayD::from_shape_vec(shape, x.clone())
-                .map_err(|e| Error::Other(format!("input {i}: {e}")))?
+                .map_err(|e| Error::Inputs(format!("input {i} does not fit its shape: {e}")))?
                 .into();
-            let t = t.cast_to_dt(*dt).map_err(|e| Error::Other(format!("{e:#}")))?.into_owned();
+            let t = t.cast_to_dt(*dt).map_err(|e| Error::tract(format!("cast input {i} to {dt:?}"), e))?.into_owned();
             tvs.push(t.into_tvalue());
         }
-        let out = self.plan.run(tvs).map_err(|e| Error::Other(format!("tract inference: {e:#}")))?;
+        let out = self.plan.run(tvs).map_err(|e| Error::tract("run the model (float reference)", e))?;
         out.iter()
             .map(|t| {
-                let t = t.cast_to::<f32>().map_err(|e| Error::Other(format!("{e:#}")))?;
+                let t = t.cast_to::<f32>().map_err(|e| Error::tract("read an output as f32", e))?;
                 Ok(t.to_plain_array_view::<f32>()
-                    .map_err(|e| Error::Other(format!("{e:#}")))?
+                    .map_err(|e| Error::tract("read an output as f32", e))?
                     .iter()
                     .copied()
                     .collect())

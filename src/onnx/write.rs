@@ -272,7 +272,7 @@ pub fn save(model: &ModelProto, path: &Path) -> Result<()> {
     if let Some(dir) = path.parent() {
         std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
     }
-    std::fs::write(path, model.encode_to_vec()).map_err(|e| Error::io(path, e))
+    crate::artifact::write_bytes(path, &model.encode_to_vec())
 }
 
 /// A seeded input in [-1, 1) for a model with `n` inputs, in EZKL's `input.json` form.

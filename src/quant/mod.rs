@@ -196,9 +196,13 @@ pub fn min_scale_bits(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Result<u3
     }
     let need = (max_abs * HEADROOM).max(1.0).log2().ceil() as u32 + 1;
     if need > MAX_SCALE_BITS {
-        return Err(Error::Other(format!(
-            "activations reach {max_abs:.3e}; fixed point with at most 2^{MAX_SCALE_BITS} range cannot hold them"
-        )));
+        return Err(Error::Quantise {
+            node: None,
+            reason: format!(
+                "activations reach {max_abs:.3e}; fixed point with at most 2^{MAX_SCALE_BITS} range cannot hold \
+                 them: normalise the model's inputs or calibrate on inputs of the magnitude it will be proven on"
+            ),
+        });
     }
     Ok(need.max(MIN_SCALE_BITS))
 }
@@ -384,7 +388,7 @@ impl QuantModel {
     /// Quantises float inputs onto the model's grid; fails if the count does not match the model's inputs.
     pub fn quantize_inputs(&self, inputs: &[Vec<f32>]) -> Result<Vec<Vec<i128>>> {
         if inputs.len() != self.inputs.len() {
-            return Err(Error::Other(format!(
+            return Err(Error::Inputs(format!(
                 "the model has {} inputs but {} were given",
                 self.inputs.len(),
                 inputs.len()
@@ -395,7 +399,7 @@ impl QuantModel {
         for (i, (x, &node)) in inputs.iter().zip(&self.inputs).enumerate() {
             let want = self.nodes[node].len();
             if x.len() != want {
-                return Err(Error::Other(format!(
+                return Err(Error::Inputs(format!(
                     "input {i} has {} values but the model expects shape {:?} ({want} values)",
                     x.len(),
                     self.nodes[node].shape
@@ -406,7 +410,7 @@ impl QuantModel {
             let bound = self.range_bound();
             let q: Vec<i128> = x.iter().map(|&v| quantize(v, scale) as i128).collect();
             if let Some(j) = (0..x.len()).find(|&j| !x[j].is_finite() || q[j] < -bound || q[j] >= bound) {
-                return Err(Error::Other(format!(
+                return Err(Error::Inputs(format!(
                     "input {i} value {} (element {j}) is outside the circuit's input range ±{} at scale 2^-{}: \
                      rescale the input, or compile with a smaller --scale-bits",
                     x[j],

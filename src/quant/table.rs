@@ -66,13 +66,16 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
             .iter()
             .map(|&id| ranges[graph.nodes[id].inputs[0]])
             .fold((0f32, 0f32), |m, r| (m.0.min(r.0), m.1.max(r.1)));
-        return Err(Error::Other(format!(
-            "a lookup input spans [{}, {}], too wide for a {}-row table even at unit steps; \
-             normalise the model's inputs or raise --table-bits",
-            widest.0,
-            widest.1,
-            1usize << table_bits
-        )));
+        return Err(Error::Quantise {
+            node: None,
+            reason: format!(
+                "a lookup input spans [{}, {}], too wide for a {}-row table even at unit steps; \
+                 normalise the model's inputs",
+                widest.0,
+                widest.1,
+                1usize << table_bits
+            ),
+        });
     }
     let t = t as u32;
     let step = (t as f64).exp2();
@@ -102,12 +105,15 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
             } else {
                 "is not finite there".to_string()
             };
-            return Err(Error::Other(format!(
-                "node `{}`: {} {what} (calibrated input range [{}, {}] read on the table grid, \
-                 steps of 2^-{t}): normalise the inputs, calibrate on inputs that keep them further \
-                 from a singularity, or use a smaller --scale-bits",
-                graph.nodes[id].name, f.name, core.0, core.1
-            )));
+            return Err(Error::Quantise {
+                node: Some(graph.nodes[id].name.clone()),
+                reason: format!(
+                    "{} {what} (calibrated input range [{}, {}] read on the table grid, steps of 2^-{t}): \
+                     normalise the inputs, calibrate on inputs that keep them further from a singularity, or \
+                     use a smaller --scale-bits",
+                    f.name, core.0, core.1
+                ),
+            });
         }
         let mut start = c0;
         while start > 0 && finite(start - 1) {
@@ -124,7 +130,7 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
 }
 
 fn internal_no_range(graph: &Graph, id: usize) -> Error {
-    Error::Other(format!("internal: no calibrated range for the input of `{}`", graph.nodes[id].name))
+    Error::Internal(format!("no calibrated range for the input of `{}`", graph.nodes[id].name))
 }
 
 #[cfg(test)]
