@@ -100,7 +100,7 @@ async fn run(args: Args) -> Result<()> {
 
     let _anvil;
     let cfg = match args.rpc_url.clone().or_else(|| std::env::var("ETH_RPC_URL").ok()) {
-        Some(url) => ClientConfig::from_env(Some(&url)),
+        Some(url) => ClientConfig::from_env(Some(&url))?,
         None => {
             let a = chain::spawn_anvil()?;
             let cfg = ClientConfig::new(&a.endpoint());

@@ -127,7 +127,7 @@ pub enum Target {
 /// How to compile: everything but the model and its calibration data.
 #[derive(Clone, Debug, Default)]
 pub struct CompileOptions {
-    /// Pins the lane width instead of letting the planner choose it (raised to `requant::MIN_LANES`).
+    /// Pins the lane width instead of letting the planner choose it (at least `requant::MIN_LANES`).
     pub lanes: Option<usize>,
     /// More calibration inputs, besides the one compile is given.
     pub calibration: Vec<std::path::PathBuf>,
@@ -262,7 +262,13 @@ impl Compiled {
         // and each lane adds an advice and a fixed column to it: with private weights, stay narrow.
         let widest = if privacy.private_weights() { 6 } else { usize::MAX };
         let choices: Vec<usize> = match lanes {
-            Some(l) => vec![l.max(requant::MIN_LANES)],
+            Some(l) if l < requant::MIN_LANES => {
+                return Err(Error::Usage {
+                    flag: "--lanes".into(),
+                    reason: format!("{l} is too few: a row needs at least {} lanes", requant::MIN_LANES),
+                })
+            }
+            Some(l) => vec![l],
             None => LANE_CHOICES.iter().copied().filter(|&l| l <= widest).collect(),
         };
         // Proving work grows with columns × 2^k; verification gas and verifier size with columns
@@ -319,9 +325,13 @@ impl Compiled {
             scale_bits += 1;
         }
         let model = QuantModel::quantize(graph, scale_bits, table_bits(scale_bits), &ranges)?;
-        let layout = Layout::plan(&model, lanes, privacy, pointwise)?;
+        let layout = Arc::new(Layout::plan(&model, lanes, privacy, pointwise)?);
         let shape = cs_shape(ModelCircuit::params_of(&layout));
-        let k = k_for_rows(layout.rows.max(layout.table_rows()), &shape).max(scale_bits + 1);
+        // k from the rows synthesis really touches (every region, instance row and table fill),
+        // so keygen always finds them usable; the layout's own count is its lower bound.
+        let used = crate::circuit::rows::used_rows(&ModelCircuit::new(layout.clone(), None, vec![]))
+            .map_err(|e| Error::Internal(format!("counting the circuit's rows: {e}")))?;
+        let k = k_for_rows(used.max(layout.rows).max(layout.table_rows() + 1), &shape).max(scale_bits + 1);
         let settings = Settings {
             format: crate::artifact::FORMAT,
             model_digest: String::new(),
@@ -352,7 +362,7 @@ impl Compiled {
             tables: table_ranges(&model),
             fidelity: None,
         };
-        Ok(Compiled { settings, model, layout: Arc::new(layout) })
+        Ok(Compiled { settings, model, layout })
     }
 
     /// The configuration parameters of the circuit (columns, lookups) the layout needs.

@@ -235,7 +235,10 @@ enum Cmd {
 }
 
 fn main() {
-    let cli = Cli::parse();
+    let cli = match Cli::try_parse() {
+        Ok(cli) => cli,
+        Err(e) => usage_error(e),
+    };
     output::set_quiet(cli.quiet);
     // A panic is a zkinfer bug: one line saying so and where, the internal exit code, and no
     // backtrace in the user's terminal. (Panics the library catches itself stay silent.)
@@ -268,6 +271,23 @@ fn main() {
         eprintln!("error: {e}");
         std::process::exit(e.exit_code());
     }
+}
+
+/// clap's error as one line (its own is several, with a usage block): the complaint, and where
+/// to read the flags. `--help` and `--version` print as clap prints them.
+fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
+        || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
+    {
+        e.exit()
+    }
+    let text = e.render().to_string();
+    let main = text.split("\n\nUsage:").next().unwrap_or(&text);
+    let words: Vec<&str> = main.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("tip:")).collect();
+    let line = words.join(" ").trim_start_matches("error: ").to_string();
+    eprintln!("error: {line}; run `zkinfer --help` (or `zkinfer COMMAND --help`) for the flags");
+    std::process::exit(zkinfer::error::exit::USAGE)
 }
 
 async fn run(cli: Cli) -> Result<()> {
@@ -368,11 +388,11 @@ async fn run(cli: Cli) -> Result<()> {
                 },
             };
             let opts = DeployOptions { kind, allow_unbound_weights };
-            let (d, _) = zkinfer::pipeline::deploy(&dir, &ClientConfig::from_env(rpc_url.as_deref()), &opts).await?;
+            let (d, _) = zkinfer::pipeline::deploy(&dir, &ClientConfig::from_env(rpc_url.as_deref())?, &opts).await?;
             print_deployment(json, &dir, &d)?;
         }
         Cmd::FeedInput { dir, rpc_url, out } => {
-            let (input, round) = build::feed_input(&dir, &ClientConfig::from_env(rpc_url.as_deref())).await?;
+            let (input, round) = build::feed_input(&dir, &ClientConfig::from_env(rpc_url.as_deref())?).await?;
             write_json(&out, &input)?;
             print_rows(
                 json,
@@ -392,7 +412,7 @@ async fn run(cli: Cli) -> Result<()> {
                     })
                 })
                 .transpose()?;
-            let s = build::submit(&dir, &p, &ClientConfig::from_env(rpc_url.as_deref()), address, round).await?;
+            let s = build::submit(&dir, &p, &ClientConfig::from_env(rpc_url.as_deref())?, address, round).await?;
             print_submission(json, &dir, &s);
         }
         Cmd::Example { out, sizes, seed } => {

@@ -240,15 +240,16 @@ impl SolidityOutput {
 pub fn solidity(dir: &Path, out: &Path, name: &str) -> Result<SolidityOutput> {
     let (compiled, params, keys) = load(dir)?;
     let verifier = evm::verifier_solidity(name, &compiled.settings, keys.vk(), &params);
-    std::fs::create_dir_all(out).map_err(|e| Error::Io { action: "create", path: out.into(), source: e })?;
-    let path = out.join(format!("{name}.sol"));
-    crate::artifact::write_bytes(&path, verifier.source.as_bytes())?;
+    // Compiled and checked before anything is written: a failure leaves `out` as it was.
     let contracts = evm::compile_with_consumer(&verifier)?;
     for c in &contracts {
         if c.runtime_size > evm::EIP170_LIMIT {
             return Err(Error::TooLarge { contract: c.name.clone(), size: c.runtime_size, limit: evm::EIP170_LIMIT });
         }
     }
+    std::fs::create_dir_all(out).map_err(|e| Error::Io { action: "create", path: out.into(), source: e })?;
+    let path = out.join(format!("{name}.sol"));
+    crate::artifact::write_bytes(&path, verifier.source.as_bytes())?;
     Ok(SolidityOutput { verifier, contracts, path })
 }
 

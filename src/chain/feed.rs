@@ -326,6 +326,7 @@ impl Client {
         end_round: u128,
         tail: &[U256],
     ) -> Result<Submitted> {
+        self.ensure_contract(consumer, "the consumer").await?;
         let tx = FeedBoundInference::new(consumer, &self.provider)
             .submit(Bytes::copy_from_slice(proof), alloy::primitives::Uint::from(end_round), tail.to_vec())
             .into_transaction_request();

@@ -66,6 +66,9 @@ impl KeySource {
                     return parse_hex(&k, "PRIVATE_KEY");
                 }
                 if let Ok(path) = std::env::var("ETH_KEYSTORE") {
+                    if !std::path::Path::new(&path).exists() {
+                        return Err(Error::Key(format!("keystore {path} does not exist: fix ETH_KEYSTORE")));
+                    }
                     let password = match (std::env::var("ETH_PASSWORD"), std::env::var("ETH_PASSWORD_FILE")) {
                         (Ok(p), _) => p,
                         (_, Ok(file)) => std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?,

@@ -11,7 +11,7 @@
 //! use zkinfer::chain::{self, Client, ClientConfig};
 //! use zkinfer::prove::ProofFile;
 //! // ETH_RPC_URL and PRIVATE_KEY (or ETH_KEYSTORE + ETH_PASSWORD) from the environment.
-//! let client = Client::connect_with(&ClientConfig::from_env(None).expect_chain(11155111)).await?;
+//! let client = Client::connect_with(&ClientConfig::from_env(None)?.expect_chain(11155111)).await?;
 //! let out = zkinfer::pipeline::solidity("build".as_ref(), "build/solidity".as_ref(), "ZkinferVerifier")?;
 //! // The consumer pins the build's MODEL_HASH; `true` would accept a private-weights verifier.
 //! let pin = chain::ModelPin::of(&zkinfer::pipeline::load("build".as_ref())?.0.settings, false)?;
@@ -213,19 +213,45 @@ pub struct ClientConfig {
     pub key: KeySource,
     /// How transient RPC failures are retried.
     pub retry: RetryPolicy,
+    /// How long one RPC request may take before it counts as failed (and is retried if it is a
+    /// read): a node that accepts connections but never answers must not hang the CLI.
+    pub timeout: std::time::Duration,
 }
+
+/// The default per-request RPC timeout; `ZKINFER_RPC_TIMEOUT` (seconds) overrides it.
+pub const DEFAULT_RPC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
 
 impl ClientConfig {
     /// Connects to `rpc_url` with the key from the environment, any chain, and the default retry policy.
     pub fn new(rpc_url: &str) -> Self {
-        ClientConfig { rpc_url: rpc_url.into(), chain_id: None, key: KeySource::FromEnv, retry: RetryPolicy::default() }
+        ClientConfig {
+            rpc_url: rpc_url.into(),
+            chain_id: None,
+            key: KeySource::FromEnv,
+            retry: RetryPolicy::default(),
+            timeout: DEFAULT_RPC_TIMEOUT,
+        }
     }
 
-    /// `--rpc-url` if given, else `ETH_RPC_URL`, else the local default; `ETH_CHAIN_ID` if set.
-    pub fn from_env(rpc_flag: Option<&str>) -> Self {
+    /// `--rpc-url` if given, else `ETH_RPC_URL`, else the local default; `ETH_CHAIN_ID` and
+    /// `ZKINFER_RPC_TIMEOUT` (seconds) if set. A set variable that does not parse is refused by
+    /// name rather than ignored.
+    pub fn from_env(rpc_flag: Option<&str>) -> Result<Self> {
         let mut c = Self::new(&rpc_url(rpc_flag));
-        c.chain_id = std::env::var("ETH_CHAIN_ID").ok().and_then(|v| v.parse().ok());
-        c
+        let var = |name: &str, what: &str| -> Result<Option<u64>> {
+            match std::env::var(name) {
+                Err(_) => Ok(None),
+                Ok(v) => v.trim().parse().map(Some).map_err(|_| Error::Usage {
+                    flag: name.into(),
+                    reason: format!("{v:?} is not {what}: unset it or give a whole number"),
+                }),
+            }
+        };
+        c.chain_id = var("ETH_CHAIN_ID", "a chain id")?;
+        if let Some(s) = var("ZKINFER_RPC_TIMEOUT", "a number of seconds")? {
+            c.timeout = std::time::Duration::from_secs(s.max(1));
+        }
+        Ok(c)
     }
 
     /// Refuses to act unless the node serves chain `chain_id` (the chain a deployment was made on).
@@ -308,9 +334,20 @@ impl Client {
     /// Connects, checks the chain id, and sets up the signer.
     pub async fn connect_with(cfg: &ClientConfig) -> Result<Client> {
         let url = cfg.rpc_url.as_str();
-        let parsed: alloy::transports::http::reqwest::Url =
-            url.parse().map_err(|e| Error::Chain(format!("bad RPC URL {url}: {e}")))?;
-        let probe = ProviderBuilder::new().connect_http(parsed.clone());
+        let parsed: alloy::transports::http::reqwest::Url = url.parse().map_err(|e| Error::Usage {
+            flag: "--rpc-url".into(),
+            reason: format!("{url:?} is not a URL ({e}): give e.g. http://127.0.0.1:8545"),
+        })?;
+        let http = alloy::transports::http::reqwest::Client::builder()
+            .timeout(cfg.timeout)
+            .build()
+            .map_err(|e| Error::Internal(format!("cannot build the HTTP client: {e}")))?;
+        let rpc = || {
+            let transport = alloy::transports::http::Http::with_client(http.clone(), parsed.clone());
+            let local = transport.guess_local();
+            alloy::rpc::client::RpcClient::new(transport, local)
+        };
+        let probe = ProviderBuilder::new().connect_client(rpc());
         let chain_id = with_retries(cfg.retry, Idempotence::Read, || probe.get_chain_id(), |e: TransportError, attempts| {
             Error::Rpc {
                 url: url.into(),
@@ -342,7 +379,7 @@ impl Client {
             .with_simple_nonce_management()
             .fetch_chain_id()
             .wallet(EthereumWallet::from(signer))
-            .connect_http(parsed)
+            .connect_client(rpc())
             .erased();
         Ok(Client { provider, from, chain_id, rpc_url: url.to_string(), retry: cfg.retry })
     }
@@ -521,8 +558,22 @@ impl Client {
 
     /// Submits a proof and its public values to a `VerifiedInference` consumer.
     pub async fn submit(&self, consumer: Address, proof: &[u8], instances: &[U256]) -> Result<Submitted> {
+        self.ensure_contract(consumer, "the consumer").await?;
         let receipt = self.send("submit", self.submit_tx(consumer, proof, instances)).await?;
         Ok(submitted(&receipt))
+    }
+
+    /// Refuses an address without code: a transaction to it would "succeed" and record nothing.
+    pub async fn ensure_contract(&self, address: Address, what: &str) -> Result<()> {
+        let code = self.read("eth_getCode", || self.provider.get_code_at(address)).await?;
+        if code.is_empty() {
+            return Err(Error::Chain(format!(
+                "there is no contract at {address} on chain {}, so {what} cannot be it: give the address `zkinfer \
+                 deploy` printed (or recorded in BUILD/deployment.json) and the RPC of the chain it is on",
+                self.chain_id
+            )));
+        }
+        Ok(())
     }
 
     /// The consumer's stored outputs and the block they were stored in.

@@ -24,6 +24,7 @@ pub mod poseidon;
 pub mod privacy;
 pub mod product;
 pub mod requant;
+pub mod rows;
 
 use gadget::{FixedCol, Gadget, Kind, Shared};
 use halo2_proofs::circuit::{Cell, Layouter, SimpleFloorPlanner, Value};

@@ -102,10 +102,43 @@ fn int64s(t: &TensorProto) -> Option<Vec<i64>> {
 
 /// Parses into tract's inference model (or names the node tract could not build).
 fn parse(path: &Path, proto: &ModelProto, ignore_value_info: bool) -> Result<InferenceModel> {
-    tract_onnx::onnx()
-        .with_ignore_value_info(ignore_value_info)
-        .model_for_proto_model(proto)
-        .map_err(|e| tract_failed(path, proto, "build its graph from the file", e))
+    // Weights stored as external data are found relative to the model's folder, as onnxruntime
+    // finds them; a missing data file is then named as such.
+    let dir = path.parent().and_then(|d| d.to_str()).map(|d| if d.is_empty() { "." } else { d });
+    let parsed = tract_onnx::onnx().with_ignore_value_info(ignore_value_info).parse(proto, dir);
+    let parsed = parsed.map_err(|e| {
+        let missing = external_data(proto).into_iter().find(|f| !path.with_file_name(f).exists());
+        match missing {
+            Some(f) => Error::BadInput {
+                path: path.into(),
+                reason: format!(
+                    "its weights are stored in an external data file, {}, which is missing: put it beside the model \
+                     (or re-export with the weights inside the .onnx)",
+                    path.with_file_name(f).display()
+                ),
+            },
+            None => tract_failed(path, proto, "build its graph from the file", e),
+        }
+    })?;
+    if !parsed.unresolved_inputs.is_empty() {
+        return Err(Error::Import {
+            path: path.into(),
+            stage: "resolve every input of the graph".into(),
+            node: None,
+            reason: format!("unresolved: {}", parsed.unresolved_inputs.join(", ")),
+        });
+    }
+    Ok(parsed.model)
+}
+
+/// The external data files the model's initializers name.
+fn external_data(proto: &ModelProto) -> Vec<String> {
+    let Some(graph) = proto.graph.as_ref() else { return vec![] };
+    graph
+        .initializer
+        .iter()
+        .flat_map(|t| t.external_data.iter().filter(|e| e.key == "location").map(|e| e.value.clone()))
+        .collect()
 }
 
 /// The names of the model's inputs, in order.
@@ -129,8 +162,13 @@ pub fn load_typed(path: &Path, input_lens: &[usize]) -> Result<TypedModel> {
         });
     }
     let mut candidates: Vec<Vec<Vec<usize>>> = vec![vec![]];
+    let mut symbolic = vec![];
     for (i, &len) in input_lens.iter().enumerate() {
         let fact = model.input_fact(i).map_err(|e| tract_failed(path, &proto, "read the input facts", e))?;
+        let open = fact.shape.concretize().is_none_or(|d| d.iter().any(|d| d.to_usize().is_err()));
+        if open {
+            symbolic.push(format!("input {i}: {:?}", fact.shape));
+        }
         let shapes = concrete_shapes(fact, len);
         if shapes.is_empty() {
             return Err(Error::BadInput {
@@ -154,8 +192,25 @@ pub fn load_typed(path: &Path, input_lens: &[usize]) -> Result<TypedModel> {
             }
         }
     }
-    let (shapes, e) = first_error.expect("at least one candidate");
-    Err(tract_failed(path, &proto, &format!("infer the shapes of the model with inputs of shapes {shapes:?}"), e))
+    let Some((shapes, e)) = first_error else {
+        return Err(Error::Internal(format!("{}: no input shape to try", path.display())));
+    };
+    let e = tract_failed(path, &proto, &format!("infer the shapes of the model with inputs of shapes {shapes:?}"), e);
+    match (symbolic.is_empty(), &e) {
+        // The shapes were guessed from open dimensions: the input, not tract, is what to fix.
+        (false, Error::Import { node, reason, .. }) => Err(Error::BadInput {
+            path: path.into(),
+            reason: format!(
+                "the model's input shapes are open ({}), and the input's lengths fix them only as {shapes:?}, which \
+                 the model refuses{}: {}; give inputs of the lengths the model takes, or export it with fixed \
+                 input shapes",
+                symbolic.join("; "),
+                node.as_ref().map(|n| format!(" at node `{n}`")).unwrap_or_default(),
+                reason.split(": ").last().unwrap_or(reason).trim_end_matches('.')
+            ),
+        }),
+        _ => Err(e),
+    }
 }
 
 /// Types the model with these input shapes. With every input concrete, a dimension that is

@@ -1,0 +1,667 @@
+//! Every bad input a user can give the CLI, run through the `zkinfer` binary: each must exit
+//! non-zero with the documented code and one line naming the file, node, flag or value and what
+//! to do, never panic, and leave every file under the scratch directory byte-identical. The run
+//! writes `docs/errors.md`, the table of those cases and their exact messages.
+
+mod common;
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use zkinfer::compile::write_json;
+use zkinfer::error::exit;
+use zkinfer::onnx::write;
+
+/// One bad input: what it is, the command line, extra environment, the exit code it must give.
+struct Case {
+    group: &'static str,
+    what: &'static str,
+    args: Vec<String>,
+    env: Vec<(&'static str, String)>,
+    code: i32,
+}
+
+/// Every file under `dir` with its bytes: the "untouched" check compares two of these.
+fn snapshot(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut out = BTreeMap::new();
+    let mut stack = vec![dir.to_path_buf()];
+    while let Some(d) = stack.pop() {
+        for e in std::fs::read_dir(&d).unwrap().flatten() {
+            let p = e.path();
+            if p.is_dir() {
+                stack.push(p);
+            } else {
+                out.insert(p.clone(), zkinfer::artifact::digest(&std::fs::read(&p).unwrap_or_default()));
+            }
+        }
+    }
+    out
+}
+
+struct Fixture {
+    dir: PathBuf,
+    /// A set-up build of the example MLP 4→3→2, its model and input.
+    build: PathBuf,
+    model: PathBuf,
+    input: PathBuf,
+    /// A second set-up build of another MLP, for "another build's" artifacts.
+    other: PathBuf,
+    /// A proof of `build`.
+    proof: PathBuf,
+}
+
+fn fixture() -> Fixture {
+    use zkinfer::pipeline;
+    let dir = common::scratch("cli-errors");
+    let model = dir.join("m.onnx");
+    write::save(&write::mlp_model(&[4, 3, 2], 1), &model).unwrap();
+    let input = dir.join("in.json");
+    write_json(&input, &write::random_input(4, 1)).unwrap();
+    let build = dir.join("b");
+    pipeline::compile(&model, &input, &build, &Default::default()).unwrap();
+    pipeline::setup(&build, None).unwrap();
+    let other_model = dir.join("other.onnx");
+    write::save(&write::mlp_model(&[4, 5, 2], 2), &other_model).unwrap();
+    let other = dir.join("other");
+    pipeline::compile(&other_model, &input, &other, &Default::default()).unwrap();
+    pipeline::setup(&other, None).unwrap();
+    let proof = dir.join("proof.json");
+    write_json(&proof, &pipeline::prove(&build, &input).unwrap()).unwrap();
+    Fixture { dir, build, model, input, other, proof }
+}
+
+/// Writes `text` to `dir/name` and returns the path as a string.
+fn file(dir: &Path, name: &str, bytes: impl AsRef<[u8]>) -> String {
+    let p = dir.join(name);
+    std::fs::write(&p, bytes).unwrap();
+    p.display().to_string()
+}
+
+/// A copy of the build `src` at `dir/name` with `edit` applied to it.
+fn variant(src: &Path, dir: &Path, name: &str, edit: impl FnOnce(&Path)) -> String {
+    let dst = dir.join(name);
+    std::fs::create_dir_all(&dst).unwrap();
+    for e in std::fs::read_dir(src).unwrap().flatten().filter(|e| e.path().is_file()) {
+        std::fs::copy(e.path(), dst.join(e.file_name())).unwrap();
+    }
+    edit(&dst);
+    dst.display().to_string()
+}
+
+fn args(a: &[&str]) -> Vec<String> {
+    a.iter().map(|s| s.to_string()).collect()
+}
+
+fn case(group: &'static str, what: &'static str, a: &[&str], code: i32) -> Case {
+    Case { group, what, args: args(a), env: vec![], code }
+}
+
+fn with_env(mut c: Case, k: &'static str, v: &str) -> Case {
+    c.env.push((k, v.to_string()));
+    c
+}
+
+/// The ONNX front end: files that are not models, models zkinfer cannot take.
+fn onnx_cases(f: &Fixture) -> Vec<Case> {
+    let d = &f.dir;
+    let input = f.input.display().to_string();
+    let out = d.join("never").display().to_string();
+    let good = std::fs::read(&f.model).unwrap();
+    let compile =
+        |what, model: String, code| case("ONNX model", what, &["compile", &model, "--input", &input, "-o", &out], code);
+    let unsupported = d.join("unsupported.onnx");
+    let ops: [(&str, &[&str]); 3] = [("Pow", &["a", "b"]), ("Sigmoid", &["a"]), ("Mod", &["a", "b"])];
+    write::save(&write::branches_model(4, &ops), &unsupported).unwrap();
+    let mut symbolic = write::mlp_model(&[4, 3, 2], 1);
+    if let Some(t) = symbolic.graph.as_mut().and_then(|g| g.input.first_mut()).and_then(|i| i.r#type.as_mut()) {
+        use tract_onnx::pb::{tensor_shape_proto::dimension::Value, type_proto::Value as T};
+        if let Some(T::TensorType(tt)) = t.value.as_mut() {
+            for dim in tt.shape.as_mut().unwrap().dim.iter_mut() {
+                dim.value = Some(Value::DimParam("n".into()));
+            }
+        }
+    }
+    let symbolic_path = d.join("symbolic.onnx");
+    write::save(&symbolic, &symbolic_path).unwrap();
+    let mut external = write::mlp_model(&[4, 3, 2], 1);
+    if let Some(t) = external.graph.as_mut().and_then(|g| g.initializer.first_mut()) {
+        t.raw_data.clear();
+        t.float_data.clear();
+        t.data_location = Some(1); // EXTERNAL
+        t.external_data =
+            vec![tract_onnx::pb::StringStringEntryProto { key: "location".into(), value: "weights.bin".into() }];
+    }
+    let external_path = d.join("external.onnx");
+    write::save(&external, &external_path).unwrap();
+    let two = file(d, "two_inputs.json", r#"{"input_data": [[0.5, 1.0, 2.0, 0.25], [1.5, 2.0, 0.5, 3.0]]}"#);
+    let odd = file(d, "odd_len.json", r#"{"input_data": [[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]}"#);
+    vec![
+        compile("the model file does not exist", d.join("missing.onnx").display().to_string(), exit::BAD_INPUT),
+        compile("the model path is a directory", d.display().to_string(), exit::BAD_INPUT),
+        compile("an empty file", file(d, "empty.onnx", b""), exit::BAD_INPUT),
+        compile("text, not protobuf", file(d, "text.onnx", b"this is not protobuf"), exit::BAD_INPUT),
+        compile("a model cut in half", file(d, "half.onnx", &good[..good.len() / 2]), exit::BAD_INPUT),
+        compile("weights in an external file that is missing", external_path.display().to_string(), exit::BAD_INPUT),
+        case(
+            "ONNX model",
+            "unsupported ops (listed together, with their nodes)",
+            &["compile", &unsupported.display().to_string(), "--input", &two, "-o", &out],
+            exit::UNSUPPORTED_MODEL,
+        ),
+        case(
+            "ONNX model",
+            "symbolic dimensions the input cannot fix",
+            &["compile", &symbolic_path.display().to_string(), "--input", &odd, "-o", &out],
+            exit::BAD_INPUT,
+        ),
+    ]
+}
+
+/// Input files: malformed JSON, wrong shapes, values the circuit cannot take.
+fn input_cases(f: &Fixture) -> Vec<Case> {
+    let d = &f.dir;
+    let model = f.model.display().to_string();
+    let build = f.build.display().to_string();
+    let out = d.join("never").display().to_string();
+    let proof_out = d.join("never.json").display().to_string();
+    let compile =
+        |what, input: String, code| case("input file", what, &["compile", &model, "--input", &input, "-o", &out], code);
+    let prove = |what, input: String, code| {
+        case("input file", what, &["prove", &build, "--input", &input, "-o", &proof_out], code)
+    };
+    vec![
+        compile("does not exist", d.join("missing.json").display().to_string(), exit::BAD_INPUT),
+        compile("empty", file(d, "empty.json", b""), exit::BAD_INPUT),
+        compile("not JSON", file(d, "notjson.json", b"input_data = 1, 2"), exit::BAD_INPUT),
+        compile("no input_data", file(d, "nokey.json", r#"{"inputs": [[1, 2, 3, 4]]}"#), exit::BAD_INPUT),
+        compile("input_data empty", file(d, "noinputs.json", r#"{"input_data": []}"#), exit::BAD_INPUT),
+        compile("NaN", file(d, "nan.json", r#"{"input_data": [[NaN, 1, 2, 3]]}"#), exit::BAD_INPUT),
+        compile("Infinity", file(d, "inf.json", r#"{"input_data": [[1, Infinity, 2, 3]]}"#), exit::BAD_INPUT),
+        compile(
+            "a number beyond f64 (1e999)",
+            file(d, "e999.json", r#"{"input_data": [[1, 2, 1e999, 3]]}"#),
+            exit::BAD_INPUT,
+        ),
+        compile(
+            "a number beyond f32 (1e39)",
+            file(d, "e39.json", r#"{"input_data": [[1, 2, 3, 1e39]]}"#),
+            exit::BAD_INPUT,
+        ),
+        compile(
+            "a string among the numbers",
+            file(d, "str.json", r#"{"input_data": [[1, "2", 3, 4]]}"#),
+            exit::BAD_INPUT,
+        ),
+        compile(
+            "one level of nesting too many",
+            file(d, "nested.json", r#"{"input_data": [[[1, 2, 3, 4]]]}"#),
+            exit::BAD_INPUT,
+        ),
+        compile(
+            "a flat array, not one per input",
+            file(d, "flat.json", r#"{"input_data": [1, 2, 3, 4]}"#),
+            exit::BAD_INPUT,
+        ),
+        compile("too few values", file(d, "short.json", r#"{"input_data": [[1, 2]]}"#), exit::BAD_INPUT),
+        prove("too few values", d.join("short.json").display().to_string(), exit::BAD_INPUT),
+        prove(
+            "two inputs for a one-input model",
+            file(d, "two.json", r#"{"input_data": [[1, 2, 3, 4], [1, 2, 3, 4]]}"#),
+            exit::BAD_INPUT,
+        ),
+        prove(
+            "a value outside the calibrated range",
+            file(d, "huge.json", r#"{"input_data": [[0.5, -9000, 0.5, 0.5]]}"#),
+            exit::BAD_INPUT,
+        ),
+    ]
+}
+
+/// Flags: combinations that prove nothing, values that do not parse.
+fn usage_cases(f: &Fixture) -> Vec<Case> {
+    let model = f.model.display().to_string();
+    let input = f.input.display().to_string();
+    let build = f.build.display().to_string();
+    let proof = f.proof.display().to_string();
+    let out = f.dir.join("never").display().to_string();
+    let c = |what, a: &[&str], code| case("flags", what, a, code);
+    vec![
+        c("an unknown flag", &["compile", &model, "--input", &input, "--lanez", "4"], exit::USAGE),
+        c("a missing argument", &["prove", &build], exit::USAGE),
+        c("--salt with nothing hashed", &["compile", &model, "--input", &input, "-o", &out, "--salt"], exit::USAGE),
+        c(
+            "--output-visibility private",
+            &["compile", &model, "--input", &input, "-o", &out, "--output-visibility", "private"],
+            exit::USAGE,
+        ),
+        c("--lanes 1", &["compile", &model, "--input", &input, "-o", &out, "--lanes", "1"], exit::USAGE),
+        c("--feed that is not an address", &["deploy", &build, "--feed", "0x12", "--price-unit", "100"], exit::USAGE),
+        c("--address that is not an address", &["submit", &build, &proof, "--address", "consumer"], exit::USAGE),
+        c("--rpc-url that is not a URL", &["deploy", &build, "--rpc-url", "not a url"], exit::USAGE),
+        with_env(c("ETH_CHAIN_ID that is not a number", &["deploy", &build], exit::USAGE), "ETH_CHAIN_ID", "mainnet"),
+    ]
+}
+
+/// Build directories: steps out of order, files edited, truncated, or of another build.
+fn build_cases(f: &Fixture) -> Vec<Case> {
+    let d = &f.dir;
+    let input = f.input.display().to_string();
+    let out = d.join("never.json").display().to_string();
+    let prove = |what, build: String, code| {
+        case("build directory", what, &["prove", &build, "--input", &input, "-o", &out], code)
+    };
+    let b = &f.build;
+    let other = f.other.clone();
+    let edit_settings = |from: &str, to: &str| {
+        let (from, to) = (from.to_string(), to.to_string());
+        move |p: &Path| {
+            let s = std::fs::read_to_string(p.join("settings.json")).unwrap();
+            assert!(s.contains(&from), "{from}");
+            std::fs::write(p.join("settings.json"), s.replacen(&from, &to, 1)).unwrap();
+        }
+    };
+    let truncate = |name: &'static str, keep: usize| {
+        move |p: &Path| {
+            let bytes = std::fs::read(p.join(name)).unwrap();
+            std::fs::write(p.join(name), &bytes[..keep.min(bytes.len())]).unwrap();
+        }
+    };
+    let from_other = |name: &'static str| {
+        let other = other.clone();
+        move |p: &Path| {
+            std::fs::copy(other.join(name), p.join(name)).unwrap();
+        }
+    };
+    let compiled_only = variant(b, d, "compiled_only", |p| {
+        for n in ["pk.bin", "kzg.srs", "srs.json"] {
+            std::fs::remove_file(p.join(n)).unwrap();
+        }
+    });
+    let small_srs = d.join("small.srs");
+    zkinfer::prove::write_srs(&zkinfer::prove::dev_srs(4), &small_srs).unwrap();
+    let setup = |what, a: &[&str], code| case("build directory", what, a, code);
+    vec![
+        prove("not a build directory", d.join("nowhere").display().to_string(), exit::BAD_INPUT),
+        setup("setup before compile", &["setup", &d.join("nowhere").display().to_string()], exit::BAD_INPUT),
+        prove("prove before setup", compiled_only.clone(), exit::BAD_INPUT),
+        prove(
+            "settings.json edited by hand (k)",
+            variant(b, d, "edited_k", edit_settings("\"k\": ", "\"k\": 1")),
+            exit::BAD_INPUT,
+        ),
+        prove(
+            "settings.json edited by hand (lanes)",
+            variant(b, d, "edited_lanes", edit_settings("\"lanes\": ", "\"lanes\": 1")),
+            exit::BAD_INPUT,
+        ),
+        prove(
+            "settings.json not JSON",
+            variant(b, d, "settings_junk", |p| std::fs::write(p.join("settings.json"), "{").unwrap()),
+            exit::BAD_INPUT,
+        ),
+        prove(
+            "settings.json of an older zkinfer (no format)",
+            variant(b, d, "settings_old", edit_settings("\"format\": 1", "\"format\": 0")),
+            exit::BAD_INPUT,
+        ),
+        prove("model.json of another build", variant(b, d, "model_other", from_other("model.json")), exit::BAD_INPUT),
+        prove(
+            "model.json missing",
+            variant(b, d, "model_missing", |p| std::fs::remove_file(p.join("model.json")).unwrap()),
+            exit::BAD_INPUT,
+        ),
+        prove("pk.bin truncated", variant(b, d, "pk_short", truncate("pk.bin", 5000)), exit::BAD_INPUT),
+        prove("pk.bin cut inside its stamp", variant(b, d, "pk_stub", truncate("pk.bin", 20)), exit::BAD_INPUT),
+        prove("pk.bin of another build", variant(b, d, "pk_other", from_other("pk.bin")), exit::BAD_INPUT),
+        prove(
+            "pk.bin of another SRS",
+            variant(b, d, "pk_srs", |p| {
+                zkinfer::prove::write_srs(&zkinfer::prove::Srs::setup(9, rand::rngs::OsRng), &p.join("kzg.srs"))
+                    .unwrap()
+            }),
+            exit::BAD_INPUT,
+        ),
+        prove("kzg.srs truncated", variant(b, d, "srs_short", truncate("kzg.srs", 1000)), exit::BAD_INPUT),
+        prove(
+            "kzg.srs too small",
+            variant(b, d, "srs_small", |p| {
+                std::fs::copy(d.join("small.srs"), p.join("kzg.srs")).unwrap();
+            }),
+            exit::BAD_INPUT,
+        ),
+        setup(
+            "setup --srs of junk",
+            &["setup", &compiled_only, "--srs", &file(d, "junk.srs", b"nope")],
+            exit::BAD_INPUT,
+        ),
+        setup(
+            "setup --srs too small",
+            &["setup", &compiled_only, "--srs", &small_srs.display().to_string()],
+            exit::BAD_INPUT,
+        ),
+        setup(
+            "setup --srs that does not exist",
+            &["setup", &compiled_only, "--srs", "/nonexistent.srs"],
+            exit::BAD_INPUT,
+        ),
+    ]
+}
+
+/// Proof files: another build's, cut, padded, edited.
+fn proof_cases(f: &Fixture) -> Vec<Case> {
+    let d = &f.dir;
+    let build = f.build.display().to_string();
+    let other = f.other.display().to_string();
+    let proof = f.proof.display().to_string();
+    let text = std::fs::read_to_string(&f.proof).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let edited = |name: &str, edit: &dyn Fn(&mut serde_json::Value)| {
+        let mut v = json.clone();
+        edit(&mut v);
+        file(d, name, serde_json::to_string_pretty(&v).unwrap())
+    };
+    let verify = |what, p: String, code| case("proof file", what, &["verify", &build, &p], code);
+    let flip = |v: &mut serde_json::Value| {
+        let s = v["proof"].as_str().unwrap().to_string();
+        let i = 2 + 64 * 3 + 5; // a hex digit inside the fourth word
+        let c = if &s[i..i + 1] == "0" { "1" } else { "0" };
+        v["proof"] = format!("{}{c}{}", &s[..i], &s[i + 1..]).into();
+    };
+    vec![
+        case("proof file", "a proof of another build", &["verify", &other, &proof], exit::BAD_INPUT),
+        verify("does not exist", d.join("nope.json").display().to_string(), exit::BAD_INPUT),
+        verify("truncated", file(d, "proof_cut.json", &text[..text.len() / 2]), exit::BAD_INPUT),
+        verify("with an extra field", edited("proof_extra.json", &|v| v["signature"] = "0x00".into()), exit::BAD_INPUT),
+        verify(
+            "a proof that is not hex",
+            edited("proof_nothex.json", &|v| v["proof"] = "0xzz".into()),
+            exit::BAD_INPUT,
+        ),
+        verify(
+            "a public value not below the field modulus",
+            edited("proof_bigfield.json", &|v| v["instances"][0] = format!("0x{}", "f".repeat(64)).into()),
+            exit::BAD_INPUT,
+        ),
+        verify("a flipped proof byte", edited("proof_flipped.json", &flip), exit::VERIFICATION_FAILED),
+        verify(
+            "an extra public value",
+            edited("proof_more.json", &|v| {
+                v["instances"].as_array_mut().unwrap().push(format!("0x{}", "0".repeat(64)).into())
+            }),
+            exit::VERIFICATION_FAILED,
+        ),
+        verify(
+            "an edited output value",
+            edited("proof_out.json", &|v| {
+                let s = v["instances"][4].as_str().unwrap().to_string();
+                let last = if s.ends_with('1') { "2" } else { "1" };
+                v["instances"][4] = format!("{}{last}", &s[..s.len() - 1]).into();
+            }),
+            exit::VERIFICATION_FAILED,
+        ),
+    ]
+}
+
+/// Programs zkinfer needs that are missing.
+fn tool_cases(f: &Fixture) -> Vec<Case> {
+    let build = f.build.display().to_string();
+    let out = f.dir.join("never").display().to_string();
+    vec![with_env(
+        case(
+            "tools",
+            "solc missing (ZKINFER_SOLC points nowhere)",
+            &["solidity", &build, "-o", &out],
+            exit::MISSING_TOOL,
+        ),
+        "ZKINFER_SOLC",
+        "/nonexistent/solc",
+    )]
+}
+
+/// The chain: nodes down, slow or of another chain; keys that do not parse or cannot pay; reverts.
+fn chain_cases(f: &Fixture, anvil: &str, deployed: &str, slow: &str) -> Vec<Case> {
+    let build = f.build.display().to_string();
+    let proof = f.proof.display().to_string();
+    let text = std::fs::read_to_string(&f.proof).unwrap();
+    let mut v: serde_json::Value = serde_json::from_str(&text).unwrap();
+    let s = v["proof"].as_str().unwrap().to_string();
+    let i = 2 + 64 * 3 + 5;
+    v["proof"] = format!("{}{}{}", &s[..i], if &s[i..i + 1] == "0" { "1" } else { "0" }, &s[i + 1..]).into();
+    let bad = file(&f.dir, "proof_onchain_bad.json", serde_json::to_string(&v).unwrap());
+    let c = |what, a: &[&str], code| case("chain", what, a, code);
+    let fresh_key = "0x1111111111111111111111111111111111111111111111111111111111111111";
+    vec![
+        c("no node at the RPC URL", &["deploy", &build, "--rpc-url", "http://127.0.0.1:9"], exit::CHAIN),
+        with_env(
+            c("a node that never answers", &["deploy", &build, "--rpc-url", slow], exit::CHAIN),
+            "ZKINFER_RPC_TIMEOUT",
+            "1",
+        ),
+        with_env(
+            c("a node of another chain (ETH_CHAIN_ID)", &["deploy", &build, "--rpc-url", anvil], exit::CHAIN),
+            "ETH_CHAIN_ID",
+            "1",
+        ),
+        with_env(
+            c("a private key that does not parse", &["deploy", &build, "--rpc-url", anvil], exit::BAD_INPUT),
+            "PRIVATE_KEY",
+            "0xnotakey",
+        ),
+        with_env(
+            c("a keystore that does not exist", &["deploy", &build, "--rpc-url", anvil], exit::BAD_INPUT),
+            "ETH_KEYSTORE",
+            "/nonexistent.json",
+        ),
+        with_env(
+            c("an account without funds", &["deploy", &build, "--rpc-url", anvil], exit::CHAIN),
+            "PRIVATE_KEY",
+            fresh_key,
+        ),
+        c(
+            "a proof the contract rejects (revert decoded)",
+            &["submit", &build, &bad, "--rpc-url", anvil, "--address", deployed],
+            exit::CHAIN,
+        ),
+        c(
+            "a consumer address with no contract",
+            &["submit", &build, &proof, "--rpc-url", anvil, "--address", "0x000000000000000000000000000000000000dEaD"],
+            exit::CHAIN,
+        ),
+        c(
+            "feed-input for a deployment without a feed",
+            &["feed-input", &build, "--rpc-url", anvil, "-o", &f.dir.join("never.json").display().to_string()],
+            exit::CHAIN,
+        ),
+    ]
+}
+
+/// Runs one case; returns its message (stderr without "error: ") after checking the contract.
+fn run(c: &Case, root: &Path) -> String {
+    let before = snapshot(root);
+    let mut cmd = Command::new(env!("CARGO_BIN_EXE_zkinfer"));
+    cmd.args(&c.args).env_remove("RUST_BACKTRACE").env_remove("PRIVATE_KEY").env_remove("ETH_KEYSTORE");
+    cmd.env_remove("ETH_CHAIN_ID").env_remove("ETH_RPC_URL");
+    for (k, v) in &c.env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr).to_string();
+    let code = out.status.code().unwrap_or(-1);
+    let lines: Vec<&str> = stderr.lines().filter(|l| !l.trim().is_empty()).collect();
+    let ctx = format!("case `{}: {}` ({:?}) exit {code}, stderr:\n{stderr}", c.group, c.what, c.args);
+    assert_eq!(code, c.code, "{ctx}");
+    assert!(!stderr.contains("panicked") && !stderr.contains("backtrace"), "{ctx}");
+    assert_eq!(lines.len(), 1, "{ctx}");
+    assert!(lines[0].starts_with("error: "), "{ctx}");
+    let after = snapshot(root);
+    let changed: Vec<_> = after.keys().chain(before.keys()).filter(|k| after.get(*k) != before.get(*k)).collect();
+    assert!(changed.is_empty(), "{ctx}: files changed: {changed:?}");
+    lines[0].trim_start_matches("error: ").to_string()
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn every_bad_input_is_one_line_a_documented_exit_code_and_no_change() {
+    let f = fixture();
+    let anvil = zkinfer::chain::spawn_anvil().unwrap();
+    let url = anvil.endpoint();
+    let cfg = zkinfer::chain::ClientConfig::new(&url);
+    let (d, _) =
+        zkinfer::pipeline::deploy(&f.build, &cfg, &zkinfer::chain::build::DeployOptions::plain()).await.unwrap();
+    let deployed = d.consumer.to_string();
+    // A node that accepts connections and never answers.
+    let slow = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+    let slow_url = format!("http://{}", slow.local_addr().unwrap());
+    let mut cases = onnx_cases(&f);
+    cases.extend(input_cases(&f));
+    cases.extend(usage_cases(&f));
+    cases.extend(build_cases(&f));
+    cases.extend(proof_cases(&f));
+    cases.extend(tool_cases(&f));
+    cases.extend(chain_cases(&f, &url, &deployed, &slow_url));
+    let root = f.dir.clone();
+    let rows: Vec<(usize, &Case, String)> =
+        tokio::task::block_in_place(|| cases.iter().enumerate().map(|(i, c)| (i + 1, c, run(c, &root))).collect());
+    drop(slow);
+    assert!(rows.len() >= 40, "{} cases", rows.len());
+    let clean = |s: &str| {
+        let s = s.replace(&root.display().to_string(), "$DIR").replace(&url, "$ANVIL").replace(&slow_url, "$SLOW");
+        s.replace(&deployed, "$CONSUMER").replace('|', "\\|")
+    };
+    let mut md = String::from(HEADER);
+    let mut group = "";
+    for (i, c, msg) in &rows {
+        if c.group != group {
+            group = c.group;
+            md.push_str(&format!("\n## {group}\n\n| # | case | command | exit | message |\n|---|---|---|---|---|\n"));
+        }
+        let env: String = c.env.iter().map(|(k, v)| format!("{k}={} ", clean(v))).collect();
+        let cmd = format!("{env}zkinfer {}", clean(&c.args.join(" ")));
+        md.push_str(&format!("| {i} | {} | `{cmd}` | {} | {} |\n", c.what, c.code, clean(msg)));
+    }
+    std::fs::write(Path::new(env!("CARGO_MANIFEST_DIR")).join("docs/errors.md"), md).unwrap();
+}
+
+/// A model large enough that setup takes a while (k 12 or so), compiled into `dir/b`.
+fn slow_build(name: &str) -> (PathBuf, PathBuf, PathBuf) {
+    let dir = common::scratch(name);
+    let model = dir.join("m.onnx");
+    write::save(&write::mlp_model(&[32, 64, 64, 4], 3), &model).unwrap();
+    let input = dir.join("in.json");
+    write_json(&input, &write::random_input(32, 3)).unwrap();
+    let build = dir.join("b");
+    zkinfer::pipeline::compile(&model, &input, &build, &Default::default()).unwrap();
+    (dir, build, input)
+}
+
+fn zkinfer(args: &[&str]) -> std::process::Output {
+    Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(args).output().unwrap()
+}
+
+fn temporaries(dir: &Path) -> Vec<String> {
+    std::fs::read_dir(dir)
+        .unwrap()
+        .flatten()
+        .map(|e| e.file_name().to_string_lossy().to_string())
+        .filter(|n| n.ends_with(".zkinfer-tmp"))
+        .collect()
+}
+
+/// `setup` killed with SIGKILL at points spread over its run, most near the end where it writes:
+/// afterwards `prove` either works (setup had finished) or fails with one clear line; it never
+/// loads a half-written key, and the next setup sweeps the temporaries a killed one leaves.
+#[test]
+fn a_killed_setup_leaves_no_key_that_loads() {
+    let (_, build, input) = slow_build("kill-setup");
+    let b = build.display().to_string();
+    let proof = build.join("p.json").display().to_string();
+    let start = std::time::Instant::now();
+    assert!(zkinfer(&["setup", &b, "-q"]).status.success());
+    let full = start.elapsed();
+    let (mut worked, mut refused) = (0, 0);
+    for fraction in [0.2, 0.5, 0.8, 0.9, 0.95, 0.97, 0.99, 1.0, 1.02] {
+        for f in ["pk.bin", "kzg.srs", "srs.json"] {
+            let _ = std::fs::remove_file(build.join(f));
+        }
+        let mut child = Command::new(env!("CARGO_BIN_EXE_zkinfer")).args(["setup", &b, "-q"]).spawn().unwrap();
+        std::thread::sleep(full.mul_f64(fraction));
+        let _ = child.kill();
+        let _ = child.wait();
+        let out = zkinfer(&["prove", &b, "--input", &input.display().to_string(), "-o", &proof]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        if out.status.success() {
+            worked += 1;
+        } else {
+            refused += 1;
+            assert_eq!(out.status.code(), Some(exit::BAD_INPUT), "killed at {fraction}: {stderr}");
+            assert_eq!(stderr.lines().count(), 1, "killed at {fraction}: {stderr}");
+            assert!(stderr.contains("zkinfer setup"), "killed at {fraction}: {stderr}");
+        }
+    }
+    assert!(refused > 0, "every kill came after setup finished ({worked} worked): the test kills too late");
+    assert!(zkinfer(&["setup", &b, "-q"]).status.success());
+    assert!(temporaries(&build).is_empty(), "{:?}", temporaries(&build));
+    assert!(zkinfer(&["prove", &b, "--input", &input.display().to_string(), "-o", &proof]).status.success());
+}
+
+/// Ctrl-C (SIGINT) during setup: exit 130, the temporary in flight removed, nothing loadable left
+/// half-written.
+#[test]
+fn ctrl_c_during_setup_leaves_no_temporary() {
+    let (_, build, input) = slow_build("ctrl-c-setup");
+    let b = build.display().to_string();
+    let start = std::time::Instant::now();
+    assert!(zkinfer(&["setup", &b, "-q"]).status.success());
+    let full = start.elapsed();
+    let mut interrupted = 0;
+    for fraction in [0.3, 0.9, 0.97, 0.99] {
+        for f in ["pk.bin", "kzg.srs", "srs.json"] {
+            let _ = std::fs::remove_file(build.join(f));
+        }
+        let child = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+            .args(["setup", &b, "-q"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full.mul_f64(fraction));
+        Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+        let out = child.wait_with_output().unwrap();
+        if out.status.success() {
+            continue;
+        }
+        interrupted += 1;
+        assert_eq!(out.status.code(), Some(exit::INTERRUPTED), "{}", String::from_utf8_lossy(&out.stderr));
+        assert!(temporaries(&build).is_empty(), "{:?}", temporaries(&build));
+        let proof = build.join("p.json").display().to_string();
+        let out = zkinfer(&["prove", &b, "--input", &input.display().to_string(), "-o", &proof]);
+        let stderr = String::from_utf8_lossy(&out.stderr);
+        assert!(out.status.success() || stderr.contains("zkinfer setup"), "{stderr}");
+    }
+    assert!(interrupted > 0, "no interrupt landed before setup finished");
+}
+
+const HEADER: &str = "# Errors: every bad input, its exit code and its message
+
+Generated by `tests/cli_errors.rs` (`cargo test --test cli_errors`), which runs each case below
+through the `zkinfer` binary and checks that it exits with the code shown, prints exactly one
+line (`error: …`) and no panic or backtrace, and leaves every file of the build directories
+byte-identical. `$DIR` is the test's scratch directory, `$ANVIL` a local Anvil it starts.
+
+## Exit codes
+
+| code | meaning |
+|---|---|
+| 0 | success |
+| 1 | `zkinfer conformance`: some model failed |
+| 2 | usage: a flag (or the environment variable standing for one) is wrong or missing |
+| 3 | bad input: a file you gave (model, input, proof, key, build directory) is wrong, missing or another build's |
+| 4 | unsupported model: ops with no circuit, values the fixed point cannot hold, a circuit or contract too large |
+| 5 | verification failed: the proof was checked and rejected |
+| 6 | chain: the node is down, slow or of another chain, the account cannot pay, or the contract reverted |
+| 7 | a program zkinfer needs (solc, anvil) is missing |
+| 70 | internal: a zkinfer bug (a panic included); please report it |
+| 130 | interrupted (Ctrl-C); no half-written file is left |
+
+Every write goes to a temporary name and is renamed into place, and a build directory is locked
+while `compile` or `setup` writes it, so an interrupted or concurrent run never leaves a file a
+later command would load as this build's (`tests/cli_errors.rs::a_killed_setup_leaves_no_key_that_loads`).
+";
