@@ -461,6 +461,8 @@ fn write_example(out: &Path, sizes: &[usize], seed: u64) -> Result<(PathBuf, Pat
 async fn demo(out: &Path, json: bool) -> Result<()> {
     let t = Instant::now();
     let step = |s: &str| eprintln!("[{:6.2}s] {s}", t.elapsed().as_secs_f64());
+    // Anvil first: without it the demo cannot finish, so it stops before writing anything.
+    let anvil = chain::spawn_anvil()?;
     let (model, input) = write_example(out, &[8, 16, 16, 2], 1)?;
     step(&format!("wrote example MLP 8→16→16→2 to {}", model.display()));
     let build = out.join("build");
@@ -473,8 +475,7 @@ async fn demo(out: &Path, json: bool) -> Result<()> {
     step(&format!("proved in {:.2}s ({} bytes)", proof.prove_seconds, proof.proof_bytes()?.len()));
     pipeline::verify(&build, &proof)?;
     step("verified in Rust");
-    let anvil = chain::spawn_anvil()?;
-    step(&format!("anvil started at {}", anvil.endpoint()));
+    step(&format!("anvil at {}", anvil.endpoint()));
     let (d, sol) =
         zkinfer::pipeline::deploy(&build, &ClientConfig::new(&anvil.endpoint()), &DeployOptions::plain()).await?;
     let b = zkinfer::evm::Binding::of(&c.settings);
