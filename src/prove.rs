@@ -19,6 +19,8 @@ use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript
 use std::path::Path;
 use std::sync::Arc;
 
+mod pk_layout;
+
 /// The KZG parameters (structured reference string) on BN254 that keys and proofs are made with.
 pub type Srs = ParamsKZG<Bn256>;
 
@@ -145,9 +147,12 @@ pub fn read_pk(compiled: &Compiled, path: &Path) -> Result<Keys> {
         path: path.into(),
         reason: format!("unreadable proving key ({why}): run `zkinfer setup` on this build again"),
     };
+    let mut bytes = vec![];
+    std::io::Read::read_to_end(&mut std::io::BufReader::new(f), &mut bytes).map_err(|e| Error::io(path, e))?;
     let read = without_panic_output(|| {
+        pk_layout::check(&bytes, compiled)?;
         ProvingKey::<G1Affine>::read::<_, ModelCircuit>(
-            &mut std::io::BufReader::new(f),
+            &mut &bytes[..],
             SerdeFormat::RawBytesUnchecked,
             compiled.circuit_params(),
         )
@@ -162,7 +167,7 @@ pub fn read_pk(compiled: &Compiled, path: &Path) -> Result<Keys> {
 /// Runs `f`, turning a panic into `Err` with its message kept off the terminal. halo2's key
 /// reader unwraps its short reads, so a truncated `pk.bin` panics inside it instead of
 /// returning an error; the user is told which file to remake instead.
-fn without_panic_output<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+pub(crate) fn without_panic_output<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
     use std::cell::Cell;
     thread_local! { static QUIET: Cell<bool> = const { Cell::new(false) }; }
     static HOOK: std::sync::Once = std::sync::Once::new();

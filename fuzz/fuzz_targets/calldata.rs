@@ -28,7 +28,7 @@ fn args(data: &[u8]) -> (Bytes, Vec<U256>) {
 }
 
 fuzz_target!(|data: &[u8]| {
-    zkinfer_fuzz::check(|| {
+    zkinfer_fuzz::check(data, || {
         let _ = zkinfer::chain::describe_revert(data);
 
         let (proof, instances) = args(data);

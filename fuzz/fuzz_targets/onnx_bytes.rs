@@ -14,7 +14,7 @@ fuzz_target!(|data: &[u8]| {
         .ok()
         .and_then(|m| zkinfer_fuzz::input_lens(&m))
         .unwrap_or_else(|| vec![data.last().map_or(1, |b| *b as usize % 16 + 1)]);
-    zkinfer_fuzz::check(|| {
+    zkinfer_fuzz::check(data, || {
         let _ = zkinfer::onnx::input_names(&path);
         let _ = zkinfer::onnx::import(&path, &lens);
     });

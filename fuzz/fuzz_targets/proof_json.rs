@@ -9,7 +9,7 @@ use libfuzzer_sys::fuzz_target;
 fuzz_target!(|data: &[u8]| {
     let dir = zkinfer_fuzz::scratch("proof_json");
     let path = zkinfer_fuzz::write(&dir, "proof.json", data);
-    zkinfer_fuzz::check(|| {
+    zkinfer_fuzz::check(data, || {
         if let Ok(p) = zkinfer::prove::ProofFile::read(&path) {
             let _ = p.proof_bytes();
             let _ = p.instance_fields();

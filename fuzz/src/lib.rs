@@ -1,29 +1,65 @@
 //! Shared by the fuzz targets: a scratch directory in /dev/shm (the APIs under test read files),
-//! and a panic policy that tells a panic the library catches from one that escapes it.
+//! a panic policy that tells a panic the library catches from one that escapes it, and a
+//! watchdog for inputs that run too long.
 //!
-//! Why the policy: libfuzzer-sys installs a panic hook that aborts the process, and the hook
-//! runs before unwinding starts, so a panic that zkinfer deliberately catches (tract's asserts
-//! in `onnx::load::without_panics`, halo2's short reads in `prove::read_pk`) would be reported
-//! as a crash. [`check`] replaces that hook with one that only records the message, runs the
-//! code under `catch_unwind`, and aborts (the crash libFuzzer records) only when a panic
+//! Why the panic policy: libfuzzer-sys installs a panic hook that aborts the process, and the
+//! hook runs before unwinding starts, so a panic that zkinfer deliberately catches (tract's
+//! asserts in `onnx::load::without_panics`, halo2's short reads in `prove::read_pk`) would be
+//! reported as a crash. [`check`] replaces that hook with one that only records the message,
+//! runs the code under `catch_unwind`, and aborts (the crash libFuzzer records) only when a panic
 //! reaches it, i.e. the library let it escape.
+//!
+//! Why the watchdog: with `-s none`, libFuzzer's own `-timeout` fires a SIGALRM handler that
+//! allocates; when it interrupts tract inside malloc it deadlocks (seen: a child stuck in a futex
+//! wait with an empty artifact, stalling the whole fork-mode run). The watchdog is an ordinary
+//! thread: an input still running after `ZKINFER_FUZZ_TIMEOUT` seconds (default 10) is written
+//! to `<artifact_prefix>timeout-watchdog-HASH` and the process exits with libFuzzer's timeout
+//! exit code (70), which fork mode counts as a timeout. libFuzzer's `-timeout` stays as a
+//! longer backstop.
 
 use std::cell::RefCell;
 use std::path::{Path, PathBuf};
-use std::sync::Once;
+use std::sync::{Mutex, Once};
+use std::time::{Duration, Instant};
 
 thread_local! { static LAST_PANIC: RefCell<String> = const { RefCell::new(String::new()) }; }
 
-/// Runs `f`; a panic that escapes it prints its message and aborts the process.
-pub fn check<T>(f: impl FnOnce() -> T) -> T {
-    static HOOK: Once = Once::new();
-    HOOK.call_once(|| {
+/// The input being run and since when.
+static CURRENT: Mutex<Option<(Instant, Vec<u8>)>> = Mutex::new(None);
+
+fn watchdog() {
+    let limit = std::env::var("ZKINFER_FUZZ_TIMEOUT").ok().and_then(|s| s.parse().ok()).unwrap_or(10u64);
+    let prefix = std::env::args().find_map(|a| a.strip_prefix("-artifact_prefix=").map(str::to_owned)).unwrap_or_default();
+    std::thread::spawn(move || loop {
+        std::thread::sleep(Duration::from_millis(200));
+        let current = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
+        if let Some((since, data)) = current.as_ref().filter(|(since, _)| since.elapsed().as_secs() >= limit) {
+            use std::hash::{Hash, Hasher};
+            let mut h = std::collections::hash_map::DefaultHasher::new();
+            data.hash(&mut h);
+            let path = format!("{prefix}timeout-watchdog-{:016x}", h.finish());
+            let _ = std::fs::write(&path, data);
+            eprintln!("==zkinfer-fuzz== timeout: one input ran {:?} (limit {limit} s), saved to {path}", since.elapsed());
+            unsafe { libc::_exit(70) };
+        }
+    });
+}
+
+/// Runs `f` on the input `data`; a panic that escapes it prints its message and aborts the
+/// process, and a run longer than the watchdog's limit ends it as a timeout.
+pub fn check<T>(data: &[u8], f: impl FnOnce() -> T) -> T {
+    static INIT: Once = Once::new();
+    INIT.call_once(|| {
         std::panic::set_hook(Box::new(|info| {
             let bt = std::backtrace::Backtrace::force_capture();
             LAST_PANIC.with(|p| *p.borrow_mut() = format!("{info}\n{bt}"));
-        }))
+        }));
+        watchdog();
     });
-    match std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)) {
+    *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = Some((Instant::now(), data.to_vec()));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    *CURRENT.lock().unwrap_or_else(|e| e.into_inner()) = None;
+    match result {
         Ok(v) => v,
         Err(_) => {
             LAST_PANIC.with(|p| eprintln!("panic escaped zkinfer: {}", p.borrow()));
@@ -55,31 +91,6 @@ pub fn u32_at(data: &[u8], at: usize) -> u32 {
     u32::from_le_bytes(b)
 }
 
-/// Input lengths at most this: a user's input file of N values already holds N floats, and
-/// tract's trial run allocates tensors of the input shape, so huge lengths only measure RAM.
-pub const MAX_INPUT_LEN: usize = 1 << 16;
-
-/// The input lengths a (possibly mutated) ONNX model asks for: each graph input that is not an
-/// initializer gives the product of its dims (unknown or non-positive dims count as 1).
-pub fn input_lens(model: &tract_onnx::pb::ModelProto) -> Option<Vec<usize>> {
-    use tract_onnx::pb::{tensor_shape_proto::dimension::Value, type_proto::Value as T};
-    let g = model.graph.as_ref()?;
-    let inits: std::collections::HashSet<&str> = g.initializer.iter().map(|t| t.name.as_str()).collect();
-    let lens = g
-        .input
-        .iter()
-        .filter(|i| !inits.contains(i.name.as_str()))
-        .map(|i| {
-            let Some(T::TensorType(t)) = i.r#type.as_ref().and_then(|t| t.value.as_ref()) else { return 1 };
-            let dims = t.shape.as_ref().map(|s| s.dim.as_slice()).unwrap_or_default();
-            dims.iter()
-                .map(|d| match d.value {
-                    Some(Value::DimValue(v)) if v > 0 => v as usize,
-                    _ => 1,
-                })
-                .fold(1usize, |a, b| a.saturating_mul(b))
-                .min(MAX_INPUT_LEN)
-        })
-        .collect();
-    Some(lens)
-}
+pub mod build_mutation;
+pub mod onnx_mutation;
+pub use onnx_mutation::input_lens;
