@@ -69,7 +69,7 @@ fn onnx_bytes_inputs_are_errors() {
             .and_then(|m| onnx_mutation::input_lens(&m))
             .unwrap_or_else(|| vec![data.last().map_or(1, |b| *b as usize % 16 + 1)]);
         let _ = zkinfer::onnx::input_names(&path);
-        let _ = zkinfer::onnx::import(&path, &lens);
+        assert!(zkinfer::onnx::import(&path, &lens).is_err(), "{} imported", case.display());
     }
 }
 
@@ -109,5 +109,24 @@ fn onnx_mutate_inputs_import_without_panic() {
         std::fs::write(&path, bytes).unwrap();
         // Ok is allowed: some mutations leave a valid model; the point is that it returns.
         let _ = zkinfer::onnx::import(&path, &lens);
+    }
+}
+
+/// The `onnx_bytes` OOM: tract 0.23 allocated without end (4 GiB and on, in
+/// `change_axes::perm_to_ops`) on a Transpose whose `perm` is not a permutation. The fuzzer's
+/// input was a mutated corpus model, which stays out of the repository; this checks the
+/// refusal (`onnx::load::check_transpose_perms`) on models built here.
+#[test]
+fn a_transpose_perm_that_is_no_permutation_is_an_error() {
+    use zkinfer::onnx::write::{attr_ints, dims, save, GraphBuilder};
+    let dir = scratch("transpose_perm");
+    for perm in [[0i64, 0, 1], [0, 1, 3], [2, 2, 2]] {
+        let mut g = GraphBuilder::new(13);
+        let x = g.input(&dims(&[1, 2, 3]));
+        let y = g.op("Transpose", &[&x], vec![attr_ints("perm", &perm)]);
+        g.output(&y, &dims(&[1, 2, 3]));
+        let path = dir.join("network.onnx");
+        save(&g.build(), &path).unwrap();
+        assert!(zkinfer::onnx::import(&path, &[6]).is_err(), "perm {perm:?} imported");
     }
 }
