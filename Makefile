@@ -58,6 +58,7 @@ fuzz:
 	  echo "== $$t: $(FUZZ_SECONDS) s, log fuzz/logs/$$t.log"; \
 	  (cd fuzz && ZKINFER_FUZZ_MODELS=$(FUZZ_MODELS) cargo fuzz run -O -s none $$t corpus/$$t $$seeds -- $(FUZZ_FLAGS)) \
 	    > fuzz/logs/$$t.log 2>&1 || fail="$$fail $$t"; \
+	  rm -rf /dev/shm/zkinfer-fuzz-*; \
 	  grep -E '^#[0-9]+: cov' fuzz/logs/$$t.log | tail -n 1; \
 	  n=$$(ls fuzz/artifacts/$$t 2>/dev/null | wc -l); test $$n = 0 || fail="$$fail $$t($$n)"; \
 	done; test -z "$$fail" || (echo "crashed:$$fail (inputs in fuzz/artifacts/)"; false)

@@ -29,7 +29,8 @@ static CURRENT: Mutex<Option<(Instant, Vec<u8>)>> = Mutex::new(None);
 
 fn watchdog() {
     let limit = std::env::var("ZKINFER_FUZZ_TIMEOUT").ok().and_then(|s| s.parse().ok()).unwrap_or(10u64);
-    let prefix = std::env::args().find_map(|a| a.strip_prefix("-artifact_prefix=").map(str::to_owned)).unwrap_or_default();
+    let prefix =
+        std::env::args().find_map(|a| a.strip_prefix("-artifact_prefix=").map(str::to_owned)).unwrap_or_default();
     std::thread::spawn(move || loop {
         std::thread::sleep(Duration::from_millis(200));
         let current = CURRENT.lock().unwrap_or_else(|e| e.into_inner());
@@ -39,7 +40,10 @@ fn watchdog() {
             data.hash(&mut h);
             let path = format!("{prefix}timeout-watchdog-{:016x}", h.finish());
             let _ = std::fs::write(&path, data);
-            eprintln!("==zkinfer-fuzz== timeout: one input ran {:?} (limit {limit} s), saved to {path}", since.elapsed());
+            eprintln!(
+                "==zkinfer-fuzz== timeout: one input ran {:?} (limit {limit} s), saved to {path}",
+                since.elapsed()
+            );
             unsafe { libc::_exit(70) };
         }
     });
@@ -68,7 +72,8 @@ pub fn check<T>(data: &[u8], f: impl FnOnce() -> T) -> T {
     }
 }
 
-/// This process's scratch directory, `/dev/shm/zkinfer-fuzz-PID/NAME` (created).
+/// This process's scratch directory, `/dev/shm/zkinfer-fuzz-PID/NAME` (created; `make fuzz`
+/// removes them after each target, as fork mode starts many processes).
 pub fn scratch(name: &str) -> PathBuf {
     let dir = PathBuf::from(format!("/dev/shm/zkinfer-fuzz-{}", std::process::id())).join(name);
     std::fs::create_dir_all(&dir).expect("scratch dir in /dev/shm");
