@@ -4,7 +4,7 @@ NPM_BIN := node_modules/@foundry-rs
 FORGE := $(NPM_BIN)/forge-linux-amd64/bin/forge
 ANVIL := $(NPM_BIN)/anvil-linux-amd64/bin/anvil
 
-.PHONY: deps build demo bot lint test test-rust test-forge fixtures bench-ezkl poseidon-vectors clean
+.PHONY: deps build demo bot lint test test-rust test-forge fixtures bench-ezkl poseidon-vectors fuzz clean
 
 deps: node_modules/.installed
 # `npm install`, not `npm ci`: Foundry's per-platform optional packages leave the lockfile
@@ -39,6 +39,29 @@ test-rust:
 
 test-forge: deps
 	$(FORGE) test
+
+# Fuzzing (docs/fuzzing.md): each cargo-fuzz target in turn for FUZZ_SECONDS, one at a time,
+# nightly from fuzz/rust-toolchain.toml (`cargo install cargo-fuzz --locked` first). libFuzzer runs
+# in fork mode with one job, so a crash, timeout or OOM is saved (fuzz/artifacts/TARGET/) and the
+# run goes on for the whole budget; the failing targets are named at the end.
+FUZZ_SECONDS ?= 600
+FUZZ_TARGETS ?= input_json proof_json calldata build_dir onnx_bytes onnx_mutate
+FUZZ_MODELS ?= $(abspath ../shared/corpus)
+FUZZ_FLAGS = -max_total_time=$(FUZZ_SECONDS) -timeout=10 -rss_limit_mb=2048 -print_final_stats=1 \
+  -fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1
+fuzz:
+	cd fuzz && CARGO_BUILD_JOBS=2 cargo fuzz build -O -s none
+	@mkdir -p fuzz/logs; fail=; for t in $(FUZZ_TARGETS); do \
+	  mkdir -p fuzz/corpus/$$t; seeds=; \
+	  if test -d fuzz/seeds/$$t; then seeds=seeds/$$t; fi; \
+	  if test $$t = onnx_bytes; then seeds="$$seeds $(FUZZ_MODELS)"; fi; \
+	  echo "== $$t: $(FUZZ_SECONDS) s, log fuzz/logs/$$t.log"; \
+	  (cd fuzz && ZKINFER_FUZZ_MODELS=$(FUZZ_MODELS) cargo fuzz run -O -s none $$t corpus/$$t $$seeds -- $(FUZZ_FLAGS)) \
+	    > fuzz/logs/$$t.log 2>&1 || fail="$$fail $$t"; \
+	  rm -rf /dev/shm/zkinfer-fuzz-*; \
+	  grep -E '^#[0-9]+: cov' fuzz/logs/$$t.log | tail -n 1; \
+	  n=$$(ls fuzz/artifacts/$$t 2>/dev/null | wc -l); test $$n = 0 || fail="$$fail $$t($$n)"; \
+	done; test -z "$$fail" || (echo "crashed:$$fail (inputs in fuzz/artifacts/)"; false)
 
 # Regenerates test/fixtures (verifiers + proofs used by the forge tests).
 fixtures: deps

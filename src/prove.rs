@@ -19,6 +19,8 @@ use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript
 use std::path::Path;
 use std::sync::Arc;
 
+mod pk_layout;
+
 /// The KZG parameters (structured reference string) on BN254 that keys and proofs are made with.
 pub type Srs = ParamsKZG<Bn256>;
 
@@ -199,13 +201,15 @@ pub fn read_pk(compiled: &Compiled, params: &Srs, path: &Path) -> Result<Keys> {
             hint: "run `zkinfer setup BUILD/` again, with the --srs you mean to use".into(),
         });
     }
-    let mut r = std::io::BufReader::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?);
-    std::io::Read::read_exact(&mut r, &mut [0u8; crate::artifact::STAMP_LEN]).map_err(|e| Error::io(path, e))?;
     let bad = |why: String| Error::BadInput {
         path: path.into(),
         reason: format!("unreadable proving key ({why}): run `zkinfer setup` on this build again"),
     };
+    let mut r = std::io::BufReader::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?);
+    let start = crate::artifact::STAMP_LEN as u64;
     let read = without_panic_output(|| {
+        pk_layout::check(&mut r, start, compiled)?;
+        std::io::Seek::seek(&mut r, std::io::SeekFrom::Start(start))?;
         ProvingKey::<G1Affine>::read::<_, ModelCircuit>(
             &mut r,
             SerdeFormat::RawBytesUnchecked,
@@ -222,7 +226,7 @@ pub fn read_pk(compiled: &Compiled, params: &Srs, path: &Path) -> Result<Keys> {
 /// Runs `f`, turning a panic into `Err` with its message kept off the terminal. halo2's key
 /// reader unwraps its short reads, so a truncated `pk.bin` panics inside it instead of
 /// returning an error; the user is told which file to remake instead.
-fn without_panic_output<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+pub(crate) fn without_panic_output<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
     use std::cell::Cell;
     thread_local! { static QUIET: Cell<bool> = const { Cell::new(false) }; }
     static HOOK: std::sync::Once = std::sync::Once::new();

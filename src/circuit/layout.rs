@@ -133,6 +133,19 @@ impl Layout {
             tables: vec![],
             weights: vec![],
         };
+        // model.json is read back from disk (`Compiled::load`): a damaged one must be an error
+        // here, not an index out of bounds below (found by fuzzing, fuzz/regressions/build_dir).
+        for (id, node) in model.nodes.iter().enumerate() {
+            if let Some(i) = node.inputs.iter().find(|&&i| i >= id) {
+                return Err(Error::Layout(format!(
+                    "node {id} ({}) reads node {i}, which does not come before it",
+                    node.name
+                )));
+            }
+        }
+        if let Some(i) = model.inputs.iter().chain(&model.outputs).find(|&&i| i >= model.nodes.len()) {
+            return Err(Error::Layout(format!("the model's inputs or outputs name node {i}, past its last node")));
+        }
         let mut node_wires: Vec<Vec<WireId>> = Vec::with_capacity(model.nodes.len());
         for (id, node) in model.nodes.iter().enumerate() {
             let inputs = node.inputs.iter().map(|&i| node_wires[i].as_slice()).collect();

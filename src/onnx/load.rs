@@ -45,7 +45,24 @@ fn read_proto(path: &Path) -> Result<ModelProto> {
     let mut proto = tract_onnx::onnx().proto_model_for_read(&mut &bytes[..]).map_err(|e| malformed(path, e))?;
     let Some(graph) = proto.graph.as_mut() else { return Err(malformed(path, "the protobuf holds no graph")) };
     sort_squeeze_axes(graph);
+    check_transpose_perms(path, graph)?;
     Ok(proto)
+}
+
+/// tract 0.23 loops without end, allocating until the process dies, on a Transpose whose `perm`
+/// is not a permutation (found by fuzzing, fuzz/regressions/onnx_bytes); ONNX requires one.
+fn check_transpose_perms(path: &Path, graph: &GraphProto) -> Result<()> {
+    for node in graph.node.iter().filter(|n| n.op_type == "Transpose") {
+        for a in node.attribute.iter().filter(|a| a.name == "perm") {
+            let mut sorted = a.ints.clone();
+            sorted.sort_unstable();
+            if sorted.iter().enumerate().any(|(i, &p)| p != i as i64) {
+                let reason = format!("node `{}`: Transpose perm {:?} is not a permutation", node.name, a.ints);
+                return Err(Error::BadInput { path: path.into(), reason });
+            }
+        }
+    }
+    Ok(())
 }
 
 /// tract 0.23's Squeeze removes its axes from the last listed to the first, as if they were
@@ -100,12 +117,16 @@ fn int64s(t: &TensorProto) -> Option<Vec<i64>> {
     Some(t.raw_data.chunks_exact(8).map(|c| i64::from_le_bytes(c.try_into().unwrap())).collect())
 }
 
-/// Parses into tract's inference model (or names the node tract could not build).
+/// Parses into tract's inference model (or names the node tract could not build). tract 0.23
+/// indexes its value map with the names the file gives, so an output or input naming a value
+/// nothing produces panics inside it (found by fuzzing, fuzz/regressions/onnx_bytes).
 fn parse(path: &Path, proto: &ModelProto, ignore_value_info: bool) -> Result<InferenceModel> {
     // Weights stored as external data are found relative to the model's folder, as onnxruntime
     // finds them; a missing data file is then named as such.
     let dir = path.parent().and_then(|d| d.to_str()).map(|d| if d.is_empty() { "." } else { d });
-    let parsed = tract_onnx::onnx().with_ignore_value_info(ignore_value_info).parse(proto, dir);
+    // tract indexes its value map with names no node produces on some damaged files (found by
+    // fuzzing): its panic is an import error.
+    let parsed = without_panics(|| tract_onnx::onnx().with_ignore_value_info(ignore_value_info).parse(proto, dir));
     let parsed = parsed.map_err(|e| {
         let missing = external_data(proto).into_iter().find(|f| !path.with_file_name(f).exists());
         match missing {
