@@ -180,7 +180,7 @@ pub fn prove(dir: &Path, input: &Path) -> Result<ProofFile> {
     prove_with(dir, input, &())
 }
 
-/// [`prove`], reporting its phases.
+/// [`prove()`], reporting its phases.
 pub fn prove_with(dir: &Path, input: &Path, progress: &dyn Progress) -> Result<ProofFile> {
     let inputs = read_input(input)?;
     progress.phase("loading the keys");
