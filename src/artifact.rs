@@ -27,12 +27,47 @@ const TEMP_SUFFIX: &str = ".zkinfer-tmp";
 /// The lock file in a build directory.
 const LOCK_FILE: &str = ".zkinfer.lock";
 
+/// How long a run waits for another's lock before saying the directory is busy. A lock is held
+/// for a whole compile or setup, but it can also outlive its holder for a moment: a process
+/// forked elsewhere in the program (a spawned solc or anvil) shares the open lock file until it
+/// execs. Waiting a little absorbs that; a real concurrent run still gets the clear refusal.
+const LOCK_WAIT: std::time::Duration = std::time::Duration::from_secs(3);
+
+/// Tries `try_lock` until it succeeds or [`LOCK_WAIT`] has passed.
+fn with_retries(mut try_lock: impl FnMut() -> std::result::Result<(), std::fs::TryLockError>) -> LockOutcome {
+    let start = std::time::Instant::now();
+    loop {
+        match try_lock() {
+            Ok(()) => return LockOutcome::Held,
+            Err(std::fs::TryLockError::Error(e)) => return LockOutcome::Failed(e),
+            Err(std::fs::TryLockError::WouldBlock) if start.elapsed() >= LOCK_WAIT => return LockOutcome::Busy,
+            Err(std::fs::TryLockError::WouldBlock) => std::thread::sleep(std::time::Duration::from_millis(50)),
+        }
+    }
+}
+
+enum LockOutcome {
+    Held,
+    Busy,
+    Failed(std::io::Error),
+}
+
 /// Temporary files being written by this process, removed on Ctrl-C.
 static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
 
 /// Writes `path` through `write`, into a temporary file beside it that is synced and renamed into
 /// place only once complete.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>) -> Result<()> {
+    // A rename would replace whatever is there: refuse anything but a regular file (a device, a
+    // pipe, a directory), and a build directory's own artifacts as another command's output.
+    if let Ok(meta) = std::fs::metadata(path) {
+        if !meta.is_file() {
+            return Err(Error::Usage {
+                flag: path.display().to_string(),
+                reason: "is not a regular file: give a file path to write to".into(),
+            });
+        }
+    }
     let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
     let temp = path.with_file_name(format!(".{name}.{}{TEMP_SUFFIX}", std::process::id()));
     register(&temp, true);
@@ -101,12 +136,12 @@ impl Lock {
             path: path.clone(),
             source: e,
         })?;
-        match file.try_lock() {
-            Ok(()) => {}
-            Err(std::fs::TryLockError::WouldBlock) => {
+        match with_retries(|| file.try_lock()) {
+            LockOutcome::Held => {}
+            LockOutcome::Busy => {
                 return Err(Error::Busy { dir: dir.into(), holder: "it is being compiled, set up or read".into() })
             }
-            Err(std::fs::TryLockError::Error(e)) => return Err(Error::Io { action: "lock", path, source: e }),
+            LockOutcome::Failed(e) => return Err(Error::Io { action: "lock", path, source: e }),
         }
         sweep(dir);
         Ok(Lock { _file: Some(file) })
@@ -118,12 +153,12 @@ impl Lock {
     pub fn shared(dir: &Path) -> Result<Lock> {
         let path = dir.join(LOCK_FILE);
         let Ok(file) = File::open(&path) else { return Ok(Lock { _file: None }) };
-        match file.try_lock_shared() {
-            Ok(()) => Ok(Lock { _file: Some(file) }),
-            Err(std::fs::TryLockError::WouldBlock) => {
+        match with_retries(|| file.try_lock_shared()) {
+            LockOutcome::Held => Ok(Lock { _file: Some(file) }),
+            LockOutcome::Busy => {
                 Err(Error::Busy { dir: dir.into(), holder: "a compile or setup is writing it".into() })
             }
-            Err(std::fs::TryLockError::Error(e)) => Err(Error::Io { action: "lock", path, source: e }),
+            LockOutcome::Failed(e) => Err(Error::Io { action: "lock", path, source: e }),
         }
     }
 }

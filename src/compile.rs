@@ -209,6 +209,10 @@ pub struct Compiled {
 
 const LANE_CHOICES: [usize; 6] = [3, 4, 6, 8, 12, 16];
 
+/// The widest row `--lanes` may ask for: each lane is a column the verifier pays for, and the
+/// planner's own choices stop at 16.
+const MAX_LANES: usize = 64;
+
 /// What the planner needs of a configuration: rows halo2 reserves, and column counts.
 struct CsShape {
     reserved_rows: usize,
@@ -262,10 +266,10 @@ impl Compiled {
         // and each lane adds an advice and a fixed column to it: with private weights, stay narrow.
         let widest = if privacy.private_weights() { 6 } else { usize::MAX };
         let choices: Vec<usize> = match lanes {
-            Some(l) if l < requant::MIN_LANES => {
+            Some(l) if !(requant::MIN_LANES..=MAX_LANES).contains(&l) => {
                 return Err(Error::Usage {
                     flag: "--lanes".into(),
-                    reason: format!("{l} is too few: a row needs at least {} lanes", requant::MIN_LANES),
+                    reason: format!("{l} is out of range: give {} to {MAX_LANES} lanes", requant::MIN_LANES),
                 })
             }
             Some(l) => vec![l],

@@ -331,6 +331,7 @@ async fn run(cli: Cli) -> Result<()> {
             );
         }
         Cmd::Prove { dir, input, out } => {
+            refuse_build_artifact(&dir, &out)?;
             let pb = spinner("proving");
             let p = pipeline::prove_with(&dir, &input, &pb)?;
             pb.finish_and_clear();
@@ -416,6 +417,12 @@ async fn run(cli: Cli) -> Result<()> {
             print_submission(json, &dir, &s);
         }
         Cmd::Example { out, sizes, seed } => {
+            if sizes.len() < 2 || sizes.contains(&0) {
+                return Err(Error::Usage {
+                    flag: "--sizes".into(),
+                    reason: format!("{sizes:?}: give at least two layer sizes, each 1 or more (e.g. 8,16,2)"),
+                });
+            }
             let (model, input) = write_example(&out, &sizes, seed)?;
             print_rows(json, &[("model", model.display().to_string()), ("input", input.display().to_string())]);
         }
@@ -444,6 +451,21 @@ async fn run(cli: Cli) -> Result<()> {
             }
         }
         Cmd::Demo { out } => demo(&out, json).await?,
+    }
+    Ok(())
+}
+
+/// `-o` must not name one of the build directory's own artifacts: the proof would replace a key.
+fn refuse_build_artifact(dir: &Path, out: &Path) -> Result<()> {
+    const OWN: [&str; 7] =
+        ["settings.json", "model.json", "pk.bin", "kzg.srs", "srs.json", "deployment.json", ".zkinfer.lock"];
+    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
+    let same = matches!((parent.canonicalize(), dir.canonicalize()), (Ok(a), Ok(b)) if a == b);
+    if same && out.file_name().is_some_and(|n| OWN.iter().any(|o| n == *o)) {
+        return Err(Error::Usage {
+            flag: "-o".into(),
+            reason: format!("{} is one of the build's own files: write the proof elsewhere", out.display()),
+        });
     }
     Ok(())
 }
