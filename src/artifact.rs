@@ -19,7 +19,7 @@ use std::sync::Mutex;
 
 /// The artifact format this zkinfer writes and reads; raised whenever a file's layout or meaning
 /// changes, so older files are refused with "run `zkinfer …` again" instead of misread.
-pub const FORMAT: u32 = 1;
+pub const FORMAT: u32 = 2;
 
 /// The suffix of temporary files; anything carrying it is never loaded.
 const TEMP_SUFFIX: &str = ".zkinfer-tmp";
@@ -129,7 +129,7 @@ impl Lock {
     /// The lock of a run that writes into `dir` (created if absent); refused while any other run
     /// reads or writes it. Leftover temporaries of killed runs are swept.
     pub fn exclusive(dir: &Path) -> Result<Lock> {
-        std::fs::create_dir_all(dir).map_err(|e| Error::Io { action: "create", path: dir.into(), source: e })?;
+        create_dir(dir)?;
         let path = dir.join(LOCK_FILE);
         let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(|e| Error::Io {
             action: "lock",
@@ -161,6 +161,56 @@ impl Lock {
             LockOutcome::Failed(e) => Err(Error::Io { action: "lock", path, source: e }),
         }
     }
+}
+
+/// Creates the directory `dir` (and its parents) that output goes into, naming a file that
+/// stands in the way as such rather than as an OS error.
+pub fn create_dir(dir: &Path) -> Result<()> {
+    if dir.exists() && !dir.is_dir() {
+        return Err(Error::BadInput {
+            path: dir.into(),
+            reason: "is a file, not a directory: give a directory to write into".into(),
+        });
+    }
+    std::fs::create_dir_all(dir).map_err(|e| Error::Io { action: "create", path: dir.into(), source: e })
+}
+
+/// Refuses to read anything but a regular file (after symlinks): opening a FIFO blocks until a
+/// writer appears and a device such as `/dev/zero` never ends, so either would hang the CLI.
+pub fn check_regular(path: &Path) -> Result<()> {
+    let meta = std::fs::metadata(path).map_err(|e| Error::io(path, e))?;
+    if meta.is_file() {
+        return Ok(());
+    }
+    use std::os::unix::fs::FileTypeExt;
+    let t = meta.file_type();
+    let kind = if t.is_dir() {
+        "a directory"
+    } else if t.is_fifo() {
+        "a named pipe"
+    } else if t.is_char_device() || t.is_block_device() {
+        "a device"
+    } else if t.is_socket() {
+        "a socket"
+    } else {
+        "not a file"
+    };
+    Err(Error::BadInput {
+        path: path.into(),
+        reason: format!("is {kind}, not a regular file: give the path of the file itself"),
+    })
+}
+
+/// Opens a file the CLI reads, once [`check_regular`] passes.
+pub fn open(path: &Path) -> Result<File> {
+    check_regular(path)?;
+    File::open(path).map_err(|e| Error::io(path, e))
+}
+
+/// Reads a whole file the CLI reads, once [`check_regular`] passes.
+pub fn read(path: &Path) -> Result<Vec<u8>> {
+    check_regular(path)?;
+    std::fs::read(path).map_err(|e| Error::io(path, e))
 }
 
 /// Keccak-256 as 0x-hex: the digests artifacts carry.

@@ -256,7 +256,17 @@ impl Compiled {
         let (lanes, target, privacy) = (opts.lanes, opts.target, opts.privacy);
         privacy.check()?;
         let s_min = match opts.scale_bits {
-            Some(s) => s.clamp(quant::MIN_SCALE_BITS, quant::MAX_SCALE_BITS),
+            Some(s) if !(quant::MIN_SCALE_BITS..=quant::MAX_SCALE_BITS).contains(&s) => {
+                return Err(Error::Usage {
+                    flag: "--scale-bits".into(),
+                    reason: format!(
+                        "{s} is out of range: give {} to {} (the scale is 2^-BITS)",
+                        quant::MIN_SCALE_BITS,
+                        quant::MAX_SCALE_BITS
+                    ),
+                })
+            }
+            Some(s) => s,
             None => quant::min_scale_bits(graph, calibration)?,
         };
         let ranges = table::value_ranges(graph, calibration);
@@ -474,7 +484,10 @@ impl Compiled {
             });
         }
         let model_path = dir.join("model.json");
-        let bytes = std::fs::read(&model_path).map_err(|_| missing("model.json"))?;
+        if !model_path.exists() {
+            return Err(missing("model.json"));
+        }
+        let bytes = crate::artifact::read(&model_path)?;
         let digest = crate::artifact::digest(&bytes);
         if digest != settings.model_digest {
             return Err(stale(
@@ -539,7 +552,7 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 /// [`read_json`] for a file of a known kind: the message says what the file should hold and,
 /// after `hint` (which starts with "; "), what to do.
 pub fn read_json_as<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str, hint: &str) -> Result<T> {
-    let text = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let text = crate::artifact::read(path)?;
     serde_json::from_slice(&text).map_err(|source| Error::Json { path: path.into(), what, source, hint: hint.into() })
 }
 
@@ -565,8 +578,8 @@ pub fn read_input(path: &Path) -> Result<Vec<Vec<f32>>> {
     for (i, v) in f.input_data.into_iter().enumerate() {
         let mut values = Vec::with_capacity(v.len());
         for (j, x) in v.into_iter().enumerate() {
-            let value = x.as_f64().or_else(|| x.as_bool().map(|b| b as u8 as f64));
-            let Some(value) = value else {
+            // Numbers only: a `true` read as 1 would prove an input nobody wrote.
+            let Some(value) = x.as_f64() else {
                 let shown: String = x.to_string().chars().take(40).collect();
                 return Err(bad(format!(
                     "input {i} element {j} is {shown}, not a number: give flat arrays of numbers"

@@ -259,7 +259,7 @@ pub fn align_inputs(model_dir: &Path, build: &Path) -> Result<Option<std::path::
     else {
         return Ok(None);
     };
-    std::fs::create_dir_all(build).map_err(|e| Error::io(build, e))?;
+    crate::artifact::create_dir(build)?;
     let path = build.join("input.json");
     crate::compile::write_json(&path, &serde_json::json!({ "input_data": picked }))?;
     Ok(Some(path))
@@ -270,7 +270,7 @@ pub fn align_inputs(model_dir: &Path, build: &Path) -> Result<Option<std::path::
 /// memory of each model is measured on its own.
 fn run_isolated(model_dir: &Path, work: &Path, timeout: std::time::Duration) -> Result<Outcome, Error> {
     let name = model_dir.file_name().map(|s| s.to_string_lossy().to_string()).unwrap_or_default();
-    std::fs::create_dir_all(work).map_err(|e| Error::io(work, e))?;
+    crate::artifact::create_dir(work)?;
     let out = work.join(format!("{name}.outcome.json"));
     let _ = std::fs::remove_file(&out);
     let exe = std::env::current_exe().map_err(|e| Error::io("the zkinfer binary", e))?;

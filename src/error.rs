@@ -323,6 +323,8 @@ pub mod exit {
     pub const INTERNAL: i32 = 70;
     /// Interrupted (Ctrl-C); nothing half-written is left.
     pub const INTERRUPTED: i32 = 130;
+    /// Terminated (SIGTERM: `kill`, a CI timeout); nothing half-written is left.
+    pub const TERMINATED: i32 = 143;
 }
 
 /// The crate's result type, [`Error`] by default.
@@ -374,6 +376,32 @@ impl Error {
     /// A tract failure, keeping tract's error (and its causes) as the source.
     pub fn tract(what: impl Into<String>, e: impl Into<Box<dyn std::error::Error + Send + Sync>>) -> Self {
         Error::Tract { what: what.into(), source: e.into() }
+    }
+}
+
+/// A tool's message (solc's, a node's) as one line: colour codes dropped, lines and runs of
+/// spaces joined, so the CLI's one-line error stays one line.
+pub fn one_line(text: &str) -> String {
+    let mut plain = String::with_capacity(text.len());
+    let mut chars = text.chars();
+    while let Some(c) = chars.next() {
+        if c == '\u{1b}' {
+            // CSI: ESC [ parameters, ending at a letter.
+            for c in chars.by_ref() {
+                if c.is_ascii_alphabetic() {
+                    break;
+                }
+            }
+        } else {
+            plain.push(c);
+        }
+    }
+    let line = plain.split_whitespace().collect::<Vec<_>>().join(" ");
+    // A tool that answers with a page (a program that is not solc prints its own help) would
+    // bury the sentence around it.
+    match line.char_indices().nth(160) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line,
     }
 }
 

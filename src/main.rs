@@ -57,7 +57,7 @@ struct PrivacyArgs {
 #[derive(clap::Args)]
 struct CheckArgs {
     /// Random inputs the compiled model is compared with tract on (besides the corners).
-    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..))]
+    #[arg(long, default_value_t = 64, value_parser = clap::value_parser!(u64).range(1..=100_000))]
     check_samples: u64,
     /// Seed of those inputs (recorded in settings.json).
     #[arg(long, default_value_t = zkinfer::fidelity::FidelityOptions::default().seed)]
@@ -258,14 +258,19 @@ fn main() {
             std::process::exit(zkinfer::error::exit::INTERNAL);
         }
     };
-    // Ctrl-C: the write in flight is to a temporary name (`artifact::write_atomic`); remove it
-    // and stop, so no half-written artifact is left under a name a later command would load.
+    // Ctrl-C or SIGTERM (a `kill`, a CI timeout): the write in flight is to a temporary name
+    // (`artifact::write_atomic`); remove it and stop, so no half-written artifact is left under a
+    // name a later command would load.
     rt.spawn(async {
-        if tokio::signal::ctrl_c().await.is_ok() {
-            zkinfer::artifact::remove_temporaries();
-            eprintln!("error: interrupted; nothing half-written was left");
-            std::process::exit(zkinfer::error::exit::INTERRUPTED);
-        }
+        use tokio::signal::unix::{signal, SignalKind};
+        let Ok(mut term) = signal(SignalKind::terminate()) else { return };
+        let (what, code) = tokio::select! {
+            _ = tokio::signal::ctrl_c() => ("interrupted", zkinfer::error::exit::INTERRUPTED),
+            _ = term.recv() => ("terminated", zkinfer::error::exit::TERMINATED),
+        };
+        zkinfer::artifact::remove_temporaries();
+        eprintln!("error: {what}; nothing half-written was left");
+        std::process::exit(code);
     });
     if let Err(e) = rt.block_on(run(cli)) {
         eprintln!("error: {e}");
@@ -277,14 +282,22 @@ fn main() {
 /// to read the flags. `--help` and `--version` print as clap prints them.
 fn usage_error(e: clap::Error) -> ! {
     use clap::error::ErrorKind;
-    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion)
-        || e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand
-    {
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
         e.exit()
+    }
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand || e.kind() == ErrorKind::MissingSubcommand {
+        // `zkinfer` alone: the commands on stdout, and the one-line complaint on stderr.
+        print!("{}", <Cli as clap::CommandFactory>::command().render_help());
+        eprintln!("error: no command given; run `zkinfer COMMAND --help` for one command's flags");
+        std::process::exit(zkinfer::error::exit::USAGE)
     }
     let text = e.render().to_string();
     let main = text.split("\n\nUsage:").next().unwrap_or(&text);
-    let words: Vec<&str> = main.lines().map(str::trim).filter(|l| !l.is_empty() && !l.starts_with("tip:")).collect();
+    let words: Vec<&str> = main
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("tip:") && !l.starts_with("For more information"))
+        .collect();
     let line = words.join(" ").trim_start_matches("error: ").to_string();
     eprintln!("error: {line}; run `zkinfer --help` (or `zkinfer COMMAND --help`) for the flags");
     std::process::exit(zkinfer::error::exit::USAGE)
@@ -317,8 +330,13 @@ async fn run(cli: Cli) -> Result<()> {
             let pb = spinner("setting up");
             let (compiled, _, _, info) = pipeline::setup_with(&dir, srs.as_deref(), &pb)?;
             pb.finish_and_clear();
-            if info.insecure {
+            if info.insecure && info.source == "dev" {
                 warn(&format!("generated an INSECURE dev SRS (k = {}): fine for tests, never for value", info.k));
+            } else if info.insecure {
+                warn(&format!(
+                    "{} is zkinfer's INSECURE dev SRS (its toxic waste is public): fine for tests, never for value",
+                    info.source
+                ));
             }
             print_rows(
                 json,
@@ -335,7 +353,6 @@ async fn run(cli: Cli) -> Result<()> {
             let pb = spinner("proving");
             let p = pipeline::prove_with(&dir, &input, &pb)?;
             pb.finish_and_clear();
-            warn_insecure(&dir);
             write_json(&out, &p)?;
             let mut rows = vec![
                 ("proof", out.display().to_string()),
@@ -348,6 +365,7 @@ async fn run(cli: Cli) -> Result<()> {
                 write_json(&path, &p.opening)?;
                 rows.push(("opening (keep private)", path.display().to_string()));
             }
+            warn_insecure(&dir);
             print_rows(json, &rows);
         }
         Cmd::Verify { dir, proof } => {

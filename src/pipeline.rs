@@ -1,7 +1,7 @@
 //! The library API behind the CLI: each function is one `zkinfer` subcommand over a build
 //! directory, so examples and tests drive the tool exactly as users do.
 
-use crate::compile::{read_input, read_json, write_json, Compiled};
+use crate::compile::{read_input, write_json, Compiled};
 use crate::error::{Error, Result};
 use crate::evm::{self, CompiledContract, VerifierSource};
 use crate::onnx;
@@ -73,6 +73,8 @@ pub struct SrsInfo {
     /// The SRS's fingerprint (`prove::srs_fingerprint`), 0x-hex.
     #[serde(default)]
     pub fingerprint: String,
+    /// The digest of `kzg.srs` as written (`artifact::digest`): a damaged copy is refused on load.
+    pub digest: String,
     /// The SRS holds 2^k points, the circuit's size.
     pub k: u32,
     /// "dev" (insecure, generated locally) or the path of the loaded ceremony file.
@@ -108,16 +110,18 @@ pub fn setup_with(dir: &Path, srs: Option<&Path>, progress: &dyn Progress) -> Re
     let mut compiled = Compiled::load(dir)?;
     let k = compiled.settings.k;
     progress.phase(&format!("loading the SRS (2^{k} points)"));
-    let (params, source, insecure) = match srs {
-        Some(path) => (prove::load_srs(path, k)?, path.display().to_string(), false),
-        None => (prove::dev_srs(k), "dev".into(), true),
+    let (params, source) = match srs {
+        Some(path) => (prove::load_srs(path, k)?, path.display().to_string()),
+        None => (prove::dev_srs(k), "dev".into()),
     };
+    // A ceremony path that holds a saved dev SRS is as insecure as the generated one.
+    let insecure = prove::is_dev(&params);
     let fingerprint = format!("0x{}", hex::encode(prove::srs_fingerprint(&params)));
-    let info = SrsInfo { format: crate::artifact::FORMAT, fingerprint, k, source, insecure };
     progress.phase("generating the verifying and proving keys");
     let keys = prove::keygen(&compiled, &params)?;
     progress.phase("writing kzg.srs and pk.bin");
-    prove::write_srs(&params, &dir.join("kzg.srs"))?;
+    let digest = prove::write_srs(&params, &dir.join("kzg.srs"))?;
+    let info = SrsInfo { format: crate::artifact::FORMAT, fingerprint, digest, k, source, insecure };
     write_json(&dir.join("srs.json"), &info)?;
     prove::write_pk(&keys, &prove::pk_stamp(&compiled, &params), &dir.join("pk.bin"))?;
     // MODEL_HASH covers the verifying key, which exists only now: record it with the settings.
@@ -152,7 +156,8 @@ pub fn load(dir: &Path) -> Result<(Compiled, Srs, Keys)> {
         });
     }
     prove::check_pk(&compiled, &dir.join("pk.bin"))?;
-    let params = prove::load_srs(&srs_path, compiled.settings.k)?;
+    let info = read_srs_info(dir)?;
+    let params = prove::read_build_srs(&srs_path, compiled.settings.k, &info.digest)?;
     let keys = prove::read_pk(&compiled, &params, &dir.join("pk.bin"))?;
     // settings.json's MODEL_HASH must be this model's with these keys (a compile after setup
     // leaves it empty or stale): every reader (prove, verify, solidity) then agrees on it.
@@ -170,9 +175,35 @@ pub fn load(dir: &Path) -> Result<(Compiled, Srs, Keys)> {
     Ok((compiled, params, keys))
 }
 
-/// The SRS record of a set-up build, or `None` before `zkinfer setup`.
+/// The SRS record of a set-up build, or `None` before `zkinfer setup` (or when it is damaged,
+/// which `load` reports).
 pub fn srs_info(dir: &Path) -> Option<SrsInfo> {
-    read_json(&dir.join("srs.json")).ok()
+    read_srs_info(dir).ok()
+}
+
+/// `srs.json`, strictly: it says whether the build's proofs are forgeable and how to check
+/// `kzg.srs`, so a missing, damaged or older one stops the command.
+fn read_srs_info(dir: &Path) -> Result<SrsInfo> {
+    let path = dir.join("srs.json");
+    let again = "; run `zkinfer setup BUILD/` again (with the same --srs, if one was given)";
+    if !path.exists() {
+        return Err(Error::MissingArtifact {
+            what: "the SRS record (srs.json)".into(),
+            dir: dir.into(),
+            hint: "zkinfer setup BUILD/".into(),
+        });
+    }
+    let info: SrsInfo = crate::compile::read_json_as(&path, "SRS record", again)?;
+    if info.format != crate::artifact::FORMAT {
+        return Err(Error::StaleArtifact {
+            path,
+            what: "SRS record",
+            made_for: format!("artifact format {}", info.format),
+            this: format!("format {}", crate::artifact::FORMAT),
+            hint: again.trim_start_matches("; ").into(),
+        });
+    }
+    Ok(info)
 }
 
 /// `zkinfer prove`: proves the inference on the input file with the build's keys.
@@ -186,10 +217,22 @@ pub fn prove_with(dir: &Path, input: &Path, progress: &dyn Progress) -> Result<P
     progress.phase("loading the keys");
     let (compiled, params, keys) = load(dir)?;
     progress.phase(&format!("proving (k = {})", compiled.settings.k));
-    prove::prove(&compiled, &params, &keys, &inputs).map_err(|e| match e {
+    let proof = prove::prove(&compiled, &params, &keys, &inputs).map_err(|e| match e {
         Error::Inputs(reason) => Error::BadInput { path: input.into(), reason },
         e => e,
-    })
+    })?;
+    // The stamp and the layout walk catch a key of another build or cut short, not a flipped
+    // byte inside a polynomial: such a key still proves, but nothing it proves verifies. A few
+    // milliseconds of verification say so here, instead of at the contract.
+    progress.phase("checking the proof");
+    prove::verify(&params, &keys, &proof.proof_bytes()?, &proof.instance_fields()?).map_err(|e| Error::BadInput {
+        path: dir.join("pk.bin"),
+        reason: format!(
+            "damaged: the proof made with it does not verify against its own verifying key ({}); run `zkinfer setup BUILD/` again",
+            crate::error::one_line(&e.to_string())
+        ),
+    })?;
+    Ok(proof)
 }
 
 /// Reads a proof file for the build in `dir`, refusing one of another build (or format) by name
@@ -229,6 +272,14 @@ impl SolidityOutput {
             .ok_or_else(|| Error::Internal(format!("no contract {name} among the compiled ones")))
     }
 
+    /// Writes the verifier's source to `path`.
+    fn write(&self) -> Result<()> {
+        if let Some(dir) = self.path.parent() {
+            crate::artifact::create_dir(dir)?;
+        }
+        crate::artifact::write_bytes(&self.path, self.verifier.source.as_bytes())
+    }
+
     /// Runtime size of one of the compiled contracts in bytes; 0 when there is no such contract.
     pub fn runtime_size(&self, name: &str) -> usize {
         self.contracts.iter().find(|c| c.name == name).map_or(0, |c| c.runtime_size)
@@ -238,19 +289,24 @@ impl SolidityOutput {
 /// `zkinfer solidity`: writes `DIR/<Name>.sol` and compiles it with the consumer, checking
 /// every runtime size against EIP-170.
 pub fn solidity(dir: &Path, out: &Path, name: &str) -> Result<SolidityOutput> {
+    let s = render_solidity(dir, &out.join(format!("{name}.sol")), name)?;
+    s.write()?;
+    Ok(s)
+}
+
+/// The verifier rendered and compiled with the consumers, every size checked, nothing written:
+/// a failure here, or in a deployment that follows, leaves the disk as it was.
+fn render_solidity(dir: &Path, path: &Path, name: &str) -> Result<SolidityOutput> {
+    evm::check_contract_name(name)?;
     let (compiled, params, keys) = load(dir)?;
     let verifier = evm::verifier_solidity(name, &compiled.settings, keys.vk(), &params);
-    // Compiled and checked before anything is written: a failure leaves `out` as it was.
     let contracts = evm::compile_with_consumer(&verifier)?;
     for c in &contracts {
         if c.runtime_size > evm::EIP170_LIMIT {
             return Err(Error::TooLarge { contract: c.name.clone(), size: c.runtime_size, limit: evm::EIP170_LIMIT });
         }
     }
-    std::fs::create_dir_all(out).map_err(|e| Error::Io { action: "create", path: out.into(), source: e })?;
-    let path = out.join(format!("{name}.sol"));
-    crate::artifact::write_bytes(&path, verifier.source.as_bytes())?;
-    Ok(SolidityOutput { verifier, contracts, path })
+    Ok(SolidityOutput { verifier, contracts, path: path.into() })
 }
 
 /// `zkinfer deploy`: generates and compiles the verifier and consumers, then deploys them.
@@ -259,7 +315,9 @@ pub async fn deploy(
     cfg: &crate::chain::ClientConfig,
     opts: &crate::chain::build::DeployOptions,
 ) -> Result<(crate::chain::Deployment, SolidityOutput)> {
-    let out = solidity(dir, &dir.join("solidity"), "ZkinferVerifier")?;
+    let out = render_solidity(dir, &dir.join("solidity/ZkinferVerifier.sol"), "ZkinferVerifier")?;
     let d = crate::chain::build::deploy(dir, &|name| out.bytecode(name), cfg, opts).await?;
+    // The source of what is now on chain, written only once it is there.
+    out.write()?;
     Ok((d, out))
 }

@@ -7,12 +7,10 @@ use crate::error::{Error, Result};
 use crate::evm::proof_shape::{ProofShape, POINT_BYTES};
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, verify_proof, ProvingKey, VerifyingKey};
-use halo2_proofs::poly::commitment::Params;
-use halo2_proofs::poly::kzg::commitment::{KZGCommitmentScheme, ParamsKZG};
+use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_proofs::poly::kzg::multiopen::{ProverSHPLONK, VerifierSHPLONK};
 use halo2_proofs::poly::kzg::strategy::SingleStrategy;
 use halo2_proofs::SerdeFormat;
-use rand::SeedableRng;
 use serde::{Deserialize, Serialize};
 use snark_verifier::loader::native::NativeLoader;
 use snark_verifier::system::halo2::transcript::evm::{ChallengeEvm, EvmTranscript};
@@ -20,59 +18,9 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod pk_layout;
+mod srs;
 
-/// The KZG parameters (structured reference string) on BN254 that keys and proofs are made with.
-pub type Srs = ParamsKZG<Bn256>;
-
-/// The seed of the development SRS. Anyone can recompute its toxic waste from this number: it
-/// makes proofs forgeable and must never secure anything of value. Use `--srs` with a ceremony file.
-pub const DEV_SRS_SEED: u64 = 0x007a_6b69_6e66_6572;
-
-/// A 2^k SRS from the public `DEV_SRS_SEED`: for development and tests only, as its toxic waste is known.
-pub fn dev_srs(k: u32) -> Srs {
-    ParamsKZG::<Bn256>::setup(k, rand_chacha::ChaCha20Rng::seed_from_u64(DEV_SRS_SEED))
-}
-
-/// Loads a halo2-format KZG params file (PSE/EZKL ceremony files) and trims it to 2^k.
-pub fn load_srs(path: &Path, k: u32) -> Result<Srs> {
-    // halo2's raw format: k (u32 LE), then 2^k points g, 2^k points g_lagrange (64 bytes each),
-    // then g2 and s_g2 (128 bytes each). Check the header before halo2 trusts it.
-    let bad = |reason: String| Error::BadInput { path: path.into(), reason };
-    let len = std::fs::metadata(path).map_err(|e| Error::io(path, e))?.len();
-    let mut head = [0u8; 4];
-    std::io::Read::read_exact(&mut std::fs::File::open(path).map_err(|e| Error::io(path, e))?, &mut head)
-        .map_err(|_| bad("too short to be a halo2 KZG params file".into()))?;
-    let file_k = u32::from_le_bytes(head);
-    if file_k == 0 || file_k > 28 || len != 4 + 2 * 64 * (1u64 << file_k) + 256 {
-        return Err(bad(format!("not a halo2 KZG params file in raw format ({len} bytes, header says k = {file_k})")));
-    }
-    let file = std::fs::File::open(path).map_err(|e| Error::io(path, e))?;
-    let mut params = ParamsKZG::<Bn256>::read(&mut std::io::BufReader::new(file))
-        .map_err(|e| Error::BadInput { path: path.into(), reason: format!("not a halo2 KZG params file: {e}") })?;
-    if params.k() < k {
-        return Err(Error::BadInput {
-            path: path.into(),
-            reason: format!("holds 2^{} points but this circuit needs 2^{k}", params.k()),
-        });
-    }
-    if params.k() > k {
-        params.downsize(k);
-    }
-    Ok(params)
-}
-
-/// Writes the SRS in halo2's raw format, the one `load_srs` (and other halo2 tools) read back.
-pub fn write_srs(params: &Srs, path: &Path) -> Result<()> {
-    crate::artifact::write_atomic(path, |w| params.write(w))
-}
-
-/// What names an SRS: a digest of τ·G2, the point its toxic waste τ fixes. A key made with one
-/// SRS is useless with another of the same size, so `pk.bin`'s stamp carries this.
-pub fn srs_fingerprint(params: &Srs) -> [u8; 32] {
-    use halo2_proofs::halo2curves::group::GroupEncoding;
-    use sha3::Digest;
-    sha3::Keccak256::digest(params.s_g2().to_bytes().as_ref()).into()
-}
+pub use srs::{dev_srs, is_dev, load_srs, read_build_srs, srs_fingerprint, write_srs, Srs, DEV_SRS_SEED};
 
 /// A model's proving key, with the statement its proofs must also satisfy.
 pub struct Keys {
@@ -160,11 +108,14 @@ pub fn pk_stamp(compiled: &Compiled, params: &Srs) -> crate::artifact::Stamp {
 /// Checks the stamp `pk.bin` starts with names this build (`compiled`) and format, from its
 /// first bytes, before anything slow is loaded; returns the stamp (whose SRS the caller checks).
 pub fn check_pk(compiled: &Compiled, path: &Path) -> Result<crate::artifact::Stamp> {
-    let f = std::fs::File::open(path).map_err(|_| Error::MissingArtifact {
-        what: "proving key (pk.bin)".into(),
-        dir: path.parent().unwrap_or(path).into(),
-        hint: "zkinfer setup BUILD/".into(),
-    })?;
+    if !path.exists() {
+        return Err(Error::MissingArtifact {
+            what: "proving key (pk.bin)".into(),
+            dir: path.parent().unwrap_or(path).into(),
+            hint: "zkinfer setup BUILD/".into(),
+        });
+    }
+    let f = crate::artifact::open(path)?;
     let build = crate::artifact::digest_bytes(&compiled.settings.build_hash());
     let hex = |b: &[u8; 32]| crate::artifact::short(&format!("0x{}", hex::encode(b)));
     let stale = |made_for: String, this: String| {
@@ -205,7 +156,7 @@ pub fn read_pk(compiled: &Compiled, params: &Srs, path: &Path) -> Result<Keys> {
         path: path.into(),
         reason: format!("unreadable proving key ({why}): run `zkinfer setup` on this build again"),
     };
-    let mut r = std::io::BufReader::new(std::fs::File::open(path).map_err(|e| Error::io(path, e))?);
+    let mut r = std::io::BufReader::new(crate::artifact::open(path)?);
     let start = crate::artifact::STAMP_LEN as u64;
     let read = without_panic_output(|| {
         pk_layout::check(&mut r, start, compiled)?;
@@ -421,6 +372,9 @@ impl ProofFile {
                 format!("build {}", crate::artifact::short(&self.build)),
                 format!("build {}", crate::artifact::short(&this)),
             ));
+        }
+        if self.k != compiled.settings.k {
+            return Err(stale(format!("k = {}", self.k), format!("k = {}", compiled.settings.k)));
         }
         if self.model_hash != compiled.settings.model_hash {
             return Err(stale(

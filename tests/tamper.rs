@@ -284,7 +284,7 @@ fn circuits(corpus: &Path) -> Vec<(String, PathBuf, ProofFile)> {
     let lookups_in = dir.join("lookups.json");
     let v = |seed| write::random_input(4, seed)["input_data"][0].clone();
     write_json(&lookups_in, &serde_json::json!({ "input_data": [v(41), v(42)] })).unwrap();
-    let opts = CompileOptions { scale_bits: Some(7), ..Default::default() };
+    let opts = CompileOptions { scale_bits: Some(8), ..Default::default() };
     let (b, p) = build("lookups", &lookups, &lookups_in, &opts);
     out.push(("lookups".to_string(), b, p));
     out

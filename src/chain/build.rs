@@ -5,7 +5,7 @@
 use super::feed::{model_input, FeedParams, VaultParams};
 use super::{instances_u256, Client, ClientConfig, ModelPin, OnChainBinding, Submitted};
 use crate::circuit::privacy::{Visibility, WeightsMode};
-use crate::compile::{read_json, write_json, Compiled};
+use crate::compile::{write_json, Compiled};
 use crate::error::{Error, Result};
 use crate::prove::ProofFile;
 use alloy::primitives::Address;
@@ -73,11 +73,19 @@ pub struct Deployment {
 impl Deployment {
     /// Reads `deployment.json` from a build directory; its absence means `zkinfer deploy` has not run.
     pub fn load(dir: &Path) -> Result<Deployment> {
-        read_json(&dir.join("deployment.json")).map_err(|_| Error::MissingArtifact {
-            what: "deployment.json".into(),
-            dir: dir.into(),
-            hint: "zkinfer deploy BUILD/".into(),
-        })
+        let path = dir.join("deployment.json");
+        if !path.exists() {
+            return Err(Error::MissingArtifact {
+                what: "deployment.json".into(),
+                dir: dir.into(),
+                hint: "zkinfer deploy BUILD/".into(),
+            });
+        }
+        crate::compile::read_json_as(
+            &path,
+            "deployment record",
+            "; run `zkinfer deploy BUILD/` again, or give the consumer with --address",
+        )
     }
 }
 
@@ -192,10 +200,13 @@ pub async fn submit(
     // feed-bound and which chain it lives on).
     let deployment = match address {
         Some(a) => Deployment::load(dir).ok().filter(|d| d.consumer == a),
-        None => Some(Deployment::load(dir).map_err(|_| Error::MissingArtifact {
-            what: "deployment.json".into(),
-            dir: dir.into(),
-            hint: "zkinfer deploy BUILD/ (or pass --address)".into(),
+        None => Some(Deployment::load(dir).map_err(|e| match e {
+            Error::MissingArtifact { .. } => Error::MissingArtifact {
+                what: "deployment.json".into(),
+                dir: dir.into(),
+                hint: "zkinfer deploy BUILD/ (or pass --address)".into(),
+            },
+            e => e,
         })?),
     };
     let client = Client::connect_with(cfg).await?;

@@ -41,8 +41,17 @@ impl std::fmt::Debug for KeySource {
 }
 
 fn parse_hex(key: &str, origin: &str) -> Result<PrivateKeySigner> {
-    key.trim().trim_start_matches("0x").parse().map_err(|_| {
-        Error::Key(format!("{origin} is not a 32-byte hex private key: give 64 hex digits, with or without 0x"))
+    let digits = key.trim().trim_start_matches("0x");
+    if digits.len() != 64 || !digits.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return Err(Error::Key(format!(
+            "{origin} is not a 32-byte hex private key: give 64 hex digits, with or without 0x"
+        )));
+    }
+    digits.parse().map_err(|_| {
+        Error::Key(format!(
+            "{origin} is 64 hex digits but not a secp256k1 private key (it must be nonzero and below the \
+             curve order): give the key your wallet exported"
+        ))
     })
 }
 
@@ -50,6 +59,7 @@ fn decrypt(path: &PathBuf, password: &str) -> Result<PrivateKeySigner> {
     if !path.exists() {
         return Err(Error::Key(format!("keystore {} does not exist: fix ETH_KEYSTORE", path.display())));
     }
+    crate::artifact::check_regular(path)?;
     PrivateKeySigner::decrypt_keystore(path, password.trim_end_matches(['\n', '\r'])).map_err(|e| {
         Error::Key(format!("cannot decrypt keystore {}: {e}: check ETH_PASSWORD or ETH_PASSWORD_FILE", path.display()))
     })
@@ -71,7 +81,12 @@ impl KeySource {
                     }
                     let password = match (std::env::var("ETH_PASSWORD"), std::env::var("ETH_PASSWORD_FILE")) {
                         (Ok(p), _) => p,
-                        (_, Ok(file)) => std::fs::read_to_string(&file).map_err(|e| Error::io(&file, e))?,
+                        (_, Ok(file)) => {
+                            let bytes = crate::artifact::read(std::path::Path::new(&file))?;
+                            String::from_utf8(bytes).map_err(|_| {
+                                Error::Key(format!("ETH_PASSWORD_FILE {file} is not UTF-8 text: fix ETH_PASSWORD_FILE"))
+                            })?
+                        }
                         _ => {
                             return Err(Error::Key(
                                 "ETH_KEYSTORE is set: set ETH_PASSWORD or ETH_PASSWORD_FILE too".into(),

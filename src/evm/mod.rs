@@ -40,6 +40,54 @@ pub const HANDWRITTEN: [(&str, &str); 7] = [
     ("ForecastVault.sol", include_str!("../../contracts/ForecastVault.sol")),
 ];
 
+/// Words solc reserves, which no contract may be named (the ones a user might try).
+const RESERVED: [&str; 24] = [
+    "contract",
+    "library",
+    "interface",
+    "function",
+    "modifier",
+    "event",
+    "error",
+    "struct",
+    "enum",
+    "mapping",
+    "address",
+    "bool",
+    "string",
+    "bytes",
+    "uint",
+    "int",
+    "this",
+    "super",
+    "return",
+    "import",
+    "pragma",
+    "new",
+    "delete",
+    "type",
+];
+
+/// Refuses a `--name` solc would reject or that would clash with a hand-written contract, before
+/// anything is loaded or written: solc's own message arrives late, many lines long.
+pub fn check_contract_name(name: &str) -> crate::error::Result<()> {
+    let mut chars = name.chars();
+    let ident = chars.next().is_some_and(|c| c.is_ascii_alphabetic() || c == '_' || c == '$')
+        && chars.all(|c| c.is_ascii_alphanumeric() || c == '_' || c == '$');
+    let taken = HANDWRITTEN.iter().any(|(file, _)| file.trim_end_matches(".sol") == name);
+    let reason = if !ident || name.len() > 64 {
+        "is not a Solidity identifier: give letters, digits and _ (not first a digit), e.g. MyModelVerifier"
+    } else if RESERVED.contains(&name) {
+        "is a Solidity keyword: give another contract name, e.g. MyModelVerifier"
+    } else if taken {
+        "is the name of one of zkinfer's own contracts: give another, e.g. MyModelVerifier"
+    } else {
+        return Ok(());
+    };
+    let shown: String = name.chars().take(40).collect();
+    Err(crate::error::Error::Usage { flag: "--name".into(), reason: format!("{shown:?} {reason}") })
+}
+
 /// A rendered verifier: its contract name, Solidity source and the proof length it accepts.
 pub struct VerifierSource {
     /// The contract's Solidity name.
@@ -235,7 +283,7 @@ pub fn compile(sources: &[(&str, &str)]) -> Result<Vec<CompiledContract>> {
     let path = find_solc()?;
     let solc = Solc::new(&path).map_err(|e| Error::Tool {
         tool: "solc",
-        problem: format!("at {} does not run ({e})", path.display()),
+        problem: format!("at {} does not run ({})", path.display(), crate::error::one_line(&e.to_string())),
         hint: SOLC_HINT,
     })?;
     let mut srcs = Sources::new();
@@ -245,10 +293,15 @@ pub fn compile(sources: &[(&str, &str)]) -> Result<Vec<CompiledContract>> {
     let mut input = SolcInput::new(foundry_compilers::artifacts::SolcLanguage::Solidity, srcs, Default::default());
     input.settings.optimizer.enabled = Some(true);
     input.settings.optimizer.runs = Some(200);
-    let out = solc.compile(&input).map_err(|e| Error::Solc(e.to_string()))?;
-    let errors: Vec<String> = out.errors.iter().filter(|e| e.severity.is_error()).map(|e| e.to_string()).collect();
+    let out = solc.compile(&input).map_err(|e| Error::Tool {
+        tool: "solc",
+        problem: format!("at {} failed ({})", path.display(), crate::error::one_line(&e.to_string())),
+        hint: SOLC_HINT,
+    })?;
+    let errors: Vec<String> =
+        out.errors.iter().filter(|e| e.severity.is_error()).map(|e| crate::error::one_line(&e.to_string())).collect();
     if !errors.is_empty() {
-        return Err(Error::Solc(errors.join(" | ").replace('\n', " ")));
+        return Err(Error::Solc(errors.join(" | ")));
     }
     let mut result = vec![];
     for (_, contracts) in out.contracts {

@@ -41,7 +41,7 @@ fn avoid_amx_kernels() {
 /// Decodes the protobuf: the one step whose failure means the file is not ONNX.
 fn read_proto(path: &Path) -> Result<ModelProto> {
     avoid_amx_kernels();
-    let bytes = std::fs::read(path).map_err(|e| Error::io(path, e))?;
+    let bytes = crate::artifact::read(path)?;
     let mut proto = tract_onnx::onnx().proto_model_for_read(&mut &bytes[..]).map_err(|e| malformed(path, e))?;
     let Some(graph) = proto.graph.as_mut() else { return Err(malformed(path, "the protobuf holds no graph")) };
     sort_squeeze_axes(graph);
@@ -177,10 +177,12 @@ pub fn load_typed(path: &Path, input_lens: &[usize]) -> Result<TypedModel> {
     let model = parse(path, &proto, false)?;
     let declared = model.input_outlets().map_err(|e| tract_failed(path, &proto, "find the inputs", e))?.len();
     if declared != input_lens.len() {
-        return Err(Error::BadInput {
-            path: path.into(),
-            reason: format!("the model takes {declared} inputs but the input file has {}", input_lens.len()),
-        });
+        // The input file's fault: `pipeline` names it.
+        return Err(Error::Inputs(format!(
+            "{} takes {declared} inputs but the input file has {}: give one array per model input",
+            path.display(),
+            input_lens.len()
+        )));
     }
     let mut candidates: Vec<Vec<Vec<usize>>> = vec![vec![]];
     let mut symbolic = vec![];
@@ -192,10 +194,10 @@ pub fn load_typed(path: &Path, input_lens: &[usize]) -> Result<TypedModel> {
         }
         let shapes = concrete_shapes(fact, len);
         if shapes.is_empty() {
-            return Err(Error::BadInput {
-                path: path.into(),
-                reason: format!("input {i} has {len} values, which does not fit the model's input shape {fact:?}"),
-            });
+            return Err(Error::Inputs(format!(
+                "input {i} has {len} values, which does not fit the input shape {fact:?} of {}",
+                path.display()
+            )));
         }
         candidates =
             candidates.iter().flat_map(|c| shapes.iter().map(move |s| [c.clone(), vec![s.clone()]].concat())).collect();

@@ -1,7 +1,7 @@
 //! Writes small dense ONNX models from Rust (tract's protobuf types), so demos, examples and tests
 //! have models of their own with known weights, on a machine without `../shared` or Python.
 
-use crate::error::{Error, Result};
+use crate::error::Result;
 use prost::Message;
 use rand::{Rng, SeedableRng};
 use std::path::Path;
@@ -270,7 +270,7 @@ pub fn recurrent_model_with(r: &Recurrent, seed: u64) -> ModelProto {
 /// Writes a model as an `.onnx` file, creating the parent directory.
 pub fn save(model: &ModelProto, path: &Path) -> Result<()> {
     if let Some(dir) = path.parent() {
-        std::fs::create_dir_all(dir).map_err(|e| Error::io(dir, e))?;
+        crate::artifact::create_dir(dir)?;
     }
     crate::artifact::write_bytes(path, &model.encode_to_vec())
 }
