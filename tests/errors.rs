@@ -86,8 +86,14 @@ fn ceremony_style_srs_file_loads_and_is_trimmed() {
     let (dir, _, input, build) = common::example_build("srs", &[2, 2], false);
     let c = zkinfer::compile::Compiled::load(&build).unwrap();
     // A larger params file in halo2's standard format, as ceremony conversions are distributed.
+    // Not the dev SRS: another seed stands for a ceremony's τ here.
     let big = dir.join("big.srs");
-    zkinfer::prove::write_srs(&zkinfer::prove::dev_srs(c.settings.k + 2), &big).unwrap();
+    let ceremony = <rand_chacha::ChaCha20Rng as rand::SeedableRng>::seed_from_u64(99);
+    zkinfer::prove::write_srs(&zkinfer::prove::Srs::setup(c.settings.k + 2, ceremony), &big).unwrap();
+    // A saved dev SRS given as a ceremony file is still the dev SRS, and recorded as insecure.
+    let dev = dir.join("dev.srs");
+    zkinfer::prove::write_srs(&zkinfer::prove::dev_srs(c.settings.k + 1), &dev).unwrap();
+    assert!(pipeline::setup(&build, Some(&dev)).unwrap().3.insecure);
     let (_, params, _, info) = pipeline::setup(&build, Some(&big)).unwrap();
     assert!(!info.insecure);
     assert_eq!(halo2_proofs::poly::commitment::Params::k(&params), c.settings.k);
