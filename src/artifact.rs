@@ -52,37 +52,117 @@ enum LockOutcome {
     Failed(std::io::Error),
 }
 
-/// Temporary files being written by this process, removed on Ctrl-C.
-static TEMPORARIES: Mutex<Vec<PathBuf>> = Mutex::new(Vec::new());
+/// The temporary files this process is writing, and whether it is stopping (Ctrl-C, SIGTERM, a
+/// panic). Files are created, renamed into place and removed under this lock, so a stop either
+/// comes before a batch's renames or after all of them.
+static TEMPORARIES: Mutex<Temporaries> = Mutex::new(Temporaries { files: Vec::new(), stopping: false });
+
+struct Temporaries {
+    files: Vec<PathBuf>,
+    stopping: bool,
+}
+
+fn temporaries() -> std::sync::MutexGuard<'static, Temporaries> {
+    TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Files written together: each goes to a temporary beside its final name as it is written, and
+/// [`Batch::commit`] renames them all at once (a stop cannot fall between two renames), so a
+/// reader finds every old file or every new one, never a mix (a model.json of one compile with
+/// the settings.json of another). Dropped uncommitted, it removes its temporaries.
+#[derive(Default)]
+pub struct Batch {
+    staged: Vec<(PathBuf, PathBuf)>,
+}
+
+impl Batch {
+    /// An empty batch.
+    pub fn new() -> Batch {
+        Batch::default()
+    }
+
+    /// Writes `path`'s new contents through `write` into its temporary, synced; nothing is
+    /// replaced until [`Batch::commit`].
+    pub fn write(
+        &mut self,
+        path: &Path,
+        write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>,
+    ) -> Result<()> {
+        // A rename would replace whatever is there: refuse anything but a regular file (a
+        // device, a pipe, a directory).
+        if let Ok(meta) = std::fs::metadata(path) {
+            if !meta.is_file() {
+                return Err(Error::Usage {
+                    flag: path.display().to_string(),
+                    reason: "is not a regular file: give a file path to write to".into(),
+                });
+            }
+        }
+        let temp = temporary_name(path);
+        let file = {
+            let mut t = temporaries();
+            if t.stopping {
+                return Err(Error::write(path, std::io::Error::from(std::io::ErrorKind::Interrupted)));
+            }
+            let file = File::create(&temp).map_err(|e| Error::write(path, e))?;
+            t.files.push(temp.clone());
+            file
+        };
+        self.staged.push((temp.clone(), path.to_path_buf()));
+        let result = (|| {
+            let mut w = BufWriter::new(file);
+            write(&mut w)?;
+            w.into_inner().map_err(|e| e.into_error())?.sync_all()
+        })();
+        result.map_err(|e| Error::write(path, e))
+    }
+
+    /// [`Batch::write`] of a byte string.
+    pub fn write_bytes(&mut self, path: &Path, bytes: &[u8]) -> Result<()> {
+        self.write(path, |w| w.write_all(bytes))
+    }
+
+    /// Renames every file of the batch into place.
+    pub fn commit(mut self) -> Result<()> {
+        let mut t = temporaries();
+        if t.stopping {
+            return Err(Error::write(&self.staged[0].1, std::io::Error::from(std::io::ErrorKind::Interrupted)));
+        }
+        for (temp, path) in std::mem::take(&mut self.staged) {
+            t.files.retain(|p| p != &temp);
+            if let Err(e) = std::fs::rename(&temp, &path) {
+                let _ = std::fs::remove_file(&temp);
+                return Err(Error::write(&path, e));
+            }
+        }
+        Ok(())
+    }
+}
+
+impl Drop for Batch {
+    fn drop(&mut self) {
+        let mut t = temporaries();
+        for (temp, _) in self.staged.drain(..) {
+            let _ = std::fs::remove_file(&temp);
+            t.files.retain(|p| p != &temp);
+        }
+    }
+}
+
+/// `.NAME.PID.zkinfer-tmp` beside `path`; a name long enough that this would pass the file
+/// system's 255 bytes is shortened to a digest of it.
+fn temporary_name(path: &Path) -> PathBuf {
+    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
+    let name = if name.len() > 200 { digest(name.as_bytes())[2..18].to_string() } else { name };
+    path.with_file_name(format!(".{name}.{}{TEMP_SUFFIX}", std::process::id()))
+}
 
 /// Writes `path` through `write`, into a temporary file beside it that is synced and renamed into
 /// place only once complete.
 pub fn write_atomic(path: &Path, write: impl FnOnce(&mut BufWriter<File>) -> std::io::Result<()>) -> Result<()> {
-    // A rename would replace whatever is there: refuse anything but a regular file (a device, a
-    // pipe, a directory), and a build directory's own artifacts as another command's output.
-    if let Ok(meta) = std::fs::metadata(path) {
-        if !meta.is_file() {
-            return Err(Error::Usage {
-                flag: path.display().to_string(),
-                reason: "is not a regular file: give a file path to write to".into(),
-            });
-        }
-    }
-    let name = path.file_name().map(|n| n.to_string_lossy().to_string()).unwrap_or_default();
-    let temp = path.with_file_name(format!(".{name}.{}{TEMP_SUFFIX}", std::process::id()));
-    register(&temp, true);
-    let result = (|| {
-        let mut w = BufWriter::new(File::create(&temp)?);
-        write(&mut w)?;
-        let f = w.into_inner().map_err(|e| e.into_error())?;
-        f.sync_all()?;
-        std::fs::rename(&temp, path)
-    })();
-    if result.is_err() {
-        let _ = std::fs::remove_file(&temp);
-    }
-    register(&temp, false);
-    result.map_err(|e| Error::write(path, e))
+    let mut batch = Batch::new();
+    batch.write(path, write)?;
+    batch.commit()
 }
 
 /// [`write_atomic`] of a byte string.
@@ -90,22 +170,28 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
     write_atomic(path, |w| w.write_all(bytes))
 }
 
-fn register(temp: &Path, add: bool) {
-    let mut list = TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner());
-    if add {
-        list.push(temp.to_path_buf());
-    } else {
-        list.retain(|p| p != temp);
-    }
-}
-
-/// Removes the temporary files this process is writing: for the Ctrl-C handler and the panic
-/// hook, which stop the process before the writes finish.
+/// Stops all writing for good and removes the temporaries being written: for the signal
+/// handler and the panic hook, just before the process exits. A batch being renamed finishes
+/// first; any write after this fails. (Waits at most a second for the lock: a panic raised
+/// while it is held must not hang the exit.)
 pub fn remove_temporaries() {
-    let list = TEMPORARIES.lock().unwrap_or_else(|e| e.into_inner());
-    for p in list.iter() {
+    let start = std::time::Instant::now();
+    let mut guard = loop {
+        match TEMPORARIES.try_lock() {
+            Ok(g) => break g,
+            Err(std::sync::TryLockError::Poisoned(p)) => break p.into_inner(),
+            Err(std::sync::TryLockError::WouldBlock) if start.elapsed().as_secs() < 1 => {
+                std::thread::sleep(std::time::Duration::from_millis(5))
+            }
+            Err(std::sync::TryLockError::WouldBlock) => return,
+        }
+    };
+    guard.stopping = true;
+    for p in guard.files.drain(..) {
         let _ = std::fs::remove_file(p);
     }
+    // Held until the process exits, so no rename or create slips in after.
+    std::mem::forget(guard);
 }
 
 /// Removes temporaries a killed run left in `dir`; called under the exclusive lock, when no other
@@ -131,6 +217,9 @@ impl Lock {
     pub fn exclusive(dir: &Path) -> Result<Lock> {
         create_dir(dir)?;
         let path = dir.join(LOCK_FILE);
+        if path.exists() {
+            check_regular(&path)?;
+        }
         let file = File::options().create(true).truncate(false).write(true).open(&path).map_err(|e| Error::Io {
             action: "lock",
             path: path.clone(),
@@ -152,6 +241,10 @@ impl Lock {
     /// read unlocked.
     pub fn shared(dir: &Path) -> Result<Lock> {
         let path = dir.join(LOCK_FILE);
+        if !path.exists() {
+            return Ok(Lock { _file: None });
+        }
+        check_regular(&path)?;
         let Ok(file) = File::open(&path) else { return Ok(Lock { _file: None }) };
         match with_retries(|| file.try_lock_shared()) {
             LockOutcome::Held => Ok(Lock { _file: Some(file) }),
@@ -221,6 +314,11 @@ pub fn digest(bytes: &[u8]) -> String {
 /// The first 10 hex digits of a digest, for messages.
 pub fn short(digest: &str) -> String {
     digest.chars().take(12).collect::<String>() + "…"
+}
+
+/// [`short`] of a 32-byte digest.
+pub fn short_bytes(digest: &[u8; 32]) -> String {
+    short(&format!("0x{}", hex::encode(digest)))
 }
 
 /// What a binary artifact (`pk.bin`) starts with: it names the format, the build and the SRS it

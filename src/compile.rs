@@ -433,6 +433,24 @@ impl Compiled {
             .collect()
     }
 
+    /// The model's outputs as a proof's public values state them (dequantised), when the outputs
+    /// are public; `None` when they are hashed.
+    pub fn outputs_from_instances(&self, instances: &[Fr]) -> Option<Vec<Vec<f64>>> {
+        if self.settings.output_visibility != crate::circuit::privacy::Visibility::Public {
+            return None;
+        }
+        let mut values = instances.iter().skip(self.settings.num_public_inputs);
+        let outputs = self.model.outputs.iter().map(|&o| {
+            let n = self.layout.node_wires[o].len();
+            values
+                .by_ref()
+                .take(n)
+                .map(|f| crate::field::to_i128(f).map_or(f64::NAN, |v| self.model.dequantize(v)))
+                .collect()
+        });
+        Some(outputs.collect())
+    }
+
     /// Writes `model.json` and `settings.json` (with the model's digest) into `dir`, created if
     /// absent, under the directory's write lock. Keys and proofs of an earlier compile there no
     /// longer match its build hash and are refused on load.
@@ -442,8 +460,11 @@ impl Compiled {
             .map_err(|e| Error::Internal(format!("cannot serialise the quantised model: {e}")))?;
         self.settings.model_digest = crate::artifact::digest(&model);
         self.settings.build = self.settings.build_hash();
-        crate::artifact::write_bytes(&dir.join("model.json"), &model)?;
-        write_json(&dir.join("settings.json"), &self.settings)
+        // One batch: an interrupted compile over an earlier build leaves that build whole.
+        let mut batch = crate::artifact::Batch::new();
+        batch.write_bytes(&dir.join("model.json"), &model)?;
+        batch.write_bytes(&dir.join("settings.json"), &json_bytes(&self.settings)?)?;
+        batch.commit()
     }
 
     /// Reloads a compiled model from a build directory and re-plans its layout.
@@ -504,7 +525,7 @@ impl Compiled {
         })?;
         // A damaged model.json can break the planner's invariants (found by fuzzing, fuzz/regressions/build_dir).
         let plan = || Layout::plan(&model, settings.lanes, Privacy::of(&settings), settings.pointwise);
-        let layout = crate::prove::without_panic_output(plan).map_err(|panic| {
+        let layout = crate::error::without_panic_output(plan).map_err(|panic| {
             let why =
                 panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
             let why = why.unwrap_or_default();
@@ -539,9 +560,12 @@ const COMPILE_AGAIN: &str = "; run `zkinfer compile MODEL.onnx --input INPUT.jso
 
 /// Writes `value` as pretty-printed JSON, atomically (`artifact::write_atomic`).
 pub fn write_json<T: Serialize>(path: &Path, value: &T) -> Result<()> {
-    let text = serde_json::to_vec_pretty(value)
-        .map_err(|e| Error::Internal(format!("cannot serialise {}: {e}", path.display())))?;
-    crate::artifact::write_bytes(path, &text)
+    crate::artifact::write_bytes(path, &json_bytes(value)?)
+}
+
+/// `value` as pretty-printed JSON.
+pub fn json_bytes<T: Serialize>(value: &T) -> Result<Vec<u8>> {
+    serde_json::to_vec_pretty(value).map_err(|e| Error::Internal(format!("cannot serialise a JSON artifact: {e}")))
 }
 
 /// Reads JSON from `path`; a parse failure is an [`Error::Json`] naming the file.
@@ -578,8 +602,10 @@ pub fn read_input(path: &Path) -> Result<Vec<Vec<f32>>> {
     for (i, v) in f.input_data.into_iter().enumerate() {
         let mut values = Vec::with_capacity(v.len());
         for (j, x) in v.into_iter().enumerate() {
-            // Numbers only: a `true` read as 1 would prove an input nobody wrote.
-            let Some(value) = x.as_f64() else {
+            // Booleans are 0 and 1, as in EZKL's input files: models with boolean inputs
+            // (masks, bitwise ops) are given them so.
+            let value = x.as_f64().or_else(|| x.as_bool().map(|b| b as u8 as f64));
+            let Some(value) = value else {
                 let shown: String = x.to_string().chars().take(40).collect();
                 return Err(bad(format!(
                     "input {i} element {j} is {shown}, not a number: give flat arrays of numbers"

@@ -379,6 +379,28 @@ impl Error {
     }
 }
 
+/// Runs `f`, turning a panic into `Err` with its message kept off the terminal, on this thread
+/// only (the hook stays installed; a thread-local flag silences it), so a panic elsewhere in the
+/// process still reports. halo2's key reader unwraps its short reads, and tract panics outside
+/// an op's domain: the caller says what that means instead.
+pub fn without_panic_output<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
+    use std::cell::Cell;
+    thread_local! { static QUIET: Cell<bool> = const { Cell::new(false) }; }
+    static HOOK: std::sync::Once = std::sync::Once::new();
+    HOOK.call_once(|| {
+        let previous = std::panic::take_hook();
+        std::panic::set_hook(Box::new(move |info| {
+            if !QUIET.with(Cell::get) {
+                previous(info)
+            }
+        }));
+    });
+    QUIET.with(|q| q.set(true));
+    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
+    QUIET.with(|q| q.set(false));
+    result
+}
+
 /// A tool's message (solc's, a node's) as one line: colour codes dropped, lines and runs of
 /// spaces joined, so the CLI's one-line error stays one line.
 pub fn one_line(text: &str) -> String {
@@ -396,12 +418,15 @@ pub fn one_line(text: &str) -> String {
             plain.push(c);
         }
     }
-    let line = plain.split_whitespace().collect::<Vec<_>>().join(" ");
-    // A tool that answers with a page (a program that is not solc prints its own help) would
-    // bury the sentence around it.
-    match line.char_indices().nth(160) {
-        Some((cut, _)) => format!("{}…", &line[..cut]),
-        None => line,
+    plain.split(|c: char| c.is_whitespace() || c.is_control()).filter(|w| !w.is_empty()).collect::<Vec<_>>().join(" ")
+}
+
+/// `text` cut to 160 characters: a tool that answers with a page (a program that is not solc
+/// prints its own help) or a list of a thousand values would bury the sentence around it.
+pub fn clip(text: &str) -> String {
+    match text.char_indices().nth(160) {
+        Some((cut, _)) => format!("{}…", &text[..cut]),
+        None => text.to_string(),
     }
 }
 

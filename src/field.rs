@@ -28,6 +28,21 @@ pub fn from_i128(v: i128) -> Fr {
     }
 }
 
+/// The signed integer a field element stands for (negatives are p − |v|), or `None` beyond
+/// ±2^127: the inverse of [`from_i128`].
+pub fn to_i128(f: &Fr) -> Option<i128> {
+    let small = |f: Fr| {
+        let repr = f.to_repr();
+        let b = repr.as_ref();
+        b[16..].iter().all(|&x| x == 0).then(|| u128::from_le_bytes(b[..16].try_into().unwrap_or_default()))
+    };
+    match (small(*f), small(-*f)) {
+        (Some(v), _) if v <= i128::MAX as u128 => Some(v as i128),
+        (_, Some(v)) if v <= i128::MAX as u128 => Some(-(v as i128)),
+        _ => None,
+    }
+}
+
 /// The 32-byte big-endian word (0x + 64 digits): what a contract receives as a uint256.
 pub fn to_hex(f: &Fr) -> String {
     let mut bytes = f.to_repr();

@@ -151,6 +151,23 @@ impl Op {
 }
 
 impl Node {
+    /// The first constant of the node that is NaN or infinite: no fixed point holds one, and a
+    /// model exported with one computes nothing meaningful where it is used.
+    pub fn non_finite_constant(&self) -> Option<f32> {
+        let consts: Vec<&[f32]> = match &self.op {
+            Op::Dense { weight, bias, .. } => vec![weight, bias],
+            Op::AddConst { value } => vec![value],
+            Op::Shared { params, .. } => vec![params],
+            Op::Select { table } => vec![table],
+            Op::Affine { terms, bias } => {
+                let bad = terms.iter().flatten().map(|t| t.2).chain(bias.iter().copied()).find(|v| !v.is_finite());
+                return bad;
+            }
+            _ => vec![],
+        };
+        consts.into_iter().flatten().copied().find(|v| !v.is_finite())
+    }
+
     /// The op's kind, for messages.
     pub fn op_name(&self) -> &'static str {
         match self.op {

@@ -247,6 +247,16 @@ fn main() {
         let msg = msg.or_else(|| info.payload().downcast_ref::<String>().cloned()).unwrap_or_default();
         let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
         let msg = msg.lines().next().unwrap_or("").to_string();
+        // println! panics when stdout is gone: a closed pipe (`zkinfer … | head`) ends the
+        // process quietly, as SIGPIPE ends other tools; any other failure (a full disk) is said.
+        if msg.starts_with("failed printing to stdout") {
+            zkinfer::artifact::remove_temporaries();
+            if msg.contains("Broken pipe") {
+                std::process::exit(141);
+            }
+            eprintln!("error: cannot write the results to stdout ({msg}); the command itself finished");
+            std::process::exit(zkinfer::error::exit::BAD_INPUT);
+        }
         eprintln!("error: internal error: zkinfer panicked{at}: {msg}; this is a zkinfer bug: please report it");
         zkinfer::artifact::remove_temporaries();
         std::process::exit(zkinfer::error::exit::INTERNAL);
@@ -273,7 +283,9 @@ fn main() {
         std::process::exit(code);
     });
     if let Err(e) = rt.block_on(run(cli)) {
-        eprintln!("error: {e}");
+        // One line, whatever the message carries: a path with a newline, a node name with
+        // terminal escapes from an untrusted model, a node's multi-line answer.
+        eprintln!("error: {}", zkinfer::error::one_line(&e.to_string()));
         std::process::exit(e.exit_code());
     }
 }
@@ -299,6 +311,7 @@ fn usage_error(e: clap::Error) -> ! {
         .filter(|l| !l.is_empty() && !l.starts_with("tip:") && !l.starts_with("For more information"))
         .collect();
     let line = words.join(" ").trim_start_matches("error: ").to_string();
+    let line = zkinfer::error::one_line(&line);
     eprintln!("error: {line}; run `zkinfer --help` (or `zkinfer COMMAND --help`) for the flags");
     std::process::exit(zkinfer::error::exit::USAGE)
 }
@@ -349,29 +362,40 @@ async fn run(cli: Cli) -> Result<()> {
             );
         }
         Cmd::Prove { dir, input, out } => {
-            refuse_build_artifact(&dir, &out)?;
+            let opening = out.with_extension("opening.json");
+            for path in [&out, &opening] {
+                refuse_build_artifact(&dir, path)?;
+                refuse_same_file(&input, path)?;
+            }
             let pb = spinner("proving");
             let p = pipeline::prove_with(&dir, &input, &pb)?;
             pb.finish_and_clear();
-            write_json(&out, &p)?;
+            let salted = !p.opening.salts.is_empty() || !p.opening.outputs.is_empty();
+            // The proof and its opening together: a proof whose salts were lost opens nothing.
+            let mut batch = zkinfer::artifact::Batch::new();
+            batch.write_bytes(&out, &zkinfer::compile::json_bytes(&p)?)?;
+            if salted {
+                batch.write_bytes(&opening, &zkinfer::compile::json_bytes(&p.opening)?)?;
+            }
+            batch.commit()?;
             let mut rows = vec![
                 ("proof", out.display().to_string()),
                 ("seconds", format!("{:.3}", p.prove_seconds)),
                 ("bytes", p.proof_bytes()?.len().to_string()),
                 ("outputs", format!("{:?}", if p.outputs.is_empty() { &p.opening.outputs } else { &p.outputs })),
             ];
-            if !p.opening.salts.is_empty() || !p.opening.outputs.is_empty() {
-                let path = out.with_extension("opening.json");
-                write_json(&path, &p.opening)?;
-                rows.push(("opening (keep private)", path.display().to_string()));
+            if salted {
+                rows.push(("opening (keep private)", opening.display().to_string()));
             }
             warn_insecure(&dir);
             print_rows(json, &rows);
         }
         Cmd::Verify { dir, proof } => {
-            let p = pipeline::read_proof(&dir, &proof)?;
-            pipeline::verify(&dir, &p)?;
-            print_rows(json, &[("result", "verified".into())]);
+            let p = pipeline::verify_file(&dir, &proof)?;
+            warn_insecure(&dir);
+            let outputs =
+                if p.outputs.is_empty() { "hashed (see the opening file)".into() } else { format!("{:?}", p.outputs) };
+            print_rows(json, &[("result", "verified".into()), ("outputs", outputs)]);
         }
         Cmd::Solidity { dir, out, name } => {
             let o = pipeline::solidity(&dir, &out, &name)?;
@@ -379,6 +403,7 @@ async fn run(cli: Cli) -> Result<()> {
                 vec![("verifier", o.path.display().to_string()), ("proof_bytes", o.verifier.proof_len.to_string())];
             let sizes: Vec<String> = o.contracts.iter().map(|c| format!("{} {} B", c.name, c.runtime_size)).collect();
             rows.push(("runtime_sizes", sizes.join(", ")));
+            warn_insecure(&dir);
             print_binding(json, &pipeline::load(&dir)?.0.settings, rows);
         }
         Cmd::Deploy {
@@ -408,9 +433,11 @@ async fn run(cli: Cli) -> Result<()> {
             };
             let opts = DeployOptions { kind, allow_unbound_weights };
             let (d, _) = zkinfer::pipeline::deploy(&dir, &ClientConfig::from_env(rpc_url.as_deref())?, &opts).await?;
+            warn_insecure(&dir);
             print_deployment(json, &dir, &d)?;
         }
         Cmd::FeedInput { dir, rpc_url, out } => {
+            refuse_build_artifact(&dir, &out)?;
             let (input, round) = build::feed_input(&dir, &ClientConfig::from_env(rpc_url.as_deref())?).await?;
             write_json(&out, &input)?;
             print_rows(
@@ -422,6 +449,12 @@ async fn run(cli: Cli) -> Result<()> {
             );
         }
         Cmd::Submit { dir, proof, rpc_url, address, round } => {
+            if let Some(r) = round.filter(|&r| r >> 80 != 0) {
+                return Err(Error::Usage {
+                    flag: "--round".into(),
+                    reason: format!("{r} is not a feed round id (they are below 2^80): give a round the feed reported"),
+                });
+            }
             let p = pipeline::read_proof(&dir, &proof)?;
             let address = address
                 .map(|a| {
@@ -432,9 +465,21 @@ async fn run(cli: Cli) -> Result<()> {
                 })
                 .transpose()?;
             let s = build::submit(&dir, &p, &ClientConfig::from_env(rpc_url.as_deref())?, address, round).await?;
+            warn_insecure(&dir);
             print_submission(json, &dir, &s);
         }
         Cmd::Example { out, sizes, seed } => {
+            // The dense weights of the MLP are held in memory as f32s: 10 M of them (40 MB) is far
+            // beyond what a circuit on one machine proves, and a typo must not abort the process.
+            let weights: u128 = sizes.windows(2).map(|w| w[0] as u128 * w[1] as u128).sum();
+            if weights > 10_000_000 {
+                return Err(Error::Usage {
+                    flag: "--sizes".into(),
+                    reason: format!(
+                        "{sizes:?} makes {weights} weights: give layers of at most 10,000,000 weights in all"
+                    ),
+                });
+            }
             if sizes.len() < 2 || sizes.contains(&0) {
                 return Err(Error::Usage {
                     flag: "--sizes".into(),
@@ -453,6 +498,7 @@ async fn run(cli: Cli) -> Result<()> {
             write_json(&out, &o)?;
         }
         Cmd::Conformance { dir, work, markdown, timeout } => {
+            check_conformance_args(&dir, &work, markdown.as_deref(), timeout)?;
             let outcomes = zkinfer::conformance::run(&dir, &work, std::time::Duration::from_secs(timeout));
             let table = zkinfer::conformance::markdown(&outcomes);
             if json {
@@ -464,7 +510,9 @@ async fn run(cli: Cli) -> Result<()> {
                 let text = format!("# Conformance: `zkinfer conformance {}`\n\n{table}", dir.display());
                 zkinfer::artifact::write_bytes(&path, text.as_bytes())?;
             }
-            if outcomes.iter().any(|o| !o.passed) {
+            let failed = outcomes.iter().filter(|o| !o.passed).count();
+            if failed > 0 {
+                eprintln!("error: {failed} of {} models failed (see the table)", outcomes.len());
                 std::process::exit(1);
             }
         }
@@ -482,7 +530,58 @@ fn refuse_build_artifact(dir: &Path, out: &Path) -> Result<()> {
     if same && out.file_name().is_some_and(|n| OWN.iter().any(|o| n == *o)) {
         return Err(Error::Usage {
             flag: "-o".into(),
-            reason: format!("{} is one of the build's own files: write the proof elsewhere", out.display()),
+            reason: format!("{} is one of the build's own files: write it elsewhere", out.display()),
+        });
+    }
+    Ok(())
+}
+
+/// The corpus is read, never written: the work directory and the table go elsewhere; and a
+/// directory without model folders is said to be one, not reported as "0 passed".
+fn check_conformance_args(dir: &Path, work: &Path, markdown: Option<&Path>, timeout: u64) -> Result<()> {
+    if !dir.is_dir() {
+        return Err(Error::BadInput { path: dir.into(), reason: "is not a directory of model folders".into() });
+    }
+    if zkinfer::conformance::model_dirs(dir).is_empty() {
+        return Err(Error::BadInput {
+            path: dir.into(),
+            reason: "holds no model folder (a folder with network.onnx, input.json and expected.json)".into(),
+        });
+    }
+    if timeout == 0 {
+        return Err(Error::Usage {
+            flag: "--timeout".into(),
+            reason: "0 seconds fails every model: give 1 or more".into(),
+        });
+    }
+    let corpus = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
+    // Where a path would land, even if it does not exist yet: its nearest existing ancestor.
+    let lands_in_corpus = |p: &Path| {
+        let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
+        let existing = p.ancestors().find_map(|a| a.canonicalize().ok());
+        existing.is_some_and(|a| a.starts_with(&corpus))
+    };
+    for (flag, p) in [("--work", Some(work)), ("--markdown", markdown)] {
+        if let Some(p) = p.filter(|p| lands_in_corpus(p)) {
+            return Err(Error::Usage {
+                flag: flag.into(),
+                reason: format!(
+                    "{} is inside the corpus {}, which is only read: give a path outside it",
+                    p.display(),
+                    dir.display()
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// `-o` must not name the input being read: the output would replace it.
+fn refuse_same_file(input: &Path, out: &Path) -> Result<()> {
+    if matches!((input.canonicalize(), out.canonicalize()), (Ok(a), Ok(b)) if a == b) {
+        return Err(Error::Usage {
+            flag: "-o".into(),
+            reason: format!("{} is the input file: write elsewhere", out.display()),
         });
     }
     Ok(())

@@ -1,7 +1,7 @@
 //! The library API behind the CLI: each function is one `zkinfer` subcommand over a build
 //! directory, so examples and tests drive the tool exactly as users do.
 
-use crate::compile::{read_input, write_json, Compiled};
+use crate::compile::{read_input, Compiled};
 use crate::error::{Error, Result};
 use crate::evm::{self, CompiledContract, VerifierSource};
 use crate::onnx;
@@ -24,6 +24,14 @@ fn compile_inner(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) 
     let inputs = read_input(input)?;
     let lens: Vec<usize> = inputs.iter().map(|x| x.len()).collect();
     let (graph, typed) = onnx::import(model, &lens)?;
+    if let Some((node, v)) = graph.nodes.iter().find_map(|n| n.non_finite_constant().map(|v| (n, v))) {
+        return Err(Error::Quantise {
+            node: Some(node.name.clone()),
+            reason: format!(
+                "holds the constant {v}, which no fixed point represents: re-export the model with finite weights"
+            ),
+        });
+    }
     let graph = graph.fold_bias();
     let mut calibration = vec![inputs];
     for path in &opts.calibration {
@@ -120,13 +128,16 @@ pub fn setup_with(dir: &Path, srs: Option<&Path>, progress: &dyn Progress) -> Re
     progress.phase("generating the verifying and proving keys");
     let keys = prove::keygen(&compiled, &params)?;
     progress.phase("writing kzg.srs and pk.bin");
-    let digest = prove::write_srs(&params, &dir.join("kzg.srs"))?;
+    // One batch: an interrupted or failed setup leaves the old four files, never a mix.
+    let mut batch = crate::artifact::Batch::new();
+    let digest = prove::stage_srs(&params, &dir.join("kzg.srs"), &mut batch)?;
     let info = SrsInfo { format: crate::artifact::FORMAT, fingerprint, digest, k, source, insecure };
-    write_json(&dir.join("srs.json"), &info)?;
-    prove::write_pk(&keys, &prove::pk_stamp(&compiled, &params), &dir.join("pk.bin"))?;
+    batch.write_bytes(&dir.join("srs.json"), &crate::compile::json_bytes(&info)?)?;
+    prove::write_pk(&keys, &prove::pk_stamp(&compiled, &params), &dir.join("pk.bin"), &mut batch)?;
     // MODEL_HASH covers the verifying key, which exists only now: record it with the settings.
     compiled.settings.model_hash = model_hash(&compiled, keys.vk());
-    write_json(&dir.join("settings.json"), &compiled.settings)?;
+    batch.write_bytes(&dir.join("settings.json"), &crate::compile::json_bytes(&compiled.settings)?)?;
+    batch.commit()?;
     Ok((compiled, params, keys, info))
 }
 
@@ -145,8 +156,15 @@ pub fn model_hash(
 
 /// Everything `prove`, `verify` and `solidity` need, loaded from a set-up build directory.
 pub fn load(dir: &Path) -> Result<(Compiled, Srs, Keys)> {
+    load_checked(dir, |_| Ok(()))
+}
+
+/// [`load`], running `check` on the compiled model before the slow part (SRS and keys), so what
+/// belongs to another build is refused first.
+fn load_checked(dir: &Path, check: impl FnOnce(&Compiled) -> Result<()>) -> Result<(Compiled, Srs, Keys)> {
     let _lock = crate::artifact::Lock::shared(dir)?;
     let compiled = Compiled::load(dir)?;
+    check(&compiled)?;
     let srs_path = dir.join("kzg.srs");
     if !srs_path.exists() {
         return Err(Error::MissingArtifact {
@@ -155,10 +173,10 @@ pub fn load(dir: &Path) -> Result<(Compiled, Srs, Keys)> {
             hint: "zkinfer setup BUILD/".into(),
         });
     }
-    prove::check_pk(&compiled, &dir.join("pk.bin"))?;
+    let stamp = prove::check_pk(&compiled, &dir.join("pk.bin"))?;
     let info = read_srs_info(dir)?;
     let params = prove::read_build_srs(&srs_path, compiled.settings.k, &info.digest)?;
-    let keys = prove::read_pk(&compiled, &params, &dir.join("pk.bin"))?;
+    let keys = prove::read_pk(&compiled, &params, &dir.join("pk.bin"), &stamp)?;
     // settings.json's MODEL_HASH must be this model's with these keys (a compile after setup
     // leaves it empty or stale): every reader (prove, verify, solidity) then agrees on it.
     let hash = model_hash(&compiled, keys.vk());
@@ -241,6 +259,7 @@ pub fn read_proof(dir: &Path, path: &Path) -> Result<ProofFile> {
     let p = ProofFile::read(path)?;
     let compiled = Compiled::load(dir)?;
     p.check_build(path, &compiled)?;
+    p.check_outputs(path, &compiled)?;
     Ok(p)
 }
 
@@ -250,6 +269,17 @@ pub fn read_proof(dir: &Path, path: &Path) -> Result<ProofFile> {
 pub fn verify(dir: &Path, proof: &ProofFile) -> Result<()> {
     let (_, params, keys) = load(dir)?;
     prove::verify(&params, &keys, &proof.proof_bytes()?, &proof.instance_fields()?)
+}
+
+/// `zkinfer verify BUILD PROOF`: [`read_proof`] and [`verify`] with the build loaded once;
+/// returns the verified proof file.
+pub fn verify_file(dir: &Path, path: &Path) -> Result<ProofFile> {
+    let p = ProofFile::read(path)?;
+    let (compiled, params, keys) = load_checked(dir, |compiled| p.check_build(path, compiled))?;
+    prove::verify(&params, &keys, &p.proof_bytes()?, &p.instance_fields()?)?;
+    // After the proof: an edited public value is a rejected proof, an edit beside them is this.
+    p.check_outputs(path, &compiled)?;
+    Ok(p)
 }
 
 /// What `zkinfer solidity` produced: the verifier and every contract compiled with it.

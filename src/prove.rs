@@ -20,7 +20,7 @@ use std::sync::Arc;
 mod pk_layout;
 mod srs;
 
-pub use srs::{dev_srs, is_dev, load_srs, read_build_srs, srs_fingerprint, write_srs, Srs, DEV_SRS_SEED};
+pub use srs::{dev_srs, is_dev, load_srs, read_build_srs, srs_fingerprint, stage_srs, write_srs, Srs, DEV_SRS_SEED};
 
 /// A model's proving key, with the statement its proofs must also satisfy.
 pub struct Keys {
@@ -89,10 +89,18 @@ pub fn keygen(compiled: &Compiled, params: &Srs) -> Result<Keys> {
 
 /// Writes the proving key (`pk.bin`): the stamp naming the build and SRS it was made for, then
 /// halo2's raw format (unchecked on read back, for speed: the stamp is what says it fits).
-pub fn write_pk(keys: &Keys, stamp: &crate::artifact::Stamp, path: &Path) -> Result<()> {
-    crate::artifact::write_atomic(path, |w| {
+/// Into `batch`: nothing replaces the old key until the batch commits.
+pub fn write_pk(
+    keys: &Keys,
+    stamp: &crate::artifact::Stamp,
+    path: &Path,
+    batch: &mut crate::artifact::Batch,
+) -> Result<()> {
+    batch.write(path, |w| {
         std::io::Write::write_all(w, &stamp.to_bytes())?;
-        keys.pk.write(w, SerdeFormat::RawBytesUnchecked)
+        // halo2 unwraps some of its writes: a full disk panics inside it.
+        crate::error::without_panic_output(|| keys.pk.write(w, SerdeFormat::RawBytesUnchecked))
+            .unwrap_or_else(|_| Err(std::io::Error::other("the proving key could not be written (disk full?)")))
     })
 }
 
@@ -117,7 +125,7 @@ pub fn check_pk(compiled: &Compiled, path: &Path) -> Result<crate::artifact::Sta
     }
     let f = crate::artifact::open(path)?;
     let build = crate::artifact::digest_bytes(&compiled.settings.build_hash());
-    let hex = |b: &[u8; 32]| crate::artifact::short(&format!("0x{}", hex::encode(b)));
+    let hex = crate::artifact::short_bytes;
     let stale = |made_for: String, this: String| {
         Error::StaleArtifact {
         path: path.into(),
@@ -137,13 +145,13 @@ pub fn check_pk(compiled: &Compiled, path: &Path) -> Result<crate::artifact::Sta
     }
 }
 
-/// Reads `pk.bin` back after checking its stamp names this build (`compiled`) and this SRS
-/// (`params`): a key of another build is refused by name, before the slow read.
-pub fn read_pk(compiled: &Compiled, params: &Srs, path: &Path) -> Result<Keys> {
-    let stamp = check_pk(compiled, path)?;
+/// Reads `pk.bin` back, given the stamp [`check_pk`] returned for it (checked against this
+/// build), after checking the stamp names this SRS (`params`): a key of another build or SRS is
+/// refused by name, before the slow read.
+pub fn read_pk(compiled: &Compiled, params: &Srs, path: &Path, stamp: &crate::artifact::Stamp) -> Result<Keys> {
     let srs = srs_fingerprint(params);
     if stamp.srs != srs {
-        let hex = |b: &[u8; 32]| crate::artifact::short(&format!("0x{}", hex::encode(b)));
+        let hex = crate::artifact::short_bytes;
         return Err(Error::StaleArtifact {
             path: path.into(),
             what: "proving key",
@@ -158,7 +166,7 @@ pub fn read_pk(compiled: &Compiled, params: &Srs, path: &Path) -> Result<Keys> {
     };
     let mut r = std::io::BufReader::new(crate::artifact::open(path)?);
     let start = crate::artifact::STAMP_LEN as u64;
-    let read = without_panic_output(|| {
+    let read = crate::error::without_panic_output(|| {
         pk_layout::check(&mut r, start, compiled)?;
         std::io::Seek::seek(&mut r, std::io::SeekFrom::Start(start))?;
         ProvingKey::<G1Affine>::read::<_, ModelCircuit>(
@@ -172,27 +180,6 @@ pub fn read_pk(compiled: &Compiled, params: &Srs, path: &Path) -> Result<Keys> {
         Err(_) => return Err(bad("truncated".into())),
     };
     Ok(Keys { pk, statement: Statement::of(compiled)? })
-}
-
-/// Runs `f`, turning a panic into `Err` with its message kept off the terminal. halo2's key
-/// reader unwraps its short reads, so a truncated `pk.bin` panics inside it instead of
-/// returning an error; the user is told which file to remake instead.
-pub(crate) fn without_panic_output<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> {
-    use std::cell::Cell;
-    thread_local! { static QUIET: Cell<bool> = const { Cell::new(false) }; }
-    static HOOK: std::sync::Once = std::sync::Once::new();
-    HOOK.call_once(|| {
-        let previous = std::panic::take_hook();
-        std::panic::set_hook(Box::new(move |info| {
-            if !QUIET.with(Cell::get) {
-                previous(info)
-            }
-        }));
-    });
-    QUIET.with(|q| q.set(true));
-    let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(f));
-    QUIET.with(|q| q.set(false));
-    result
 }
 
 /// What `zkinfer prove` writes: enough to verify in Rust, to submit on chain, and to read the
@@ -347,6 +334,25 @@ impl ProofFile {
         p.proof_bytes().map_err(bad)?;
         p.instance_fields().map_err(bad)?;
         Ok(p)
+    }
+
+    /// Refuses a file whose `outputs` are not those its public values state. `outputs` is what a
+    /// reader takes for the model's answer; the proof binds only the public values.
+    pub fn check_outputs(&self, path: &Path, compiled: &Compiled) -> Result<()> {
+        let instances = self.instance_fields()?;
+        let stated = compiled.outputs_from_instances(&instances).unwrap_or_default();
+        if self.outputs != stated {
+            return Err(Error::BadInput {
+                path: path.into(),
+                reason: format!(
+                    "its `outputs` {} are not the outputs its public values state {}: the file was edited; \
+                     use the proof.json `zkinfer prove` wrote",
+                    crate::error::clip(&format!("{:?}", self.outputs)),
+                    crate::error::clip(&format!("{stated:?}"))
+                ),
+            });
+        }
+        Ok(())
     }
 
     /// Refuses a proof made by another build than `compiled` (or another format), naming both.

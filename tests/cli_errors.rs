@@ -158,6 +158,22 @@ fn onnx_cases(f: &Fixture) -> Vec<Case> {
     }
     let external_path = d.join("external.onnx");
     write::save(&external, &external_path).unwrap();
+    let mut nan = write::mlp_model(&[4, 3, 2], 1);
+    if let Some(t) = nan.graph.as_mut().and_then(|g| g.initializer.first_mut()) {
+        t.float_data[0] = f32::NAN;
+    }
+    let nan_path = d.join("nan_weight.onnx");
+    write::save(&nan, &nan_path).unwrap();
+    let gather_path = d.join("gather_oob.onnx");
+    {
+        use write::{dims, GraphBuilder};
+        let mut g = GraphBuilder::new(13);
+        let x = g.input(&dims(&[4]));
+        let idx = g.constant_i64(&[2], vec![1, 99]);
+        let y = g.op("Gather", &[&x, &idx], vec![write::attr_int("axis", 0)]);
+        g.output(&y, &dims(&[2]));
+        write::save(&g.build(), &gather_path).unwrap();
+    }
     let two = file(d, "two_inputs.json", r#"{"input_data": [[0.5, 1.0, 2.0, 0.25], [1.5, 2.0, 0.5, 3.0]]}"#);
     let odd = file(d, "odd_len.json", r#"{"input_data": [[1.0, 2.0, 3.0, 4.0, 5.0, 6.0]]}"#);
     vec![
@@ -167,6 +183,8 @@ fn onnx_cases(f: &Fixture) -> Vec<Case> {
         compile("text, not protobuf", file(d, "text.onnx", b"this is not protobuf"), exit::BAD_INPUT),
         compile("a model cut in half", file(d, "half.onnx", &good[..good.len() / 2]), exit::BAD_INPUT),
         compile("a named pipe", fifo(d, "pipe.onnx"), exit::BAD_INPUT),
+        compile("a NaN weight", nan_path.display().to_string(), exit::UNSUPPORTED_MODEL),
+        compile("a Gather index past its axis", gather_path.display().to_string(), exit::UNSUPPORTED_MODEL),
         compile("a link to a device (/dev/zero)", link(d, "zero.onnx", "/dev/zero"), exit::BAD_INPUT),
         compile("weights in an external file that is missing", external_path.display().to_string(), exit::BAD_INPUT),
         case(
@@ -229,11 +247,6 @@ fn input_cases(f: &Fixture) -> Vec<Case> {
             file(d, "flat.json", r#"{"input_data": [1, 2, 3, 4]}"#),
             exit::BAD_INPUT,
         ),
-        compile(
-            "a boolean among the numbers",
-            file(d, "bool.json", r#"{"input_data": [[1, true, 3, 4]]}"#),
-            exit::BAD_INPUT,
-        ),
         compile("a named pipe", fifo(d, "pipe.json"), exit::BAD_INPUT),
         compile("too few values", file(d, "short.json", r#"{"input_data": [[1, 2]]}"#), exit::BAD_INPUT),
         prove("too few values", d.join("short.json").display().to_string(), exit::BAD_INPUT),
@@ -259,6 +272,12 @@ fn usage_cases(f: &Fixture) -> Vec<Case> {
     let proof = f.proof.display().to_string();
     let out = f.dir.join("never").display().to_string();
     let c = |what, a: &[&str], code| case("flags", what, a, code);
+    let corpus = f.dir.join("corpus");
+    std::fs::create_dir_all(corpus.join("m1")).unwrap();
+    std::fs::copy(&f.model, corpus.join("m1/network.onnx")).unwrap();
+    std::fs::copy(&f.input, corpus.join("m1/input.json")).unwrap();
+    let inside = corpus.join("work").display().to_string();
+    let corpus = corpus.display().to_string();
     vec![
         c("an unknown flag", &["compile", &model, "--input", &input, "--lanez", "4"], exit::USAGE),
         c("a missing argument", &["prove", &build], exit::USAGE),
@@ -283,6 +302,32 @@ fn usage_cases(f: &Fixture) -> Vec<Case> {
             exit::USAGE,
         ),
         c("no command", &[], exit::USAGE),
+        c("--name that is a type (uint256)", &["solidity", &build, "-o", &out, "--name", "uint256"], exit::USAGE),
+        c("example --sizes too large to hold", &["example", "-o", &out, "--sizes", "100000,100000"], exit::USAGE),
+        c(
+            "feed-input -o onto the build's settings.json",
+            &["feed-input", &build, "-o", &f.build.join("settings.json").display().to_string()],
+            exit::USAGE,
+        ),
+        c("prove -o onto the input file", &["prove", &build, "--input", &input, "-o", &input], exit::USAGE),
+        c(
+            "deploy --feed with --price-unit 0",
+            &["deploy", &build, "--feed", "0x000000000000000000000000000000000000dEaD", "--price-unit", "0"],
+            exit::USAGE,
+        ),
+        c(
+            "submit --round beyond 2^80",
+            &["submit", &build, &proof, "--round", "99999999999999999999999999"],
+            exit::USAGE,
+        ),
+        with_env(c("ZKINFER_RPC_TIMEOUT=0", &["deploy", &build], exit::USAGE), "ZKINFER_RPC_TIMEOUT", "0"),
+        c("conformance --work inside the corpus", &["conformance", &corpus, "--work", &inside], exit::USAGE),
+        c("conformance of a directory that does not exist", &["conformance", &out], exit::BAD_INPUT),
+        c(
+            "conformance of a directory with no model folders",
+            &["conformance", &f.build.display().to_string()],
+            exit::BAD_INPUT,
+        ),
         c("example -o onto a file", &["example", "-o", &input], exit::BAD_INPUT),
         c("--feed that is not an address", &["deploy", &build, "--feed", "0x12", "--price-unit", "100"], exit::USAGE),
         c("--address that is not an address", &["submit", &build, &proof, "--address", "consumer"], exit::USAGE),
@@ -384,6 +429,19 @@ fn build_cases(f: &Fixture) -> Vec<Case> {
             variant(b, d, "pk_flip", flip_at("pk.bin", 0.8)),
             exit::BAD_INPUT,
         ),
+        case(
+            "build directory",
+            "its lock file is a named pipe",
+            &[
+                "verify",
+                &variant(b, d, "lock_fifo", |p| {
+                    let _ = std::fs::remove_file(p.join(".zkinfer.lock"));
+                    fifo(p, ".zkinfer.lock");
+                }),
+                &f.proof.display().to_string(),
+            ],
+            exit::BAD_INPUT,
+        ),
         prove("kzg.srs with one byte flipped", variant(b, d, "srs_flip", flip_at("kzg.srs", 0.3)), exit::BAD_INPUT),
         prove(
             "srs.json not JSON",
@@ -466,6 +524,11 @@ fn proof_cases(f: &Fixture) -> Vec<Case> {
         verify(
             "a public value not below the field modulus",
             edited("proof_bigfield.json", &|v| v["instances"][0] = format!("0x{}", "f".repeat(64)).into()),
+            exit::BAD_INPUT,
+        ),
+        verify(
+            "`outputs` edited beside valid public values",
+            edited("proof_outputs.json", &|v| v["outputs"] = serde_json::json!([[5.0, -3.0]])),
             exit::BAD_INPUT,
         ),
         verify("with k edited", edited("proof_k.json", &|v| v["k"] = 25.into()), exit::BAD_INPUT),

@@ -101,7 +101,20 @@ pub fn check_deployable(settings: &crate::compile::Settings, dir: &Path, opts: &
             dir.display()
         )));
     }
-    if let ConsumerKind::Feed { vault, .. } = &opts.kind {
+    if let ConsumerKind::Feed { vault, price_unit, max_price_age, .. } = &opts.kind {
+        // The consumer's constructor refuses these; refused here, before the verifier's
+        // deployment has spent gas on a pair that cannot be completed.
+        let zero =
+            |flag: &str, what: &str| Error::Usage { flag: flag.into(), reason: format!("0 {what}: give 1 or more") };
+        if *price_unit == 0 {
+            return Err(zero("--price-unit", "feed units per model unit would divide by zero"));
+        }
+        if *max_price_age == 0 {
+            return Err(zero("--max-price-age", "seconds would make every price stale"));
+        }
+        if vault.is_some_and(|v| v.risk_validity == 0) {
+            return Err(zero("--risk-validity", "seconds would make every forecast expire at once"));
+        }
         if settings.input_visibility != Visibility::Public {
             return Err(Error::Chain(format!(
                 "a feed-bound consumer supplies the inputs in clear; {} was compiled with --input-visibility {:?}: recompile with public inputs",
@@ -139,6 +152,7 @@ pub async fn deploy(
             client.deploy_pair(bytecode("ZkinferVerifier")?, bytecode("VerifiedInference")?, &pin).await?
         }
         ConsumerKind::Feed { feed, price_unit, max_price_age, vault } => {
+            client.check_feed(*feed, *price_unit).await?;
             let (verifier, verifier_gas) = client.deploy(bytecode("ZkinferVerifier")?).await?;
             let name = if vault.is_some() { "ForecastVault" } else { "FeedBoundInference" };
             let params = FeedParams {

@@ -243,6 +243,33 @@ impl Client {
         Ok((answers, end))
     }
 
+    /// What the consumer's constructor checks of its feed, checked before anything is deployed:
+    /// a contract is there, it answers `decimals()`, and `price_unit` is a power of ten of at
+    /// least 10^decimals.
+    pub async fn check_feed(&self, feed: Address, price_unit: u128) -> Result<()> {
+        self.ensure_contract(feed, "the feed").await?;
+        let decimals = self.view(feed, MockPriceFeed::decimalsCall {}).await.map_err(|_| Error::Usage {
+            flag: "--feed".into(),
+            reason: format!("{feed} does not answer decimals(): give a Chainlink-style (AggregatorV3Interface) feed"),
+        })?;
+        let mut unit = price_unit;
+        let mut exponent = 0u32;
+        while unit > 1 && unit.is_multiple_of(10) {
+            unit /= 10;
+            exponent += 1;
+        }
+        if unit != 1 || exponent < decimals as u32 {
+            return Err(Error::Usage {
+                flag: "--price-unit".into(),
+                reason: format!(
+                    "{price_unit} for a feed of {decimals} decimals: give a power of ten of at least 10^{decimals} \
+                     (10^{decimals} when the model reads whole units)"
+                ),
+            });
+        }
+        Ok(())
+    }
+
     /// Deploys a feed-bound consumer: `FeedBoundInference(verifier, pin, feed)`, or with `vault`
     /// a `ForecastVault(verifier, pin, feed, moveBps, riskValidity)`.
     pub async fn deploy_bound(
@@ -326,9 +353,13 @@ impl Client {
         end_round: u128,
         tail: &[U256],
     ) -> Result<Submitted> {
+        let round = alloy::primitives::Uint::<80, 2>::try_from(end_round).map_err(|_| Error::Usage {
+            flag: "--round".into(),
+            reason: format!("{end_round} is not a feed round id (they are below 2^80): give a round the feed reported"),
+        })?;
         self.ensure_contract(consumer, "the consumer").await?;
         let tx = FeedBoundInference::new(consumer, &self.provider)
-            .submit(Bytes::copy_from_slice(proof), alloy::primitives::Uint::from(end_round), tail.to_vec())
+            .submit(Bytes::copy_from_slice(proof), round, tail.to_vec())
             .into_transaction_request();
         Ok(submitted(&self.send("submit", tx).await?))
     }

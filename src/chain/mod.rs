@@ -25,13 +25,17 @@
 
 pub mod anvil;
 pub mod build;
+mod config;
 pub mod feed;
 pub mod keys;
 pub mod pin;
 pub mod retry;
+mod revert;
 
 pub use anvil::{find_anvil, rpc_url, spawn_anvil, DEFAULT_RPC};
+pub use config::{ClientConfig, DEFAULT_RPC_TIMEOUT};
 pub use pin::{ModelPin, OnChainBinding};
+pub use revert::{describe_revert, RevertData};
 
 use crate::error::{Error, Result};
 use alloy::network::{EthereumWallet, TransactionBuilder};
@@ -39,7 +43,7 @@ use alloy::primitives::{Address, Bytes, I256, U256};
 use alloy::providers::{DynProvider, Provider, ProviderBuilder};
 use alloy::rpc::types::{TransactionReceipt, TransactionRequest};
 use alloy::sol;
-use alloy::sol_types::{SolEvent, SolInterface};
+use alloy::sol_types::SolEvent;
 use alloy::transports::TransportError;
 pub use build::Deployment;
 pub use keys::KeySource;
@@ -134,130 +138,15 @@ pub fn round_name(round: u128) -> String {
     format!("phase {} round {}", round >> 64, round as u64)
 }
 
-/// What a revert means, in words: the contracts' custom errors, `require` strings, panics.
-pub fn describe_revert(data: &[u8]) -> String {
-    use ZkinferErrors::ZkinferErrorsErrors as E;
-    if let Ok(e) = E::abi_decode(data) {
-        let r = |x: alloy::primitives::Uint<80, 2>| round_name(x.to::<u128>());
-        return match e {
-            E::InvalidProof(_) => "InvalidProof(): the verifier rejected the proof or its public values".into(),
-            E::NotOwner(_) => "NotOwner(): only the contract's owner may do this".into(),
-            E::NotPendingOwner(_) => "NotPendingOwner(): only the address named by transferOwnership may accept ownership".into(),
-            E::ZeroAddress(_) => "ZeroAddress(): an address argument was zero".into(),
-            E::NotAContract(a) => format!("NotAContract({}): no contract at the verifier address", a.account),
-            E::ModelMismatch(m) => format!(
-                "ModelMismatch({}, {}): the verifier reports MODEL_HASH {} but the consumer expects {}",
-                m.expected, m.actual, m.actual, m.expected
-            ),
-            E::CommitmentMismatch(m) => format!(
-                "CommitmentMismatch({}, {}): the weights commitment is not the pinned MODEL_COMMITMENT (another model's weights, or a verifier whose commitment does not fit its weights mode)",
-                m.expected, m.actual
-            ),
-            E::UnboundWeights(_) => "UnboundWeights(): the verifier binds no weights (--weights private: any weights of the architecture verify); deploy with --allow-unbound-weights only if that is the statement you want".into(),
-            E::UnknownWeightsMode(m) => format!("UnknownWeightsMode({}): the verifier reports an unknown WEIGHTS_MODE", m.mode),
-            E::PublicValueCount(c) => format!("PublicValueCount({}, {}): the model has {} public values, {} were given", c.expected, c.actual, c.expected, c.actual),
-            E::NoPendingVerifier(_) => "NoPendingVerifier(): no verifier change was proposed".into(),
-            E::UpgradeNotReady(u) => format!("UpgradeNotReady({}): the proposed verifier can be installed from timestamp {}", u.eta, u.eta),
-            E::AlreadyAccepted(a) => format!("AlreadyAccepted({}): this statement (model and public values) was already accepted: a replay", a.statement),
-            E::WindowMismatch(w) => format!(
-                "WindowMismatch({}, {}): the verifier's model reads {} inputs but the consumer's window is {}",
-                w.verifierInputs, w.window, w.verifierInputs, w.window
-            ),
-            E::InputsNotPublic(v) => format!("InputsNotPublic({}): a feed-bound consumer supplies the inputs in clear; the model's inputs are not public", v.visibility),
-            E::ZeroWindow(_) => "ZeroWindow(): the window must read at least one feed answer".into(),
-            E::ZeroPriceUnit(_) => "ZeroPriceUnit(): the price unit must be a power of ten, not 0".into(),
-            E::PriceUnitMismatch(p) => format!(
-                "PriceUnitMismatch({}, {}): the price unit must be a power of ten no smaller than 10^{} (the feed's decimals)",
-                p.priceUnit, p.decimals, p.decimals
-            ),
-            E::ZeroMaxPriceAge(_) => "ZeroMaxPriceAge(): the maximum price age must be positive".into(),
-            E::RoundAlreadyUsed(x) => format!(
-                "RoundAlreadyUsed({}): an inference over a window ending at {} or later was already accepted; prove over a newer window",
-                x.round,
-                r(x.round)
-            ),
-            E::NotCurrentPhase(x) => format!("NotCurrentPhase({}, {}): the window must end in the feed's current phase ({})", x.round, x.latest, r(x.latest)),
-            E::StalePrice(x) => format!(
-                "StalePrice({}, {}, {}): the window's newest answer ({}) is older than the consumer's maximum price age of {} s",
-                x.round, x.updatedAt, x.maxPriceAge, r(x.round), x.maxPriceAge
-            ),
-            E::NotEnoughRounds(x) => format!("NotEnoughRounds({}, {}): the feed has fewer than {} rounds up to {}", x.endRound, x.window, x.window, r(x.endRound)),
-            E::InvalidAnswer(x) => format!("InvalidAnswer({}): the feed has no answer for {}", x.round, r(x.round)),
-            E::RoundsOutOfOrder(x) => format!("RoundsOutOfOrder({}): {} is newer than the round after it", x.round, r(x.round)),
-            E::QuantiseOverflow(q) => format!("QuantiseOverflow({}): the answer does not fit the model's fixed point at this price unit", q.answer),
-            E::OutputsNotPublic(v) => format!("OutputsNotPublic({}): the vault reads the first output as a price; the model's outputs are not public", v.visibility),
-            E::NoOutputs(_) => "NoOutputs(): the verifier's model has no public outputs".into(),
-            E::ZeroRiskValidity(_) => "ZeroRiskValidity(): the risk validity period must be positive".into(),
-            E::ForecastOutOfRange(f) => format!("ForecastOutOfRange({}, {}): forecast or price beyond 2^200", f.forecast, f.price),
-            E::NoSuchRound(x) => format!("NoSuchRound({}): the feed has no {}", x.roundId, r(x.roundId)),
-        };
-    }
-    if let Some(reason) = alloy::sol_types::decode_revert_reason(data) {
-        return reason;
-    }
-    if data.is_empty() {
-        "no reason given (out of gas, or a contract without a reason string)".into()
-    } else {
-        format!("unknown revert data 0x{}", hex::encode(data))
-    }
-}
-
-/// Where to connect and how to sign.
-#[derive(Clone, Debug)]
-pub struct ClientConfig {
-    /// The JSON-RPC endpoint (HTTP).
-    pub rpc_url: String,
-    /// Refuse to act unless the node serves this chain (e.g. the chain a deployment was made on).
-    pub chain_id: Option<u64>,
-    /// Where the signing key comes from; it is never printed or written.
-    pub key: KeySource,
-    /// How transient RPC failures are retried.
-    pub retry: RetryPolicy,
-    /// How long one RPC request may take before it counts as failed (and is retried if it is a
-    /// read): a node that accepts connections but never answers must not hang the CLI.
-    pub timeout: std::time::Duration,
-}
-
-/// The default per-request RPC timeout; `ZKINFER_RPC_TIMEOUT` (seconds) overrides it.
-pub const DEFAULT_RPC_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(30);
-
-impl ClientConfig {
-    /// Connects to `rpc_url` with the key from the environment, any chain, and the default retry policy.
-    pub fn new(rpc_url: &str) -> Self {
-        ClientConfig {
-            rpc_url: rpc_url.into(),
-            chain_id: None,
-            key: KeySource::FromEnv,
-            retry: RetryPolicy::default(),
-            timeout: DEFAULT_RPC_TIMEOUT,
+/// `url` with any `user:password@` replaced by `***@`, for messages (a provider's URL often
+/// carries an API key there). Keys in the path (`/v3/KEY`) are the provider's convention and
+/// stay: the user needs them to tell endpoints apart.
+pub fn redacted_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s + 3 && !url[s + 3..at].contains('/') => {
+            format!("{}***{}", &url[..s + 3], &url[at..])
         }
-    }
-
-    /// `--rpc-url` if given, else `ETH_RPC_URL`, else the local default; `ETH_CHAIN_ID` and
-    /// `ZKINFER_RPC_TIMEOUT` (seconds) if set. A set variable that does not parse is refused by
-    /// name rather than ignored.
-    pub fn from_env(rpc_flag: Option<&str>) -> Result<Self> {
-        let mut c = Self::new(&rpc_url(rpc_flag));
-        let var = |name: &str, what: &str| -> Result<Option<u64>> {
-            match std::env::var(name) {
-                Err(_) => Ok(None),
-                Ok(v) => v.trim().parse().map(Some).map_err(|_| Error::Usage {
-                    flag: name.into(),
-                    reason: format!("{v:?} is not {what}: unset it or give a whole number"),
-                }),
-            }
-        };
-        c.chain_id = var("ETH_CHAIN_ID", "a chain id")?;
-        if let Some(s) = var("ZKINFER_RPC_TIMEOUT", "a number of seconds")? {
-            c.timeout = std::time::Duration::from_secs(s.max(1));
-        }
-        Ok(c)
-    }
-
-    /// Refuses to act unless the node serves chain `chain_id` (the chain a deployment was made on).
-    pub fn expect_chain(mut self, chain_id: u64) -> Self {
-        self.chain_id = Some(chain_id);
-        self
+        _ => url.to_string(),
     }
 }
 
@@ -273,6 +162,9 @@ pub struct Client {
     pub rpc_url: String,
     /// How transient RPC failures are retried.
     pub retry: RetryPolicy,
+    /// How long a sent transaction may wait for its receipt: a transaction stuck in the mempool
+    /// (or a node that never reports it) must not hang the CLI.
+    pub receipt_timeout: std::time::Duration,
 }
 
 /// A mined, successful transaction and what it emitted.
@@ -333,11 +225,13 @@ impl Client {
 
     /// Connects, checks the chain id, and sets up the signer.
     pub async fn connect_with(cfg: &ClientConfig) -> Result<Client> {
-        let url = cfg.rpc_url.as_str();
-        let parsed: alloy::transports::http::reqwest::Url = url.parse().map_err(|e| Error::Usage {
-            flag: "--rpc-url".into(),
-            reason: format!("{url:?} is not a URL ({e}): give e.g. http://127.0.0.1:8545"),
+        let parsed: alloy::transports::http::reqwest::Url = cfg.rpc_url.parse().map_err(|e| Error::Usage {
+            flag: "--rpc-url (or ETH_RPC_URL)".into(),
+            reason: format!("{:?} is not a URL ({e}): give e.g. http://127.0.0.1:8545", redacted_url(&cfg.rpc_url)),
         })?;
+        // Messages name the endpoint without the credentials a URL may carry.
+        let shown = redacted_url(&cfg.rpc_url);
+        let url = shown.as_str();
         let http = alloy::transports::http::reqwest::Client::builder()
             .timeout(cfg.timeout)
             .build()
@@ -381,7 +275,8 @@ impl Client {
             .wallet(EthereumWallet::from(signer))
             .connect_client(rpc())
             .erased();
-        Ok(Client { provider, from, chain_id, rpc_url: url.to_string(), retry: cfg.retry })
+        let receipt_timeout = (cfg.timeout * 4).max(std::time::Duration::from_secs(60));
+        Ok(Client { provider, from, chain_id, rpc_url: url.to_string(), retry: cfg.retry, receipt_timeout })
     }
 
     /// Fails with `WrongChain` unless the node serves `chain_id` (e.g. a deployment's chain).
@@ -474,10 +369,13 @@ impl Client {
         )
         .await?;
         let hash = *pending.tx_hash();
-        let receipt = pending.get_receipt().await.map_err(|e| Error::Rpc {
+        let receipt = pending.with_timeout(Some(self.receipt_timeout)).get_receipt().await.map_err(|e| Error::Rpc {
             url: self.rpc_url.clone(),
             what: format!("{what} receipt (tx {hash})"),
-            reason: e.to_string(),
+            reason: format!(
+                "{e} (waited up to {} s; the transaction may still be mined: check it with `cast receipt {hash}`)",
+                self.receipt_timeout.as_secs()
+            ),
             attempts: 1,
         })?;
         if !receipt.status() {
@@ -597,24 +495,6 @@ fn submitted(receipt: &TransactionReceipt) -> Submitted {
         block: receipt.block_number.unwrap_or_default(),
         outputs,
         events: decode_events(receipt),
-    }
-}
-
-/// Revert data carried by an error, if the node answered with a revert.
-pub trait RevertData {
-    /// The revert data, or `None` when the error is not a revert (a transport failure, a timeout, ...).
-    fn revert_data(&self) -> Option<Bytes>;
-}
-
-impl RevertData for TransportError {
-    fn revert_data(&self) -> Option<Bytes> {
-        self.as_error_resp().and_then(|p| p.as_revert_data())
-    }
-}
-
-impl RevertData for alloy::contract::Error {
-    fn revert_data(&self) -> Option<Bytes> {
-        self.as_revert_data()
     }
 }
 

@@ -68,6 +68,15 @@ const RESERVED: [&str; 24] = [
     "type",
 ];
 
+/// `uint256`, `int8`, `bytes32`, `fixed128x18`...: Solidity's elementary type names, which solc
+/// reserves however they are sized.
+fn elementary_type(name: &str) -> bool {
+    ["uint", "int", "bytes", "ufixed", "fixed"].iter().any(|t| {
+        name.strip_prefix(t)
+            .is_some_and(|rest| !rest.is_empty() && rest.chars().all(|c| c.is_ascii_digit() || c == 'x'))
+    })
+}
+
 /// Refuses a `--name` solc would reject or that would clash with a hand-written contract, before
 /// anything is loaded or written: solc's own message arrives late, many lines long.
 pub fn check_contract_name(name: &str) -> crate::error::Result<()> {
@@ -77,7 +86,7 @@ pub fn check_contract_name(name: &str) -> crate::error::Result<()> {
     let taken = HANDWRITTEN.iter().any(|(file, _)| file.trim_end_matches(".sol") == name);
     let reason = if !ident || name.len() > 64 {
         "is not a Solidity identifier: give letters, digits and _ (not first a digit), e.g. MyModelVerifier"
-    } else if RESERVED.contains(&name) {
+    } else if RESERVED.contains(&name) || elementary_type(name) || name.chars().all(|c| c == '_') {
         "is a Solidity keyword: give another contract name, e.g. MyModelVerifier"
     } else if taken {
         "is the name of one of zkinfer's own contracts: give another, e.g. MyModelVerifier"
@@ -283,7 +292,11 @@ pub fn compile(sources: &[(&str, &str)]) -> Result<Vec<CompiledContract>> {
     let path = find_solc()?;
     let solc = Solc::new(&path).map_err(|e| Error::Tool {
         tool: "solc",
-        problem: format!("at {} does not run ({})", path.display(), crate::error::one_line(&e.to_string())),
+        problem: format!(
+            "at {} does not run ({})",
+            path.display(),
+            crate::error::clip(&crate::error::one_line(&e.to_string()))
+        ),
         hint: SOLC_HINT,
     })?;
     let mut srcs = Sources::new();
@@ -295,11 +308,19 @@ pub fn compile(sources: &[(&str, &str)]) -> Result<Vec<CompiledContract>> {
     input.settings.optimizer.runs = Some(200);
     let out = solc.compile(&input).map_err(|e| Error::Tool {
         tool: "solc",
-        problem: format!("at {} failed ({})", path.display(), crate::error::one_line(&e.to_string())),
+        problem: format!(
+            "at {} failed ({})",
+            path.display(),
+            crate::error::clip(&crate::error::one_line(&e.to_string()))
+        ),
         hint: SOLC_HINT,
     })?;
-    let errors: Vec<String> =
-        out.errors.iter().filter(|e| e.severity.is_error()).map(|e| crate::error::one_line(&e.to_string())).collect();
+    let errors: Vec<String> = out
+        .errors
+        .iter()
+        .filter(|e| e.severity.is_error())
+        .map(|e| crate::error::clip(&crate::error::one_line(&e.to_string())))
+        .collect();
     if !errors.is_empty() {
         return Err(Error::Solc(errors.join(" | ")));
     }

@@ -40,6 +40,24 @@ fn shape_of(model: &TypedModel, outlet: OutletId) -> Vec<usize> {
 
 /// Imports an ONNX model into the IR.
 pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, Arc<TypedModel>)> {
+    // tract evaluates nodes while it folds constants and while zkinfer probes ops, and panics on
+    // some inputs a valid-looking file can hold (a Gather index past its axis): the model's fault.
+    crate::error::without_panic_output(|| import_inner(path, input_lens))
+        .unwrap_or_else(|panic| Err(panicked(path, "evaluate the model's nodes", panic)))
+}
+
+/// An [`Error::Import`] for a panic caught inside tract.
+fn panicked(path: &Path, stage: &str, panic: Box<dyn std::any::Any + Send>) -> Error {
+    let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+    Error::Import {
+        path: path.into(),
+        stage: stage.into(),
+        node: None,
+        reason: format!("tract stopped: {}", crate::error::clip(&what.unwrap_or_default())),
+    }
+}
+
+fn import_inner(path: &Path, input_lens: &[usize]) -> Result<(Graph, Arc<TypedModel>)> {
     let typed = Arc::new(load_typed(path, input_lens)?);
     let inputs = typed.input_outlets().map_err(|e| malformed(path, e))?.to_vec();
     let mut b = lower::Builder { path, nodes: vec![], unsupported: vec![] };

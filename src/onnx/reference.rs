@@ -27,10 +27,7 @@ impl Reference {
     /// tract's outputs where they exist and are finite; `None` outside the model's domain (a
     /// log of a negative, an index out of bounds: tract panics on some, caught here quietly).
     pub fn finite(&self, inputs: &[Vec<f32>]) -> Option<Vec<Vec<f32>>> {
-        let hook = std::panic::take_hook();
-        std::panic::set_hook(Box::new(|_| {}));
-        let out = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| self.run(inputs)));
-        std::panic::set_hook(hook);
+        let out = crate::error::without_panic_output(|| self.run(inputs));
         out.ok()?.ok().filter(|r| r.iter().flatten().all(|v| v.is_finite()))
     }
 
@@ -61,5 +58,14 @@ impl Reference {
 
 /// Runs tract's float inference once (planning included).
 pub fn tract_run(model: &TypedModel, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>>> {
-    Reference::new(model)?.run(inputs)
+    let reference = Reference::new(model)?;
+    // tract panics on some inputs outside an op's domain (an index past its axis).
+    crate::error::without_panic_output(|| reference.run(inputs)).unwrap_or_else(|panic| {
+        let what =
+            panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+        Err(Error::Inputs(format!(
+            "the model cannot be evaluated on it (tract stopped: {}): give inputs inside the model's domain",
+            crate::error::clip(&what.unwrap_or_default())
+        )))
+    })
 }

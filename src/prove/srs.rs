@@ -109,8 +109,16 @@ fn powers_of_one_tau(g: &[G1Affine], g2: G2Affine, s_g2: G2Affine) -> bool {
 /// Writes the SRS in halo2's raw format, the one `load_srs` (and other halo2 tools) read back,
 /// and returns the file's digest for `srs.json`.
 pub fn write_srs(params: &Srs, path: &Path) -> Result<String> {
+    let mut batch = crate::artifact::Batch::new();
+    let digest = stage_srs(params, path, &mut batch)?;
+    batch.commit()?;
+    Ok(digest)
+}
+
+/// [`write_srs`] into `batch`: nothing replaces the old file until the batch commits.
+pub fn stage_srs(params: &Srs, path: &Path, batch: &mut crate::artifact::Batch) -> Result<String> {
     let mut digest = String::new();
-    crate::artifact::write_atomic(path, |w| {
+    batch.write(path, |w| {
         let mut h = Hashing { inner: w, hasher: Keccak256::new() };
         params.write(&mut h)?;
         digest = format!("0x{}", hex::encode(h.hasher.finalize()));

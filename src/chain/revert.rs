@@ -1,0 +1,93 @@
+//! Reverts in words: the hand-written contracts' custom errors, `require` strings and panics,
+//! decoded from the revert data a node returns.
+
+use super::{round_name, ZkinferErrors};
+use alloy::primitives::Bytes;
+use alloy::sol_types::SolInterface;
+use alloy::transports::TransportError;
+
+/// What a revert means, in words: the contracts' custom errors, `require` strings, panics.
+pub fn describe_revert(data: &[u8]) -> String {
+    use ZkinferErrors::ZkinferErrorsErrors as E;
+    if let Ok(e) = E::abi_decode(data) {
+        let r = |x: alloy::primitives::Uint<80, 2>| round_name(x.to::<u128>());
+        return match e {
+            E::InvalidProof(_) => "InvalidProof(): the verifier rejected the proof or its public values".into(),
+            E::NotOwner(_) => "NotOwner(): only the contract's owner may do this".into(),
+            E::NotPendingOwner(_) => "NotPendingOwner(): only the address named by transferOwnership may accept ownership".into(),
+            E::ZeroAddress(_) => "ZeroAddress(): an address argument was zero".into(),
+            E::NotAContract(a) => format!("NotAContract({}): no contract at the verifier address", a.account),
+            E::ModelMismatch(m) => format!(
+                "ModelMismatch({}, {}): the verifier reports MODEL_HASH {} but the consumer expects {}",
+                m.expected, m.actual, m.actual, m.expected
+            ),
+            E::CommitmentMismatch(m) => format!(
+                "CommitmentMismatch({}, {}): the weights commitment is not the pinned MODEL_COMMITMENT (another model's weights, or a verifier whose commitment does not fit its weights mode)",
+                m.expected, m.actual
+            ),
+            E::UnboundWeights(_) => "UnboundWeights(): the verifier binds no weights (--weights private: any weights of the architecture verify); deploy with --allow-unbound-weights only if that is the statement you want".into(),
+            E::UnknownWeightsMode(m) => format!("UnknownWeightsMode({}): the verifier reports an unknown WEIGHTS_MODE", m.mode),
+            E::PublicValueCount(c) => format!("PublicValueCount({}, {}): the model has {} public values, {} were given", c.expected, c.actual, c.expected, c.actual),
+            E::NoPendingVerifier(_) => "NoPendingVerifier(): no verifier change was proposed".into(),
+            E::UpgradeNotReady(u) => format!("UpgradeNotReady({}): the proposed verifier can be installed from timestamp {}", u.eta, u.eta),
+            E::AlreadyAccepted(a) => format!("AlreadyAccepted({}): this statement (model and public values) was already accepted: a replay", a.statement),
+            E::WindowMismatch(w) => format!(
+                "WindowMismatch({}, {}): the verifier's model reads {} inputs but the consumer's window is {}",
+                w.verifierInputs, w.window, w.verifierInputs, w.window
+            ),
+            E::InputsNotPublic(v) => format!("InputsNotPublic({}): a feed-bound consumer supplies the inputs in clear; the model's inputs are not public", v.visibility),
+            E::ZeroWindow(_) => "ZeroWindow(): the window must read at least one feed answer".into(),
+            E::ZeroPriceUnit(_) => "ZeroPriceUnit(): the price unit must be a power of ten, not 0".into(),
+            E::PriceUnitMismatch(p) => format!(
+                "PriceUnitMismatch({}, {}): the price unit must be a power of ten no smaller than 10^{} (the feed's decimals)",
+                p.priceUnit, p.decimals, p.decimals
+            ),
+            E::ZeroMaxPriceAge(_) => "ZeroMaxPriceAge(): the maximum price age must be positive".into(),
+            E::RoundAlreadyUsed(x) => format!(
+                "RoundAlreadyUsed({}): an inference over a window ending at {} or later was already accepted; prove over a newer window",
+                x.round,
+                r(x.round)
+            ),
+            E::NotCurrentPhase(x) => format!("NotCurrentPhase({}, {}): the window must end in the feed's current phase ({})", x.round, x.latest, r(x.latest)),
+            E::StalePrice(x) => format!(
+                "StalePrice({}, {}, {}): the window's newest answer ({}) is older than the consumer's maximum price age of {} s",
+                x.round, x.updatedAt, x.maxPriceAge, r(x.round), x.maxPriceAge
+            ),
+            E::NotEnoughRounds(x) => format!("NotEnoughRounds({}, {}): the feed has fewer than {} rounds up to {}", x.endRound, x.window, x.window, r(x.endRound)),
+            E::InvalidAnswer(x) => format!("InvalidAnswer({}): the feed has no answer for {}", x.round, r(x.round)),
+            E::RoundsOutOfOrder(x) => format!("RoundsOutOfOrder({}): {} is newer than the round after it", x.round, r(x.round)),
+            E::QuantiseOverflow(q) => format!("QuantiseOverflow({}): the answer does not fit the model's fixed point at this price unit", q.answer),
+            E::OutputsNotPublic(v) => format!("OutputsNotPublic({}): the vault reads the first output as a price; the model's outputs are not public", v.visibility),
+            E::NoOutputs(_) => "NoOutputs(): the verifier's model has no public outputs".into(),
+            E::ZeroRiskValidity(_) => "ZeroRiskValidity(): the risk validity period must be positive".into(),
+            E::ForecastOutOfRange(f) => format!("ForecastOutOfRange({}, {}): forecast or price beyond 2^200", f.forecast, f.price),
+            E::NoSuchRound(x) => format!("NoSuchRound({}): the feed has no {}", x.roundId, r(x.roundId)),
+        };
+    }
+    if let Some(reason) = alloy::sol_types::decode_revert_reason(data) {
+        return reason;
+    }
+    if data.is_empty() {
+        "no reason given (out of gas, or a contract without a reason string)".into()
+    } else {
+        format!("unknown revert data 0x{}", hex::encode(data))
+    }
+}
+
+/// Revert data carried by an error, if the node answered with a revert.
+pub trait RevertData {
+    /// The revert data, or `None` when the error is not a revert (a transport failure, a timeout, ...).
+    fn revert_data(&self) -> Option<Bytes>;
+}
+
+impl RevertData for TransportError {
+    fn revert_data(&self) -> Option<Bytes> {
+        self.as_error_resp().and_then(|p| p.as_revert_data())
+    }
+}
+
+impl RevertData for alloy::contract::Error {
+    fn revert_data(&self) -> Option<Bytes> {
+        self.as_revert_data()
+    }
+}
