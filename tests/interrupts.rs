@@ -117,3 +117,47 @@ fn interrupt_setup(name: &str, signal: &str, code: i32) {
     }
     assert!(interrupted > 0, "no interrupt landed before setup finished");
 }
+
+/// A compile of another model over a set-up build, interrupted (SIGINT) at points spread over its
+/// run: model.json and settings.json are renamed together, so the directory always holds one
+/// compile's pair (the old build, which still proves, or the new compile), never a mix.
+#[test]
+fn an_interrupted_recompile_leaves_one_whole_build() {
+    let (dir, build, input) = slow_build("recompile");
+    let b = build.display().to_string();
+    let inp = input.display().to_string();
+    assert!(zkinfer(&["setup", &b, "-q"]).status.success());
+    let other = dir.join("other.onnx");
+    write::save(&write::mlp_model(&[32, 48, 4], 9), &other).unwrap();
+    let o = other.display().to_string();
+    let start = std::time::Instant::now();
+    let copy = dir.join("timing");
+    assert!(zkinfer(&["compile", &o, "--input", &inp, "-o", &copy.display().to_string(), "-q"]).status.success());
+    let full = start.elapsed();
+    let (mut old, mut new) = (0, 0);
+    for fraction in [0.2, 0.5, 0.7, 0.8, 0.85, 0.9, 0.95, 1.0] {
+        let before = std::fs::read(build.join("settings.json")).unwrap();
+        let child = Command::new(env!("CARGO_BIN_EXE_zkinfer"))
+            .args(["compile", &o, "--input", &inp, "-o", &b, "-q"])
+            .stderr(std::process::Stdio::piped())
+            .spawn()
+            .unwrap();
+        std::thread::sleep(full.mul_f64(fraction));
+        Command::new("kill").args(["-INT", &child.id().to_string()]).status().unwrap();
+        child.wait_with_output().unwrap();
+        assert!(temporaries(&build).is_empty(), "{:?}", temporaries(&build));
+        // Whichever pair is there loads: the digests in settings.json match model.json.
+        zkinfer::compile::Compiled::load(&build).expect("a whole build after the interrupt");
+        if std::fs::read(build.join("settings.json")).unwrap() == before {
+            old += 1;
+            let proof = dir.join("p.json").display().to_string();
+            assert!(zkinfer(&["prove", &b, "--input", &inp, "-o", &proof, "-q"]).status.success());
+        } else {
+            new += 1;
+            // The new compile's pair; the keys are the old model's and are refused by name.
+            assert!(zkinfer(&["setup", &b, "-q"]).status.success());
+        }
+    }
+    eprintln!("interrupted recompiles: {old} left the old build, {new} finished");
+    assert!(old > 0, "every interrupt came after the compile finished: the test interrupts too late");
+}
