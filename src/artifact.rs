@@ -171,12 +171,17 @@ pub fn write_bytes(path: &Path, bytes: &[u8]) -> Result<()> {
 }
 
 /// Stops all writing for good and removes the temporaries being written: for the signal
-/// handler and the panic hook, just before the process exits. A batch being renamed finishes
-/// first; any write after this fails. (Waits at most a second for the lock: a panic raised
-/// while it is held must not hang the exit.)
+/// handler, just before the process exits. A batch being renamed finishes first (however long
+/// its renames take), so the files stay one batch's or the other's; any write after this fails.
+pub fn stop_writes() {
+    stop(temporaries());
+}
+
+/// [`stop_writes`] for the panic hook: it waits at most a second for the lock, since a panic
+/// raised while the lock is held must not hang the exit.
 pub fn remove_temporaries() {
     let start = std::time::Instant::now();
-    let mut guard = loop {
+    let guard = loop {
         match TEMPORARIES.try_lock() {
             Ok(g) => break g,
             Err(std::sync::TryLockError::Poisoned(p)) => break p.into_inner(),
@@ -186,6 +191,10 @@ pub fn remove_temporaries() {
             Err(std::sync::TryLockError::WouldBlock) => return,
         }
     };
+    stop(guard);
+}
+
+fn stop(mut guard: std::sync::MutexGuard<'static, Temporaries>) {
     guard.stopping = true;
     for p in guard.files.drain(..) {
         let _ = std::fs::remove_file(p);

@@ -93,6 +93,10 @@ pub struct Settings {
     /// The input range each lookup table covers (real units); outside it a proof is refused.
     #[serde(default)]
     pub tables: Vec<TableRange>,
+    /// The model inputs whose ONNX type is an integer or a boolean: their values must be whole
+    /// numbers, as the model itself could never be given 1.5 there.
+    #[serde(default)]
+    pub integer_inputs: Vec<usize>,
     /// The differential import check's draw (seed, counts) and worst errors.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub fidelity: Option<crate::fidelity::FidelityReport>,
@@ -347,6 +351,7 @@ impl Compiled {
             .map_err(|e| Error::Internal(format!("counting the circuit's rows: {e}")))?;
         let k = k_for_rows(used.max(layout.rows).max(layout.table_rows() + 1), &shape).max(scale_bits + 1);
         let settings = Settings {
+            integer_inputs: vec![],
             format: crate::artifact::FORMAT,
             model_digest: String::new(),
             build: String::new(),
@@ -578,6 +583,23 @@ pub fn read_json<T: serde::de::DeserializeOwned>(path: &Path) -> Result<T> {
 pub fn read_json_as<T: serde::de::DeserializeOwned>(path: &Path, what: &'static str, hint: &str) -> Result<T> {
     let text = crate::artifact::read(path)?;
     serde_json::from_slice(&text).map_err(|source| Error::Json { path: path.into(), what, source, hint: hint.into() })
+}
+
+/// Refuses a fraction where the model's input is an integer (or boolean) tensor: the circuit
+/// would prove a computation the model cannot perform.
+pub fn check_integer_inputs(path: &Path, inputs: &[Vec<f32>], integer: &[usize]) -> Result<()> {
+    for &i in integer {
+        let Some(values) = inputs.get(i) else { continue };
+        if let Some((j, v)) = values.iter().enumerate().find(|(_, v)| v.fract() != 0.0) {
+            return Err(Error::BadInput {
+                path: path.into(),
+                reason: format!(
+                    "input {i} element {j} is {v}, but the model's input {i} holds integers: give whole numbers there"
+                ),
+            });
+        }
+    }
+    Ok(())
 }
 
 /// Reads EZKL-style `{"input_data": [[...], ...]}`.

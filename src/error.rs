@@ -200,9 +200,14 @@ pub enum Error {
         holder: String,
     },
 
-    #[error("proof rejected: {0}")]
-    /// A proof failed verification (natively or on chain); the string says which check.
-    Verify(String),
+    #[error("proof rejected: {check}{}", source.as_ref().map(|e| format!(" (halo2: {e:?})")).unwrap_or_default())]
+    /// A proof failed verification (natively or on chain).
+    Verify {
+        /// Which check refused it, phrased for the user.
+        check: String,
+        /// halo2's own error when its verifier refused it (the pairing, the transcript).
+        source: Option<halo2_proofs::plonk::Error>,
+    },
 
     #[error("circuit does not fit: {0}")]
     /// The circuit cannot be laid out within the allowed rows or columns.
@@ -305,6 +310,13 @@ pub enum Error {
     Internal(String),
 }
 
+impl Error {
+    /// An [`Error::Verify`] of a check of zkinfer's own (counts, lengths, points), with no halo2 source.
+    pub fn rejected(check: impl Into<String>) -> Self {
+        Error::Verify { check: check.into(), source: None }
+    }
+}
+
 /// The process exit codes of the `zkinfer` binary, one per class of [`Error`] (`docs/errors.md`).
 pub mod exit {
     /// A flag is wrong or missing (also clap's own code for a bad command line).
@@ -366,7 +378,7 @@ impl Error {
                 exit::UNSUPPORTED_MODEL
             }
             CalibrationRefused { .. } | Layout(_) | TooLarge { .. } => exit::UNSUPPORTED_MODEL,
-            Verify(_) => exit::VERIFICATION_FAILED,
+            Verify { .. } => exit::VERIFICATION_FAILED,
             Chain(_) | WrongChain { .. } | InsufficientFunds { .. } | Reverted { .. } | Rpc { .. } => exit::CHAIN,
             Tool { .. } => exit::MISSING_TOOL,
             Halo2 { .. } | Solc(_) | Internal(_) => exit::INTERNAL,

@@ -156,8 +156,9 @@ enum Cmd {
         #[arg(long, requires = "feed")]
         price_unit: Option<u128>,
         /// With --feed: deploy a ForecastVault (LTV and fee follow the first output) whose policy
-        /// moves at this many basis points.
-        #[arg(long, requires = "feed")]
+        /// moves at this many basis points (1 to 10000: 0 would never leave the neutral tier, more
+        /// than 100% never turn defensive).
+        #[arg(long, requires = "feed", value_parser = clap::value_parser!(u64).range(1..=10_000))]
         vault_move_bps: Option<u64>,
         /// With --feed: the largest age, in seconds, of the window's newest answer at submission.
         #[arg(long, requires = "feed", default_value_t = 3600)]
@@ -278,13 +279,16 @@ fn main() {
             _ = tokio::signal::ctrl_c() => ("interrupted", zkinfer::error::exit::INTERRUPTED),
             _ = term.recv() => ("terminated", zkinfer::error::exit::TERMINATED),
         };
-        zkinfer::artifact::remove_temporaries();
+        zkinfer::artifact::stop_writes();
+        chain::stop_children();
+        let _one_voice = output::last_words();
         eprintln!("error: {what}; nothing half-written was left");
         std::process::exit(code);
     });
     if let Err(e) = rt.block_on(run(cli)) {
         // One line, whatever the message carries: a path with a newline, a node name with
         // terminal escapes from an untrusted model, a node's multi-line answer.
+        let _one_voice = output::last_words();
         eprintln!("error: {}", zkinfer::error::one_line(&e.to_string()));
         std::process::exit(e.exit_code());
     }
@@ -391,10 +395,15 @@ async fn run(cli: Cli) -> Result<()> {
             print_rows(json, &rows);
         }
         Cmd::Verify { dir, proof } => {
-            let p = pipeline::verify_file(&dir, &proof)?;
+            let (p, opened) = pipeline::verify_file(&dir, &proof)?;
             warn_insecure(&dir);
-            let outputs =
-                if p.outputs.is_empty() { "hashed (see the opening file)".into() } else { format!("{:?}", p.outputs) };
+            let outputs = match opened {
+                Some(o) => {
+                    format!("{o:?} (hashed; opened by {}, checked)", proof.with_extension("opening.json").display())
+                }
+                None if p.outputs.is_empty() => "hashed (no opening file beside the proof: not opened)".into(),
+                None => format!("{:?}", p.outputs),
+            };
             print_rows(json, &[("result", "verified".into()), ("outputs", outputs)]);
         }
         Cmd::Solidity { dir, out, name } => {
@@ -599,7 +608,11 @@ fn write_example(out: &Path, sizes: &[usize], seed: u64) -> Result<(PathBuf, Pat
 /// compile → setup → prove → verify → solidity → anvil → deploy → submit → read back.
 async fn demo(out: &Path, json: bool) -> Result<()> {
     let t = Instant::now();
-    let step = |s: &str| eprintln!("[{:6.2}s] {s}", t.elapsed().as_secs_f64());
+    let step = |s: &str| {
+        if !output::quiet() {
+            eprintln!("[{:6.2}s] {s}", t.elapsed().as_secs_f64())
+        }
+    };
     // Anvil first: without it the demo cannot finish, so it stops before writing anything.
     let anvil = chain::spawn_anvil()?;
     let (model, input) = write_example(out, &[8, 16, 16, 2], 1)?;

@@ -21,6 +21,8 @@ pub fn compile(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) ->
 
 fn compile_inner(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) -> Result<Compiled> {
     opts.privacy.check()?;
+    let sources: Vec<&Path> = [model, input].into_iter().chain(opts.calibration.iter().map(PathBuf::as_path)).collect();
+    check_output_dir(out, &sources)?;
     let inputs = read_input(input)?;
     let lens: Vec<usize> = inputs.iter().map(|x| x.len()).collect();
     let (graph, typed) = onnx::import(model, &lens)?;
@@ -33,9 +35,12 @@ fn compile_inner(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) 
         });
     }
     let graph = graph.fold_bias();
+    let integer = onnx::integer_inputs(&typed);
+    crate::compile::check_integer_inputs(input, &inputs, &integer)?;
     let mut calibration = vec![inputs];
     for path in &opts.calibration {
         let x = read_input(path)?;
+        crate::compile::check_integer_inputs(path, &x, &integer)?;
         if x.iter().map(|v| v.len()).collect::<Vec<_>>() != lens {
             return Err(Error::BadInput {
                 path: path.clone(),
@@ -67,8 +72,44 @@ fn compile_inner(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) 
     let check = crate::fidelity::Check::new(model, &typed, &graph, &calibration, opts.fidelity)?;
     let mut compiled = Compiled::new_with(&name, &graph, &calibration, opts, &|q| check.worst_error(q))?;
     compiled.settings.fidelity = Some(check.run(&compiled.model)?);
+    compiled.settings.integer_inputs = integer;
     compiled.save(out)?;
     Ok(compiled)
+}
+
+/// `compile -o DIR` writes DIR/model.json and DIR/settings.json: refuse a DIR whose files of
+/// those names are the inputs being read, or another program's (a Keras or TF.js export has a
+/// model.json), rather than replace them. A damaged zkinfer build may be compiled over.
+fn check_output_dir(out: &Path, sources: &[&Path]) -> Result<()> {
+    let ours = [out.join("model.json"), out.join("settings.json")];
+    for file in &ours {
+        let Ok(target) = file.canonicalize() else { continue };
+        if let Some(s) = sources.iter().find(|s| s.canonicalize().is_ok_and(|c| c == target)) {
+            return Err(Error::Usage {
+                flag: "-o".into(),
+                reason: format!(
+                    "compiling into {} would replace {}, which it reads: give another directory",
+                    out.display(),
+                    s.display()
+                ),
+            });
+        }
+    }
+    let settings: Option<serde_json::Value> =
+        std::fs::read(&ours[1]).ok().and_then(|b| serde_json::from_slice(&b).ok());
+    let foreign_settings = settings.is_some_and(|v| v.get("model_digest").is_none());
+    let orphan_model = ours[0].exists() && !ours[1].exists();
+    if foreign_settings || orphan_model {
+        return Err(Error::Usage {
+            flag: "-o".into(),
+            reason: format!(
+                "{} holds a {} that zkinfer did not write: give an empty directory or a zkinfer build directory",
+                out.display(),
+                if foreign_settings { "settings.json" } else { "model.json" }
+            ),
+        });
+    }
+    Ok(())
 }
 
 /// Where a build's SRS came from, saved as `srs.json` so later commands can warn about a dev SRS.
@@ -183,11 +224,12 @@ fn load_checked(dir: &Path, check: impl FnOnce(&Compiled) -> Result<()>) -> Resu
     if compiled.settings.model_hash != hash {
         return Err(Error::MissingArtifact {
             what: format!(
-                "a model hash matching model.json and pk.bin (settings.json has {:?}, the keys give {hash})",
+                "a model hash matching model.json and pk.bin (settings.json has {:?}, the keys give {hash}; the model \
+                 was compiled again after setup)",
                 compiled.settings.model_hash
             ),
             dir: dir.into(),
-            hint: "zkinfer setup BUILD/ (the model was compiled again after setup)".into(),
+            hint: "zkinfer setup BUILD/".into(),
         });
     }
     Ok((compiled, params, keys))
@@ -234,6 +276,7 @@ pub fn prove_with(dir: &Path, input: &Path, progress: &dyn Progress) -> Result<P
     let inputs = read_input(input)?;
     progress.phase("loading the keys");
     let (compiled, params, keys) = load(dir)?;
+    crate::compile::check_integer_inputs(input, &inputs, &compiled.settings.integer_inputs)?;
     progress.phase(&format!("proving (k = {})", compiled.settings.k));
     let proof = prove::prove(&compiled, &params, &keys, &inputs).map_err(|e| match e {
         Error::Inputs(reason) => Error::BadInput { path: input.into(), reason },
@@ -272,14 +315,23 @@ pub fn verify(dir: &Path, proof: &ProofFile) -> Result<()> {
 }
 
 /// `zkinfer verify BUILD PROOF`: [`read_proof`] and [`verify`] with the build loaded once;
-/// returns the verified proof file.
-pub fn verify_file(dir: &Path, path: &Path) -> Result<ProofFile> {
+/// returns the verified proof file and, when the outputs are hashed and the opening file
+/// (`PROOF.opening.json`) is beside it, the outputs it opens, checked against the commitment.
+pub fn verify_file(dir: &Path, path: &Path) -> Result<(ProofFile, Option<Vec<Vec<f64>>>)> {
     let p = ProofFile::read(path)?;
     let (compiled, params, keys) = load_checked(dir, |compiled| p.check_build(path, compiled))?;
     prove::verify(&params, &keys, &p.proof_bytes()?, &p.instance_fields()?)?;
     // After the proof: an edited public value is a rejected proof, an edit beside them is this.
     p.check_outputs(path, &compiled)?;
-    Ok(p)
+    let opening_path = path.with_extension("opening.json");
+    let hashed = compiled.settings.output_visibility != crate::circuit::privacy::Visibility::Public;
+    if !hashed || !opening_path.exists() {
+        return Ok((p, None));
+    }
+    let opening: prove::Opening =
+        crate::compile::read_json_as(&opening_path, "proof opening", "; use the opening `zkinfer prove` wrote")?;
+    let opened = opening.check(&opening_path, &compiled, &p.instance_fields()?)?;
+    Ok((p, Some(opened)))
 }
 
 /// What `zkinfer solidity` produced: the verifier and every contract compiled with it.

@@ -53,14 +53,14 @@ impl Statement {
     /// Refuses public values another model's proof (or extra unconstrained rows) would carry, before any pairing.
     pub fn check(&self, instances: &[Fr]) -> Result<()> {
         if instances.len() != self.num_public {
-            return Err(Error::Verify(format!(
+            return Err(Error::rejected(format!(
                 "expected {} public values, got {}: this model's proofs have exactly the layout's public values",
                 self.num_public,
                 instances.len()
             )));
         }
         match (&self.commitment, instances.last()) {
-            (Some(want), Some(got)) if want != got => Err(Error::Verify(format!(
+            (Some(want), Some(got)) if want != got => Err(Error::rejected(format!(
                 "the proof commits to other weights ({}) than this model's ({}): it is another model's proof",
                 crate::field::to_hex(got),
                 crate::field::to_hex(want)
@@ -225,6 +225,33 @@ pub struct Opening {
     pub outputs: Vec<Vec<f64>>,
 }
 
+impl Opening {
+    /// Checks this opening (read from `path`) against a verified proof's public values: its
+    /// outputs, at the model's scale, with its salts, must hash to the outputs commitment. Returns
+    /// the outputs it opens.
+    pub fn check(&self, path: &Path, compiled: &Compiled, instances: &[Fr]) -> Result<Vec<Vec<f64>>> {
+        let bad = |reason: String| Error::BadInput { path: path.into(), reason };
+        let salts = self
+            .salts
+            .iter()
+            .map(|s| crate::field::from_hex(s))
+            .collect::<Result<Vec<Fr>>>()
+            .map_err(|e| bad(e.to_string()))?;
+        let scale = compiled.model.scale();
+        let values: Vec<i128> =
+            self.outputs.iter().flatten().map(|v| crate::quant::quantize(*v as f32, scale) as i128).collect();
+        match compiled.layout.opens_outputs(instances, &values, &salts) {
+            Some(true) => Ok(self.outputs.clone()),
+            Some(false) => Err(bad(
+                "does not open the proof's outputs commitment (its outputs or salts were edited, or it is another \
+                 proof's opening): use the opening `zkinfer prove` wrote beside this proof"
+                    .into(),
+            )),
+            None => Err(bad("the build's outputs are not hashed, so there is nothing to open".into())),
+        }
+    }
+}
+
 /// Proves one inference: quantises `inputs`, builds the witness (checked against the oracle) and proves it.
 pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]) -> Result<ProofFile> {
     let start = std::time::Instant::now();
@@ -283,7 +310,7 @@ pub fn verify(params: &Srs, keys: &Keys, proof: &[u8], instances: &[Fr]) -> Resu
     keys.statement.check(instances)?;
     let shape = ProofShape::of(keys.vk());
     if proof.len() != shape.bytes() {
-        return Err(Error::Verify(format!(
+        return Err(Error::rejected(format!(
             "the proof is {} bytes; this model's proofs are exactly {} bytes",
             proof.len(),
             shape.bytes()
@@ -291,7 +318,7 @@ pub fn verify(params: &Srs, keys: &Keys, proof: &[u8], instances: &[Fr]) -> Resu
     }
     let identity = shape.point_offsets().into_iter().position(|at| proof[at..at + POINT_BYTES].iter().all(|&b| b == 0));
     if let Some(i) = identity {
-        return Err(Error::Verify(format!(
+        return Err(Error::rejected(format!(
             "point {i} of the proof is (0,0), the point at infinity, which no proof contains"
         )));
     }
@@ -304,10 +331,9 @@ pub fn verify(params: &Srs, keys: &Keys, proof: &[u8], instances: &[Fr]) -> Resu
         &[&[instances]],
         &mut transcript,
     )
-    .map_err(|e| {
-        Error::Verify(format!(
-            "the proof does not hold for this model's verifying key and these public values (halo2: {e:?})"
-        ))
+    .map_err(|e| Error::Verify {
+        check: "the proof does not hold for this model's verifying key and these public values".into(),
+        source: Some(e),
     })
 }
 
@@ -382,10 +408,17 @@ impl ProofFile {
         if self.k != compiled.settings.k {
             return Err(stale(format!("k = {}", self.k), format!("k = {}", compiled.settings.k)));
         }
+        if compiled.settings.model_hash.is_empty() {
+            return Err(Error::MissingArtifact {
+                what: "keys for the current compile (it was compiled again after setup)".into(),
+                dir: path.parent().unwrap_or(path).into(),
+                hint: "zkinfer setup BUILD/".into(),
+            });
+        }
         if self.model_hash != compiled.settings.model_hash {
             return Err(stale(
                 format!("MODEL_HASH {}", crate::artifact::short(&self.model_hash)),
-                format!("MODEL_HASH {} (set up again since?)", crate::artifact::short(&compiled.settings.model_hash)),
+                format!("MODEL_HASH {} (set up again since)", crate::artifact::short(&compiled.settings.model_hash)),
             ));
         }
         Ok(())

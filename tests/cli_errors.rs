@@ -203,8 +203,34 @@ fn onnx_cases(f: &Fixture) -> Vec<Case> {
 }
 
 /// Input files: malformed JSON, wrong shapes, values the circuit cannot take.
+/// A model whose input is int32 (cast to float, then a MatMul), as exporters write index or
+/// count inputs.
+fn int_input_model(path: &Path) {
+    use write::{dims, GraphBuilder};
+    let mut g = GraphBuilder::new(13);
+    let x = g.input(&dims(&[1, 4]));
+    let xf = g.op("Cast", &[&x], vec![write::attr_int("to", 1)]);
+    let w = g.constant(&[4, 2], vec![0.5, -0.25, 0.125, 1.0, -1.0, 0.75, 0.25, 0.5]);
+    let y = g.op("MatMul", &[&xf, &w], vec![]);
+    g.output(&y, &dims(&[1, 2]));
+    let mut m = g.build();
+    if let Some(tract_onnx::pb::type_proto::Value::TensorType(t)) = m
+        .graph
+        .as_mut()
+        .and_then(|g| g.input.first_mut())
+        .and_then(|i| i.r#type.as_mut())
+        .and_then(|t| t.value.as_mut())
+    {
+        t.elem_type = 6; // INT32
+    }
+    write::save(&m, path).unwrap();
+}
+
 fn input_cases(f: &Fixture) -> Vec<Case> {
     let d = &f.dir;
+    let int_model = d.join("int_input.onnx");
+    int_input_model(&int_model);
+    let int_model = int_model.display().to_string();
     let model = f.model.display().to_string();
     let build = f.build.display().to_string();
     let out = d.join("never").display().to_string();
@@ -249,6 +275,19 @@ fn input_cases(f: &Fixture) -> Vec<Case> {
         ),
         compile("a named pipe", fifo(d, "pipe.json"), exit::BAD_INPUT),
         compile("too few values", file(d, "short.json", r#"{"input_data": [[1, 2]]}"#), exit::BAD_INPUT),
+        case(
+            "input file",
+            "a fraction for an integer-typed input",
+            &[
+                "compile",
+                &int_model,
+                "--input",
+                &file(d, "frac.json", r#"{"input_data": [[1.5, 2, -3, 0]]}"#),
+                "-o",
+                &out,
+            ],
+            exit::BAD_INPUT,
+        ),
         prove("too few values", d.join("short.json").display().to_string(), exit::BAD_INPUT),
         prove("a link to a device (/dev/zero)", link(d, "zero.json", "/dev/zero"), exit::BAD_INPUT),
         prove(
@@ -302,6 +341,30 @@ fn usage_cases(f: &Fixture) -> Vec<Case> {
             exit::USAGE,
         ),
         c("no command", &[], exit::USAGE),
+        c(
+            "compile -o into a directory holding another program's settings.json",
+            &["compile", &model, "--input", &input, "-o", &{
+                let foreign = f.dir.join("foreign");
+                std::fs::create_dir_all(&foreign).unwrap();
+                std::fs::write(foreign.join("settings.json"), r#"{"theme": "dark"}"#).unwrap();
+                foreign.display().to_string()
+            }],
+            exit::USAGE,
+        ),
+        c(
+            "deploy --vault-move-bps 0",
+            &[
+                "deploy",
+                &build,
+                "--feed",
+                "0x000000000000000000000000000000000000dEaD",
+                "--price-unit",
+                "100",
+                "--vault-move-bps",
+                "0",
+            ],
+            exit::USAGE,
+        ),
         c("--name that is a type (uint256)", &["solidity", &build, "-o", &out, "--name", "uint256"], exit::USAGE),
         c("example --sizes too large to hold", &["example", "-o", &out, "--sizes", "100000,100000"], exit::USAGE),
         c(
@@ -498,8 +561,28 @@ fn build_cases(f: &Fixture) -> Vec<Case> {
 }
 
 /// Proof files: another build's, cut, padded, edited.
+/// A build with hashed, salted inputs and outputs, and a proof of it whose opening file has an
+/// edited output: (build, proof).
+fn hashed_build(f: &Fixture) -> (String, String) {
+    use zkinfer::circuit::privacy::{Privacy, Visibility, WeightsMode};
+    let privacy =
+        Privacy { weights: WeightsMode::Fixed, input: Visibility::Hashed, output: Visibility::Hashed, salted: true };
+    let build = f.dir.join("hashed");
+    let opts = zkinfer::pipeline::CompileOptions { privacy, ..Default::default() };
+    zkinfer::pipeline::compile(&f.model, &f.input, &build, &opts).unwrap();
+    zkinfer::pipeline::setup(&build, None).unwrap();
+    let p = zkinfer::pipeline::prove(&build, &f.input).unwrap();
+    let proof = f.dir.join("hashed_proof.json");
+    write_json(&proof, &p).unwrap();
+    let mut opening = p.opening.clone();
+    opening.outputs[0][0] += 0.5;
+    write_json(&proof.with_extension("opening.json"), &opening).unwrap();
+    (build.display().to_string(), proof.display().to_string())
+}
+
 fn proof_cases(f: &Fixture) -> Vec<Case> {
     let d = &f.dir;
+    let (hashed, hashed_proof) = hashed_build(f);
     let build = f.build.display().to_string();
     let other = f.other.display().to_string();
     let proof = f.proof.display().to_string();
@@ -530,6 +613,18 @@ fn proof_cases(f: &Fixture) -> Vec<Case> {
             "`outputs` edited beside valid public values",
             edited("proof_outputs.json", &|v| v["outputs"] = serde_json::json!([[5.0, -3.0]])),
             exit::BAD_INPUT,
+        ),
+        case(
+            "proof file",
+            "an opening file with an edited output",
+            &["verify", &hashed, &hashed_proof],
+            exit::BAD_INPUT,
+        ),
+        case(
+            "proof file",
+            "deploy --feed for a build whose inputs are hashed",
+            &["deploy", &hashed, "--feed", "0x000000000000000000000000000000000000dEaD", "--price-unit", "100"],
+            exit::USAGE,
         ),
         verify("with k edited", edited("proof_k.json", &|v| v["k"] = 25.into()), exit::BAD_INPUT),
         verify("a flipped proof byte", edited("proof_flipped.json", &flip_proof_digit), exit::VERIFICATION_FAILED),
@@ -572,6 +667,11 @@ fn tool_cases(f: &Fixture) -> Vec<Case> {
             case("tools", "solc that does not run (/bin/false)", &["solidity", &build, "-o", &out], exit::MISSING_TOOL),
             "ZKINFER_SOLC",
             "/bin/false",
+        ),
+        with_env(
+            case("tools", "ANVIL that is not anvil (/usr/bin/yes)", &["demo", "-o", &demo], exit::MISSING_TOOL),
+            "ANVIL",
+            "/usr/bin/yes",
         ),
         with_env(
             case("tools", "anvil missing (ANVIL points nowhere)", &["demo", "-o", &demo], exit::MISSING_TOOL),
@@ -655,7 +755,7 @@ fn chain_cases(f: &Fixture, anvil: &str, deployed: &str, slow: &str) -> Vec<Case
         c(
             "feed-input for a deployment without a feed",
             &["feed-input", &build, "--rpc-url", anvil, "-o", &f.dir.join("never.json").display().to_string()],
-            exit::CHAIN,
+            exit::BAD_INPUT,
         ),
     ]
 }

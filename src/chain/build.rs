@@ -94,12 +94,12 @@ impl Deployment {
 /// that are not public.
 pub fn check_deployable(settings: &crate::compile::Settings, dir: &Path, opts: &DeployOptions) -> Result<()> {
     if settings.weights_visibility == WeightsMode::Private && !opts.allow_unbound_weights {
-        return Err(Error::Chain(format!(
-            "{} was compiled with --weights private: its verifier binds NO weights (it accepts a proof made with any \
+        return Err(Error::Usage { flag: "--allow-unbound-weights".into(), reason: format!(
+            "not given, and {} was compiled with --weights private: its verifier binds NO weights (it accepts a proof made with any \
              weights of the architecture, so a prover can choose weights that give any output). Recompile with \
              --weights fixed or hashed, or pass --allow-unbound-weights if \"some model of this shape\" is the statement you want",
             dir.display()
-        )));
+        )});
     }
     if let ConsumerKind::Feed { vault, price_unit, max_price_age, .. } = &opts.kind {
         // The consumer's constructor refuses these; refused here, before the verifier's
@@ -116,18 +116,21 @@ pub fn check_deployable(settings: &crate::compile::Settings, dir: &Path, opts: &
             return Err(zero("--risk-validity", "seconds would make every forecast expire at once"));
         }
         if settings.input_visibility != Visibility::Public {
-            return Err(Error::Chain(format!(
-                "a feed-bound consumer supplies the inputs in clear; {} was compiled with --input-visibility {:?}: recompile with public inputs",
+            return Err(Error::Usage { flag: "--feed".into(), reason: format!(
+                "a feed-bound consumer supplies the inputs in clear; {} was compiled with --input-visibility {}: recompile with public inputs",
                 dir.display(),
-                settings.input_visibility
-            )));
+                format!("{:?}", settings.input_visibility).to_lowercase()
+            )});
         }
         if vault.is_some() && (settings.output_visibility != Visibility::Public || settings.num_outputs == 0) {
-            return Err(Error::Chain(format!(
-                "a ForecastVault reads the first output as a price; {} has {:?} outputs: recompile with public outputs",
+            return Err(Error::Usage {
+                flag: "--vault-move-bps".into(),
+                reason: format!(
+                "a ForecastVault reads the first output as a price; {} has {} outputs: recompile with public outputs",
                 dir.display(),
-                settings.output_visibility
-            )));
+                format!("{:?}", settings.output_visibility).to_lowercase()
+            ),
+            });
         }
     }
     Ok(())
@@ -185,7 +188,11 @@ pub async fn deploy(
 pub async fn feed_input(dir: &Path, cfg: &ClientConfig) -> Result<(serde_json::Value, u128)> {
     let d = Deployment::load(dir)?;
     if d.feed.is_none() {
-        return Err(Error::Chain(format!("{}/deployment.json has no feed: deploy with --feed", dir.display())));
+        return Err(Error::BadInput {
+            path: dir.join("deployment.json"),
+            reason: "records a consumer without a feed: `zkinfer feed-input` is for deployments made with --feed"
+                .into(),
+        });
     }
     let client = Client::connect_with(&cfg.clone().expect_chain(d.chain_id)).await?;
     let (q, round) = client.bound_inputs(d.consumer).await?;
@@ -216,9 +223,9 @@ pub async fn submit(
         Some(a) => Deployment::load(dir).ok().filter(|d| d.consumer == a),
         None => Some(Deployment::load(dir).map_err(|e| match e {
             Error::MissingArtifact { .. } => Error::MissingArtifact {
-                what: "deployment.json".into(),
+                what: "deployment.json (or pass the consumer with --address)".into(),
                 dir: dir.into(),
-                hint: "zkinfer deploy BUILD/ (or pass --address)".into(),
+                hint: "zkinfer deploy BUILD/".into(),
             },
             e => e,
         })?),

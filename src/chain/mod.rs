@@ -32,7 +32,7 @@ pub mod pin;
 pub mod retry;
 mod revert;
 
-pub use anvil::{find_anvil, rpc_url, spawn_anvil, DEFAULT_RPC};
+pub use anvil::{find_anvil, rpc_url, spawn_anvil, stop_children, DEFAULT_RPC};
 pub use config::{ClientConfig, DEFAULT_RPC_TIMEOUT};
 pub use pin::{ModelPin, OnChainBinding};
 pub use revert::{describe_revert, RevertData};

@@ -64,13 +64,15 @@ pub fn describe_revert(data: &[u8]) -> String {
             E::NoSuchRound(x) => format!("NoSuchRound({}): the feed has no {}", x.roundId, r(x.roundId)),
         };
     }
-    if let Some(reason) = alloy::sol_types::decode_revert_reason(data) {
-        return reason;
-    }
+    let empty = "no reason given: the contract there may not have this function (is the address the one \
+                 `zkinfer deploy` printed for the consumer, not the verifier or the feed?), or it ran out of gas";
     if data.is_empty() {
-        "no reason given (out of gas, or a contract without a reason string)".into()
-    } else {
-        format!("unknown revert data 0x{}", hex::encode(data))
+        return empty.into();
+    }
+    match alloy::sol_types::decode_revert_reason(data) {
+        Some(reason) if !reason.trim().is_empty() => reason,
+        Some(_) => empty.into(),
+        None => format!("unknown revert data 0x{}", hex::encode(data)),
     }
 }
 

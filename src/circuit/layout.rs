@@ -236,6 +236,31 @@ impl Layout {
         salt.into_iter().chain(body).collect()
     }
 
+    /// Whether `outputs` (integers at the model's scale, flattened in output order) with the
+    /// salts of the salted commitments (in commitment order, as an opening file lists them) are
+    /// what the outputs commitment among `public` stands for. `None` when the outputs are not hashed.
+    pub fn opens_outputs(&self, public: &[Fr], outputs: &[i128], salts: &[Fr]) -> Option<bool> {
+        let i = self.commitments.iter().position(|c| c.kind == CommitKind::Output)?;
+        let at = self.public.iter().position(|p| matches!(p, Public::Commitment(j) if *j == i))?;
+        let c = &self.commitments[i];
+        if outputs.len() != c.wires.len() {
+            return Some(false);
+        }
+        let mut witness = vec![0i128; self.wires.len()];
+        for (&w, &v) in c.wires.iter().zip(outputs) {
+            witness[w] = v;
+        }
+        // Salts by commitment index: the opening lists only the salted ones.
+        let mut listed = salts.iter();
+        let by_index: Vec<Fr> = self
+            .commitments
+            .iter()
+            .map(|c| if c.salted { listed.next().copied().unwrap_or(Fr::zero()) } else { Fr::zero() })
+            .collect();
+        let expected = poseidon::commit_wide(&self.messages(i, &witness, &by_index), c.groups);
+        Some(public.get(at) == Some(&expected))
+    }
+
     /// The weights commitment of this layout's model (the contract's `MODEL_COMMITMENT`).
     pub fn weights_commitment(&self) -> Option<Fr> {
         let i = self.commitments.iter().position(|c| c.kind == CommitKind::Weights)?;

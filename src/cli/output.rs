@@ -91,7 +91,16 @@ pub(crate) fn set_quiet(quiet: bool) {
     QUIET.store(quiet, std::sync::atomic::Ordering::Relaxed);
 }
 
-fn quiet() -> bool {
+/// Held by whoever prints the process's last line (the error, or the signal handler's
+/// "interrupted"), so a signal during an error cannot print a second one.
+static LAST_WORDS: std::sync::Mutex<()> = std::sync::Mutex::new(());
+
+/// The right to print the final line; kept until the process exits.
+pub(crate) fn last_words() -> std::sync::MutexGuard<'static, ()> {
+    LAST_WORDS.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+pub(crate) fn quiet() -> bool {
     QUIET.load(std::sync::atomic::Ordering::Relaxed)
 }
 

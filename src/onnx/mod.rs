@@ -46,6 +46,14 @@ pub fn import(path: &Path, input_lens: &[usize]) -> Result<(Graph, Arc<TypedMode
         .unwrap_or_else(|panic| Err(panicked(path, "evaluate the model's nodes", panic)))
 }
 
+/// The model inputs whose type is an integer or a boolean, by position.
+pub fn integer_inputs(typed: &TypedModel) -> Vec<usize> {
+    let Ok(outlets) = typed.input_outlets() else { return vec![] };
+    (0..outlets.len())
+        .filter(|&i| typed.input_fact(i).is_ok_and(|f| f.datum_type.is_integer() || f.datum_type == DatumType::Bool))
+        .collect()
+}
+
 /// An [`Error::Import`] for a panic caught inside tract.
 fn panicked(path: &Path, stage: &str, panic: Box<dyn std::any::Any + Send>) -> Error {
     let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
