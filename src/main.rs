@@ -1,19 +1,24 @@
 //! The `zkinfer` command line: a thin layer over `zkinfer::pipeline` and `zkinfer::chain`.
 
 use clap::{Parser, Subcommand};
-use std::path::{Path, PathBuf};
-use std::time::Instant;
+use std::path::PathBuf;
 use zkinfer::chain::build::{self, ConsumerKind, DeployOptions};
 use zkinfer::chain::feed::VaultParams;
-use zkinfer::chain::{self, Client, ClientConfig};
+use zkinfer::chain::{self, ClientConfig};
 use zkinfer::circuit::privacy::{Privacy, Visibility, WeightsMode};
 use zkinfer::compile::write_json;
 use zkinfer::compile::Target;
 use zkinfer::pipeline::{self, CompileOptions};
 use zkinfer::{Error, Result};
 
+#[path = "cli/checks.rs"]
+mod checks;
+#[path = "cli/demo.rs"]
+mod demo;
 #[path = "cli/output.rs"]
 mod output;
+use checks::{check_conformance_args, refuse_build_artifact, refuse_same_file};
+use demo::{demo, write_example};
 use output::{
     print_binding, print_compiled, print_deployment, print_rows, print_submission, spinner, warn, warn_insecure,
 };
@@ -527,141 +532,5 @@ async fn run(cli: Cli) -> Result<()> {
         }
         Cmd::Demo { out } => demo(&out, json).await?,
     }
-    Ok(())
-}
-
-/// `-o` must not name one of the build directory's own artifacts: the proof would replace a key.
-fn refuse_build_artifact(dir: &Path, out: &Path) -> Result<()> {
-    const OWN: [&str; 7] =
-        ["settings.json", "model.json", "pk.bin", "kzg.srs", "srs.json", "deployment.json", ".zkinfer.lock"];
-    let parent = out.parent().filter(|p| !p.as_os_str().is_empty()).unwrap_or(Path::new("."));
-    let same = matches!((parent.canonicalize(), dir.canonicalize()), (Ok(a), Ok(b)) if a == b);
-    if same && out.file_name().is_some_and(|n| OWN.iter().any(|o| n == *o)) {
-        return Err(Error::Usage {
-            flag: "-o".into(),
-            reason: format!("{} is one of the build's own files: write it elsewhere", out.display()),
-        });
-    }
-    Ok(())
-}
-
-/// The corpus is read, never written: the work directory and the table go elsewhere; and a
-/// directory without model folders is said to be one, not reported as "0 passed".
-fn check_conformance_args(dir: &Path, work: &Path, markdown: Option<&Path>, timeout: u64) -> Result<()> {
-    if !dir.is_dir() {
-        return Err(Error::BadInput { path: dir.into(), reason: "is not a directory of model folders".into() });
-    }
-    if zkinfer::conformance::model_dirs(dir).is_empty() {
-        return Err(Error::BadInput {
-            path: dir.into(),
-            reason: "holds no model folder (a folder with network.onnx, input.json and expected.json)".into(),
-        });
-    }
-    if timeout == 0 {
-        return Err(Error::Usage {
-            flag: "--timeout".into(),
-            reason: "0 seconds fails every model: give 1 or more".into(),
-        });
-    }
-    let corpus = dir.canonicalize().map_err(|e| Error::io(dir, e))?;
-    // Where a path would land, even if it does not exist yet: its nearest existing ancestor.
-    let lands_in_corpus = |p: &Path| {
-        let p = std::path::absolute(p).unwrap_or_else(|_| p.to_path_buf());
-        let existing = p.ancestors().find_map(|a| a.canonicalize().ok());
-        existing.is_some_and(|a| a.starts_with(&corpus))
-    };
-    for (flag, p) in [("--work", Some(work)), ("--markdown", markdown)] {
-        if let Some(p) = p.filter(|p| lands_in_corpus(p)) {
-            return Err(Error::Usage {
-                flag: flag.into(),
-                reason: format!(
-                    "{} is inside the corpus {}, which is only read: give a path outside it",
-                    p.display(),
-                    dir.display()
-                ),
-            });
-        }
-    }
-    Ok(())
-}
-
-/// `-o` must not name the input being read: the output would replace it.
-fn refuse_same_file(input: &Path, out: &Path) -> Result<()> {
-    if matches!((input.canonicalize(), out.canonicalize()), (Ok(a), Ok(b)) if a == b) {
-        return Err(Error::Usage {
-            flag: "-o".into(),
-            reason: format!("{} is the input file: write elsewhere", out.display()),
-        });
-    }
-    Ok(())
-}
-
-fn write_example(out: &Path, sizes: &[usize], seed: u64) -> Result<(PathBuf, PathBuf)> {
-    use zkinfer::onnx::write;
-    let model = out.join("model.onnx");
-    write::save(&write::mlp_model(sizes, seed), &model)?;
-    let input = out.join("input.json");
-    write_json(&input, &write::random_input(sizes[0], seed + 100))?;
-    Ok((model, input))
-}
-
-/// compile → setup → prove → verify → solidity → anvil → deploy → submit → read back.
-async fn demo(out: &Path, json: bool) -> Result<()> {
-    let t = Instant::now();
-    let step = |s: &str| {
-        if !output::quiet() {
-            eprintln!("[{:6.2}s] {s}", t.elapsed().as_secs_f64())
-        }
-    };
-    // Anvil first: without it the demo cannot finish, so it stops before writing anything.
-    let anvil = chain::spawn_anvil()?;
-    let (model, input) = write_example(out, &[8, 16, 16, 2], 1)?;
-    step(&format!("wrote example MLP 8→16→16→2 to {}", model.display()));
-    let build = out.join("build");
-    let c = pipeline::compile(&model, &input, &build, &CompileOptions::default())?;
-    step(&format!("compiled: k = {}, {} rows, scale 2^{}", c.settings.k, c.settings.rows, c.settings.scale_bits));
-    let (c, _, _, _) = pipeline::setup(&build, None)?;
-    step(&format!("setup done (INSECURE dev SRS: for demos only); MODEL_HASH {}", c.settings.model_hash));
-    let proof = pipeline::prove(&build, &input)?;
-    write_json(&build.join("proof.json"), &proof)?;
-    step(&format!("proved in {:.2}s ({} bytes)", proof.prove_seconds, proof.proof_bytes()?.len()));
-    pipeline::verify(&build, &proof)?;
-    step("verified in Rust");
-    step(&format!("anvil at {}", anvil.endpoint()));
-    let (d, sol) =
-        zkinfer::pipeline::deploy(&build, &ClientConfig::new(&anvil.endpoint()), &DeployOptions::plain()).await?;
-    let b = zkinfer::evm::Binding::of(&c.settings);
-    step(&format!(
-        "deployed verifier {} and consumer {} (pinned to MODEL_HASH; weights {}, inputs {}, outputs {})",
-        d.verifier, d.consumer, b.weights, b.inputs, b.outputs
-    ));
-    let client = Client::connect(&anvil.endpoint()).await?;
-    let inst = chain::instances_u256(&proof.instances)?;
-    let (ok, verify_gas) = client.verify_call(d.verifier, &proof.proof_bytes()?, &inst).await?;
-    let sub = client.submit(d.consumer, &proof.proof_bytes()?, &inst).await?;
-    step(&format!("submitted: tx {}", sub.tx_hash));
-    let (onchain, block) = client.latest(d.consumer).await?;
-    let scale = (1u64 << c.settings.scale_bits) as f64;
-    let onchain_f: Vec<f64> =
-        onchain.iter().map(|v| v.to_string().parse::<f64>().unwrap_or(f64::NAN) / scale).collect();
-    let size = |n: &str| sol.runtime_size(n);
-    print_rows(
-        json,
-        &[
-            ("model", model.display().to_string()),
-            ("k / rows", format!("{} / {}", c.settings.k, c.settings.rows)),
-            ("prove seconds", format!("{:.3}", proof.prove_seconds)),
-            ("proof bytes", proof.proof_bytes()?.len().to_string()),
-            ("verifyProof (eth_call)", ok.to_string()),
-            ("verification gas (estimate, incl. 21k + calldata)", verify_gas.to_string()),
-            ("submit tx gas used", sub.gas_used.to_string()),
-            ("verifier runtime bytes", size("ZkinferVerifier").to_string()),
-            ("consumer runtime bytes", size("VerifiedInference").to_string()),
-            ("outputs (Rust)", format!("{:?}", proof.outputs[0])),
-            ("outputs (on chain)", format!("{onchain_f:?} at block {block}")),
-            ("verifier binds", b.statement.join("; ")),
-            ("EZKL 1l_mlp for scale", "k 15, prove 3.5 s, proof 3072 B, verifier 13408 B, ≈546500 gas".into()),
-        ],
-    );
     Ok(())
 }
