@@ -534,9 +534,7 @@ impl Compiled {
         // A damaged model.json can break the planner's invariants (found by fuzzing, fuzz/regressions/build_dir).
         let plan = || Layout::plan(&model, settings.lanes, Privacy::of(&settings), settings.pointwise);
         let layout = crate::error::without_panic_output(plan).map_err(|panic| {
-            let why =
-                panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
-            let why = why.unwrap_or_default();
+            let why = crate::error::panic_message(&*panic).unwrap_or_default();
             Error::BadInput {
                 path: dir.join("model.json"),
                 reason: format!("cannot be laid out ({why}){COMPILE_AGAIN}"),

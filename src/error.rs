@@ -413,6 +413,11 @@ pub fn without_panic_output<T>(f: impl FnOnce() -> T) -> std::thread::Result<T> 
     result
 }
 
+/// The text a panic carried (`panic!("...")` gives a `&str` or a `String`), if any.
+pub fn panic_message(payload: &(dyn std::any::Any + Send)) -> Option<String> {
+    payload.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| payload.downcast_ref::<String>().cloned())
+}
+
 /// A tool's message (solc's, a node's) as one line: colour codes dropped, lines and runs of
 /// spaces joined, so the CLI's one-line error stays one line.
 pub fn one_line(text: &str) -> String {

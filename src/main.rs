@@ -249,8 +249,7 @@ fn main() {
     // A panic is a zkinfer bug: one line saying so and where, the internal exit code, and no
     // backtrace in the user's terminal. (Panics the library catches itself stay silent.)
     std::panic::set_hook(Box::new(|info| {
-        let msg = info.payload().downcast_ref::<&str>().map(|s| s.to_string());
-        let msg = msg.or_else(|| info.payload().downcast_ref::<String>().cloned()).unwrap_or_default();
+        let msg = zkinfer::error::panic_message(info.payload()).unwrap_or_default();
         let at = info.location().map(|l| format!(" at {}:{}", l.file(), l.line())).unwrap_or_default();
         let msg = msg.lines().next().unwrap_or("").to_string();
         // println! panics when stdout is gone: a closed pipe (`zkinfer … | head`) ends the

@@ -275,8 +275,8 @@ pub fn prove(dir: &Path, input: &Path) -> Result<ProofFile> {
 pub fn prove_with(dir: &Path, input: &Path, progress: &dyn Progress) -> Result<ProofFile> {
     let inputs = read_input(input)?;
     progress.phase("loading the keys");
-    let (compiled, params, keys) = load(dir)?;
-    crate::compile::check_integer_inputs(input, &inputs, &compiled.settings.integer_inputs)?;
+    let (compiled, params, keys) =
+        load_checked(dir, |c| crate::compile::check_integer_inputs(input, &inputs, &c.settings.integer_inputs))?;
     progress.phase(&format!("proving (k = {})", compiled.settings.k));
     let proof = prove::prove(&compiled, &params, &keys, &inputs).map_err(|e| match e {
         Error::Inputs(reason) => Error::BadInput { path: input.into(), reason },
@@ -320,7 +320,8 @@ pub fn verify(dir: &Path, proof: &ProofFile) -> Result<()> {
 pub fn verify_file(dir: &Path, path: &Path) -> Result<(ProofFile, Option<Vec<Vec<f64>>>)> {
     let p = ProofFile::read(path)?;
     let (compiled, params, keys) = load_checked(dir, |compiled| p.check_build(path, compiled))?;
-    prove::verify(&params, &keys, &p.proof_bytes()?, &p.instance_fields()?)?;
+    let instances = p.instance_fields()?;
+    prove::verify(&params, &keys, &p.proof_bytes()?, &instances)?;
     // After the proof: an edited public value is a rejected proof, an edit beside them is this.
     p.check_outputs(path, &compiled)?;
     let opening_path = path.with_extension("opening.json");
@@ -330,7 +331,7 @@ pub fn verify_file(dir: &Path, path: &Path) -> Result<(ProofFile, Option<Vec<Vec
     }
     let opening: prove::Opening =
         crate::compile::read_json_as(&opening_path, "proof opening", "; use the opening `zkinfer prove` wrote")?;
-    let opened = opening.check(&opening_path, &compiled, &p.instance_fields()?)?;
+    let opened = opening.check(&opening_path, &compiled, &instances)?;
     Ok((p, Some(opened)))
 }
 

@@ -409,10 +409,13 @@ impl ProofFile {
             return Err(stale(format!("k = {}", self.k), format!("k = {}", compiled.settings.k)));
         }
         if compiled.settings.model_hash.is_empty() {
-            return Err(Error::MissingArtifact {
-                what: "keys for the current compile (it was compiled again after setup)".into(),
-                dir: path.parent().unwrap_or(path).into(),
-                hint: "zkinfer setup BUILD/".into(),
+            // The build was compiled again and not set up since: it has no keys to check with.
+            return Err(Error::StaleArtifact {
+                path: path.into(),
+                what: "proof",
+                made_for: format!("MODEL_HASH {}", crate::artifact::short(&self.model_hash)),
+                this: "compiled again and not set up since (it has no MODEL_HASH yet)".into(),
+                hint: "run `zkinfer setup BUILD/`, then prove again".into(),
             });
         }
         if self.model_hash != compiled.settings.model_hash {

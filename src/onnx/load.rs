@@ -260,11 +260,7 @@ fn typed(mut model: InferenceModel, shapes: &[Vec<usize>]) -> TractResult<TypedM
 /// tract asserts on some inputs it should refuse: its panic becomes an error.
 fn without_panics<T>(f: impl FnOnce() -> TractResult<T>) -> TractResult<T> {
     std::panic::catch_unwind(std::panic::AssertUnwindSafe(f)).unwrap_or_else(|panic| {
-        let what = panic
-            .downcast_ref::<&str>()
-            .map(|s| s.to_string())
-            .or_else(|| panic.downcast_ref::<String>().cloned())
-            .unwrap_or_else(|| "unknown".into());
+        let what = crate::error::panic_message(&*panic).unwrap_or_else(|| "unknown".into());
         anyhow::bail!("tract panicked: {what}")
     })
 }

@@ -56,7 +56,7 @@ pub fn integer_inputs(typed: &TypedModel) -> Vec<usize> {
 
 /// An [`Error::Import`] for a panic caught inside tract.
 fn panicked(path: &Path, stage: &str, panic: Box<dyn std::any::Any + Send>) -> Error {
-    let what = panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+    let what = crate::error::panic_message(&*panic);
     Error::Import {
         path: path.into(),
         stage: stage.into(),

@@ -61,11 +61,10 @@ pub fn tract_run(model: &TypedModel, inputs: &[Vec<f32>]) -> Result<Vec<Vec<f32>
     let reference = Reference::new(model)?;
     // tract panics on some inputs outside an op's domain (an index past its axis).
     crate::error::without_panic_output(|| reference.run(inputs)).unwrap_or_else(|panic| {
-        let what =
-            panic.downcast_ref::<&str>().map(|s| s.to_string()).or_else(|| panic.downcast_ref::<String>().cloned());
+        let what = crate::error::panic_message(&*panic).unwrap_or_default();
         Err(Error::Inputs(format!(
             "the model cannot be evaluated on it (tract stopped: {}): give inputs inside the model's domain",
-            crate::error::clip(&what.unwrap_or_default())
+            crate::error::clip(&what)
         )))
     })
 }
