@@ -83,6 +83,15 @@ async fn solidity_verifier_agrees_with_rust_verifier() {
         write::save(&write::mlp_model_with(&sizes, seed, act), &path).unwrap();
         built.push(build(&client, name, &path, &random_inputs(sizes[0], 3, seed)).await);
     }
+    // Sixteen rows through each layer: the products are checked at random challenges drawn in a
+    // second phase (freivalds.rs), which both verifiers must read and squeeze alike.
+    let path = models.join("mlp_rows.onnx");
+    write::save(&write::mlp_model_rows(&[6, 10, 4], 16, 15, "Relu"), &path).unwrap();
+    built.push(build(&client, "mlp_rows", &path, &random_inputs(16 * 6, 3, 15)).await);
+    assert!(
+        !zkinfer::compile::Compiled::load(&built[4].dir).unwrap().layout.products.is_empty(),
+        "mlp_rows is laid out without a product check"
+    );
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     for b in &built {
         for p in &b.proofs {

@@ -40,26 +40,39 @@ fn snark_verifier_accepts(
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn snark_verifier_agrees_with_generated_verifier() {
-    let dir = common::scratch("second-opinion");
+    let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
+    let client = Client::connect(&anvil.endpoint()).await.unwrap();
+    agree(&client, "mlp", &write::mlp_model(&[6, 10, 3], 21), write::random_input(6, 121)).await;
+    // Products checked at challenges drawn in a second phase (freivalds.rs).
+    let rows = write::mlp_model_rows(&[6, 10, 3], 12, 22, "Relu");
+    agree(&client, "rows", &rows, write::random_input(72, 122)).await;
+}
+
+/// snark-verifier and the generated verifier on one model's honest proof, flipped bytes and
+/// changed public values.
+async fn agree(client: &Client, name: &str, onnx: &tract_onnx::pb::ModelProto, input_json: serde_json::Value) {
+    let dir = common::scratch(&format!("second-opinion-{name}"));
     let model = dir.join("model.onnx");
-    write::save(&write::mlp_model(&[6, 10, 3], 21), &model).unwrap();
+    write::save(onnx, &model).unwrap();
     let input = dir.join("input.json");
-    write_json(&input, &write::random_input(6, 121)).unwrap();
+    write_json(&input, &input_json).unwrap();
     let build = dir.join("build");
     pipeline::compile(&model, &input, &build, &CompileOptions::default()).unwrap();
     pipeline::setup(&build, None).unwrap();
+    let checks = zkinfer::compile::Compiled::load(&build).unwrap().layout.products.len();
+    assert_eq!(checks > 0, name == "rows", "{name}: {checks} product checks");
     let p = pipeline::prove(&build, &input).unwrap();
     let (_, params, keys) = pipeline::load(&build).unwrap();
     let sol = pipeline::solidity(&build, &dir.join("sol"), "ZkinferVerifier").unwrap();
-    let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
-    let client = Client::connect(&anvil.endpoint()).await.unwrap();
     let code = sol.contracts.iter().find(|c| c.name == "ZkinferVerifier").unwrap().bytecode.clone();
     let (verifier, _) = client.deploy(code).await.unwrap();
-
     let proof = p.proof_bytes().unwrap();
     let fields = p.instance_fields().unwrap();
     let inst = chain::instances_u256(&p.instances).unwrap();
-    assert!(snark_verifier_accepts(&params, keys.vk(), &proof, &fields), "snark-verifier rejects an honest proof");
+    assert!(
+        snark_verifier_accepts(&params, keys.vk(), &proof, &fields),
+        "{name}: snark-verifier rejects an honest proof"
+    );
     assert!(client.verify_call(verifier, &proof, &inst).await.unwrap().0);
 
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(99);
@@ -69,7 +82,7 @@ async fn snark_verifier_agrees_with_generated_verifier() {
         bad[i] ^= 1 << rng.gen_range(0..8);
         let ours = client.verify_call(verifier, &bad, &inst).await.map(|r| r.0).unwrap_or(false);
         let theirs = snark_verifier_accepts(&params, keys.vk(), &bad, &fields);
-        assert_eq!(ours, theirs, "disagreement on a flipped byte at {i}");
+        assert_eq!(ours, theirs, "{name}: disagreement on a flipped byte at {i}");
         assert!(!ours);
     }
     for i in 0..fields.len() {

@@ -63,6 +63,22 @@ fn attention() -> Graph {
     }
 }
 
+/// Eight rows of six through two dense layers: products the planner checks at random
+/// challenges in a second phase (`freivalds.rs`) rather than multiply by multiply.
+fn sequence() -> Graph {
+    let dense = |k: usize, n: usize, seed| Op::Dense { k, n, weight: weights(k * n, seed), bias: weights(n, seed + 1) };
+    Graph {
+        nodes: vec![
+            node("x", Op::Input { index: 0 }, vec![], vec![8, 6]),
+            node("fc1", dense(6, 5, 5), vec![0], vec![8, 5]),
+            node("relu", Op::Relu, vec![1], vec![8, 5]),
+            node("fc2", dense(5, 4, 7), vec![2], vec![8, 4]),
+        ],
+        inputs: vec![0],
+        outputs: vec![3],
+    }
+}
+
 /// A keyed lookup of constant data by a computed integer index (a tree's leaves, an embedding).
 fn select() -> Graph {
     Graph {
@@ -153,7 +169,8 @@ fn modes() -> Vec<(&'static str, Privacy)> {
     ]
 }
 
-/// Every gadget (linear, requant, relu, product, dot, lookup, sign) in every mode at lanes 3–8.
+/// Every gadget (linear, requant, relu, product, dot, lookup, sign, product check) in every mode
+/// at lanes 2–8.
 #[test]
 fn gadgets_in_every_mode_and_lane_width() {
     let graph = attention();
@@ -166,6 +183,17 @@ fn gadgets_in_every_mode_and_lane_width() {
             let compiled =
                 Compiled::new("attention", &graph, &calibration, &opts).unwrap_or_else(|e| panic!("{mode}: {e}"));
             rows.push(audit_compiled(&format!("attention {mode}"), &compiled, &calibration[0]));
+        }
+    }
+    let x: Vec<f32> = (0..48).map(|i| ((i * 5) % 13) as f32 / 6.0 - 1.0).collect();
+    let calibration = vec![vec![x.clone()], vec![x.iter().map(|v| -v * 0.7).collect()]];
+    for lanes in [2, 3, 4, 8] {
+        for (mode, privacy) in modes() {
+            let opts = CompileOptions { lanes: Some(lanes), scale_bits: Some(8), privacy, ..Default::default() };
+            let compiled =
+                Compiled::new("rows", &sequence(), &calibration, &opts).unwrap_or_else(|e| panic!("{mode}: {e}"));
+            assert!(!compiled.layout.products.is_empty(), "rows {mode} at lanes {lanes}: no product check");
+            rows.push(audit_compiled(&format!("rows {mode}"), &compiled, &calibration[0]));
         }
     }
     let inputs = vec![vec![0.0, 3.0, 1.0]];

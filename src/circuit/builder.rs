@@ -21,6 +21,8 @@ pub enum Col {
     Hash(usize),
     /// Column i of the packing gadget (0 weight, 1 limb, 2 accumulator); tests only.
     Pack(usize),
+    /// Second-phase column i of the randomised product check (0, 1 operands, 2 accumulator); tests only.
+    Late(usize),
 }
 
 /// How a wire's value follows from earlier wires (what `Layout::witness` evaluates, in order); each
@@ -115,6 +117,17 @@ pub enum WireDef {
         /// The shift, s − d.
         bits: u32,
     },
+    /// Entry (c, p) of product check `check`'s claimed product `Σ_i W[c][i]·X[i][p]` (with the
+    /// bias as the row of ones): computed outright here, proven by `freivalds` without a row per
+    /// multiply.
+    Claimed {
+        /// Index into `Layout::products`.
+        check: usize,
+        /// Output row (channel) of the product.
+        c: usize,
+        /// Output column (position) of the product.
+        p: usize,
+    },
     /// The table value of model node `node` at index `q`.
     Lookup {
         /// The table key: a `TableIndex` wire, or the input itself when d = 0.
@@ -136,6 +149,8 @@ pub(crate) struct Builder {
     pub constants: std::collections::HashMap<i128, WireId>,
     pub tables: Vec<Table>,
     pub weights: Vec<WireId>,
+    pub products: Vec<super::freivalds::Product>,
+    pub late: super::freivalds::Late,
 }
 
 /// A lookup table: `values[i]` at key `lo + i·step`.

@@ -46,6 +46,11 @@ pub trait Gadget: std::fmt::Debug + Send + Sync {
     fn table_rows(&self, _layout: &Layout, _row: TableRow<'_>) -> Result<(), PlonkError> {
         Ok(())
     }
+
+    /// Its second-phase columns and challenges, when it has them (the product check).
+    fn second_phase(&self) -> Option<&super::freivalds::FreivaldsConfig> {
+        None
+    }
 }
 
 /// The fixed columns of a gadget that owns nothing else (selectors and coefficients), which is
@@ -129,6 +134,8 @@ registry! {
     Lut => lut, Used;
     /// `pointwise.rs`: several `y = m·x + c` to a row.
     Pointwise => pointwise, Used;
+    /// `freivalds.rs`: whole matrix products checked at random challenges (a second phase).
+    Freivalds => freivalds, Used;
 }
 
 /// Configures the gadgets this circuit needs, in registry order; indexed by `Kind as usize`.

@@ -59,6 +59,15 @@ pub struct Layout {
     pub num_outputs: usize,
     /// The wires of each model node's value.
     pub node_wires: Vec<Vec<WireId>>,
+    /// Rows each model node's layout took (where a circuit's rows go).
+    #[serde(default)]
+    pub node_rows: Vec<usize>,
+    /// The products proven by the randomised check (`WireDef::Claimed` indexes them).
+    #[serde(default)]
+    pub products: Vec<super::freivalds::Product>,
+    /// The second-phase cells of those checks.
+    #[serde(default)]
+    pub late: super::freivalds::Late,
 }
 
 /// A private parameter is the prover's to choose: unless bounded it is any field element (1/3
@@ -132,6 +141,8 @@ impl Layout {
             constants: Default::default(),
             tables: vec![],
             weights: vec![],
+            products: vec![],
+            late: Default::default(),
         };
         // model.json is read back from disk (`Compiled::load`): a damaged one must be an error
         // here, not an index out of bounds below (found by fuzzing, fuzz/regressions/build_dir).
@@ -147,11 +158,14 @@ impl Layout {
             return Err(Error::Layout(format!("the model's inputs or outputs name node {i}, past its last node")));
         }
         let mut node_wires: Vec<Vec<WireId>> = Vec::with_capacity(model.nodes.len());
+        let mut node_rows = Vec::with_capacity(model.nodes.len());
         for (id, node) in model.nodes.iter().enumerate() {
             let inputs = node.inputs.iter().map(|&i| node_wires[i].as_slice()).collect();
             let n = ops::Node { model, id, node, inputs, private };
+            let before = b.row;
             let ws = ops::layout(&mut b, &n)?;
             node_wires.push(ws);
+            node_rows.push(b.row - before);
         }
         // Commitment padding is copied from this wire (see `ModelCircuit::assign_commitments`).
         let hashed =
@@ -208,6 +222,9 @@ impl Layout {
             num_public_inputs,
             num_outputs,
             node_wires,
+            node_rows,
+            products: b.products,
+            late: b.late,
         })
     }
 
@@ -332,6 +349,7 @@ impl Layout {
                 }
                 WireDef::Scaled { w, bits } => v[*w] << bits,
                 WireDef::Lookup { q, node } => model.lookup(*node, v[*q])?,
+                WireDef::Claimed { check, c, p } => self.products[*check].entry(&v, *c, *p),
             };
             v.push(value);
         }

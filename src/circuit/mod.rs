@@ -13,6 +13,7 @@
 pub mod audit;
 pub mod builder;
 pub mod dot;
+pub mod freivalds;
 pub mod gadget;
 pub mod layout;
 pub mod linear;
@@ -85,7 +86,7 @@ impl ModelConfig {
         match col {
             Col::Advice(i) => self.advice[i],
             Col::Range => self.range,
-            Col::Hash(_) | Col::Pack(_) => unreachable!("commitment cells are assigned by their gadgets"),
+            Col::Hash(_) | Col::Pack(_) | Col::Late(_) => unreachable!("assigned by their gadgets"),
         }
     }
 }
@@ -261,6 +262,11 @@ impl Circuit<Fr> for ModelCircuit {
                 Public::Commitment(i) => commitments[i],
             };
             layouter.constrain_instance(cell, config.instance, row);
+        }
+        let checks = config.gadgets.get(Kind::Freivalds as usize).and_then(|g| g.as_ref()?.second_phase());
+        if let Some(cfg) = checks {
+            let witness = self.witness.as_ref().map(|w| w.as_slice());
+            freivalds::assign(cfg, &layout.late, witness, self.overrides(), &mut layouter)?;
         }
         Ok(())
     }

@@ -6,7 +6,7 @@
 
 use super::pointwise::{self, Cluster};
 use super::steps::{Src, Step};
-use super::{einsum, gather, logic, map_op, piecewise, reduce, rnn, scan, shape_of};
+use super::{conv, einsum, gather, logic, map_op, piecewise, reduce, rnn, scan, shape_of};
 use crate::error::Result;
 use crate::graph::{Node, Op};
 use std::collections::{HashMap, HashSet};
@@ -187,6 +187,7 @@ type Lowerer = fn(&At) -> Option<Vec<Step>>;
 /// piecewise-linear ops, comparisons and logic, broadcasting binaries, reductions, gathers,
 /// einsums. Recurrences and pointwise tables are tried after all of them (`lower_node`).
 const LOWERERS: &[(&str, Lowerer)] = &[
+    ("convolution", |a| conv::lower(a.model, a.node, a.vars, a.shape)),
     ("single op", |a| {
         let op = map_op(a.model, a.node, a.vars, a.consts, a.shape)?;
         Some(vec![Step { op, inputs: (0..a.vars.len()).map(Src::Var).collect() }])
@@ -247,6 +248,13 @@ mod tests {
     /// the registry with a case here.
     #[test]
     fn each_lowerer_takes_its_node_and_reads_it_as_tract_does() {
+        let mut g = GraphBuilder::new(13);
+        let x = g.input(&dims(&[1, 2, 5, 5]));
+        let w = g.constant(&[3, 2, 3, 3], (0..54).map(|i| (i % 7) as f32 / 4.0 - 0.7).collect());
+        let y = g.op("Conv", &[&x, &w], vec![]);
+        g.output(&y, &dims(&[1, 3, 3, 3]));
+        assert_eq!(claimed("conv", g.build(), &[50], "Conv"), "convolution");
+
         assert_eq!(claimed("add", binary("Add", &[1, 4], &[1, 4], &[1, 4]), &[4, 4], "Add"), "single op");
 
         let mut g = GraphBuilder::new(13);

@@ -2,6 +2,7 @@
 //! typed graph onto the project's IR and refuses, naming every unsupported op at once, what it
 //! cannot map.
 
+mod conv;
 mod einsum;
 mod gather;
 mod load;

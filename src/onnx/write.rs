@@ -57,6 +57,11 @@ pub fn mlp_model(sizes: &[usize], seed: u64) -> ModelProto {
 
 /// The same MLP with another activation between layers (any unary ONNX op: `Sigmoid`, `Tanh`…).
 pub fn mlp_model_with(sizes: &[usize], seed: u64, activation: &str) -> ModelProto {
+    mlp_model_rows(sizes, 1, seed, activation)
+}
+
+/// The MLP applied to `rows` input rows at once (a sequence or a batch: input `[rows, sizes[0]]`).
+pub fn mlp_model_rows(sizes: &[usize], rows: usize, seed: u64, activation: &str) -> ModelProto {
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(seed);
     let mut nodes = vec![];
     let mut inits = vec![];
@@ -87,8 +92,8 @@ pub fn mlp_model_with(sizes: &[usize], seed: u64, activation: &str) -> ModelProt
             name: "mlp".into(),
             node: nodes,
             initializer: inits,
-            input: vec![value_info("input", &[1, sizes[0]])],
-            output: vec![value_info("output", &[1, *sizes.last().unwrap()])],
+            input: vec![value_info("input", &[rows, sizes[0]])],
+            output: vec![value_info("output", &[rows, *sizes.last().unwrap()])],
             ..Default::default()
         }),
         ..Default::default()

@@ -36,6 +36,17 @@ pub enum QOp {
         /// Whether a Relu was fused in: the output is `max(y, 0)`.
         relu: bool,
     },
+    /// A convolution (`graph::conv::Conv`), rescaled once and range-checked, a following Relu fused in.
+    Conv {
+        /// Its geometry.
+        geometry: crate::graph::conv::Conv,
+        /// `[c_out, k]` at scale 2^s.
+        weight: Vec<i64>,
+        /// One per output channel, at scale 2^(2s).
+        bias: Vec<i128>,
+        /// Whether a Relu was fused in.
+        relu: bool,
+    },
     /// Elementwise sum of two tensors; exact, no rescale.
     Add,
     /// Adds a constant tensor, repeated cyclically when shorter.
@@ -178,7 +189,7 @@ pub fn min_scale_bits(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Result<u3
     for (id, n) in graph.nodes.iter().enumerate() {
         match &n.op {
             Op::Input { .. } | Op::Map { .. } | Op::Select { .. } => checked[id] = true,
-            Op::Dense { .. } | Op::Mul | Op::Bilinear { .. } => checked[id] = true,
+            Op::Dense { .. } | Op::Conv { .. } | Op::Mul | Op::Bilinear { .. } => checked[id] = true,
             op @ (Op::Affine { .. } | Op::Shared { .. }) => checked[id] |= affine_rescales(op),
             Op::Relu | Op::NonNeg => checked[n.inputs[0]] = true,
             _ => {}
@@ -279,7 +290,7 @@ impl QuantModel {
             if n.op == Op::Relu {
                 let src = n.inputs[0];
                 let src_node = &graph.nodes[src];
-                if (matches!(src_node.op, Op::Dense { .. }) || affine_rescales(&src_node.op))
+                if (matches!(src_node.op, Op::Dense { .. } | Op::Conv { .. }) || affine_rescales(&src_node.op))
                     && consumers[src] == 1
                     && !graph.outputs.contains(&src)
                 {
@@ -297,6 +308,12 @@ impl QuantModel {
                     Op::Dense { k, n: nn, weight, bias } => QOp::Dense {
                         k: *k,
                         n: *nn,
+                        weight: weight.iter().map(|&w| quantize(w, s1)).collect(),
+                        bias: bias.iter().map(|&b| quantize(b, s2) as i128).collect(),
+                        relu: fused_into[id].is_some(),
+                    },
+                    Op::Conv { geometry, weight, bias } => QOp::Conv {
+                        geometry: geometry.clone(),
                         weight: weight.iter().map(|&w| quantize(w, s1)).collect(),
                         bias: bias.iter().map(|&b| quantize(b, s2) as i128).collect(),
                         relu: fused_into[id].is_some(),
@@ -496,6 +513,15 @@ impl QuantModel {
                             let q = self.check_range(id, rescale(acc, s))?;
                             y.push(if *relu { q.max(0) } else { q });
                         }
+                    }
+                    y
+                }
+                QOp::Conv { geometry, weight, bias, relu } => {
+                    let accs = geometry.accumulate(arg(0), |j| weight[j] as i128, |c| bias[c]);
+                    let mut y = Vec::with_capacity(accs.len());
+                    for acc in accs {
+                        let q = self.check_range(id, rescale(acc, s))?;
+                        y.push(if *relu { q.max(0) } else { q });
                     }
                     y
                 }

@@ -236,7 +236,7 @@ fn eval(rec: &Recorded, e: &Expression<Fr>, row: usize, o: &Overlay) -> Fr {
             let (col, r) = (q.column_index(), at(q.rotation().0));
             o.instance.get(&(col, r)).copied().unwrap_or(rec.instance[col][r])
         },
-        &|_| Fr::zero(),
+        &|c| rec.challenges[c.index()],
         &|a| -a,
         &|a, b| a + b,
         &|a, b| a * b,

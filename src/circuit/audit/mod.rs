@@ -31,6 +31,10 @@ fn locate(config: &ModelConfig, col: Col, row: usize) -> (usize, usize) {
                 g.aux[k % 6 - 3]
             }
         }
+        Col::Late(k) => {
+            let g = config.gadgets[super::gadget::Kind::Freivalds as usize].as_ref();
+            g.and_then(|g| g.second_phase()).expect("late cells need the product check").late[k]
+        }
         Col::Pack(k) => {
             let p = config.pack.as_ref().expect("pack cells need the packing gadget");
             [p.w, p.limb, p.acc][k]

@@ -7,6 +7,7 @@
 
 mod affine;
 mod arith;
+mod conv;
 mod dense;
 mod input;
 mod table;
@@ -32,6 +33,7 @@ pub(super) fn layout(b: &mut Builder, n: &Node) -> Result<Vec<WireId>> {
     Ok(match &n.node.op {
         QOp::Input { index } => input::layout(b, n, *index),
         QOp::Dense { k, n: cols, weight, bias, relu } => dense::layout(b, n, *k, *cols, weight, bias, *relu),
+        QOp::Conv { geometry, weight, bias, relu } => conv::layout(b, n, geometry, weight, bias, *relu),
         QOp::Add => arith::add(b, n),
         QOp::AddConst { value } => arith::add_const(b, n, value),
         QOp::Mul => arith::mul(b, n),

@@ -4,6 +4,8 @@
 //! keeps only what changes values (affine maps, adds, relu) and turns every pure data movement
 //! (reshape, flatten, identity casts) into wiring, so no rows are spent on it.
 
+pub mod conv;
+
 use std::sync::Arc;
 
 /// Index of a node in `Graph::nodes`; nodes only take inputs of smaller ids, so index order is evaluation order.
@@ -77,6 +79,16 @@ pub enum Op {
     Select {
         /// Indexed by the integer value of the input; an index outside it is an error, not a clamp.
         table: Vec<f32>,
+    },
+    /// A convolution or transposed convolution read off its node (`conv::Conv`), then a bias per
+    /// output channel.
+    Conv {
+        /// Its geometry.
+        geometry: conv::Conv,
+        /// `[c_out, c_in/groups, kernel…]`, flat.
+        weight: Vec<f32>,
+        /// One per output channel.
+        bias: Vec<f32>,
     },
     /// `y_j = Σ_{(i, k) ∈ terms_j} a_i·b_k` for two activations a = `inputs[0]`, b = `inputs[1]`
     /// (a product of two computed matrices: attention scores, weighted sums of values).
@@ -155,7 +167,7 @@ impl Node {
     /// model exported with one computes nothing meaningful where it is used.
     pub fn non_finite_constant(&self) -> Option<f32> {
         let consts: Vec<&[f32]> = match &self.op {
-            Op::Dense { weight, bias, .. } => vec![weight, bias],
+            Op::Dense { weight, bias, .. } | Op::Conv { weight, bias, .. } => vec![weight, bias],
             Op::AddConst { value } => vec![value],
             Op::Shared { params, .. } => vec![params],
             Op::Select { table } => vec![table],
@@ -184,6 +196,7 @@ impl Node {
             Op::NonNeg => "NonNeg",
             Op::Select { .. } => "Select",
             Op::Bilinear { .. } => "Bilinear",
+            Op::Conv { .. } => "Conv",
         }
     }
 
@@ -299,6 +312,7 @@ impl Graph {
                     terms.iter().map(|t| t.iter().map(|&(i, k)| arg(0)[i] * arg(1)[k]).sum()).collect()
                 }
                 Op::NonNeg => arg(0).iter().map(|&x| (x >= 0.0) as u8 as f32).collect(),
+                Op::Conv { geometry, weight, bias } => geometry.accumulate(arg(0), |j| weight[j], |c| bias[c]),
             };
             vals.push(v);
         }
