@@ -7,7 +7,20 @@ fn main() {
     let layout = &compiled.layout;
     let mut nodes: Vec<(usize, usize)> = layout.node_rows.iter().copied().enumerate().collect();
     nodes.sort_by_key(|&(_, r)| std::cmp::Reverse(r));
-    println!("{} rows, {} product checks", layout.rows, layout.products.len());
+    let mut cs = halo2_proofs::plonk::ConstraintSystem::<halo2_proofs::halo2curves::bn256::Fr>::default();
+    let _ = <zkinfer::circuit::ModelCircuit as halo2_proofs::plonk::Circuit<_>>::configure_with_params(
+        &mut cs,
+        zkinfer::circuit::ModelCircuit::params_of(layout),
+    );
+    println!(
+        "{} rows, {} product checks, degree {}, {} advice, {} fixed, {} lookups",
+        layout.rows,
+        layout.products.len(),
+        cs.degree(),
+        cs.num_advice_columns(),
+        cs.num_fixed_columns(),
+        cs.lookups().len()
+    );
     for (id, rows) in nodes.into_iter().take(top) {
         let node = &compiled.model.nodes[id];
         let op = format!("{:?}", node.op);

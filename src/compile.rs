@@ -5,9 +5,9 @@
 //! the least estimated proving work (columns × 2^k) and takes the one with the fewest columns
 //! (cheapest to verify on chain), then spends any rows that k already pays for on precision.
 
-use crate::circuit::layout::Layout;
+use crate::circuit::layout::{Layout, Shape};
 use crate::circuit::privacy::{Privacy, Visibility, WeightsMode};
-use crate::circuit::{requant, CircuitParams, ModelCircuit};
+use crate::circuit::{requant, requant_wide, CircuitParams, ModelCircuit};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
 use crate::quant::{self, table, QuantModel};
@@ -47,6 +47,10 @@ pub struct Settings {
     /// planner's choice, absent (false) in builds from before the gadget.
     #[serde(default)]
     pub pointwise: bool,
+    /// Whether requant blocks take one row (two more looked-up columns): the planner's choice,
+    /// absent (false) in builds from before the gadget.
+    #[serde(default)]
+    pub wide: bool,
     /// The fixed-point scale is 2^`scale_bits`: activations are rounded to 2^-`scale_bits`.
     pub scale_bits: u32,
     /// Advice columns of the constraint system; each costs a commitment and an evaluation on chain.
@@ -147,6 +151,9 @@ pub struct CompileOptions {
     pub privacy: Privacy,
     /// The random inputs of the differential import check (always run).
     pub fidelity: crate::fidelity::FidelityOptions,
+    /// Pins the one-row requant on or off instead of letting the planner choose (it needs at
+    /// least three lanes).
+    pub wide: Option<bool>,
 }
 
 impl Settings {
@@ -295,14 +302,14 @@ impl Compiled {
         // Proving work grows with columns × 2^k; verification gas and verifier size with columns
         // (a commitment, an evaluation and an ecMul each). Among the widths within 25% of the
         // least proving work, take the one with the fewest columns.
-        let plan_k = |lanes: usize, pointwise: bool| -> Result<(u32, usize)> {
-            let layout = Layout::plan(&probe, lanes, privacy, pointwise)?;
+        let plan_k = |lanes: usize, shape: Shape| -> Result<(u32, usize)> {
+            let layout = Layout::plan(&probe, lanes, privacy, shape)?;
             let shape = cs_shape(ModelCircuit::params_of(&layout));
             Ok((k_for_rows(layout.rows, &shape).max(s_min + 1), shape.advice + shape.fixed))
         };
         let mut candidates: Vec<(f64, usize, u32, usize)> = vec![];
         for &l in &choices {
-            let (k, columns) = plan_k(l, false)?;
+            let (k, columns) = plan_k(l, false.into())?;
             candidates.push((columns as f64 * (1u64 << k) as f64, columns, k, l));
         }
         let least = candidates.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
@@ -313,9 +320,35 @@ impl Compiled {
             .expect("at least one lane choice");
         // The pointwise gadget packs one-input outputs for two more fixed columns (~15k gas):
         // worth it only where it halves the rows the prover pays for at these lanes.
-        let (k_packed, _) = plan_k(lanes, true)?;
+        let (k_packed, _) = plan_k(lanes, true.into())?;
         let pointwise = k_packed < k_rows;
         let k_rows = k_rows.min(k_packed);
+        // One-row requant: two more lookups and advice columns, a third of the rescales' rows;
+        // taken where it lowers k (rescaled outputs dominate most models' rows), at the lane
+        // width that then needs the least proving work.
+        let wide_at = |l: usize| -> Result<Option<(f64, u32, usize)>> {
+            if l < requant_wide::MIN_LANES {
+                return Ok(None);
+            }
+            let (k, columns) = plan_k(l, Shape { pointwise, wide: true })?;
+            Ok(Some((columns as f64 * (1u64 << k) as f64, k, l)))
+        };
+        let widened = match opts.wide {
+            Some(false) => None,
+            Some(true) => wide_at(lanes)?,
+            None => {
+                let mut best: Option<(f64, u32, usize)> = None;
+                for &l in &choices {
+                    if let Some(c) = wide_at(l)?.filter(|c| c.1 < k_rows && best.is_none_or(|b| c.0 < b.0)) {
+                        best = Some(c);
+                    }
+                }
+                best
+            }
+        };
+        let wide = widened.is_some();
+        let (k_rows, lanes) = widened.map_or((k_rows, lanes), |(_, k, l)| (k, l));
+        let shape_choice = Shape { pointwise, wide };
         // Spend the rows k already pays for on precision: the table may fill 2^(k-1) rows. Then,
         // if the integer model still strays from the float one on the calibration data (small
         // constant coefficients, such as a mean's 1/n, lose precision at a coarse scale), take
@@ -346,7 +379,7 @@ impl Compiled {
             scale_bits += 1;
         }
         let model = QuantModel::quantize(graph, scale_bits, table_bits(scale_bits), &ranges)?;
-        let layout = Arc::new(Layout::plan(&model, lanes, privacy, pointwise)?);
+        let layout = Arc::new(Layout::plan(&model, lanes, privacy, shape_choice)?);
         let shape = cs_shape(ModelCircuit::params_of(&layout));
         // k from the rows synthesis really touches (every region, instance row and table fill),
         // so keygen always finds them usable; the layout's own count is its lower bound.
@@ -363,6 +396,7 @@ impl Compiled {
             rows: layout.rows,
             lanes,
             pointwise,
+            wide,
             scale_bits,
             advice_columns: shape.advice,
             fixed_columns: shape.fixed,
@@ -532,7 +566,8 @@ impl Compiled {
             hint: COMPILE_AGAIN.into(),
         })?;
         // A damaged model.json can break the planner's invariants (found by fuzzing, fuzz/regressions/build_dir).
-        let plan = || Layout::plan(&model, settings.lanes, Privacy::of(&settings), settings.pointwise);
+        let shape = Shape { pointwise: settings.pointwise, wide: settings.wide };
+        let plan = || Layout::plan(&model, settings.lanes, Privacy::of(&settings), shape);
         let layout = crate::error::without_panic_output(plan).map_err(|panic| {
             let why = crate::error::panic_message(&*panic).unwrap_or_default();
             Error::BadInput {

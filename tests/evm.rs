@@ -21,10 +21,20 @@ struct Built {
 }
 
 async fn build(client: &Client, name: &str, model: &Path, inputs: &[serde_json::Value]) -> Built {
+    build_with(client, name, model, inputs, &CompileOptions::default()).await
+}
+
+async fn build_with(
+    client: &Client,
+    name: &str,
+    model: &Path,
+    inputs: &[serde_json::Value],
+    opts: &CompileOptions,
+) -> Built {
     let dir = common::scratch(&format!("evm-{name}"));
     let first = dir.join("input0.json");
     write_json(&first, &inputs[0]).unwrap();
-    pipeline::compile(model, &first, &dir, &CompileOptions::default()).unwrap();
+    pipeline::compile(model, &first, &dir, opts).unwrap();
     pipeline::setup(&dir, None).unwrap();
     let mut proofs = vec![];
     for (i, input) in inputs.iter().enumerate() {
@@ -87,11 +97,16 @@ async fn solidity_verifier_agrees_with_rust_verifier() {
     // second phase (freivalds.rs), which both verifiers must read and squeeze alike.
     let path = models.join("mlp_rows.onnx");
     write::save(&write::mlp_model_rows(&[6, 10, 4], 16, 15, "Relu"), &path).unwrap();
-    built.push(build(&client, "mlp_rows", &path, &random_inputs(16 * 6, 3, 15)).await);
+    let narrow = CompileOptions { wide: Some(false), ..Default::default() };
+    built.push(build_with(&client, "mlp_rows", &path, &random_inputs(16 * 6, 3, 15), &narrow).await);
     assert!(
         !zkinfer::compile::Compiled::load(&built[4].dir).unwrap().layout.products.is_empty(),
         "mlp_rows is laid out without a product check"
     );
+    // The same with one-row requant blocks: two more lookups for the contract to check.
+    let wide = CompileOptions { wide: Some(true), ..Default::default() };
+    built.push(build_with(&client, "mlp_rows_wide", &path, &random_inputs(16 * 6, 2, 16), &wide).await);
+    assert!(zkinfer::compile::Compiled::load(&built[5].dir).unwrap().settings.wide, "mlp_rows_wide is not wide");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     for b in &built {
         for p in &b.proofs {

@@ -31,11 +31,12 @@ fn every_planner_choice_sets_up() {
         write::save(&write::mlp_model_with(sizes, i as u64 + 5, activation), &model).unwrap();
         let input = dir.join(format!("in{i}.json"));
         write_json(&input, &write::random_input(sizes[0], 3)).unwrap();
-        for lanes in [None, Some(2), Some(5), Some(16)] {
+        // (lanes, one-row requant pinned on): the planner's own choice, then pinned widths.
+        for (lanes, wide) in [(None, None), (Some(2), None), (Some(5), None), (Some(16), None), (Some(4), Some(true))] {
             for (name, privacy) in modes() {
-                let build = dir.join(format!("b{i}-{lanes:?}-{name}"));
+                let build = dir.join(format!("b{i}-{lanes:?}-{wide:?}-{name}"));
                 let target = if i % 2 == 0 { Target::Accuracy } else { Target::Resources };
-                let opts = CompileOptions { lanes, privacy, target, ..Default::default() };
+                let opts = CompileOptions { lanes, privacy, target, wide, ..Default::default() };
                 let c = pipeline::compile(&model, &input, &build, &opts).unwrap();
                 let setup = pipeline::setup(&build, None);
                 let k = c.settings.k;

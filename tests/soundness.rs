@@ -194,6 +194,14 @@ fn gadgets_in_every_mode_and_lane_width() {
                 Compiled::new("rows", &sequence(), &calibration, &opts).unwrap_or_else(|e| panic!("{mode}: {e}"));
             assert!(!compiled.layout.products.is_empty(), "rows {mode} at lanes {lanes}: no product check");
             rows.push(audit_compiled(&format!("rows {mode}"), &compiled, &calibration[0]));
+            if lanes >= 3 {
+                // One-row requant blocks (requant_wide.rs), which the planner takes only where
+                // they lower k: pinned on here.
+                let opts = CompileOptions { wide: Some(true), ..opts };
+                let compiled = Compiled::new("rows", &sequence(), &calibration, &opts).unwrap();
+                assert!(compiled.settings.wide, "rows {mode} at lanes {lanes}: not wide");
+                rows.push(audit_compiled(&format!("rows wide {mode}"), &compiled, &calibration[0]));
+            }
         }
     }
     let inputs = vec![vec![0.0, 3.0, 1.0]];

@@ -21,6 +21,8 @@ pub enum Col {
     Hash(usize),
     /// Column i of the packing gadget (0 weight, 1 limb, 2 accumulator); tests only.
     Pack(usize),
+    /// Looked-up column i of the one-row requant gadget (`requant_wide`): limb1, then rem.
+    Wide(usize),
     /// Second-phase column i of the randomised product check (0, 1 operands, 2 accumulator); tests only.
     Late(usize),
 }
@@ -142,6 +144,8 @@ pub(crate) struct Builder {
     /// Whether one-input outputs share pointwise rows (the planner's choice: fewer rows, two
     /// more fixed columns) or take a linear row each.
     pub pointwise: bool,
+    /// Whether requant blocks take one row with two more looked-up columns (the planner's choice).
+    pub wide: bool,
     pub row: usize,
     pub wires: Vec<WireDef>,
     pub advice: Vec<(Col, usize, WireId)>,

@@ -47,6 +47,11 @@ pub trait Gadget: std::fmt::Debug + Send + Sync {
         Ok(())
     }
 
+    /// Advice columns of its own that layouts place cells in (`Col::Wide`).
+    fn advice(&self) -> &[Column<Advice>] {
+        &[]
+    }
+
     /// Its second-phase columns and challenges, when it has them (the product check).
     fn second_phase(&self) -> Option<&super::freivalds::FreivaldsConfig> {
         None
@@ -136,6 +141,8 @@ registry! {
     Pointwise => pointwise, Used;
     /// `freivalds.rs`: whole matrix products checked at random challenges (a second phase).
     Freivalds => freivalds, Used;
+    /// `requant_wide.rs`: requant in one row, its range cells in three looked-up columns.
+    RequantWide => requant_wide, Used;
 }
 
 /// Configures the gadgets this circuit needs, in registry order; indexed by `Kind as usize`.

@@ -18,6 +18,22 @@ use serde::{Deserialize, Serialize};
 pub use super::builder::{Col, Table, WireDef, WireId};
 pub use super::gadget::FixedCol;
 
+/// The planner's choices of gadget: what a layout trades columns for rows with.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct Shape {
+    /// One-input outputs share pointwise rows (two more fixed columns).
+    pub pointwise: bool,
+    /// Requant blocks take one row (two more looked-up columns) instead of three.
+    pub wide: bool,
+}
+
+impl From<bool> for Shape {
+    /// Pointwise packing on or off, requant in its three-row form.
+    fn from(pointwise: bool) -> Self {
+        Shape { pointwise, wide: false }
+    }
+}
+
 /// Rows halo2 keeps for blinding at the end of every column (an upper bound for our circuits).
 const HALO2_RESERVED: usize = 16;
 
@@ -112,11 +128,12 @@ fn weight_groups(b: &Builder, commitments: &[Commitment], scale_bits: u32) -> us
 }
 
 impl Layout {
-    /// Plans `model` over `lanes` lanes (at least `requant::MIN_LANES`); `pointwise` packs
-    /// one-input outputs (offsets, scaled signs) several to a row in the pointwise gadget. Errors
+    /// Plans `model` over `lanes` lanes (at least `requant::MIN_LANES`) with the gadget choices
+    /// of `shape` (a bool: pointwise packing, three-row requant). Errors
     /// say what cannot be laid out: contradictory privacy, private weights with a constant-data
     /// table, a value no range check holds.
-    pub fn plan(model: &QuantModel, lanes: usize, privacy: Privacy, pointwise: bool) -> Result<Layout> {
+    pub fn plan(model: &QuantModel, lanes: usize, privacy: Privacy, shape: impl Into<Shape>) -> Result<Layout> {
+        let Shape { pointwise, wide } = shape.into();
         if lanes < requant::MIN_LANES {
             return Err(Error::Layout(format!("at least {} lanes are needed", requant::MIN_LANES)));
         }
@@ -134,6 +151,7 @@ impl Layout {
         let mut b = Builder {
             lanes,
             pointwise,
+            wide,
             row: 0,
             wires: vec![],
             advice: vec![],

@@ -25,6 +25,7 @@ pub mod poseidon;
 pub mod privacy;
 pub mod product;
 pub mod requant;
+pub mod requant_wide;
 pub mod rows;
 
 use gadget::{FixedCol, Gadget, Kind, Shared};
@@ -86,6 +87,10 @@ impl ModelConfig {
         match col {
             Col::Advice(i) => self.advice[i],
             Col::Range => self.range,
+            Col::Wide(i) => {
+                let g = self.gadgets[Kind::RequantWide as usize].as_ref();
+                g.expect("wide requant cells need its gadget").advice()[i]
+            }
             Col::Hash(_) | Col::Pack(_) | Col::Late(_) => unreachable!("assigned by their gadgets"),
         }
     }
@@ -237,7 +242,7 @@ impl Circuit<Fr> for ModelCircuit {
                     layout.advice.iter().map(|&(c, r, _)| (c, r)).collect()
                 };
                 for &(col, row, v) in self.overrides() {
-                    if matches!(col, Col::Advice(_) | Col::Range) && !placed.contains(&(col, row)) {
+                    if matches!(col, Col::Advice(_) | Col::Range | Col::Wide(_)) && !placed.contains(&(col, row)) {
                         region.assign_advice(config.advice(col), row, Value::known(v));
                     }
                 }

@@ -85,6 +85,9 @@ pub(super) fn layout_with_sign(
     relu: bool,
     node: usize,
 ) -> (WireId, WireId) {
+    if b.wide && b.lanes >= super::requant_wide::MIN_LANES {
+        return super::requant_wide::layout(b, acc, input, relu, node);
+    }
     let row = b.row;
     let y = match (acc, input) {
         (Some(acc), _) => {

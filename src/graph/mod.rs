@@ -5,6 +5,7 @@
 //! (reshape, flatten, identity casts) into wiring, so no rows are spent on it.
 
 pub mod conv;
+pub mod matmul;
 
 use std::sync::Arc;
 
@@ -90,6 +91,8 @@ pub enum Op {
         /// One per output channel.
         bias: Vec<f32>,
     },
+    /// A batched product of two activations (`matmul::MatMul`), operands in its order.
+    MatMul(matmul::MatMul),
     /// `y_j = Σ_{(i, k) ∈ terms_j} a_i·b_k` for two activations a = `inputs[0]`, b = `inputs[1]`
     /// (a product of two computed matrices: attention scores, weighted sums of values).
     Bilinear {
@@ -197,6 +200,7 @@ impl Node {
             Op::Select { .. } => "Select",
             Op::Bilinear { .. } => "Bilinear",
             Op::Conv { .. } => "Conv",
+            Op::MatMul(_) => "MatMul",
         }
     }
 
@@ -313,6 +317,7 @@ impl Graph {
                 }
                 Op::NonNeg => arg(0).iter().map(|&x| (x >= 0.0) as u8 as f32).collect(),
                 Op::Conv { geometry, weight, bias } => geometry.accumulate(arg(0), |j| weight[j], |c| bias[c]),
+                Op::MatMul(mm) => mm.product(arg(0), arg(1), 0.0),
             };
             vals.push(v);
         }

@@ -188,6 +188,7 @@ type Lowerer = fn(&At) -> Option<Vec<Step>>;
 /// einsums. Recurrences and pointwise tables are tried after all of them (`lower_node`).
 const LOWERERS: &[(&str, Lowerer)] = &[
     ("convolution", |a| conv::lower(a.model, a.node, a.vars, a.shape)),
+    ("einsum", |a| einsum::lower(a.model, a.node, a.vars)),
     ("single op", |a| {
         let op = map_op(a.model, a.node, a.vars, a.consts, a.shape)?;
         Some(vec![Step { op, inputs: (0..a.vars.len()).map(Src::Var).collect() }])
@@ -197,7 +198,6 @@ const LOWERERS: &[(&str, Lowerer)] = &[
     ("broadcast binary", |a| logic::broadcast_binary(a.model, a.node, a.vars, a.shape)),
     ("reduction", |a| reduce::lower(a.model, a.node, a.vars)),
     ("gather", |a| gather::lower(a.model, a.node, a.vars)),
-    ("einsum", |a| einsum::lower(a.model, a.node, a.vars)),
 ];
 
 #[cfg(test)]

@@ -188,7 +188,6 @@ fn map_op(model: &TypedModel, node: &TypedNode, vars: &[OutletId], consts: &[Out
         {
             Some(Op::Reshape)
         }
-        ("EinSum", 1, 1) => dense(model, node, vars[0], consts[0]).or_else(|| probe_affine(model, node, vars)),
         _ => probe_affine(model, node, vars),
     }
 }
@@ -277,65 +276,4 @@ fn probe_affine(model: &TypedModel, node: &TypedNode, vars: &[OutletId]) -> Opti
         Some(p) => Op::Shared { terms: p.terms, bias: p.bias, params: p.params },
         None => Op::Affine { terms: map.terms, bias: map.bias },
     })
-}
-
-/// `x · W` with W constant, read from the op's einsum formula (tract lowers Gemm and MatMul to
-/// EinSum and drops unit axes, so `mk,k->mn` and `mk,nk->mn` both occur).
-fn dense(model: &TypedModel, node: &TypedNode, x: OutletId, w: OutletId) -> Option<Op> {
-    let einsum = node.op_as::<tract_onnx::tract_core::ops::einsum::EinSum>()?;
-    let expr = einsum.axes.to_string();
-    let (ins, out) = expr.split_once("->")?;
-    let parts: Vec<&str> = ins.split(',').collect();
-    if parts.len() != 2 {
-        return None;
-    }
-    let x_first = node.inputs[0] == x;
-    let (xf, wf) = if x_first { (parts[0], parts[1]) } else { (parts[1], parts[0]) };
-    let xs = shape_of(model, x);
-    let ws = shape_of(model, w);
-    let wv = const_of(model, w)?;
-    let contracted: Vec<char> = xf.chars().filter(|c| wf.contains(*c) && !out.contains(*c)).collect();
-    if contracted.len() != 1 || !xf.ends_with(contracted[0]) || xf.len() != xs.len() || wf.len() != ws.len() {
-        return None;
-    }
-    let c = contracted[0];
-    // x axes summed away without appearing in W must be unit axes (`mk,nk->n`).
-    if xf.chars().enumerate().any(|(i, ch)| ch != c && !out.contains(ch) && xs[i] != 1) {
-        return None;
-    }
-    let w_free: Vec<char> = wf.chars().filter(|ch| *ch != c).collect();
-    if w_free.iter().any(|ch| xf.contains(*ch)) {
-        return None; // batched weights: not a dense layer
-    }
-    // Output axes must be x's batch axes then W's free axes, in order (unit axes aside).
-    let expected: String =
-        xf.chars().filter(|ch| *ch != c && out.contains(*ch)).chain(w_free.iter().copied()).collect();
-    let actual: String = out.chars().filter(|ch| xf.contains(*ch) || wf.contains(*ch)).collect();
-    if expected != actual {
-        return None;
-    }
-    let k = xs[xf.find(c)?];
-    let strides: Vec<usize> = (0..ws.len()).map(|i| ws[i + 1..].iter().product()).collect();
-    let free_dims: Vec<(usize, usize)> = w_free
-        .iter()
-        .map(|ch| {
-            let p = wf.find(*ch).unwrap();
-            (ws[p], strides[p])
-        })
-        .collect();
-    let n: usize = free_dims.iter().map(|d| d.0).product();
-    let kc = strides[wf.find(c)?];
-    let mut weight = vec![0f32; k * n];
-    for j in 0..n {
-        // Offset of free index j in W (row-major over the free axes, in W's order).
-        let (mut rem, mut off) = (j, 0);
-        for &(dim, stride) in free_dims.iter().rev() {
-            off += (rem % dim) * stride;
-            rem /= dim;
-        }
-        for i in 0..k {
-            weight[i * n + j] = wv[off + i * kc];
-        }
-    }
-    Some(Op::Dense { k, n, weight, bias: vec![0.0; n] })
 }

@@ -7,6 +7,7 @@
 //! [-2^(2s), 2^(2s)), i.e. |x| < 2^s in real terms; `s` is chosen so calibration values fit with
 //! headroom.
 
+mod eval;
 pub mod table;
 
 use crate::error::{Error, Result};
@@ -47,6 +48,8 @@ pub enum QOp {
         /// Whether a Relu was fused in.
         relu: bool,
     },
+    /// A batched product of two activations (`graph::matmul::MatMul`), rescaled once and range-checked.
+    MatMul(crate::graph::matmul::MatMul),
     /// Elementwise sum of two tensors; exact, no rescale.
     Add,
     /// Adds a constant tensor, repeated cyclically when shorter.
@@ -189,7 +192,7 @@ pub fn min_scale_bits(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Result<u3
     for (id, n) in graph.nodes.iter().enumerate() {
         match &n.op {
             Op::Input { .. } | Op::Map { .. } | Op::Select { .. } => checked[id] = true,
-            Op::Dense { .. } | Op::Conv { .. } | Op::Mul | Op::Bilinear { .. } => checked[id] = true,
+            Op::Dense { .. } | Op::Conv { .. } | Op::MatMul(_) | Op::Mul | Op::Bilinear { .. } => checked[id] = true,
             op @ (Op::Affine { .. } | Op::Shared { .. }) => checked[id] |= affine_rescales(op),
             Op::Relu | Op::NonNeg => checked[n.inputs[0]] = true,
             _ => {}
@@ -349,6 +352,7 @@ impl QuantModel {
                     }
                     Op::NonNeg => QOp::NonNeg,
                     Op::Bilinear { terms } => QOp::Bilinear { terms: terms.clone() },
+                    Op::MatMul(mm) => QOp::MatMul(*mm),
                     Op::Select { table } => QOp::Select { values: table.iter().map(|&v| quantize(v, s1)).collect() },
                     Op::Map { .. } => {
                         let (lo, values) =
@@ -489,89 +493,6 @@ impl QuantModel {
             });
         }
         Ok(values[i as usize] as i128)
-    }
-
-    /// Integer evaluation of every node (the witness oracle). Fails, naming the node, when a
-    /// range-checked value leaves the calibrated range.
-    pub fn eval(&self, inputs: &[Vec<i128>]) -> Result<Vec<Vec<i128>>> {
-        let s = self.scale_bits;
-        let mut vals: Vec<Vec<i128>> = Vec::with_capacity(self.nodes.len());
-        for (id, node) in self.nodes.iter().enumerate() {
-            let arg = |i: usize| &vals[node.inputs[i]];
-            let v = match &node.op {
-                QOp::Input { index } => inputs[*index].clone(),
-                QOp::Dense { k, n, weight, bias, relu } => {
-                    let x = arg(0);
-                    let rows = x.len() / k;
-                    let mut y = Vec::with_capacity(rows * n);
-                    for m in 0..rows {
-                        for j in 0..*n {
-                            let mut acc = bias[j];
-                            for i in 0..*k {
-                                acc += x[m * k + i] * weight[i * n + j] as i128;
-                            }
-                            let q = self.check_range(id, rescale(acc, s))?;
-                            y.push(if *relu { q.max(0) } else { q });
-                        }
-                    }
-                    y
-                }
-                QOp::Conv { geometry, weight, bias, relu } => {
-                    let accs = geometry.accumulate(arg(0), |j| weight[j] as i128, |c| bias[c]);
-                    let mut y = Vec::with_capacity(accs.len());
-                    for acc in accs {
-                        let q = self.check_range(id, rescale(acc, s))?;
-                        y.push(if *relu { q.max(0) } else { q });
-                    }
-                    y
-                }
-                QOp::Add => arg(0).iter().zip(arg(1)).map(|(a, b)| a + b).collect(),
-                QOp::AddConst { value } => {
-                    arg(0).iter().enumerate().map(|(i, a)| a + value[i % value.len()] as i128).collect()
-                }
-                QOp::Relu => {
-                    let mut y = Vec::new();
-                    for &a in arg(0) {
-                        y.push(self.check_range(id, a)?.max(0));
-                    }
-                    y
-                }
-                QOp::Reshape => arg(0).clone(),
-                QOp::Mul => {
-                    let mut y = Vec::new();
-                    for (a, b) in arg(0).iter().zip(arg(1)) {
-                        y.push(self.check_range(id, rescale(a * b, s))?);
-                    }
-                    y
-                }
-                QOp::Affine { terms, bias, rescale: needs_rescale, relu, .. } => {
-                    let mut y = Vec::with_capacity(terms.len());
-                    for (t, b) in terms.iter().zip(bias) {
-                        let acc = b + t.iter().map(|&(sl, i, c)| vals[node.inputs[sl]][i] * c as i128).sum::<i128>();
-                        let v = if *needs_rescale { self.check_range(id, rescale(acc, s))? } else { acc };
-                        y.push(if *relu { v.max(0) } else { v });
-                    }
-                    y
-                }
-                QOp::Bilinear { terms } => {
-                    let mut y = Vec::with_capacity(terms.len());
-                    for t in terms {
-                        let acc: i128 = t.iter().map(|&(i, k)| arg(0)[i] * arg(1)[k]).sum();
-                        y.push(self.check_range(id, rescale(acc, s))?);
-                    }
-                    y
-                }
-                QOp::NonNeg => {
-                    arg(0).iter().map(|&x| Ok(((self.check_range(id, x)? >= 0) as i128) << s)).collect::<Result<_>>()?
-                }
-                QOp::Lut { .. } => {
-                    arg(0).iter().map(|&x| self.lookup(id, self.table_index(x))).collect::<Result<_>>()?
-                }
-                QOp::Select { .. } => arg(0).iter().map(|&x| self.lookup(id, x)).collect::<Result<_>>()?,
-            };
-            vals.push(v);
-        }
-        Ok(vals)
     }
 
     /// A quantised value in real units.

@@ -31,6 +31,7 @@ fn locate(config: &ModelConfig, col: Col, row: usize) -> (usize, usize) {
                 g.aux[k % 6 - 3]
             }
         }
+        Col::Wide(_) => config.advice(col),
         Col::Late(k) => {
             let g = config.gadgets[super::gadget::Kind::Freivalds as usize].as_ref();
             g.and_then(|g| g.second_phase()).expect("late cells need the product check").late[k]

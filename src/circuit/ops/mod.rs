@@ -38,6 +38,7 @@ pub(super) fn layout(b: &mut Builder, n: &Node) -> Result<Vec<WireId>> {
         QOp::AddConst { value } => arith::add_const(b, n, value),
         QOp::Mul => arith::mul(b, n),
         QOp::Bilinear { terms } => arith::bilinear(b, n, terms),
+        QOp::MatMul(mm) => arith::matmul(b, n, mm),
         QOp::Relu => input::relu(b, n),
         QOp::NonNeg => input::non_neg(b, n),
         QOp::Reshape => n.inputs[0].to_vec(),

@@ -1,0 +1,186 @@
+//! Requant in one row: the requant gadget's equations (see `requant.rs`) with its three
+//! range-checked cells side by side in three looked-up columns instead of one column over three
+//! rows. Two more lookups and advice columns buy a third of the rows where rescales dominate (a
+//! convolution's or an attention block's outputs), which the planner takes when it lowers k.
+//!
+//! | a0  | a1 | a2   | a3 | range | wide 0 | wide 1 |
+//! |-----|----|------|----|-------|--------|--------|
+//! | acc | y  | sign | z  | limb0 | limb1  | rem    |
+//!
+//! Without a rescale, `acc` and `rem` are not read (their selector term is off) and stay empty;
+//! without a relu, `z` likewise. Every cell a switched-on term reads is placed.
+
+use super::builder::{Builder, Col, WireDef, WireId};
+use super::gadget::{FixedCol, Gadget, Kind, Shared};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
+use halo2_proofs::poly::Rotation;
+
+/// Selector of the rescale `acc + 2^(s-1) = y·2^s + rem`.
+pub const RESCALE: FixedCol = FixedCol::new(Kind::RequantWide, 0);
+/// Selector of the offset-binary range check of y and of `sign ∈ {0,1}`.
+pub const RANGE: FixedCol = FixedCol::new(Kind::RequantWide, 1);
+/// Selector of the rectification `z = sign·y`.
+pub const RELU: FixedCol = FixedCol::new(Kind::RequantWide, 2);
+
+/// Fewest lanes the row needs: a0–a3.
+pub const MIN_LANES: usize = 3;
+
+/// The gadget's columns: three selectors and the two extra looked-up columns.
+#[derive(Clone, Debug)]
+pub struct WideConfig {
+    fixed: Vec<Column<Fixed>>,
+    wide: Vec<Column<Advice>>,
+}
+
+impl Gadget for WideConfig {
+    fn fixed(&self) -> &[Column<Fixed>] {
+        &self.fixed
+    }
+    fn advice(&self) -> &[Column<Advice>] {
+        &self.wide
+    }
+}
+
+fn pow2(bits: u32) -> Expression<Fr> {
+    Expression::Constant(super::fr_u128(1u128 << bits))
+}
+
+/// Its `gadget::REGISTRY` entry: the selectors, two advice columns each looked up in the range
+/// table, and the `requant wide` gate.
+pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
+    let (advice, range, s) = (&shared.advice, shared.range, shared.scale_bits);
+    let fixed: Vec<Column<Fixed>> = (0..3).map(|_| meta.fixed_column()).collect();
+    let wide: Vec<Column<Advice>> = (0..2).map(|_| meta.advice_column()).collect();
+    for (i, &col) in wide.iter().enumerate() {
+        let name = if i == 0 { "range wide 0" } else { "range wide 1" };
+        meta.lookup(name, |m| vec![(m.query_advice(col, Rotation::cur()), shared.range_table)]);
+    }
+    meta.create_gate("requant wide", |m| {
+        let f: Vec<Expression<Fr>> = fixed.iter().map(|&c| m.query_fixed(c, Rotation::cur())).collect();
+        let [acc, y, sign, z] = [0, 1, 2, 3].map(|i| m.query_advice(advice[i], Rotation::cur()));
+        let limb0 = m.query_advice(range, Rotation::cur());
+        let [limb1, rem] = [0, 1].map(|i| m.query_advice(wide[i], Rotation::cur()));
+        let one = Expression::Constant(Fr::one());
+        vec![
+            f[0].clone() * (acc + pow2(s - 1) - y.clone() * pow2(s) - rem),
+            f[1].clone() * (y.clone() + pow2(2 * s) - sign.clone() * pow2(2 * s) - limb0 - limb1 * pow2(s)),
+            f[1].clone() * sign.clone() * (one - sign.clone()),
+            f[2].clone() * (z - sign * y),
+        ]
+    });
+    Box::new(WideConfig { fixed, wide })
+}
+
+/// As `requant::layout_with_sign`, in one row.
+pub(super) fn layout(
+    b: &mut Builder,
+    acc: Option<WireId>,
+    input: Option<WireId>,
+    relu: bool,
+    node: usize,
+) -> (WireId, WireId) {
+    let row = b.row;
+    let y = match (acc, input) {
+        (Some(acc), _) => {
+            b.place(Col::Advice(0), row, acc);
+            let y = b.wire(WireDef::Quotient { acc });
+            let rem = b.wire(WireDef::Remainder { acc });
+            b.place(Col::Wide(1), row, rem);
+            b.fix(RESCALE, row, 1);
+            y
+        }
+        (None, Some(input)) => input,
+        (None, None) => unreachable!("requant needs an accumulator or an input"),
+    };
+    b.place(Col::Advice(1), row, y);
+    let sign = b.wire(WireDef::Sign { y, node });
+    b.place(Col::Advice(2), row, sign);
+    let limb0 = b.wire(WireDef::Limb { y, sign, index: 0 });
+    b.place(Col::Range, row, limb0);
+    let limb1 = b.wire(WireDef::Limb { y, sign, index: 1 });
+    b.place(Col::Wide(0), row, limb1);
+    b.fix(RANGE, row, 1);
+    let out = if relu {
+        let z = b.wire(WireDef::Relu { y, sign });
+        b.place(Col::Advice(3), row, z);
+        b.fix(RELU, row, 1);
+        z
+    } else {
+        y
+    };
+    b.row += 1;
+    (out, sign)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::layout::{Col, Layout, Shape};
+    use super::super::tests::{failed_checks, mock, toy_graph};
+    use super::super::{to_field, ModelCircuit};
+    use super::{RANGE, RESCALE};
+    use crate::quant::QuantModel;
+    use halo2_proofs::halo2curves::bn256::Fr;
+    use std::sync::Arc;
+
+    fn circuit(lanes: usize) -> (QuantModel, ModelCircuit, Vec<Fr>) {
+        let q = QuantModel::from_graph(&toy_graph(), 8);
+        let layout =
+            Arc::new(Layout::plan(&q, lanes, Default::default(), Shape { pointwise: true, wide: true }).unwrap());
+        let inputs = q.quantize_inputs(&[vec![0.7, -1.2, 2.5]]).unwrap();
+        let witness = layout.witness(&q, &inputs).unwrap();
+        let public = layout.public_values(&witness, &[]);
+        (q, ModelCircuit::new(layout, Some(Arc::new(witness)), vec![]), public)
+    }
+
+    /// The toy model (rescales, relus, bare range checks) in one-row blocks satisfies, and every
+    /// cell of every block, moved by one, breaks the gate or a lookup.
+    #[test]
+    fn one_row_blocks_satisfy_and_every_cell_is_constrained() {
+        for lanes in [3, 4, 6] {
+            let (_, c, public) = circuit(lanes);
+            assert_eq!(mock(&c, &public), Ok(()), "lanes {lanes}");
+            let rows: Vec<usize> =
+                c.layout.fixed.iter().filter(|(col, _, _)| *col == RANGE).map(|(_, r, _)| *r).collect();
+            assert!(rows.len() >= 6, "{rows:?}");
+            let w = c.witness.as_ref().unwrap();
+            let mut checked = 0;
+            for &(col, row, wire) in c.layout.advice.iter().filter(|(_, r, _)| rows.contains(r)) {
+                let t = ModelCircuit { tamper: vec![(col, row, to_field(w[wire]) + Fr::one())], ..c.clone() };
+                assert!(mock(&t, &public).is_err(), "lanes {lanes}: {col:?}@{row} unconstrained");
+                checked += 1;
+            }
+            assert!(checked >= 4 * rows.len(), "{checked}");
+        }
+    }
+
+    /// y moved by one with 2^s taken out of the remainder: the rescale holds, and only the wide
+    /// column's lookup refuses the remainder.
+    #[test]
+    fn remainder_out_of_range_is_refused_by_its_lookup() {
+        let (q, c, public) = circuit(4);
+        let s = q.scale_bits;
+        let r = c.layout.fixed.iter().find(|(col, _, _)| *col == RESCALE).unwrap().1;
+        let cell = |col: Col| {
+            let w = c.layout.advice.iter().find(|&&(cc, rr, _)| cc == col && rr == r).unwrap().2;
+            c.witness.as_ref().unwrap()[w]
+        };
+        let (y, rem) = (cell(Col::Advice(1)), cell(Col::Wide(1)));
+        let y2 = y + 1;
+        let sign = (y2 >= 0) as i128;
+        let rest = y2 + (1i128 << (2 * s)) - sign * (1i128 << (2 * s));
+        let mut t = vec![
+            (Col::Advice(1), r, to_field(y2)),
+            (Col::Advice(2), r, to_field(sign)),
+            (Col::Range, r, to_field(rest & ((1 << s) - 1))),
+            (Col::Wide(0), r, to_field(rest >> s)),
+            (Col::Wide(1), r, to_field(rem - (1i128 << s))),
+        ];
+        if c.layout.fixed.iter().any(|&(col, rr, _)| col == super::RELU && rr == r) {
+            t.push((Col::Advice(3), r, to_field(y2 * sign)));
+        }
+        let failed = failed_checks(mock(&ModelCircuit { tamper: t, ..c.clone() }, &public));
+        assert!(failed.contains(&"lookup 'range wide 1'".to_string()), "{failed:?}");
+        assert!(failed.iter().all(|f| f.starts_with("lookup") || f == "permutation"), "{failed:?}");
+    }
+}
