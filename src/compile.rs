@@ -336,6 +336,10 @@ impl Compiled {
         let widened = match opts.wide {
             Some(false) => None,
             Some(true) => wide_at(lanes)?,
+            // Under `accuracy` the rows k pays for are spent on the scale (s = k − 1), so fewer
+            // rows would only buy a coarser scale: wide is for `resources`, or where the scale is
+            // already at its finest and rows cost time alone.
+            None if target == Target::Accuracy && k_rows <= quant::MAX_SCALE_BITS + 1 => None,
             None => {
                 let mut best: Option<(f64, u32, usize)> = None;
                 for &l in &choices {
