@@ -40,10 +40,11 @@ fn every_planner_choice_sets_up() {
                 let c = pipeline::compile(&model, &input, &build, &opts).unwrap();
                 let setup = pipeline::setup(&build, None);
                 let k = c.settings.k;
+                assert_eq!(c.settings.wide, wide == Some(true), "{sizes:?} lanes {lanes:?} {name}: wide");
                 assert!(setup.is_ok(), "{sizes:?} lanes {lanes:?} {name} {target:?} (k {k}): {:?}", setup.err());
                 tried += 1;
             }
         }
     }
-    assert_eq!(tried, 64);
+    assert_eq!(tried, 80);
 }

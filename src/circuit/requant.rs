@@ -44,29 +44,42 @@ fn pow2(bits: u32) -> Expression<Fr> {
     Expression::Constant(super::fr_u128(1u128 << bits))
 }
 
+/// The block's cells as a gate reads them.
+pub(super) struct Cells {
+    pub acc: Expression<Fr>,
+    pub y: Expression<Fr>,
+    pub sign: Expression<Fr>,
+    pub z: Expression<Fr>,
+    pub limbs: [Expression<Fr>; 2],
+    pub rem: Expression<Fr>,
+}
+
+/// The block's equations at scale 2^s under selectors `[rescale, range, relu]`: shared by the
+/// three-row block and `requant_wide`'s one-row block, which differ only in where cells sit.
+pub(super) fn equations(s: u32, q: [Expression<Fr>; 3], c: Cells) -> Vec<Expression<Fr>> {
+    let [q_rescale, q_range, q_relu] = q;
+    let [limb0, limb1] = c.limbs;
+    let one = Expression::Constant(Fr::one());
+    vec![
+        q_rescale * (c.acc + pow2(s - 1) - c.y.clone() * pow2(s) - c.rem),
+        q_range.clone() * (c.y.clone() + pow2(2 * s) - c.sign.clone() * pow2(2 * s) - limb0 - limb1 * pow2(s)),
+        q_range * c.sign.clone() * (one - c.sign.clone()),
+        q_relu * (c.z - c.sign * c.y),
+    ]
+}
+
 /// Creates the three selectors and the `requant` gate over `advice[0..3]` and the range column,
 /// at scale 2^`scale_bits`.
 pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
     let (advice, range, s) = (&shared.advice, shared.range, shared.scale_bits);
     let cols = FixedColumns::new(meta, Kind::Requant, 3);
     meta.create_gate("requant", |m| {
-        let q_rescale = m.query_fixed(cols.get(RESCALE), Rotation::cur());
-        let q_range = m.query_fixed(cols.get(RANGE), Rotation::cur());
-        let q_relu = m.query_fixed(cols.get(RELU), Rotation::cur());
-        let acc = m.query_advice(advice[0], Rotation::cur());
-        let y = m.query_advice(advice[1], Rotation::cur());
-        let sign = m.query_advice(advice[2], Rotation::cur());
+        let q = [RESCALE, RANGE, RELU].map(|c| m.query_fixed(cols.get(c), Rotation::cur()));
+        let [acc, y, sign] = [0, 1, 2].map(|i| m.query_advice(advice[i], Rotation::cur()));
         let z = m.query_advice(advice[0], Rotation::next());
-        let limb0 = m.query_advice(range, Rotation::cur());
-        let limb1 = m.query_advice(range, Rotation::next());
+        let limbs = [0, 1].map(|r| m.query_advice(range, Rotation(r)));
         let rem = m.query_advice(range, Rotation(2));
-        let one = Expression::Constant(Fr::one());
-        vec![
-            q_rescale * (acc + pow2(s - 1) - y.clone() * pow2(s) - rem),
-            q_range.clone() * (y.clone() + pow2(2 * s) - sign.clone() * pow2(2 * s) - limb0 - limb1 * pow2(s)),
-            q_range * sign.clone() * (one - sign.clone()),
-            q_relu * (z - sign * y),
-        ]
+        equations(s, q, Cells { acc, y, sign, z, limbs, rem })
     });
     Box::new(cols)
 }
@@ -86,40 +99,85 @@ pub(super) fn layout_with_sign(
     node: usize,
 ) -> (WireId, WireId) {
     if b.wide && b.lanes >= super::requant_wide::MIN_LANES {
-        return super::requant_wide::layout(b, acc, input, relu, node);
+        return place(b, acc, input, relu, node, &super::requant_wide::PLACES);
     }
+    place(b, acc, input, relu, node, &PLACES)
+}
+
+/// Where a block's cells sit (column, rows after the block's first), its selectors, and the
+/// rows it takes with and without a rescale: the three-row block here, the one-row block of
+/// `requant_wide`, both laid out by `place`.
+pub(super) struct Places {
+    pub acc: (Col, usize),
+    pub y: (Col, usize),
+    pub sign: (Col, usize),
+    pub limbs: [(Col, usize); 2],
+    pub rem: (Col, usize),
+    pub z: (Col, usize),
+    /// Rescale, range, relu.
+    pub selectors: [FixedCol; 3],
+    /// Rows with a rescale, and without (a bare range check leaves the remainder's row free).
+    pub rows: [usize; 2],
+}
+
+const PLACES: Places = Places {
+    acc: (Col::Advice(0), 0),
+    y: (Col::Advice(1), 0),
+    sign: (Col::Advice(2), 0),
+    limbs: [(Col::Range, 0), (Col::Range, 1)],
+    rem: (Col::Range, 2),
+    z: (Col::Advice(0), 1),
+    selectors: [RESCALE, RANGE, RELU],
+    rows: [ROWS, ROWS - 1],
+};
+
+/// Lays out one block at `p`'s places. `acc` given: rescale it; otherwise range-check (and
+/// rectify) `input` as is. Returns the output wire (z when `relu`, else y) and the sign.
+fn place(
+    b: &mut Builder,
+    acc: Option<WireId>,
+    input: Option<WireId>,
+    relu: bool,
+    node: usize,
+    p: &Places,
+) -> (WireId, WireId) {
     let row = b.row;
+    let at = |(col, offset): (Col, usize)| (col, row + offset);
     let y = match (acc, input) {
         (Some(acc), _) => {
-            b.place(Col::Advice(0), row, acc);
+            let (c, r) = at(p.acc);
+            b.place(c, r, acc);
             let y = b.wire(WireDef::Quotient { acc });
             let rem = b.wire(WireDef::Remainder { acc });
-            b.place(Col::Range, row + 2, rem);
-            b.fix(RESCALE, row, 1);
+            let (c, r) = at(p.rem);
+            b.place(c, r, rem);
+            b.fix(p.selectors[0], row, 1);
             y
         }
         (None, Some(input)) => input,
         (None, None) => unreachable!("requant needs an accumulator or an input"),
     };
-    b.place(Col::Advice(1), row, y);
+    let (c, r) = at(p.y);
+    b.place(c, r, y);
     let sign = b.wire(WireDef::Sign { y, node });
-    b.place(Col::Advice(2), row, sign);
-    for index in 0..2 {
-        let limb = b.wire(WireDef::Limb { y, sign, index });
-        b.place(Col::Range, row + index as usize, limb);
+    let (c, r) = at(p.sign);
+    b.place(c, r, sign);
+    for (index, &cell) in p.limbs.iter().enumerate() {
+        let limb = b.wire(WireDef::Limb { y, sign, index: index as u32 });
+        let (c, r) = at(cell);
+        b.place(c, r, limb);
     }
-    b.fix(RANGE, row, 1);
+    b.fix(p.selectors[1], row, 1);
     let out = if relu {
         let z = b.wire(WireDef::Relu { y, sign });
-        b.place(Col::Advice(0), row + 1, z);
-        b.fix(RELU, row, 1);
+        let (c, r) = at(p.z);
+        b.place(c, r, z);
+        b.fix(p.selectors[2], row, 1);
         z
     } else {
         y
     };
-    // Without a rescale the block's third range cell is unused (its gate term is off), so the
-    // next block may start there.
-    b.row += if acc.is_some() { ROWS } else { ROWS - 1 };
+    b.row += p.rows[acc.is_none() as usize];
     (out, sign)
 }
 

@@ -10,10 +10,10 @@
 //! Without a rescale, `acc` and `rem` are not read (their selector term is off) and stay empty;
 //! without a relu, `z` likewise. Every cell a switched-on term reads is placed.
 
-use super::builder::{Builder, Col, WireDef, WireId};
+use super::builder::Col;
 use super::gadget::{FixedCol, Gadget, Kind, Shared};
 use halo2_proofs::halo2curves::bn256::Fr;
-use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Expression, Fixed};
+use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Fixed};
 use halo2_proofs::poly::Rotation;
 
 /// Selector of the rescale `acc + 2^(s-1) = y·2^s + rem`.
@@ -42,10 +42,6 @@ impl Gadget for WideConfig {
     }
 }
 
-fn pow2(bits: u32) -> Expression<Fr> {
-    Expression::Constant(super::fr_u128(1u128 << bits))
-}
-
 /// Its `gadget::REGISTRY` entry: the selectors, two advice columns each looked up in the range
 /// table, and the `requant wide` gate.
 pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
@@ -57,61 +53,26 @@ pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Ga
         meta.lookup(name, |m| vec![(m.query_advice(col, Rotation::cur()), shared.range_table)]);
     }
     meta.create_gate("requant wide", |m| {
-        let f: Vec<Expression<Fr>> = fixed.iter().map(|&c| m.query_fixed(c, Rotation::cur())).collect();
+        let q = [0, 1, 2].map(|i| m.query_fixed(fixed[i], Rotation::cur()));
         let [acc, y, sign, z] = [0, 1, 2, 3].map(|i| m.query_advice(advice[i], Rotation::cur()));
-        let limb0 = m.query_advice(range, Rotation::cur());
-        let [limb1, rem] = [0, 1].map(|i| m.query_advice(wide[i], Rotation::cur()));
-        let one = Expression::Constant(Fr::one());
-        vec![
-            f[0].clone() * (acc + pow2(s - 1) - y.clone() * pow2(s) - rem),
-            f[1].clone() * (y.clone() + pow2(2 * s) - sign.clone() * pow2(2 * s) - limb0 - limb1 * pow2(s)),
-            f[1].clone() * sign.clone() * (one - sign.clone()),
-            f[2].clone() * (z - sign * y),
-        ]
+        let limbs = [m.query_advice(range, Rotation::cur()), m.query_advice(wide[0], Rotation::cur())];
+        let rem = m.query_advice(wide[1], Rotation::cur());
+        super::requant::equations(s, q, super::requant::Cells { acc, y, sign, z, limbs, rem })
     });
     Box::new(WideConfig { fixed, wide })
 }
 
-/// As `requant::layout_with_sign`, in one row.
-pub(super) fn layout(
-    b: &mut Builder,
-    acc: Option<WireId>,
-    input: Option<WireId>,
-    relu: bool,
-    node: usize,
-) -> (WireId, WireId) {
-    let row = b.row;
-    let y = match (acc, input) {
-        (Some(acc), _) => {
-            b.place(Col::Advice(0), row, acc);
-            let y = b.wire(WireDef::Quotient { acc });
-            let rem = b.wire(WireDef::Remainder { acc });
-            b.place(Col::Wide(1), row, rem);
-            b.fix(RESCALE, row, 1);
-            y
-        }
-        (None, Some(input)) => input,
-        (None, None) => unreachable!("requant needs an accumulator or an input"),
-    };
-    b.place(Col::Advice(1), row, y);
-    let sign = b.wire(WireDef::Sign { y, node });
-    b.place(Col::Advice(2), row, sign);
-    let limb0 = b.wire(WireDef::Limb { y, sign, index: 0 });
-    b.place(Col::Range, row, limb0);
-    let limb1 = b.wire(WireDef::Limb { y, sign, index: 1 });
-    b.place(Col::Wide(0), row, limb1);
-    b.fix(RANGE, row, 1);
-    let out = if relu {
-        let z = b.wire(WireDef::Relu { y, sign });
-        b.place(Col::Advice(3), row, z);
-        b.fix(RELU, row, 1);
-        z
-    } else {
-        y
-    };
-    b.row += 1;
-    (out, sign)
-}
+/// The one-row block's places, laid out by `requant::place`.
+pub(super) const PLACES: super::requant::Places = super::requant::Places {
+    acc: (Col::Advice(0), 0),
+    y: (Col::Advice(1), 0),
+    sign: (Col::Advice(2), 0),
+    limbs: [(Col::Range, 0), (Col::Wide(0), 0)],
+    rem: (Col::Wide(1), 0),
+    z: (Col::Advice(3), 0),
+    selectors: [RESCALE, RANGE, RELU],
+    rows: [1, 1],
+};
 
 #[cfg(test)]
 mod tests {
