@@ -106,6 +106,13 @@ impl Conv {
         Some((n * self.c_in + ci) * ivol + offset)
     }
 
+    /// Group g's patch matrix: `source(g, i, p)` for every (i, p), row by row, computed once for
+    /// all of the group's output channels (the float and integer readings and the circuit's
+    /// layout all walk it).
+    pub fn patches(&self, g: usize) -> Vec<Vec<Option<usize>>> {
+        (0..self.k()).map(|i| (0..self.p()).map(|p| self.source(g, i, p)).collect()).collect()
+    }
+
     /// Flat index in the output of row c of group g at position p.
     pub fn target(&self, g: usize, c: usize, p: usize) -> usize {
         let ovol = volume(&self.output);
@@ -122,8 +129,7 @@ impl Conv {
         let (c_n, k_n, p_n) = (self.c(), self.k(), self.p());
         let mut out: Vec<Option<T>> = vec![None; self.c_out * p_n];
         for g in 0..self.groups {
-            let sources: Vec<Vec<Option<usize>>> =
-                (0..k_n).map(|i| (0..p_n).map(|p| self.source(g, i, p)).collect()).collect();
+            let sources = self.patches(g);
             for c in 0..c_n {
                 let row = (g * c_n + c) * k_n;
                 for p in 0..p_n {

@@ -27,8 +27,7 @@ pub(super) fn layout(
     });
     let mut out: Vec<Option<WireId>> = vec![None; geometry.c_out * p_n];
     for g in 0..geometry.groups {
-        let sources: Vec<Vec<Option<usize>>> =
-            (0..k_n).map(|i| (0..p_n).map(|p| geometry.source(g, i, p)).collect()).collect();
+        let sources = geometry.patches(g);
         let per_row = if n.private { b.lanes / 2 } else { b.lanes };
         let terms_at = |p: usize| sources.iter().filter(|s| s[p].is_some()).count() + n.private as usize;
         let direct: usize = c_n * (0..p_n).map(|p| terms_at(p).max(1).div_ceil(per_row)).sum::<usize>();
