@@ -4,7 +4,7 @@ NPM_BIN := node_modules/@foundry-rs
 FORGE := $(NPM_BIN)/forge-linux-amd64/bin/forge
 ANVIL := $(NPM_BIN)/anvil-linux-amd64/bin/anvil
 
-.PHONY: deps build demo bot lint test test-rust test-forge fixtures bench-ezkl poseidon-vectors fuzz clean
+.PHONY: deps build demo bot lint test test-rust test-forge fixtures bench poseidon-vectors fuzz clean
 
 deps: node_modules/.installed
 # `npm install`, not `npm ci`: Foundry's per-platform optional packages leave the lockfile
@@ -67,12 +67,14 @@ fuzz:
 fixtures: deps
 	cargo run --quiet --example fixtures
 
-# Same run, same models: EZKL (pip, benchmark-only, in build/ezkl-venv) against zkinfer.
-EZKL_MODELS ?= $(foreach m,1l_mlp 2l_relu_fc accuracy,../shared/corpus/$(m)/network.onnx ../shared/corpus/$(m)/input.json)
-bench-ezkl: build
-	test -x build/ezkl-venv/bin/python || (python3 -m venv build/ezkl-venv && build/ezkl-venv/bin/pip install -q ezkl==23.0.5)
-	cargo run --quiet --bin zkinfer -- example -o build/bench/example
-	build/ezkl-venv/bin/python bench/compare_ezkl.py build/bench/example/model.onnx build/bench/example/input.json $(EZKL_MODELS) 2>/dev/null | grep '^|'
+# zkinfer against EZKL (pip, benchmark-only, in build/ezkl-venv with matplotlib for the plot),
+# model by model in one run: bench/run.py (BENCH_ARGS, e.g. --models 1l_mlp,lenet_5 --runs 3).
+BENCH_ARGS ?=
+bench: deps
+	cargo build --release --bin zkinfer
+	test -x build/ezkl-venv/bin/python || python3 -m venv build/ezkl-venv
+	build/ezkl-venv/bin/python -c 'import ezkl, matplotlib' 2>/dev/null || build/ezkl-venv/bin/pip install -q ezkl==23.0.5 matplotlib
+	build/ezkl-venv/bin/python bench/run.py $(BENCH_ARGS)
 
 # The circomlibjs vectors the Poseidon known-answer test embeds (installed outside the project).
 poseidon-vectors:

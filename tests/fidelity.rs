@@ -259,7 +259,7 @@ fn a_circuit_that_refuses_its_calibration_input_stops_the_compile() {
     let check = zkinfer::fidelity::Check::new(&onnx, &typed, &graph, &calibration, Default::default()).unwrap();
     assert!(check.run(&c.model).is_ok());
     let lut = c.model.nodes.iter_mut().find_map(|n| match &mut n.op {
-        zkinfer::quant::QOp::Lut { lo, values } => Some((lo, values)),
+        zkinfer::quant::QOp::Lut { lo, values, .. } => Some((lo, values)),
         _ => None,
     });
     let (lo, values) = lut.expect("tanh is a table");

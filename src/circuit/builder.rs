@@ -100,10 +100,12 @@ pub enum WireDef {
         /// The previous row's accumulator when this row continues a chain (its chain flag is set).
         prev: Option<WireId>,
     },
-    /// A lookup input on the table grid: `x / 2^d` rounded half up, d = `Layout::table_shift`.
+    /// A lookup input on its table's grid: `x / 2^shift` rounded half up.
     TableIndex {
         /// The lookup input, at scale 2^s.
         x: WireId,
+        /// The table's shift d (`QOp::Lut::shift`).
+        shift: u32,
     },
     /// The lookup rescale's remainder `x + 2^(d-1) − q·2^d`, in [0, 2^d) (in the range column).
     TableRem {
@@ -111,6 +113,8 @@ pub enum WireDef {
         x: WireId,
         /// Its `TableIndex` wire.
         q: WireId,
+        /// The table's shift d.
+        shift: u32,
     },
     /// `w·2^bits`: the lookup remainder lifted so the range check [0, 2^s) bounds it below 2^d.
     Scaled {

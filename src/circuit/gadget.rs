@@ -105,56 +105,43 @@ impl FixedCol {
     }
 }
 
-/// When a gadget is configured: in every circuit (its columns are in every verifying key), or
-/// only in circuits whose layout sets one of its fixed cells.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub enum When {
-    /// In every verifying key, used or not (the gadgets every model had from the start).
-    Always,
-    /// Only where the layout sets one of its fixed cells: a circuit pays nothing for it otherwise.
-    Used,
-}
-
 macro_rules! registry {
-    ($($(#[$doc:meta])* $kind:ident => $module:ident, $when:ident;)*) => {
+    ($($(#[$doc:meta])* $kind:ident => $module:ident;)*) => {
         /// Every layout gadget, named as layouts name it.
         #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord, Serialize, Deserialize)]
         pub enum Kind { $($(#[$doc])* $kind),* }
 
-        /// The gadgets in column-creation order, with when each is configured.
-        pub const REGISTRY: &[(Kind, When, Configure)] = &[$((Kind::$kind, When::$when, super::$module::configure)),*];
+        /// The gadgets in column-creation order.
+        pub const REGISTRY: &[(Kind, Configure)] = &[$((Kind::$kind, super::$module::configure)),*];
     };
 }
 
 registry! {
     /// `linear.rs`: chained sums with fixed coefficients.
-    Linear => linear, Always;
+    Linear => linear;
     /// `requant.rs`: rescale, range check, relu.
-    Requant => requant, Always;
+    Requant => requant;
     /// `product.rs`: one product of two activations.
-    Product => product, Always;
+    Product => product;
     /// `dot.rs`: chained sums of products of two activations.
-    Dot => dot, Used;
+    Dot => dot;
     /// `lut.rs`: tabulated functions and keyed selections.
-    Lut => lut, Used;
+    Lut => lut;
     /// `pointwise.rs`: several `y = m·x + c` to a row.
-    Pointwise => pointwise, Used;
+    Pointwise => pointwise;
     /// `freivalds.rs`: whole matrix products checked at random challenges (a second phase).
-    Freivalds => freivalds, Used;
+    Freivalds => freivalds;
     /// `requant_wide.rs`: requant in one row, its range cells in three looked-up columns.
-    RequantWide => requant_wide, Used;
+    RequantWide => requant_wide;
 }
 
-/// Configures the gadgets this circuit needs, in registry order; indexed by `Kind as usize`.
+/// Configures the gadgets this circuit's layout uses (sets a fixed cell of), in registry order;
+/// indexed by `Kind as usize`. A gadget no layout row selects would only add columns the prover
+/// commits to and the verifier pays for (1l_sigmoid carried 16 fixed columns for 12 rows).
 pub fn configure_all(
     meta: &mut ConstraintSystem<Fr>,
     shared: &Shared,
     p: &CircuitParams,
 ) -> Vec<Option<Box<dyn Gadget>>> {
-    REGISTRY
-        .iter()
-        .map(|&(kind, when, configure)| {
-            (when == When::Always || p.gadgets.contains(&kind)).then(|| configure(meta, shared))
-        })
-        .collect()
+    REGISTRY.iter().map(|&(kind, configure)| p.gadgets.contains(&kind).then(|| configure(meta, shared))).collect()
 }

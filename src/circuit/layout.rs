@@ -360,11 +360,8 @@ impl Layout {
                 WireDef::Dot { pairs, prev } => {
                     pairs.iter().map(|(a, c)| v[*a] * v[*c]).sum::<i128>() + prev.map_or(0, |p| v[p])
                 }
-                WireDef::TableIndex { x } => model.table_index(v[*x]),
-                WireDef::TableRem { x, q } => {
-                    let d = self.table_shift.unwrap_or(0);
-                    v[*x] + (1i128 << d >> 1) - (v[*q] << d)
-                }
+                WireDef::TableIndex { x, shift } => QuantModel::table_index(v[*x], *shift),
+                WireDef::TableRem { x, q, shift } => v[*x] + (1i128 << shift >> 1) - (v[*q] << shift),
                 WireDef::Scaled { w, bits } => v[*w] << bits,
                 WireDef::Lookup { q, node } => model.lookup(*node, v[*q])?,
                 WireDef::Claimed { check, c, p } => self.products[*check].entry(&v, *c, *p),

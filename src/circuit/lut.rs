@@ -1,15 +1,19 @@
 //! Lookup gadget: `y = f(x)` for a pointwise function, proven against a fixed table.
 //!
-//! With shift d = s − t (the table grid is 2^-t, the activation scale 2^-s):
+//! With shift d = s − t (this table's grid is 2^-t, the activation scale 2^-s); each table has
+//! its own d, held per row in the fixed column `POW` as 2^d, so a narrow table keeps the scale
+//! while a wide one is read coarsely:
 //!
-//! | row | a0 | a1 | a2 | r        |
-//! |-----|----|----|----|----------|
-//! | 0   | x  | q  | y  | rem      |
-//! | 1   |    |    |    | rem·2^(s−d) |
+//! | row | a0 | a1 | a2 | r        | POW |
+//! |-----|----|----|----|----------|-----|
+//! | 0   | x  | q  | y  | rem      | 2^d |
+//! | 1   |    |    |    | rem·2^(s−d) | 0 |
 //!
-//! - rescale (d > 0): `x + 2^(d-1) = q·2^d + rem` with `rem` in [0, 2^d): the range column holds
-//!   `rem` and, when d < s, `rem·2^(s−d)`; both in [0, 2^s) bound `rem` below 2^d. Without that
-//!   bound a prover could move q by one and absorb 2^d in the remainder (a test below).
+//! - rescale (d > 0): `POW·(2x + POW − 2q·POW − 2rem) = 0`, i.e. `x + 2^(d-1) = q·2^d + rem`, and
+//!   `POW·(POW·r' − 2^s·rem) = 0`, i.e. `r' = rem·2^(s−d)` for the range cell r' below; both
+//!   `rem` and r' in [0, 2^s) bound `rem` below 2^d. Without that bound a prover could move q by
+//!   one and absorb 2^d in the remainder (a test below). POW is 0 on every other row, which
+//!   switches both equations off; 2^d is never 0 in the field.
 //! - lookup: `(tag, tag·q, tag·y)` is a row of the table `(tag, tag·x, tag·f(x))`. Each distinct
 //!   table has its own tag ≥ 1; rows without the gadget have tag 0 and look up the all-zero row.
 //!   The table bounds q, so x cannot wrap modulo p either.
@@ -23,19 +27,20 @@ use halo2_proofs::halo2curves::bn256::Fr;
 use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error as PlonkError, Expression, Fixed, TableColumn};
 use halo2_proofs::poly::Rotation;
 
-/// Selector of the rescale `x + 2^(d-1) = q·2^d + rem` (unset when d = 0).
-pub const RESCALE: FixedCol = FixedCol::new(Kind::Lut, 0);
+/// 2^d on a row that rescales its input by d bits onto its table's grid; 0 elsewhere (and when
+/// d = 0), which is what switches the rescale equations off.
+pub const POW: FixedCol = FixedCol::new(Kind::Lut, 0);
 /// The tag of the table a row looks up (0: none, so the row matches the table's all-zero row).
 pub const TAG: FixedCol = FixedCol::new(Kind::Lut, 1);
 
 /// The lookup gadget's fixed columns and table; configured only in circuits whose layout uses it.
 #[derive(Clone, Debug)]
 pub struct LutConfig {
-    /// In `FixedCol` order: rescale, tag.
+    /// In `FixedCol` order: 2^d, tag.
     pub fixed: [Column<Fixed>; 2],
     /// The table `(tag, tag·x, tag·f(x))`, filled from `Layout::tables` by `table_rows`.
     pub table: [TableColumn; 3],
-    /// d = s − t: the bits a lookup input is rescaled by onto the table grid (0: no rescale gate).
+    /// The largest table shift: 0 when no table rescales, and then there is no rescale gate.
     pub shift: u32,
 }
 
@@ -86,17 +91,17 @@ impl LutConfig {
         };
         if shift > 0 {
             meta.create_gate("lut rescale", |m| {
-                let sel = m.query_fixed(cfg.fixed[RESCALE.index], Rotation::cur());
+                let pow = m.query_fixed(cfg.fixed[POW.index], Rotation::cur());
                 let x = m.query_advice(advice[0], Rotation::cur());
                 let q = m.query_advice(advice[1], Rotation::cur());
                 let rem = m.query_advice(range, Rotation::cur());
-                let pow = |bits: u32| Expression::Constant(fr_u128(1u128 << bits));
-                let mut gates = vec![sel.clone() * (x + pow(shift - 1) - q * pow(shift) - rem.clone())];
-                if shift < scale_bits {
-                    let shifted = m.query_advice(range, Rotation::next());
-                    gates.push(sel * (shifted - rem * pow(scale_bits - shift)));
-                }
-                gates
+                let lifted = m.query_advice(range, Rotation::next());
+                let two = Expression::Constant(Fr::from(2));
+                let one = Expression::Constant(fr_u128(1u128 << scale_bits));
+                vec![
+                    pow.clone() * (two.clone() * x + pow.clone() - two.clone() * q * pow.clone() - two * rem.clone()),
+                    pow.clone() * (pow * lifted - one * rem),
+                ]
             });
         }
         meta.lookup("table", |m| {
@@ -109,9 +114,9 @@ impl LutConfig {
     }
 }
 
-/// Rows one lookup takes at this shift.
-pub fn rows(shift: u32, scale_bits: u32) -> usize {
-    if shift > 0 && shift < scale_bits {
+/// Rows one lookup takes at this shift: the lifted remainder sits on the second.
+pub fn rows(shift: u32) -> usize {
+    if shift > 0 {
         2
     } else {
         1
@@ -125,21 +130,19 @@ pub(super) fn layout(b: &mut Builder, x: WireId, node: usize, tag: usize, shift:
         x
     } else {
         b.place(Col::Advice(0), row, x);
-        let q = b.wire(WireDef::TableIndex { x });
-        let rem = b.wire(WireDef::TableRem { x, q });
+        let q = b.wire(WireDef::TableIndex { x, shift });
+        let rem = b.wire(WireDef::TableRem { x, q, shift });
         b.place(Col::Range, row, rem);
-        if shift < scale_bits {
-            let shifted = b.wire(WireDef::Scaled { w: rem, bits: scale_bits - shift });
-            b.place(Col::Range, row + 1, shifted);
-        }
-        b.fix(RESCALE, row, 1);
+        let lifted = b.wire(WireDef::Scaled { w: rem, bits: scale_bits - shift });
+        b.place(Col::Range, row + 1, lifted);
+        b.fix(POW, row, 1i128 << shift);
         q
     };
     b.place(Col::Advice(1), row, q);
     let y = b.wire(WireDef::Lookup { q, node });
     b.place(Col::Advice(2), row, y);
     b.fix(TAG, row, tag as i128);
-    b.row += rows(shift, scale_bits);
+    b.row += rows(shift);
     y
 }
 
@@ -242,6 +245,89 @@ mod tests {
             "the remainder's range check must catch it: {errs:?}"
         );
         assert!(!errs.iter().any(|e| matches!(e, VerifyFailure::ConstraintNotSatisfied { .. })), "{errs:?}");
+    }
+
+    /// exp over a wide input ([-20, 0]) and sigmoid over a narrower one ([0, 1]): each table gets its own grid, so
+    /// the two lookups rescale by different shifts in one circuit.
+    fn two_grids(x: f32, y: f32) -> (QuantModel, ModelCircuit, Vec<Fr>) {
+        let exp = ScalarFn::new("exp", |xs| xs.iter().map(|x| x.exp()).collect());
+        let node = |name: &str, op, inputs| Node { name: name.into(), op, inputs, shape: vec![1, 1] };
+        let graph = Graph {
+            nodes: vec![
+                node("x", Op::Input { index: 0 }, vec![]),
+                node("y", Op::Input { index: 1 }, vec![]),
+                node("exp", Op::Map { f: exp }, vec![0]),
+                node("sig", Op::Map { f: sigmoid() }, vec![1]),
+            ],
+            inputs: vec![0, 1],
+            outputs: vec![2, 3],
+        };
+        let ranges = table::value_ranges(&graph, &[vec![vec![-20.0], vec![0.0]], vec![vec![0.0], vec![1.0]]]);
+        let q = QuantModel::quantize(&graph, 10, 12, &ranges).unwrap();
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default(), true).unwrap());
+        let inputs = q.quantize_inputs(&[vec![x], vec![y]]).unwrap();
+        let w = layout.witness(&q, &inputs).unwrap();
+        let public = layout.public_values(&w, &[]);
+        (q, ModelCircuit::new(layout, Some(Arc::new(w)), vec![]), public)
+    }
+
+    fn shift(q: &QuantModel, node: usize) -> u32 {
+        let crate::quant::QOp::Lut { shift, .. } = q.nodes[node].op else { panic!("not a table") };
+        shift
+    }
+
+    #[test]
+    fn two_grids_each_row_rescales_by_its_own_shift() {
+        let (q, c, public) = two_grids(-3.3, 0.4);
+        let (wide, narrow) = (shift(&q, 2), shift(&q, 3));
+        assert!(wide > narrow, "exp over [-20, 0] is read more coarsely than sigmoid over [0, 1]");
+        assert_eq!(mock(&c, &public), Ok(()));
+        let pows: Vec<i128> = c.layout.fixed.iter().filter(|(col, _, _)| *col == super::POW).map(|f| f.2).collect();
+        assert!(narrow > 0, "both rescale, so both rows carry a 2^d");
+        let mut expected: Vec<i128> = [wide, narrow].iter().map(|&d| 1 << d).collect();
+        expected.sort();
+        let mut pows = pows;
+        pows.sort();
+        assert_eq!(pows, expected, "one 2^d per rescaling lookup, each its own table's");
+        assert!(
+            (q.dequantize(q.eval(&q.quantize_inputs(&[vec![-3.3], vec![0.4]]).unwrap()).unwrap()[2][0])
+                - (-3.3f64).exp())
+            .abs()
+                < 0.01
+        );
+    }
+
+    /// Every cell of both lookups moved by one is refused, and so is each row read with the
+    /// other table's shift (the remainder re-solved for it, as a prover would).
+    #[test]
+    fn two_grids_cells_and_shifts_are_bound() {
+        let (q, c, public) = two_grids(-3.3, 0.4);
+        let rows: Vec<usize> =
+            c.layout.fixed.iter().filter(|(col, _, v)| *col == super::TAG && *v != 0).map(|f| f.1).collect();
+        assert_eq!(rows.len(), 2);
+        for &r in &rows {
+            for (col, row) in
+                [(Col::Advice(0), r), (Col::Advice(1), r), (Col::Advice(2), r), (Col::Range, r), (Col::Range, r + 1)]
+            {
+                let t =
+                    ModelCircuit { tamper: vec![(col, row, to_field(cell(&c, col, row)) + Fr::one())], ..c.clone() };
+                assert!(mock(&t, &public).is_err(), "{col:?}@{row} unconstrained");
+            }
+        }
+        // Row of the narrow table, index and remainder re-solved with the wide table's shift.
+        let (wide, narrow) = (shift(&q, 2), shift(&q, 3));
+        let sig = q.eval(&q.quantize_inputs(&[vec![-3.3], vec![0.4]]).unwrap()).unwrap()[3][0];
+        let r = *rows.iter().find(|&&r| cell(&c, Col::Advice(2), r) == sig).unwrap();
+        let x = cell(&c, Col::Advice(0), r);
+        let idx = QuantModel::table_index(x, wide);
+        let rem = x + (1i128 << wide >> 1) - (idx << wide);
+        let tamper = vec![
+            (Col::Advice(1), r, to_field(idx)),
+            (Col::Range, r, to_field(rem)),
+            (Col::Range, r + 1, to_field(rem << (10 - wide))),
+        ];
+        let t = ModelCircuit { tamper, ..c.clone() };
+        assert!(mock(&t, &public).is_err(), "a row read on another table's grid (shift {wide} for {narrow})");
     }
 
     #[test]

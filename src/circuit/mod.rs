@@ -49,7 +49,7 @@ pub struct CircuitParams {
     pub scale_bits: u32,
     /// Set when the model has lookup tables: the bits their inputs are rescaled by.
     pub table_shift: Option<u32>,
-    /// The gadgets whose fixed cells the layout sets (those configured `When::Used` need it).
+    /// The gadgets whose fixed cells the layout sets: only these are configured.
     pub gadgets: std::collections::BTreeSet<Kind>,
     /// Column groups of the Poseidon gadget (0: nothing is committed).
     pub hash_lanes: usize,

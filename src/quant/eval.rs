@@ -84,9 +84,10 @@ impl QuantModel {
                 QOp::NonNeg => {
                     arg(0).iter().map(|&x| Ok(((self.check_range(id, x)? >= 0) as i128) << s)).collect::<Result<_>>()?
                 }
-                QOp::Lut { .. } => {
-                    arg(0).iter().map(|&x| self.lookup(id, self.table_index(x))).collect::<Result<_>>()?
-                }
+                QOp::Lut { shift, .. } => arg(0)
+                    .iter()
+                    .map(|&x| self.lookup(id, QuantModel::table_index(x, *shift)))
+                    .collect::<Result<_>>()?,
                 QOp::Select { .. } => arg(0).iter().map(|&x| self.lookup(id, x)).collect::<Result<_>>()?,
             };
             vals.push(v);

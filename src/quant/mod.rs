@@ -79,13 +79,15 @@ pub enum QOp {
         #[serde(default, skip_serializing_if = "Option::is_none")]
         params: Option<std::sync::Arc<ParamIds>>,
     },
-    /// `y = values[q − lo]` where `q` is the input on the model's table grid (rescaled by
-    /// `QuantModel::table_shift` bits); `q` outside the table is an error, not a clamp.
+    /// `y = values[q − lo]` where `q` is the input on the table's grid (rescaled by `shift`
+    /// bits); `q` outside the table is an error, not a clamp.
     Lut {
         /// Grid index of the table's first entry.
         lo: i64,
         /// The function's value at each grid point, at scale 2^s.
         values: Vec<i64>,
+        /// Bits the input is rescaled by onto this table's grid of 2^(shift − s).
+        shift: u32,
     },
     /// `y = values[x]` for an integer index x (a Gather from constant data).
     Select {
@@ -134,7 +136,8 @@ impl QNode {
 pub struct QuantModel {
     /// Values are integers at scale 2^`scale_bits` (see the module doc for the scheme).
     pub scale_bits: u32,
-    /// Bits every lookup input is rescaled by before its table (None: the model has no tables).
+    /// The largest of the tables' shifts (`QOp::Lut::shift`); None when the model looks nothing up,
+    /// so the lookup gadget (and its rescale gate, when this is above 0) is configured only when used.
     #[serde(default)]
     pub table_shift: Option<u32>,
     /// The nodes in the graph's order, so node ids carry over.
@@ -355,9 +358,9 @@ impl QuantModel {
                     Op::MatMul(mm) => QOp::MatMul(*mm),
                     Op::Select { table } => QOp::Select { values: table.iter().map(|&v| quantize(v, s1)).collect() },
                     Op::Map { .. } => {
-                        let (lo, values) =
+                        let (lo, values, shift) =
                             tables.as_ref().and_then(|t| t.tables[id].clone()).expect("every Map has a table");
-                        QOp::Lut { lo, values }
+                        QOp::Lut { lo, values, shift }
                     }
                 };
                 QNode { name: n.name.clone(), op, inputs: n.inputs.clone(), shape: n.shape.clone() }
@@ -366,7 +369,7 @@ impl QuantModel {
         Ok(QuantModel {
             scale_bits,
             // Keyed tables need the lookup gadget even when no function table sets a shift.
-            table_shift: tables.map(|t| t.shift).or(graph
+            table_shift: tables.map(|t| t.tables.iter().flatten().map(|t| t.2).max().unwrap_or(0)).or(graph
                 .nodes
                 .iter()
                 .any(|n| matches!(n.op, Op::Select { .. }))
@@ -458,11 +461,12 @@ impl QuantModel {
         Ok(v)
     }
 
-    /// The table input of a lookup: `x` rescaled onto the table grid.
-    pub fn table_index(&self, x: i128) -> i128 {
-        match self.table_shift {
-            Some(d) if d > 0 => rescale(x, d),
-            _ => x,
+    /// The table input of a lookup: `x` rescaled by `shift` bits onto its table's grid.
+    pub fn table_index(x: i128, shift: u32) -> i128 {
+        if shift > 0 {
+            rescale(x, shift)
+        } else {
+            x
         }
     }
 
@@ -481,10 +485,10 @@ impl QuantModel {
             }
             return Ok(values[i as usize] as i128);
         }
-        let QOp::Lut { lo, values } = &self.nodes[node].op else { unreachable!("lookup on a non-table node") };
+        let QOp::Lut { lo, values, shift } = &self.nodes[node].op else { unreachable!("lookup on a non-table node") };
         let i = q - *lo as i128;
         if i < 0 || i >= values.len() as i128 {
-            let step = ((self.scale_bits - self.table_shift.unwrap_or(0)) as f64).exp2();
+            let step = ((self.scale_bits - shift) as f64).exp2();
             return Err(Error::OutsideTable {
                 node: self.nodes[node].name.clone(),
                 value: q as f64 / step,

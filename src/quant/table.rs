@@ -1,9 +1,8 @@
 //! Lookup tables for pointwise functions: which inputs a table covers and how finely.
 //!
 //! A table maps `q`, the function's input on a coarser grid of 2^-t, to `round(f(q·2^-t)·2^s)`.
-//! Every table of a model shares one grid (`t = s - shift`), so the circuit's rescale gate has
-//! constant coefficients; t is the finest grid on which the widest table still fits the row
-//! budget. A table covers the calibrated range of its input widened on both sides, because unseen
+//! Each table has its own grid (`t = s - shift`, the shift a fixed column of the circuit's rescale
+//! gate), the finest on which all tables together still fit the row budget. A table covers the calibrated range of its input widened on both sides, because unseen
 //! inputs stray past the calibration set; a value beyond it is refused by name at witness time.
 
 use crate::error::{Error, Result};
@@ -34,12 +33,32 @@ fn widen((a, b): (f32, f32)) -> (f64, f64) {
 /// Rows kept free of table entries for halo2's blinding rows and the all-zero row.
 const RESERVED: usize = 64;
 
-/// The tables of a quantised model: the grid shift and, per node, `(lo, values)` for Map nodes.
+/// The tables of a quantised model: per Map node, its grid shift and entries.
 pub struct Tables {
-    /// Bits every lookup input is rescaled by before its table (the grid step is 2^(shift - s)).
-    pub shift: u32,
-    /// Per node, `(lo, values)` for Map nodes (`None` for others): see `QOp::Lut`.
-    pub tables: Vec<Option<(i64, Vec<i64>)>>,
+    /// Per node, `(lo, values, shift)` for Map nodes (`None` for others): see `QOp::Lut`.
+    pub tables: Vec<Option<(i64, Vec<i64>, u32)>>,
+}
+
+/// Per Map node, the finest grid 2^-t (t ≤ s) such that all tables together fit `budget` rows.
+///
+/// Each table gets its own grid so a narrow input (a layer norm's variance) keeps the activation
+/// scale while a wide one (softmax's exponent) is read coarsely: the widest table is halved until
+/// the sum fits, which equalises entry counts rather than steps. One grid for all, as before, let
+/// the widest table set the step of every other.
+fn grids(spans: &[f64], scale_bits: u32, budget: f64) -> Option<Vec<i32>> {
+    let mut t = vec![scale_bits as i32; spans.len()];
+    let entries = |span: f64, t: i32| span * (t as f64).exp2() + 1.0;
+    loop {
+        let total: f64 = spans.iter().zip(&t).map(|(&w, &t)| entries(w, t)).sum();
+        if total <= budget {
+            return Some(t);
+        }
+        let widest = (0..spans.len()).max_by(|&a, &b| entries(spans[a], t[a]).total_cmp(&entries(spans[b], t[b])))?;
+        if t[widest] == 0 {
+            return None;
+        }
+        t[widest] -= 1;
+    }
 }
 
 /// Plans and samples one table per Map node; together they fill at most 2^`table_bits` rows.
@@ -49,7 +68,7 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
         return Ok(None);
     }
     let budget = ((1usize << table_bits) - RESERVED) as f64;
-    let mut spans = 0.0;
+    let mut spans = vec![];
     for &id in &maps {
         let input = graph.nodes[id].inputs[0];
         let range = *ranges.get(input).ok_or_else(|| internal_no_range(graph, id))?;
@@ -57,11 +76,9 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
             return Err(internal_no_range(graph, id));
         }
         let (lo, hi) = widen(range);
-        spans += hi - lo;
+        spans.push(hi - lo);
     }
-    // The finest grid on which every table, (hi − lo)·2^t + 1 entries each, fits the budget.
-    let t = (scale_bits as i32).min(((budget - maps.len() as f64) / spans).log2().floor() as i32);
-    if t < 0 {
+    let Some(ts) = grids(&spans, scale_bits, budget) else {
         let widest = maps
             .iter()
             .map(|&id| ranges[graph.nodes[id].inputs[0]])
@@ -76,12 +93,12 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
                 1usize << table_bits
             ),
         });
-    }
-    let t = t as u32;
-    let step = (t as f64).exp2();
+    };
     let out_scale = (scale_bits as f64).exp2();
     let mut tables = vec![None; graph.nodes.len()];
-    for &id in &maps {
+    for (&id, &t) in maps.iter().zip(&ts) {
+        let t = t as u32;
+        let step = (t as f64).exp2();
         let Op::Map { f } = &graph.nodes[id].op else { unreachable!() };
         let core = ranges[graph.nodes[id].inputs[0]];
         let (lo, hi) = widen(core);
@@ -124,9 +141,9 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
             end += 1;
         }
         let values = (start..=end).map(|i| value(i) as i64).collect();
-        tables[id] = Some((qlo + start as i64, values));
+        tables[id] = Some((qlo + start as i64, values, scale_bits - t));
     }
-    Ok(Some(Tables { shift: scale_bits - t, tables }))
+    Ok(Some(Tables { tables }))
 }
 
 fn internal_no_range(graph: &Graph, id: usize) -> Error {
@@ -158,9 +175,32 @@ mod tests {
         let s = 8;
         let bound = 1i64 << (2 * s);
         let t = build(&exp_graph(), s, 12, &[(0.0, 4.0), (1.0, 54.0)]).unwrap().unwrap();
-        let (_, values) = t.tables[1].as_ref().unwrap();
+        let (_, values, _) = t.tables[1].as_ref().unwrap();
         assert!(values.iter().all(|&v| (-bound..bound).contains(&v)), "a table value outside ±2^(2s)");
         assert!(values.len() > 100);
+    }
+
+    /// A narrow table keeps the activation scale while a wide one beside it is read coarsely
+    /// (one shared grid made both coarse: nanoGPT's layer-norm rsqrt read a variance of 0.0008
+    /// on a 2^-2 grid because softmax's exponent spanned 20 units).
+    #[test]
+    fn each_table_gets_its_own_grid() {
+        let exp = ScalarFn::new("exp", |xs| xs.iter().map(|x| x.exp()).collect());
+        let mut g = exp_graph();
+        g.nodes.push(Node { name: "exp2".into(), op: Op::Map { f: exp }, inputs: vec![0], shape: vec![1, 1] });
+        g.nodes[1].inputs = vec![0];
+        let narrow = build(&g, 10, 12, &[(0.0, 0.01)]).unwrap().unwrap();
+        assert_eq!(narrow.tables[1].as_ref().unwrap().2, 0, "a narrow table at the activation scale");
+        // One wide and one narrow input: a second input node for the narrow table.
+        g.nodes.insert(1, Node { name: "y".into(), op: Op::Input { index: 1 }, inputs: vec![], shape: vec![1, 1] });
+        g.inputs.push(1);
+        g.nodes[2].inputs = vec![0];
+        g.nodes[3].inputs = vec![1];
+        let t = build(&g, 10, 12, &[(-20.0, 0.0), (0.0, 0.01)]).unwrap().unwrap();
+        let (wide, narrow) = (t.tables[2].as_ref().unwrap(), t.tables[3].as_ref().unwrap());
+        assert!(wide.2 >= 2, "the wide table is coarser: shift {}", wide.2);
+        assert_eq!(narrow.2, 0, "the narrow one keeps the scale");
+        assert!(wide.1.len() + narrow.1.len() <= (1 << 12) - RESERVED);
     }
 
     /// A function that leaves the range on the calibrated inputs themselves is refused by name.

@@ -46,7 +46,7 @@ pub(super) fn layout(b: &mut Builder, n: &Node) -> Result<Vec<WireId>> {
             Some(ids) if n.private => affine::private(b, n, terms, bias, ids, *rescale, *relu),
             _ => affine::fixed(b, n, terms, bias, *rescale, *relu),
         },
-        QOp::Lut { lo, values } => table::lut(b, n, *lo, values),
+        QOp::Lut { lo, values, shift } => table::lut(b, n, *lo, values, *shift),
         QOp::Select { values } => table::select(b, n, values)?,
     })
 }

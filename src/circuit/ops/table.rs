@@ -7,8 +7,7 @@ use super::super::lut;
 use super::Node;
 use crate::error::{Error, Result};
 
-pub(super) fn lut(b: &mut Builder, n: &Node, lo: i64, values: &[i64]) -> Vec<WireId> {
-    let shift = n.model.table_shift.expect("a model with tables has a table shift");
+pub(super) fn lut(b: &mut Builder, n: &Node, lo: i64, values: &[i64], shift: u32) -> Vec<WireId> {
     let tag = b.table_tag(Table { lo, step: 1, values: values.to_vec() });
     n.inputs[0].iter().map(|&w| lut::layout(b, w, n.id, tag, shift, n.model.scale_bits)).collect()
 }

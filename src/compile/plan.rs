@@ -1,0 +1,205 @@
+//! The planner: lane width, gadget shape and scale for a graph, before the final layout.
+//!
+//! Proving work grows with columns × 2^k, verification gas and verifier size with columns (a
+//! commitment, an evaluation and an ecMul each). Rows do not depend on the scale, so lanes and
+//! gadget shape are chosen on a probe quantised at the coarsest scale; the rows k then pays for
+//! are spent on precision.
+
+use super::{CompileOptions, Target};
+use crate::circuit::layout::{Layout, Shape};
+use crate::circuit::{requant, requant_wide, CircuitParams, ModelCircuit};
+use crate::error::{Error, Result};
+use crate::graph::Graph;
+use crate::quant::{self, QuantModel};
+use halo2_proofs::halo2curves::bn256::Fr;
+use halo2_proofs::plonk::{Circuit, ConstraintSystem};
+
+/// What the planner chose; `Compiled::new_with` quantises and lays out with it.
+pub(super) struct Choice {
+    pub lanes: usize,
+    pub shape: Shape,
+    pub scale_bits: u32,
+    /// Rows the lookup tables may fill together, as a power of two.
+    pub table_bits: u32,
+}
+
+const LANE_CHOICES: [usize; 6] = [3, 4, 6, 8, 12, 16];
+
+/// The widest row `--lanes` may ask for: each lane is a column the verifier pays for, and the
+/// planner's own choices stop at 16.
+const MAX_LANES: usize = 64;
+
+/// What the planner needs of a configuration: rows halo2 reserves, and column counts.
+pub(super) struct CsShape {
+    reserved_rows: usize,
+    pub advice: usize,
+    pub fixed: usize,
+    pub lookups: usize,
+}
+
+pub(super) fn cs_shape(p: CircuitParams) -> CsShape {
+    let mut cs = ConstraintSystem::<Fr>::default();
+    ModelCircuit::configure_with_params(&mut cs, p);
+    CsShape {
+        reserved_rows: cs.blinding_factors() + 1,
+        advice: cs.num_advice_columns(),
+        fixed: cs.num_fixed_columns(),
+        lookups: cs.lookups().len(),
+    }
+}
+
+/// Smallest k whose usable rows hold `rows`.
+pub(super) fn k_for_rows(rows: usize, shape: &CsShape) -> u32 {
+    ((rows + shape.reserved_rows).max(2) as f64).log2().ceil() as u32
+}
+
+/// Plans `graph` under `opts`; `worst_error` is the differential check's error of a candidate
+/// quantisation, which the scale refinement weighs (see `Compiled::new_with`).
+pub(super) fn choose(
+    graph: &Graph,
+    calibration: &[Vec<Vec<f32>>],
+    opts: &CompileOptions,
+    ranges: &[(f32, f32)],
+    worst_error: &dyn Fn(&QuantModel) -> f64,
+) -> Result<Choice> {
+    let s_min = scale_floor(graph, calibration, opts)?;
+    let (lanes, shape, k_rows) = columns(graph, opts, ranges, s_min)?;
+    let scale_bits = scale(graph, calibration, opts, ranges, worst_error, (s_min, k_rows));
+    Ok(Choice { lanes, shape, scale_bits, table_bits: table_bits(opts.target, scale_bits) })
+}
+
+/// Lookup tables share the rows the range table already takes (2^s), at least 2^12 (2^10 when
+/// saving resources).
+fn table_bits(target: Target, scale_bits: u32) -> u32 {
+    let min_table = if target == Target::Resources { quant::MIN_TABLE_BITS - 2 } else { quant::MIN_TABLE_BITS };
+    (scale_bits + 1).max(min_table)
+}
+
+/// The coarsest scale: `--scale-bits`, or the one the calibration data needs.
+fn scale_floor(graph: &Graph, calibration: &[Vec<Vec<f32>>], opts: &CompileOptions) -> Result<u32> {
+    Ok(match opts.scale_bits {
+        Some(s) if !(quant::MIN_SCALE_BITS..=quant::MAX_SCALE_BITS).contains(&s) => {
+            return Err(Error::Usage {
+                flag: "--scale-bits".into(),
+                reason: format!(
+                    "{s} is out of range: give {} to {} (the scale is 2^-BITS)",
+                    quant::MIN_SCALE_BITS,
+                    quant::MAX_SCALE_BITS
+                ),
+            })
+        }
+        Some(s) => s,
+        None => quant::min_scale_bits(graph, calibration)?,
+    })
+}
+
+/// Lanes and gadget shape, and the k their rows need.
+fn columns(graph: &Graph, opts: &CompileOptions, ranges: &[(f32, f32)], s_min: u32) -> Result<(usize, Shape, u32)> {
+    let (lanes, target, privacy) = (opts.lanes, opts.target, opts.privacy);
+    // Rows do not depend on the scale, so plan at s_min and pick the cheapest lane width.
+    let probe = QuantModel::quantize(graph, s_min, quant::MIN_TABLE_BITS, ranges)?;
+    // The commitment gadgets take ~8–10 KB of the 24,576 bytes a verifier may have (EIP-170),
+    // and each lane adds an advice and a fixed column to it: with private weights, stay narrow.
+    let widest = if privacy.private_weights() { 6 } else { usize::MAX };
+    let choices: Vec<usize> = match lanes {
+        Some(l) if !(requant::MIN_LANES..=MAX_LANES).contains(&l) => {
+            return Err(Error::Usage {
+                flag: "--lanes".into(),
+                reason: format!("{l} is out of range: give {} to {MAX_LANES} lanes", requant::MIN_LANES),
+            })
+        }
+        Some(l) => vec![l],
+        None => LANE_CHOICES.iter().copied().filter(|&l| l <= widest).collect(),
+    };
+    // Proving work grows with columns × 2^k; verification gas and verifier size with columns
+    // (a commitment, an evaluation and an ecMul each). Among the widths within 25% of the
+    // least proving work, take the one with the fewest columns.
+    let plan_k = |lanes: usize, shape: Shape| -> Result<(u32, usize)> {
+        let layout = Layout::plan(&probe, lanes, privacy, shape)?;
+        let shape = cs_shape(ModelCircuit::params_of(&layout));
+        Ok((k_for_rows(layout.rows, &shape).max(s_min + 1), shape.advice + shape.fixed))
+    };
+    let mut candidates: Vec<(f64, usize, u32, usize)> = vec![];
+    for &l in &choices {
+        let (k, columns) = plan_k(l, false.into())?;
+        candidates.push((columns as f64 * (1u64 << k) as f64, columns, k, l));
+    }
+    let least = candidates.iter().map(|c| c.0).fold(f64::INFINITY, f64::min);
+    let (_, _, k_rows, lanes) = *candidates
+        .iter()
+        .filter(|c| c.0 <= 1.25 * least)
+        .min_by_key(|c| (c.1, c.2))
+        .expect("at least one lane choice");
+    // The pointwise gadget packs one-input outputs for two more fixed columns (~15k gas):
+    // worth it only where it halves the rows the prover pays for at these lanes.
+    let (k_packed, _) = plan_k(lanes, true.into())?;
+    let pointwise = k_packed < k_rows;
+    let k_rows = k_rows.min(k_packed);
+    // One-row requant: two more lookups and advice columns, a third of the rescales' rows;
+    // taken where it lowers k (rescaled outputs dominate most models' rows), at the lane
+    // width that then needs the least proving work.
+    let wide_at = |l: usize| -> Result<Option<(f64, u32, usize)>> {
+        if l < requant_wide::MIN_LANES {
+            return Ok(None);
+        }
+        let (k, columns) = plan_k(l, Shape { pointwise, wide: true })?;
+        Ok(Some((columns as f64 * (1u64 << k) as f64, k, l)))
+    };
+    let widened = match opts.wide {
+        Some(false) => None,
+        Some(true) => wide_at(lanes)?,
+        // Under `accuracy` the rows k pays for are spent on the scale (s = k − 1), so fewer
+        // rows would only buy a coarser scale: wide is for `resources`, or where the scale is
+        // already at its finest and rows cost time alone.
+        None if target == Target::Accuracy && k_rows <= quant::MAX_SCALE_BITS + 1 => None,
+        None => {
+            let mut best: Option<(f64, u32, usize)> = None;
+            for &l in &choices {
+                if let Some(c) = wide_at(l)?.filter(|c| c.1 < k_rows && best.is_none_or(|b| c.0 < b.0)) {
+                    best = Some(c);
+                }
+            }
+            best
+        }
+    };
+    let wide = widened.is_some();
+    let (k_rows, lanes) = widened.map_or((k_rows, lanes), |(_, k, l)| (k, l));
+    Ok((lanes, Shape { pointwise, wide }, k_rows))
+}
+
+/// The scale: under `accuracy`, the finest the rows k pays for allow; then finer while the
+/// integer model strays from the float one (small constant coefficients, such as a mean's 1/n,
+/// lose precision at a coarse scale) and a finer scale still helps.
+fn scale(
+    graph: &Graph,
+    calibration: &[Vec<Vec<f32>>],
+    opts: &CompileOptions,
+    ranges: &[(f32, f32)],
+    worst_error: &dyn Fn(&QuantModel) -> f64,
+    (s_min, k_rows): (u32, u32),
+) -> u32 {
+    // Spend the rows k already pays for on precision: the table may fill 2^(k-1) rows.
+    let table_bits = |s: u32| table_bits(opts.target, s);
+    let mut scale_bits = match (opts.scale_bits, opts.target) {
+        (Some(_), _) | (None, Target::Resources) => s_min,
+        (None, Target::Accuracy) => s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS),
+    };
+    // Then finer still while the check's precision samples stray by more than half the
+    // tolerance and a finer scale still reduces that (by a tenth at least).
+    let sample_error =
+        |s: u32| QuantModel::quantize(graph, s, table_bits(s), ranges).map_or(f64::INFINITY, |q| worst_error(&q));
+    let mut last = f64::INFINITY;
+    while opts.scale_bits.is_none() && scale_bits < quant::MAX_SCALE_BITS {
+        if quant::accurate(graph, scale_bits, table_bits(scale_bits), calibration, ranges) {
+            let error = sample_error(scale_bits);
+            if error <= crate::fidelity::TOLERANCE / 2.0 || error > 0.9 * last {
+                // A finer scale that did worse (a table's grid moved) gives back the step.
+                scale_bits -= (error > last) as u32;
+                break;
+            }
+            last = error;
+        }
+        scale_bits += 1;
+    }
+    scale_bits
+}
