@@ -55,7 +55,7 @@ def run(cmd, timeout, cwd=None):
 def max_error(outputs, expected):
     """Worst |ours − reference| over every output element."""
     flat = lambda xs: [v for x in xs for v in (flat(x) if isinstance(x, list) else [x])]
-    a, b = flat(outputs), flat(expected)
+    a, b = [float(v) for v in flat(outputs)], [float(v) for v in flat(expected)]
     return max(abs(x - y) for x, y in zip(a, b)) if len(a) == len(b) and a else float("nan")
 
 
@@ -89,7 +89,7 @@ def deploy(sol, contract, work):
     out = subprocess.run([os.path.join(BIN, "forge"), "create", f"src/{os.path.basename(sol)}:{contract}", "--rpc-url", RPC,
                           "--private-key", KEY, "--broadcast", "--json"],
                          cwd=project, check=True, capture_output=True, text=True).stdout
-    return json.loads(out.strip().splitlines()[-1])["deployedTo"]
+    return json.JSONDecoder().raw_decode(out[out.index("{"):])[0]["deployedTo"]
 
 
 def zkinfer(exe, model_dir, work, timeout):
@@ -119,10 +119,13 @@ def zkinfer(exe, model_dir, work, timeout):
 EZKL_STAGE = """
 import asyncio, inspect, json, sys, time, ezkl
 stage, args = sys.argv[1], json.loads(sys.argv[2])
+async def in_loop():
+    out = getattr(ezkl, stage)(*args)
+    return await out if inspect.isawaitable(out) else out
 t = time.perf_counter()
-out = getattr(ezkl, stage)(*args)
-if inspect.isawaitable(out):
-    out = asyncio.run(out)
+# Most ezkl calls run their own runtime and abort inside a running event loop; the verifier
+# generator is a coroutine that needs one.
+out = asyncio.run(in_loop()) if stage in ("create_evm_verifier",) else getattr(ezkl, stage)(*args)
 print(json.dumps({"seconds": time.perf_counter() - t, "result": out if isinstance(out, (bool, int, str)) else None}))
 """
 
@@ -249,6 +252,13 @@ def main():
                        (os.path.join(BIN, "anvil"), "make deps")):
         if not os.path.exists(path):
             sys.exit(f"bench: {path} is missing: run `{what}` first")
+    # EZKL compiles its verifier with solc 0.8.20, which it would download (svm) and cannot here:
+    # give it the project's offline solc-js front where svm looks, unless a real one is there.
+    svm = os.path.expanduser("~/.svm/0.8.20/solc-0.8.20")
+    if not os.path.exists(svm):
+        os.makedirs(os.path.dirname(svm), exist_ok=True)
+        os.symlink(os.path.join(ROOT, "tools", "solc"), svm)
+        print(f"bench: {svm} -> tools/solc (EZKL's verifier compiler, offline)", file=sys.stderr)
     anvil = subprocess.Popen([os.path.join(BIN, "anvil"), "--port", RPC.rsplit(":", 1)[1], "--code-size-limit",
                               "1000000", "--gas-limit", "1000000000"],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
@@ -268,8 +278,9 @@ def main():
                                 runs.append(zkinfer(a.zkinfer, model_dir, work, a.timeout))
                             else:
                                 runs.append(ezkl(a.ezkl_python, model_dir, work, a.timeout, a.ezkl_target))
-                        except (Failed, subprocess.CalledProcessError, KeyError, ValueError, OSError) as e:
-                            runs.append({"failed": str(e)[:300]})
+                        except Exception as e:  # a system failing on a model is a result too
+                            detail = e.stderr if isinstance(e, subprocess.CalledProcessError) and e.stderr else e
+                            runs.append({"failed": f"{type(e).__name__}: {str(detail).strip()[:300]}"})
                             break  # a failure repeats; do not spend the timeout twice
                 results[name][system] = median_of(runs)
     finally:
