@@ -97,10 +97,10 @@ impl LutConfig {
                 let rem = m.query_advice(range, Rotation::cur());
                 let lifted = m.query_advice(range, Rotation::next());
                 let two = Expression::Constant(Fr::from(2));
-                let one = Expression::Constant(fr_u128(1u128 << scale_bits));
+                let scale = Expression::Constant(fr_u128(1u128 << scale_bits));
                 vec![
                     pow.clone() * (two.clone() * x + pow.clone() - two.clone() * q * pow.clone() - two * rem.clone()),
-                    pow.clone() * (pow * lifted - one * rem),
+                    pow.clone() * (pow * lifted - scale * rem),
                 ]
             });
         }
