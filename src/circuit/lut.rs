@@ -40,8 +40,6 @@ pub struct LutConfig {
     pub fixed: [Column<Fixed>; 2],
     /// The table `(tag, tag·x, tag·f(x))`, filled from `Layout::tables` by `table_rows`.
     pub table: [TableColumn; 3],
-    /// The largest table shift: 0 when no table rescales, and then there is no rescale gate.
-    pub shift: u32,
 }
 
 impl Gadget for LutConfig {
@@ -87,7 +85,6 @@ impl LutConfig {
         let cfg = LutConfig {
             fixed: [meta.fixed_column(), meta.fixed_column()],
             table: [meta.lookup_table_column(), meta.lookup_table_column(), meta.lookup_table_column()],
-            shift,
         };
         if shift > 0 {
             meta.create_gate("lut rescale", |m| {

@@ -7,7 +7,7 @@
 //! its digest in `srs.json`; it is read back fast and refused whole when the digest differs.
 
 use crate::error::{Error, Result};
-use halo2_proofs::arithmetic::best_multiexp;
+use halo2_proofs::arithmetic::{best_multiexp, parallelize};
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine, G2Affine, G1};
 use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::halo2curves::ff::{BatchInvert, PrimeField};
@@ -75,11 +75,9 @@ pub fn dev_srs(k: u32) -> Srs {
 }
 
 /// `n` scalars computed by `fill(start, chunk)` over chunks, in parallel.
-fn chunked(n: usize, fill: impl Fn(usize, &mut [Fr]) + Sync) -> Vec<Fr> {
-    use rayon::prelude::*;
+fn chunked(n: usize, fill: impl Fn(usize, &mut [Fr]) + Send + Sync + Clone) -> Vec<Fr> {
     let mut out = vec![Fr::ZERO; n];
-    let chunk = n.div_ceil(4 * rayon::current_num_threads()).max(1);
-    out.par_chunks_mut(chunk).enumerate().for_each(|(i, c)| fill(i * chunk, c));
+    parallelize(&mut out, |c, start| fill(start, c));
     out
 }
 
@@ -104,11 +102,9 @@ impl FixedBase {
     }
 
     fn mul_all(&self, scalars: &[Fr]) -> Vec<G1Affine> {
-        use rayon::prelude::*;
         let mut out = vec![G1Affine::identity(); scalars.len()];
-        let chunk = scalars.len().div_ceil(4 * rayon::current_num_threads()).max(1);
-        out.par_chunks_mut(chunk).zip(scalars.par_chunks(chunk)).for_each(|(out, scalars)| {
-            let points: Vec<G1> = scalars
+        parallelize(&mut out, |out, start| {
+            let points: Vec<G1> = scalars[start..start + out.len()]
                 .iter()
                 .map(|x| {
                     let mut acc = G1::identity();

@@ -1,9 +1,10 @@
 //! Lookup tables for pointwise functions: which inputs a table covers and how finely.
 //!
 //! A table maps `q`, the function's input on a coarser grid of 2^-t, to `round(f(q·2^-t)·2^s)`.
-//! Each table has its own grid (`t = s - shift`, the shift a fixed column of the circuit's rescale
-//! gate), the finest on which all tables together still fit the row budget. A table covers the calibrated range of its input widened on both sides, because unseen
-//! inputs stray past the calibration set; a value beyond it is refused by name at witness time.
+//! Each table has its own grid (`t = s - shift`, the shift a fixed column of the circuit's
+//! rescale gate), the finest on which all tables together still fit the row budget. A table
+//! covers the calibrated range of its input widened on both sides, because unseen inputs stray
+//! past the calibration set; a value beyond it is refused by name at witness time.
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Op};
