@@ -92,11 +92,11 @@ def deploy(sol, contract, work):
     return json.JSONDecoder().raw_decode(out[out.index("{"):])[0]["deployedTo"]
 
 
-def zkinfer(exe, model_dir, work, timeout):
+def zkinfer(exe, model_dir, work, timeout, flags=()):
     onnx, data = os.path.join(model_dir, "network.onnx"), os.path.join(model_dir, "input.json")
     build, proof = os.path.join(work, "build"), os.path.join(work, "proof.json")
     r = {}
-    r["compile_s"], _, _ = run([exe, "-q", "compile", onnx, "--input", data, "-o", build], timeout)
+    r["compile_s"], _, _ = run([exe, "-q", "compile", onnx, "--input", data, "-o", build, *flags], timeout)
     r["setup_s"], r["setup_mb"], _ = run([exe, "-q", "setup", build], timeout)
     wall, r["prove_mb"], _ = run([exe, "-q", "prove", build, "--input", data, "-o", proof], timeout)
     p = json.load(open(proof))
@@ -202,13 +202,13 @@ def table(results):
     head = ["model"] + [f"{label} (ours / EZKL / ratio)" for _, label, _ in FIELDS]
     lines = ["| " + " | ".join(head) + " |", "|" + "---|" * len(head)]
     for name, r in results.items():
-        ours, theirs = r["zkinfer"], r["ezkl"]
+        ours, theirs = r["zkinfer"], r.get("ezkl", {"failed": "not run"})
         cells = [name]
         for key, _, fmt in FIELDS:
             cells.append(f"{cell(ours, key, fmt)} / {cell(theirs, key, fmt)} / {ratio(ours, theirs, key)}")
         lines.append("| " + " | ".join(cells) + " |")
     for name, r in results.items():
-        for system in ("zkinfer", "ezkl"):
+        for system in r:
             if "failed" in r[system]:
                 lines.append(f"\n{name}, {system}: {r[system]['failed']}")
     return "\n".join(lines)
@@ -225,7 +225,7 @@ def plot(results, path):
     fig, axes = plt.subplots(1, 2, figsize=(12, 4.5))
     for ax, key, label in ((axes[0], "prove_s", "prove seconds (log)"), (axes[1], "gas", "verifyProof gas")):
         for i, system in enumerate(("zkinfer", "ezkl")):
-            ys = [results[n][system].get(key) if "failed" not in results[n][system] else 0 for n in names]
+            ys = [results[n].get(system, {}).get(key) or 0 for n in names]
             ax.bar([x + 0.4 * i for x in range(len(names))], [y or 0 for y in ys], width=0.4, label=system)
         ax.set_xticks([x + 0.2 for x in range(len(names))], names, rotation=30, ha="right")
         ax.set_title(label)
@@ -247,6 +247,9 @@ def main():
     ap.add_argument("--ezkl-python", default=os.path.join(ROOT, "build", "ezkl-venv", "bin", "python"))
     ap.add_argument("--ezkl-target", default="resources", choices=["resources", "accuracy"])
     ap.add_argument("--out", default=os.path.join(HERE, "results"))
+    ap.add_argument("--zkinfer-flags", default="", help="extra `zkinfer compile` flags, e.g. "
+                    "\"--input-visibility public --output-visibility public\" for one value per public value")
+    ap.add_argument("--ours-only", action="store_true", help="skip EZKL (ratios then show '-')")
     a = ap.parse_args()
     for path, what in ((a.zkinfer, "cargo build --release"), (a.ezkl_python, "make bench"),
                        (os.path.join(BIN, "anvil"), "make deps")):
@@ -268,14 +271,14 @@ def main():
         for name in a.models.split(","):
             model_dir = os.path.join(a.corpus, name)
             results[name] = {}
-            for system in ("zkinfer", "ezkl"):
+            for system in ("zkinfer",) + (() if a.ours_only else ("ezkl",)):
                 runs = []
                 for i in range(a.runs):
                     print(f"bench: {name}, {system}, run {i + 1} of {a.runs}", file=sys.stderr, flush=True)
                     with tempfile.TemporaryDirectory(prefix="bench-") as work:
                         try:
                             if system == "zkinfer":
-                                runs.append(zkinfer(a.zkinfer, model_dir, work, a.timeout))
+                                runs.append(zkinfer(a.zkinfer, model_dir, work, a.timeout, a.zkinfer_flags.split()))
                             else:
                                 runs.append(ezkl(a.ezkl_python, model_dir, work, a.timeout, a.ezkl_target))
                         except Exception as e:  # a system failing on a model is a result too
@@ -287,7 +290,8 @@ def main():
         anvil.terminate()
     os.makedirs(a.out, exist_ok=True)
     stamp = time.strftime("%Y-%m-%d-%H%M")
-    meta = {"date": stamp, "runs": a.runs, "ezkl_target": a.ezkl_target, "cores": os.cpu_count()}
+    meta = {"date": stamp, "runs": a.runs, "ezkl_target": a.ezkl_target, "cores": os.cpu_count(),
+            "zkinfer_flags": a.zkinfer_flags}
     json.dump({"meta": meta, "results": results}, open(os.path.join(a.out, f"{stamp}.json"), "w"), indent=1)
     print(table(results))
     png = os.path.join(a.out, f"{stamp}.png")

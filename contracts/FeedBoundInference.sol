@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
-import {IZkinferVerifier, VISIBILITY_PUBLIC} from "./IZkinferVerifier.sol";
+import {IZkinferVerifier, VISIBILITY_PUBLIC, VISIBILITY_PACKED} from "./IZkinferVerifier.sol";
+import {PublicValues} from "./PublicValues.sol";
 import {InferenceConsumer} from "./InferenceConsumer.sol";
 import {AggregatorV3Interface} from "./AggregatorV3Interface.sol";
 
@@ -88,9 +89,10 @@ contract FeedBoundInference is InferenceConsumer {
         if (block.timestamp > updatedAt && block.timestamp - updatedAt > maxPriceAge) {
             revert StalePrice(endRound, updatedAt, maxPriceAge);
         }
-        uint256[] memory instances = new uint256[](inputs.length + tail.length);
-        for (uint256 i = 0; i < inputs.length; i++) instances[i] = inputs[i];
-        for (uint256 i = 0; i < tail.length; i++) instances[inputs.length + i] = tail[i];
+        uint256[] memory head = inputVisibility == VISIBILITY_PACKED ? _packed(inputs) : inputs;
+        uint256[] memory instances = new uint256[](head.length + tail.length);
+        for (uint256 i = 0; i < head.length; i++) instances[i] = head[i];
+        for (uint256 i = 0; i < tail.length; i++) instances[head.length + i] = tail[i];
         outputs = _accept(proof, instances);
         consumedRound = endRound;
         consumedUpdatedAt = updatedAt;
@@ -147,9 +149,16 @@ contract FeedBoundInference is InferenceConsumer {
     function _checkVerifier(IZkinferVerifier v, ModelPin memory pin) internal view virtual override {
         super._checkVerifier(v, pin);
         uint8 visibility = v.INPUT_VISIBILITY();
-        if (visibility != VISIBILITY_PUBLIC) revert InputsNotPublic(visibility);
-        uint256 inputs = v.NUM_PUBLIC_INPUTS();
+        if (visibility != VISIBILITY_PUBLIC && visibility != VISIBILITY_PACKED) revert InputsNotPublic(visibility);
+        uint256 inputs = v.NUM_INPUT_VALUES();
         if (inputs != window) revert WindowMismatch(inputs, window);
+    }
+
+    /// The inputs part of the public values for packed inputs: the window's words.
+    function _packed(uint256[] memory inputs) internal view returns (uint256[] memory) {
+        int256[] memory values = new int256[](inputs.length);
+        for (uint256 i = 0; i < inputs.length; i++) values[i] = toSigned(inputs[i]);
+        return PublicValues.pack(values, packBits);
     }
 
     /// (answer present, answer, update time) of `round`; a reverting or empty round is absent.

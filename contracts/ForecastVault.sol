@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
-import {IZkinferVerifier, VISIBILITY_PUBLIC} from "./IZkinferVerifier.sol";
+import {IZkinferVerifier, VISIBILITY_PUBLIC, VISIBILITY_PACKED} from "./IZkinferVerifier.sol";
 import {FeedBoundInference} from "./FeedBoundInference.sol";
 
 /// A lending vault whose risk parameters follow a verified price forecast: the model (first
@@ -16,8 +16,8 @@ import {FeedBoundInference} from "./FeedBoundInference.sol";
 /// is open to anyone, so withholding unfavourable forecasts buys at most `riskValidity` of a
 /// stale tier, never more than the latest fresh forecast allows.
 ///
-/// Only public outputs make sense here (the first output is read as a price): a verifier with
-/// hashed outputs (`OutputsNotPublic`) or none (`NoOutputs`) is refused.
+/// Only outputs in clear (public or packed) make sense here (the first output is read as a
+/// price): a verifier with hashed outputs (`OutputsNotPublic`) or none (`NoOutputs`) is refused.
 contract ForecastVault is FeedBoundInference {
     uint256 public constant DEFENSIVE_LTV_BPS = 6000;
     uint256 public constant DEFENSIVE_FEE_BPS = 50;
@@ -112,7 +112,7 @@ contract ForecastVault is FeedBoundInference {
     function _checkVerifier(IZkinferVerifier v, ModelPin memory pin) internal view override {
         super._checkVerifier(v, pin);
         uint8 visibility = v.OUTPUT_VISIBILITY();
-        if (visibility != VISIBILITY_PUBLIC) revert OutputsNotPublic(visibility);
+        if (visibility != VISIBILITY_PUBLIC && visibility != VISIBILITY_PACKED) revert OutputsNotPublic(visibility);
         if (v.NUM_OUTPUTS() == 0) revert NoOutputs();
     }
 }

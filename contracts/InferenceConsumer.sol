@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
-import {IZkinferVerifier, WEIGHTS_FIXED, WEIGHTS_HASHED, WEIGHTS_PRIVATE} from "./IZkinferVerifier.sol";
+import {IZkinferVerifier, WEIGHTS_FIXED, WEIGHTS_HASHED, WEIGHTS_PRIVATE, VISIBILITY_PACKED} from "./IZkinferVerifier.sol";
+import {PublicValues} from "./PublicValues.sol";
 
 /// What every consumer of verified inferences shares: the verifier it trusts and the model
 /// identity it pinned, a timelocked verifier change, two-step ownership, and the latest verified
@@ -50,6 +51,12 @@ abstract contract InferenceConsumer {
     uint256 public numPublicInputs;
     uint256 public numOutputs;
     uint256 public scaleBits;
+    /// The verifier's `INPUT_VISIBILITY` and `OUTPUT_VISIBILITY`.
+    uint8 public inputVisibility;
+    uint8 public outputVisibility;
+    /// The verifier's `NUM_OUTPUT_VALUES` and `PACK_BITS`: how packed outputs unpack.
+    uint256 public numOutputValues;
+    uint256 public packBits;
 
     /// The proposed verifier, its pin, and when it may be installed (0: nothing proposed).
     IZkinferVerifier public pendingVerifier;
@@ -58,7 +65,8 @@ abstract contract InferenceConsumer {
 
     int256[] internal _latestOutputs;
     /// keccak256 of the inputs part of the public values of the latest accepted inference (the
-    /// inputs as field elements, their commitment when hashed, nothing when private).
+    /// inputs as field elements, their words when packed, their commitment when hashed, nothing
+    /// when private).
     bytes32 public latestInputsHash;
     /// Block of the latest accepted inference (0 before the first, and after a verifier change).
     uint256 public latestBlock;
@@ -148,8 +156,8 @@ abstract contract InferenceConsumer {
     }
 
     /// Verifies `proof` over `instances` (inputs part, outputs part, weights commitment if any),
-    /// stores the outputs part as signed fixed-point integers (with hashed outputs: their
-    /// commitment) with the inputs' hash, and emits `InferenceVerified`. Reverts with
+    /// stores the outputs as signed fixed-point integers (unpacked when packed; with hashed
+    /// outputs, their commitment) with the inputs part's hash, and emits `InferenceVerified`. Reverts with
     /// `InvalidProof` when the verifier says no.
     function _accept(bytes calldata proof, uint256[] memory instances) internal returns (int256[] memory outputs) {
         uint256 first = numPublicInputs;
@@ -160,9 +168,13 @@ abstract contract InferenceConsumer {
             revert CommitmentMismatch(commitment, instances[expected - 1]);
         }
         if (!verifier.verifyProof(proof, instances)) revert InvalidProof();
-        outputs = new int256[](numOutputs);
-        for (uint256 i = 0; i < outputs.length; i++) {
-            outputs[i] = toSigned(instances[first + i]);
+        if (outputVisibility == VISIBILITY_PACKED) {
+            outputs = PublicValues.unpack(instances, first, numOutputValues, packBits);
+        } else {
+            outputs = new int256[](numOutputs);
+            for (uint256 i = 0; i < outputs.length; i++) {
+                outputs[i] = toSigned(instances[first + i]);
+            }
         }
         bytes32 inputsHash;
         assembly ("memory-safe") {
@@ -209,6 +221,10 @@ abstract contract InferenceConsumer {
         numPublicInputs = next.NUM_PUBLIC_INPUTS();
         numOutputs = next.NUM_OUTPUTS();
         scaleBits = next.SCALE_BITS();
+        inputVisibility = next.INPUT_VISIBILITY();
+        outputVisibility = next.OUTPUT_VISIBILITY();
+        numOutputValues = next.NUM_OUTPUT_VALUES();
+        packBits = next.PACK_BITS();
         delete _latestOutputs;
         latestInputsHash = bytes32(0);
         latestBlock = 0;

@@ -10,7 +10,7 @@
 
 use std::path::Path;
 use zkinfer::chain::feed::{model_input, quantise};
-use zkinfer::circuit::privacy::{Privacy, WeightsMode};
+use zkinfer::circuit::privacy::{Privacy, Visibility, WeightsMode};
 use zkinfer::compile::write_json;
 use zkinfer::onnx::write;
 use zkinfer::pipeline::{self, CompileOptions};
@@ -25,8 +25,11 @@ fn main() -> zkinfer::Result<()> {
         privacy: Privacy { weights: WeightsMode::Hashed, ..Default::default() },
         ..Default::default()
     };
-    let private =
-        CompileOptions { privacy: Privacy { weights: WeightsMode::Private, ..Default::default() }, ..hashed.clone() };
+    // The private-weights pair keeps one public value per element, so the forge tests run real
+    // proofs through both layouts of the public values (the others are packed, the default).
+    let unpacked =
+        Privacy { weights: WeightsMode::Private, input: Visibility::Public, output: Visibility::Public, salted: false };
+    let private = CompileOptions { privacy: unpacked, ..hashed.clone() };
     let runs = [
         ("a", 11u64, CompileOptions::default(), Some("FixtureVerifierA")),
         ("b", 12u64, CompileOptions::default(), Some("FixtureVerifierB")),
@@ -49,12 +52,22 @@ fn main() -> zkinfer::Result<()> {
         let proof = pipeline::prove(&build, &input)?;
         pipeline::verify(&build, &proof)?;
         write_json(&Path::new("test/fixtures").join(format!("proof_{tag}.json")), &proof)?;
+        write_values(&build, &proof, &Path::new("test/fixtures").join(format!("values_{tag}.json")))?;
         if let Some(name) = name {
             let out = pipeline::solidity(&build, Path::new("contracts/generated"), name)?;
             println!("{name}: {} ({} proof bytes)", out.path.display(), proof.proof_bytes()?.len());
         }
     }
     forecast_fixture()
+}
+
+/// The proof's outputs as the integers a consumer stores (fixed point at the model's scale),
+/// worked out here from the witness's dequantised outputs, not from the public values: what the
+/// forge tests compare the contracts' unpacking with.
+fn write_values(build: &Path, proof: &zkinfer::prove::ProofFile, path: &Path) -> zkinfer::Result<()> {
+    let s = zkinfer::compile::Compiled::load(build)?.settings.scale_bits;
+    let outputs: Vec<i64> = proof.outputs.iter().flatten().map(|v| (v * (1u64 << s) as f64).round() as i64).collect();
+    write_json(path, &serde_json::json!({ "outputs": outputs }))
 }
 
 /// The forecaster's verifier and a proof over the bot's starting window of feed answers; the
@@ -67,10 +80,8 @@ fn forecast_fixture() -> zkinfer::Result<()> {
     let build = dir.join("build");
     pipeline::setup(&build, None)?;
     let s = c.settings.scale_bits;
-    let x = history
-        .iter()
-        .map(|&a| model_input(quantise(a, s, forecaster::PRICE_UNIT), s))
-        .collect::<zkinfer::Result<Vec<f32>>>()?;
+    let q: Vec<i128> = history.iter().map(|&a| quantise(a, s, forecaster::PRICE_UNIT)).collect();
+    let x = q.iter().map(|&v| model_input(v, s)).collect::<zkinfer::Result<Vec<f32>>>()?;
     let (compiled, params, keys) = pipeline::load(&build)?;
     let proof = zkinfer::prove::prove(&compiled, &params, &keys, &[x])?;
     pipeline::verify(&build, &proof)?;
@@ -82,6 +93,10 @@ fn forecast_fixture() -> zkinfer::Result<()> {
             "proof": proof.proof,
             "instances": proof.instances,
             "tail": tail,
+            // The window's quantised answers and the forecast as integers at the model's scale
+            // (from the quantiser and the witness, not from the public values).
+            "input_values": q.iter().map(|&v| v as i64).collect::<Vec<_>>(),
+            "output_values": proof.outputs.iter().flatten().map(|v| (v * (1u64 << s) as f64).round() as i64).collect::<Vec<_>>(),
             "answers": history,
             "next_answer": answers[forecaster::WINDOW],
             "decimals": forecaster::DECIMALS,

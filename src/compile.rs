@@ -179,12 +179,13 @@ impl Settings {
 
     /// What `MODEL_HASH` covers besides the quantised model, given the verifying key's
     /// transcript representation; the numbering is the verifier's (`WEIGHTS_MODE` 0 fixed,
-    /// 1 hashed, 2 private; visibility 0 public, 1 hashed, 2 private).
+    /// 1 hashed, 2 private; visibility 0 public, 1 hashed, 2 private, 3 packed).
     pub fn model_identity(&self, vk_transcript_repr: [u8; 32]) -> crate::quant::ModelIdentity {
         let vis = |v: Visibility| match v {
             Visibility::Public => 0,
             Visibility::Hashed => 1,
             Visibility::Private => 2,
+            Visibility::Packed => 3,
         };
         crate::quant::ModelIdentity {
             weights_mode: match self.weights_visibility {
@@ -198,6 +199,18 @@ impl Settings {
             lanes: self.lanes,
             vk_transcript_repr,
         }
+    }
+}
+
+impl Settings {
+    /// Elements of the model's inputs, flattened.
+    pub fn input_values(&self) -> usize {
+        self.input_shapes.iter().map(|s| s.iter().product::<usize>()).sum()
+    }
+
+    /// Elements of the model's outputs, flattened.
+    pub fn output_values(&self) -> usize {
+        self.output_shapes.iter().map(|s| s.iter().product::<usize>()).sum()
     }
 }
 
@@ -344,20 +357,24 @@ impl Compiled {
     }
 
     /// The model's outputs as a proof's public values state them (dequantised), when the outputs
-    /// are public; `None` when they are hashed.
+    /// are in clear (public or packed); `None` when they are hashed, or a packed word is not one.
     pub fn outputs_from_instances(&self, instances: &[Fr]) -> Option<Vec<Vec<f64>>> {
-        if self.settings.output_visibility != crate::circuit::privacy::Visibility::Public {
-            return None;
-        }
-        let mut values = instances.iter().skip(self.settings.num_public_inputs);
-        let outputs = self.model.outputs.iter().map(|&o| {
-            let n = self.layout.node_wires[o].len();
-            values
-                .by_ref()
-                .take(n)
-                .map(|f| crate::field::to_i128(f).map_or(f64::NAN, |v| self.model.dequantize(v)))
-                .collect()
-        });
+        let part = instances.get(self.settings.num_public_inputs..)?.iter().take(self.settings.num_outputs);
+        let part: Vec<Fr> = part.copied().collect();
+        let values: Vec<f64> = match self.settings.output_visibility {
+            Visibility::Public => {
+                part.iter().map(|f| crate::field::to_i128(f).map_or(f64::NAN, |v| self.model.dequantize(v))).collect()
+            }
+            Visibility::Packed => {
+                let n = self.model.outputs.iter().map(|&o| self.layout.node_wires[o].len()).sum();
+                let bits = crate::circuit::packed::bits(self.settings.scale_bits);
+                crate::circuit::packed::unpack(&part, n, bits)?.into_iter().map(|v| self.model.dequantize(v)).collect()
+            }
+            Visibility::Hashed | Visibility::Private => return None,
+        };
+        let mut values = values.into_iter();
+        let outputs =
+            self.model.outputs.iter().map(|&o| values.by_ref().take(self.layout.node_wires[o].len()).collect());
         Some(outputs.collect())
     }
 

@@ -325,7 +325,7 @@ pub fn verify_file(dir: &Path, path: &Path) -> Result<(ProofFile, Option<Vec<Vec
     // After the proof: an edited public value is a rejected proof, an edit beside them is this.
     p.check_outputs(path, &compiled)?;
     let opening_path = path.with_extension("opening.json");
-    let hashed = compiled.settings.output_visibility != crate::circuit::privacy::Visibility::Public;
+    let hashed = compiled.settings.output_visibility == crate::circuit::privacy::Visibility::Hashed;
     if !hashed || !opening_path.exists() {
         return Ok((p, None));
     }

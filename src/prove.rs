@@ -270,7 +270,7 @@ pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]
     let instances: Vec<Fr> = compiled.public_values(&witness, &salts);
     let proof = prove_circuit(params, keys, circuit, &instances)?;
     let outputs = compiled.outputs_from_witness(&witness);
-    let public_outputs = compiled.settings.output_visibility == crate::circuit::privacy::Visibility::Public;
+    let public_outputs = compiled.settings.output_visibility != crate::circuit::privacy::Visibility::Hashed;
     Ok(ProofFile {
         proof: format!("0x{}", hex::encode(&proof)),
         instances: instances.iter().map(crate::field::to_hex).collect(),

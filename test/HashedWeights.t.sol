@@ -50,7 +50,8 @@ contract HashedWeightsTest is FixtureTest {
 
     function test_ConsumerStoresOnlyOutputs() public {
         int256[] memory got = consumer.submit(proofA, instancesA);
-        assertTrue(got.length == verifierA.NUM_OUTPUTS(), "the commitment was stored as an output");
+        assertTrue(got.length == verifierA.NUM_OUTPUT_VALUES(), "the commitment was stored as an output");
+        assertTrue(keccak256(abi.encode(got)) == keccak256(abi.encode(loadOutputs("test/fixtures/values_hashed_a.json"))), "outputs");
         // Model B's proof: its commitment is not the pinned one (the consumer checks it itself).
         vm.expectRevert(
             abi.encodeWithSelector(InferenceConsumer.CommitmentMismatch.selector, verifierA.MODEL_COMMITMENT(), verifierB.MODEL_COMMITMENT())

@@ -13,7 +13,8 @@ import {
     WEIGHTS_HASHED,
     WEIGHTS_PRIVATE,
     VISIBILITY_PUBLIC,
-    VISIBILITY_HASHED
+    VISIBILITY_HASHED,
+    VISIBILITY_PACKED
 } from "../contracts/IZkinferVerifier.sol";
 import {InferenceConsumer} from "../contracts/InferenceConsumer.sol";
 import {VerifiedInference} from "../contracts/VerifiedInference.sol";
@@ -39,8 +40,10 @@ contract VerifierBindingTest is FixtureTest {
         assertEq(fixedA.WEIGHTS_MODE(), WEIGHTS_FIXED, "fixed");
         assertEq(hashedA.WEIGHTS_MODE(), WEIGHTS_HASHED, "hashed");
         assertEq(privateA.WEIGHTS_MODE(), WEIGHTS_PRIVATE, "private");
-        assertEq(fixedA.INPUT_VISIBILITY(), VISIBILITY_PUBLIC, "inputs");
-        assertEq(fixedA.OUTPUT_VISIBILITY(), VISIBILITY_PUBLIC, "outputs");
+        assertEq(fixedA.INPUT_VISIBILITY(), VISIBILITY_PACKED, "inputs");
+        assertEq(fixedA.OUTPUT_VISIBILITY(), VISIBILITY_PACKED, "outputs");
+        assertEq(privateA.INPUT_VISIBILITY(), VISIBILITY_PUBLIC, "private fixture's inputs");
+        assertEq(privateA.OUTPUT_VISIBILITY(), VISIBILITY_PUBLIC, "private fixture's outputs");
         assertEq(privateA.MODEL_COMMITMENT(), 0, "private weights have no commitment");
         assertTrue(hashedA.MODEL_COMMITMENT() != 0, "hashed weights have one");
         // One model (seed 11, 4→8→2), three builds: three model hashes (issue 11 finding 4).

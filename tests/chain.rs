@@ -155,7 +155,7 @@ async fn ltsf_forecaster_through_the_feed_bound_path() {
     pipeline::setup(&build, None).unwrap();
     let sol = pipeline::solidity(&build, &work.join("sol"), "LtsfVerifier").unwrap();
     let (compiled, params, keys) = pipeline::load(&build).unwrap();
-    let window = c.settings.num_public_inputs;
+    let window = c.settings.input_values();
     assert_eq!(window, 96);
 
     let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
@@ -180,7 +180,7 @@ async fn ltsf_forecaster_through_the_feed_bound_path() {
     assert_eq!(client.bound_inputs(consumer).await.unwrap().0, q, "Rust and Solidity quantise alike");
     let inputs = vec![q.iter().map(|&v| model_input(v, s).unwrap()).collect()];
     let proof = zkinfer::prove::prove(&compiled, &params, &keys, &inputs).unwrap();
-    let tail = chain::instances_u256(&proof.instances[window..]).unwrap();
+    let tail = chain::instances_u256(&proof.instances[c.settings.num_public_inputs..]).unwrap();
     // The market moves while the proof is made: it still lands, naming its window's end round.
     client.push_prices(feed, &[answers[0]]).await.unwrap();
     let sub = client.submit_bound(consumer, &proof.proof_bytes().unwrap(), end, &tail).await.unwrap();

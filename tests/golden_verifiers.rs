@@ -8,7 +8,7 @@
 mod common;
 
 use std::path::Path;
-use zkinfer::circuit::privacy::{Privacy, WeightsMode};
+use zkinfer::circuit::privacy::{Privacy, Visibility, WeightsMode};
 use zkinfer::compile::write_json;
 use zkinfer::onnx::write;
 use zkinfer::pipeline::{self, CompileOptions};
@@ -23,12 +23,12 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 fn options(weights: Option<WeightsMode>) -> CompileOptions {
     match weights {
         None => CompileOptions::default(),
-        Some(w) => CompileOptions {
-            lanes: Some(4),
-            scale_bits: Some(10),
-            privacy: Privacy { weights: w, ..Default::default() },
-            ..Default::default()
-        },
+        Some(w) => {
+            // The private-weights pair keeps one public value per element (see fixtures.rs).
+            let clear = Privacy { weights: w, input: Visibility::Public, output: Visibility::Public, salted: false };
+            let privacy = if w == WeightsMode::Private { clear } else { Privacy { weights: w, ..Default::default() } };
+            CompileOptions { lanes: Some(4), scale_bits: Some(10), privacy, ..Default::default() }
+        }
     }
 }
 

@@ -17,7 +17,8 @@ contract FixturePrivateA {
     /// 0 fixed (the verifying key binds the weights), 1 hashed (MODEL_COMMITMENT binds them),
     /// 2 private (NOTHING binds them: any weights of the architecture verify).
     uint8 public constant WEIGHTS_MODE = 2;
-    /// 0 public (the values), 1 hashed (one Poseidon commitment), 2 private (nothing).
+    /// 0 public (one value each), 1 hashed (one Poseidon commitment), 2 private (nothing),
+    /// 3 packed (in clear, ⌊252 / PACK_BITS⌋ values per public value; contracts/PublicValues.sol).
     uint8 public constant INPUT_VISIBILITY = 0;
     uint8 public constant OUTPUT_VISIBILITY = 0;
     /// Hashed inputs/outputs absorb a random salt first.
@@ -25,6 +26,11 @@ contract FixturePrivateA {
     uint256 public constant NUM_PUBLIC_INPUTS = 4;
     uint256 public constant NUM_OUTPUTS = 2;
     uint256 public constant SCALE_BITS = 10;
+    /// Elements of the model's inputs and outputs, however they appear among the public values.
+    uint256 public constant NUM_INPUT_VALUES = 4;
+    uint256 public constant NUM_OUTPUT_VALUES = 2;
+    /// Bits of one packed value (2·SCALE_BITS + 1): value + 2^(PACK_BITS-1), lowest bits first.
+    uint256 public constant PACK_BITS = 21;
     uint256 public constant PROOF_LENGTH = 3584;
 
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {

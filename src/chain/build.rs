@@ -115,18 +115,18 @@ pub fn check_deployable(settings: &crate::compile::Settings, dir: &Path, opts: &
         if vault.is_some_and(|v| v.risk_validity == 0) {
             return Err(zero("--risk-validity", "seconds would make every forecast expire at once"));
         }
-        if settings.input_visibility != Visibility::Public {
+        if !matches!(settings.input_visibility, Visibility::Public | Visibility::Packed) {
             return Err(Error::Usage { flag: "--feed".into(), reason: format!(
-                "a feed-bound consumer supplies the inputs in clear; {} was compiled with --input-visibility {}: recompile with public inputs",
+                "a feed-bound consumer supplies the inputs in clear; {} was compiled with --input-visibility {}: recompile with packed or public inputs",
                 dir.display(),
                 format!("{:?}", settings.input_visibility).to_lowercase()
             )});
         }
-        if vault.is_some() && (settings.output_visibility != Visibility::Public || settings.num_outputs == 0) {
+        if vault.is_some() && (settings.output_visibility == Visibility::Hashed || settings.num_outputs == 0) {
             return Err(Error::Usage {
                 flag: "--vault-move-bps".into(),
                 reason: format!(
-                "a ForecastVault reads the first output as a price; {} has {} outputs: recompile with public outputs",
+                "a ForecastVault reads the first output as a price; {} has {} outputs: recompile with packed or public outputs",
                 dir.display(),
                 format!("{:?}", settings.output_visibility).to_lowercase()
             ),
@@ -160,7 +160,7 @@ pub async fn deploy(
             let name = if vault.is_some() { "ForecastVault" } else { "FeedBoundInference" };
             let params = FeedParams {
                 feed: *feed,
-                window: settings.num_public_inputs,
+                window: settings.input_values(),
                 price_unit: *price_unit,
                 max_price_age: *max_price_age,
             };
@@ -242,7 +242,7 @@ pub async fn submit(
     match deployment.and_then(|d| d.feed) {
         None => client.submit(consumer, &proof.proof_bytes()?, &instances).await,
         Some(binding) => {
-            let ours: Vec<i128> = instances.iter().take(binding.window).map(|&v| super::feed::signed(v)).collect();
+            let (ours, words) = client.stated_inputs(consumer, binding.window, &instances).await?;
             // The window the proof is over: the newest fresh round, newer than the last
             // consumed one, whose window quantises to the proof's inputs.
             let end = match end_round {
@@ -255,7 +255,7 @@ pub async fn submit(
                     ))
                 })?,
             };
-            client.submit_bound(consumer, &proof.proof_bytes()?, end, &instances[binding.window..]).await
+            client.submit_bound(consumer, &proof.proof_bytes()?, end, &instances[words..]).await
         }
     }
 }

@@ -40,6 +40,8 @@ sol! {
         function consumedRound() external view returns (uint80);
         function consumedUpdatedAt() external view returns (uint256);
         function window() external view returns (uint256);
+        function inputVisibility() external view returns (uint8);
+        function packBits() external view returns (uint256);
         function priceUnit() external view returns (uint256);
         function maxPriceAge() external view returns (uint256);
         function feed() external view returns (address);
@@ -342,6 +344,35 @@ impl Client {
             };
         }
         Ok(None)
+    }
+
+    /// The inputs a proof's public values state for a feed-bound consumer reading `window`
+    /// answers, and where its tail starts: the inputs are packed when the consumer's verifier
+    /// packs them (`inputVisibility`, `packBits`), else one per public value.
+    pub async fn stated_inputs(
+        &self,
+        consumer: Address,
+        window: usize,
+        instances: &[U256],
+    ) -> Result<(Vec<i128>, usize)> {
+        use FeedBoundInference as F;
+        let packed = self.view(consumer, F::inputVisibilityCall {}).await? == 3;
+        if !packed {
+            let n = window.min(instances.len());
+            return Ok((instances[..n].iter().map(|&v| signed(v)).collect(), n));
+        }
+        let bits = self.view(consumer, F::packBitsCall {}).await?.to::<u32>();
+        let words = window.div_ceil(crate::circuit::packed::per_word(bits.max(1))).min(instances.len());
+        use halo2_proofs::halo2curves::{bn256::Fr, ff::PrimeField};
+        let fields: Vec<Fr> = instances[..words]
+            .iter()
+            .map(|v| Option::from(Fr::from_repr(v.to_le_bytes::<32>())))
+            .collect::<Option<_>>()
+            .ok_or_else(|| Error::Chain("a public value of the proof is not below the field modulus".into()))?;
+        let inputs = crate::circuit::packed::unpack(&fields, window, bits).ok_or_else(|| {
+            Error::Chain(format!("the proof's first {words} public values are not {window} packed inputs"))
+        })?;
+        Ok((inputs, words))
     }
 
     /// Submits a proof to a feed-bound consumer: its window ends at `end_round`; `tail` is the

@@ -9,7 +9,7 @@
 use super::builder::Builder;
 use super::privacy::{CommitKind, Commitment, Privacy, Public, Visibility, WeightsMode};
 use super::to_field;
-use super::{linear, ops, pack, poseidon, requant};
+use super::{linear, ops, pack, packed, poseidon, requant};
 use crate::error::{Error, Result};
 use crate::quant::{QOp, QuantModel};
 use halo2_proofs::halo2curves::bn256::Fr;
@@ -71,6 +71,9 @@ pub struct Layout {
     pub public: Vec<Public>,
     /// Length of the inputs part of `public`: every input element, 1 when hashed, 0 when private.
     pub num_public_inputs: usize,
+    /// The packed parts of the public values (inputs, outputs), referred to by `Public::Packed`.
+    #[serde(default)]
+    pub packings: Vec<packed::Packing>,
     /// Length of the outputs part of `public`: every output element, or 1 when hashed.
     pub num_outputs: usize,
     /// The wires of each model node's value.
@@ -192,17 +195,42 @@ impl Layout {
         let flat = |ids: &[usize]| -> Vec<WireId> { ids.iter().flat_map(|&i| node_wires[i].iter().copied()).collect() };
         let mut public: Vec<Public> = vec![];
         let mut commitments: Vec<Commitment> = vec![];
-        let mut expose = |vis: Visibility, kind: CommitKind, wires: Vec<WireId>, public: &mut Vec<Public>| match vis {
-            Visibility::Public => public.extend(wires.into_iter().map(Public::Wire)),
-            Visibility::Hashed => {
-                commitments.push(Commitment { kind, wires, salted: privacy.salted, groups: 1, packed: None });
-                public.push(Public::Commitment(commitments.len() - 1));
-            }
-            Visibility::Private => {}
-        };
-        expose(privacy.input, CommitKind::Input, flat(&model.inputs), &mut public);
+        let mut packings: Vec<packed::Packing> = vec![];
+        let mut expose =
+            |b: &mut Builder, vis: Visibility, kind: CommitKind, ids: &[usize], public: &mut Vec<Public>| {
+                let wires = flat(ids);
+                match vis {
+                    Visibility::Public => public.extend(wires.into_iter().map(Public::Wire)),
+                    Visibility::Packed => {
+                        // Each value must be in [−2^(2s), 2^(2s)) for its word to be unique: an output
+                        // not range-checked where it was made gets a range block here.
+                        let nodes = ids.iter().flat_map(|&i| std::iter::repeat_n(i, node_wires[i].len()));
+                        let checked: Vec<WireId> = wires
+                            .into_iter()
+                            .zip(nodes)
+                            .map(|(w, node)| {
+                                if packed::range_checked(b, w) {
+                                    w
+                                } else {
+                                    requant::layout(b, None, Some(w), false, node)
+                                }
+                            })
+                            .collect();
+                        let p = packed::layout(b, checked, model.scale_bits);
+                        let packing = packings.len();
+                        public.extend((0..p.starts.len()).map(|word| Public::Packed { packing, word }));
+                        packings.push(p);
+                    }
+                    Visibility::Hashed => {
+                        commitments.push(Commitment { kind, wires, salted: privacy.salted, groups: 1, packed: None });
+                        public.push(Public::Commitment(commitments.len() - 1));
+                    }
+                    Visibility::Private => {}
+                }
+            };
+        expose(&mut b, privacy.input, CommitKind::Input, &model.inputs, &mut public);
         let num_public_inputs = public.len();
-        expose(privacy.output, CommitKind::Output, flat(&model.outputs), &mut public);
+        expose(&mut b, privacy.output, CommitKind::Output, &model.outputs, &mut public);
         let num_outputs = public.len() - num_public_inputs;
         if private {
             check_private_weights(&b, model.scale_bits)?;
@@ -238,6 +266,7 @@ impl Layout {
             zero,
             public,
             num_public_inputs,
+            packings,
             num_outputs,
             node_wires,
             node_rows,
@@ -248,10 +277,12 @@ impl Layout {
 
     /// The public values of a witness; `salts[i]` blinds commitment i when it is salted.
     pub fn public_values(&self, witness: &[i128], salts: &[Fr]) -> Vec<Fr> {
+        let words: Vec<Vec<Fr>> = self.packings.iter().map(|p| p.values(witness, self.lanes)).collect();
         self.public
             .iter()
             .map(|p| match *p {
                 Public::Wire(w) => to_field(witness[w]),
+                Public::Packed { packing, word } => words[packing][word],
                 Public::Commitment(i) => {
                     poseidon::commit_wide(&self.messages(i, witness, salts), self.commitments[i].groups)
                 }

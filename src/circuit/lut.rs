@@ -355,7 +355,7 @@ mod tests {
             outputs: vec![1],
         };
         let q = QuantModel::from_graph(&graph, 8);
-        let layout = Arc::new(Layout::plan(&q, 4, Default::default(), true).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, super::super::tests::clear(), true).unwrap());
         let inputs = q.quantize_inputs(&[vec![2.0, 1.0]]).unwrap();
         assert_eq!(q.eval(&inputs).unwrap()[1], vec![768, -320]);
         let w = layout.witness(&q, &inputs).unwrap();

@@ -20,6 +20,7 @@ pub mod linear;
 pub mod lut;
 pub(crate) mod ops;
 pub mod pack;
+pub mod packed;
 pub mod pointwise;
 pub mod poseidon;
 pub mod privacy;
@@ -234,6 +235,7 @@ impl Circuit<Fr> for ModelCircuit {
                         None => home[wire] = Some(cell),
                     }
                 }
+                let words = self.assign_packings(&config, &mut region)?;
                 // A tampered cell the layout leaves empty is written too: what a cheating prover
                 // does with the cells no gadget assigns (the forgery tests need it).
                 let placed: std::collections::HashSet<(Col, usize)> = if self.overrides().is_empty() {
@@ -246,9 +248,10 @@ impl Circuit<Fr> for ModelCircuit {
                         region.assign_advice(config.advice(col), row, Value::known(v));
                     }
                 }
-                Ok(home)
+                Ok((home, words))
             },
         )?;
+        let (cells, words) = cells;
         let commitments = match &config.poseidon {
             Some(hasher) => self.assign_commitments(hasher, config.pack.as_ref(), &cells, &mut layouter)?,
             None => vec![],
@@ -265,6 +268,7 @@ impl Circuit<Fr> for ModelCircuit {
             let cell = match *p {
                 Public::Wire(w) => cells[w].expect("every public wire has a home cell"),
                 Public::Commitment(i) => commitments[i],
+                Public::Packed { packing, word } => words[packing][word],
             };
             layouter.constrain_instance(cell, config.instance, row);
         }
@@ -278,6 +282,37 @@ impl Circuit<Fr> for ModelCircuit {
 }
 
 impl ModelCircuit {
+    /// Writes the packed public values' fixed coefficients and accumulators (`packed.rs`) on the
+    /// linear rows the layout reserved; returns each word's cell, per packing.
+    fn assign_packings(
+        &self,
+        config: &ModelConfig,
+        region: &mut halo2_proofs::circuit::Region<'_, Fr>,
+    ) -> Result<Vec<Vec<Cell>>, PlonkError> {
+        let lanes = self.layout.lanes;
+        let mut out = vec![];
+        for p in &self.layout.packings {
+            let mut words = vec![];
+            for j in 0..p.starts.len() {
+                let mut acc = self.witness.as_ref().map(|_| Fr::zero());
+                let mut last = None;
+                for row in p.rows(j, lanes) {
+                    region.assign_fixed(config.fixed(linear::CHAIN), row.row, row.chain);
+                    region.assign_fixed(config.fixed(linear::BIAS), row.row, row.bias);
+                    for (i, c) in row.coeffs.iter().enumerate() {
+                        region.assign_fixed(config.fixed(linear::weight(i)), row.row, *c);
+                    }
+                    acc = self.witness.as_ref().zip(acc).map(|(w, a)| packed::row_value(&row, a, |x| to_field(w[x])));
+                    let value = acc.map_or(Value::unknown(), Value::known);
+                    last = Some(region.assign_advice(config.advice[lanes], row.row, value).cell());
+                }
+                words.push(last.expect("a word has a row"));
+            }
+            out.push(words);
+        }
+        Ok(out)
+    }
+
     /// Lays out every commitment in the Poseidon gadget's columns (their own region, so it runs
     /// beside the model's rows), copies each absorbed wire from its home cell, and returns each
     /// commitment's output cell.
@@ -471,6 +506,13 @@ pub(crate) mod tests {
         let witness = layout.witness(&q, &inputs).unwrap();
         let public = layout.public_values(&witness, &[]);
         (q, ModelCircuit::new(layout, Some(Arc::new(witness)), vec![]), public)
+    }
+
+    /// Inputs and outputs one per public value: for the gadget tests that forge a public output
+    /// directly (the packed words have their own tests in `packed.rs`).
+    pub fn clear() -> privacy::Privacy {
+        use privacy::Visibility::Public;
+        privacy::Privacy { input: Public, output: Public, ..Default::default() }
     }
 
     pub fn mock(c: &ModelCircuit, public: &[Fr]) -> Result<(), Vec<halo2_proofs::dev::VerifyFailure>> {

@@ -210,7 +210,7 @@ mod attacks {
             outputs: vec![2, 3, 4],
         };
         let q = QuantModel::from_graph(&graph, 8);
-        let layout = Arc::new(Layout::plan(&q, lanes, Default::default(), true).unwrap());
+        let layout = Arc::new(Layout::plan(&q, lanes, super::super::tests::clear(), true).unwrap());
         let inputs = q.quantize_inputs(&[vec![1.0, -2.5, 0.75, 3.0, -0.25, 0.0]]).unwrap();
         let w = layout.witness(&q, &inputs).unwrap();
         // The honest wires (grouping, repeats) are the model's values, not just the gate's.

@@ -24,8 +24,11 @@ pub enum WeightsMode {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
-    /// Every element is a public value, in clear.
+    /// Every element in clear, several to a public value (`packed.rs`): ⌊252/(2s+1)⌋ per value,
+    /// so calldata and the verifier's work shrink by that factor.
     #[default]
+    Packed,
+    /// Every element is a public value, in clear.
     Public,
     /// One public value, the Poseidon commitment of every element (salted with `--salt`).
     Hashed,
@@ -110,11 +113,18 @@ impl Commitment {
     }
 }
 
-/// One public value: a wire in clear, or commitment number i.
+/// One public value: a wire in clear, a word of packed wires, or commitment number i.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Public {
     /// A wire's value, its home cell copied to the instance column.
     Wire(WireId),
+    /// Word `word` of `Layout::packings[packing]`, its last accumulator cell copied to the instance column.
+    Packed {
+        /// Index into `Layout::packings`.
+        packing: usize,
+        /// The word within it.
+        word: usize,
+    },
     /// The output of the commitment at this index in `Layout::commitments`.
     Commitment(usize),
 }

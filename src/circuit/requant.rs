@@ -335,7 +335,7 @@ mod tests {
             outputs: vec![1],
         };
         let q = QuantModel::from_graph(&graph, 8);
-        let layout = Arc::new(Layout::plan(&q, 4, Default::default(), true).unwrap());
+        let layout = Arc::new(Layout::plan(&q, 4, super::super::tests::clear(), true).unwrap());
         let inputs = q.quantize_inputs(&[vec![-0.5, 0.0, 0.7]]).unwrap();
         assert_eq!(q.eval(&inputs).unwrap()[1], vec![0, 256, 256]);
         let w = layout.witness(&q, &inputs).unwrap();

@@ -29,9 +29,11 @@ use std::path::{Path, PathBuf};
 pub const EIP170_LIMIT: usize = 24_576;
 
 /// The hand-written contracts compiled with every verifier (file name, source): the interface,
-/// the consumers, and the price feed the on-chain input binding reads.
-pub const HANDWRITTEN: [(&str, &str); 7] = [
+/// the packed public values' library, the consumers, and the price feed the on-chain input
+/// binding reads.
+pub const HANDWRITTEN: [(&str, &str); 8] = [
     ("IZkinferVerifier.sol", include_str!("../../contracts/IZkinferVerifier.sol")),
+    ("PublicValues.sol", include_str!("../../contracts/PublicValues.sol")),
     ("InferenceConsumer.sol", include_str!("../../contracts/InferenceConsumer.sol")),
     ("VerifiedInference.sol", include_str!("../../contracts/VerifiedInference.sol")),
     ("AggregatorV3Interface.sol", include_str!("../../contracts/AggregatorV3Interface.sol")),
@@ -141,6 +143,9 @@ pub fn verifier_solidity(
         num_public_inputs: settings.num_public_inputs,
         num_outputs: settings.num_outputs,
         scale_bits: settings.scale_bits,
+        num_input_values: settings.input_values(),
+        num_output_values: settings.output_values(),
+        pack_bits: crate::circuit::packed::bits(settings.scale_bits),
         proof_length: g.proof_len,
         num_instances,
         commitment_check,
@@ -157,9 +162,9 @@ pub fn verifier_solidity(
 pub struct Binding {
     /// The verifier's `WEIGHTS_MODE`: 0 fixed, 1 hashed, 2 private.
     pub weights_mode: u8,
-    /// The verifier's `INPUT_VISIBILITY`: 0 public, 1 hashed, 2 private.
+    /// The verifier's `INPUT_VISIBILITY`: 0 public, 1 hashed, 2 private, 3 packed.
     pub input_visibility: u8,
-    /// The verifier's `OUTPUT_VISIBILITY`: 0 public, 1 hashed, 2 private.
+    /// The verifier's `OUTPUT_VISIBILITY`: 0 public, 1 hashed, 2 private, 3 packed.
     pub output_visibility: u8,
     /// The verifier's `SALTED`: whether hashed inputs/outputs absorb a salt.
     pub salted: bool,
@@ -191,6 +196,7 @@ impl Binding {
         let part = |what: &str, v: Visibility| {
             match v {
             Visibility::Public => format!("{what}: PUBLIC - the values themselves are public values"),
+            Visibility::Packed => format!("{what}: PACKED - the values themselves, several to a public value (PACK_BITS each, lowest first)"),
             Visibility::Hashed => format!("{what}: HASHED{salt} - one public value, the Poseidon commitment of the values; the values stay private"),
             Visibility::Private => format!("{what}: PRIVATE - not public: the proof shows that SOME {what} gives the outputs"),
         }

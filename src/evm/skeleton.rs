@@ -28,9 +28,9 @@ pub struct Contract<'a> {
     pub commitment: String,
     /// `WEIGHTS_MODE`: 0 fixed, 1 hashed, 2 private.
     pub weights_mode: u8,
-    /// `INPUT_VISIBILITY`: 0 public, 1 hashed, 2 private.
+    /// `INPUT_VISIBILITY`: 0 public, 1 hashed, 2 private, 3 packed.
     pub input_visibility: u8,
-    /// `OUTPUT_VISIBILITY`: 0 public, 1 hashed, 2 private.
+    /// `OUTPUT_VISIBILITY`: 0 public, 1 hashed, 2 private, 3 packed.
     pub output_visibility: u8,
     /// `SALTED`: whether hashed inputs/outputs absorb a salt.
     #[serde(serialize_with = "solidity_bool")]
@@ -41,6 +41,12 @@ pub struct Contract<'a> {
     pub num_outputs: usize,
     /// `SCALE_BITS`: consumers divide public values by 2^`scale_bits` to get real numbers.
     pub scale_bits: u32,
+    /// `NUM_INPUT_VALUES`: elements of the model's inputs.
+    pub num_input_values: usize,
+    /// `NUM_OUTPUT_VALUES`: elements of the model's outputs.
+    pub num_output_values: usize,
+    /// `PACK_BITS`: bits of one packed value.
+    pub pack_bits: u32,
     /// `PROOF_LENGTH` in bytes; the contract rejects a proof of any other length.
     pub proof_length: usize,
     /// The exact number of public values `verifyProof` accepts.

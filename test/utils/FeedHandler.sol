@@ -4,7 +4,10 @@ pragma solidity ^0.8.20;
 import {TestBase} from "./Vm.sol";
 import {Forecast} from "./Fixtures.sol";
 import {MockVerifier, plainConstants} from "./MockVerifier.sol";
-import {IZkinferVerifier, WEIGHTS_PRIVATE, VISIBILITY_PUBLIC, VISIBILITY_HASHED} from "../../contracts/IZkinferVerifier.sol";
+import {
+    IZkinferVerifier, WEIGHTS_PRIVATE, VISIBILITY_PUBLIC, VISIBILITY_HASHED, VISIBILITY_PACKED
+} from "../../contracts/IZkinferVerifier.sol";
+import {PublicValues} from "../../contracts/PublicValues.sol";
 import {InferenceConsumer} from "../../contracts/InferenceConsumer.sol";
 import {FeedBoundInference} from "../../contracts/FeedBoundInference.sol";
 import {ForecastVault} from "../../contracts/ForecastVault.sol";
@@ -376,14 +379,15 @@ contract FeedHandler is TestBase {
         (bytes memory expected, uint256[] memory inputs, uint256 time) = _expectedSubmit(proof, end, tail);
         try consumer.submit(proof, end, tail) returns (int256[] memory got) {
             _require(expected.length == 0, "submission accepted that the record refuses", expected);
-            _require(got.length == 1 && got[0] == _toSigned(tail[0]), "outputs are not the proof's", "");
+            int256 forecast = _firstOutput(tail[0]);
+            _require(got.length == 1 && got[0] == forecast, "outputs are not the proof's", "");
             ghostConsumed = end;
             ghostAccepted++;
             acceptedEnds.push(end);
-            ghostInputsHash = keccak256(abi.encodePacked(inputs));
+            ghostInputsHash = keccak256(abi.encodePacked(_head(inputs)));
             delete ghostOutputs;
-            ghostOutputs.push(_toSigned(tail[0]));
-            ghostForecast = _toSigned(tail[0]);
+            ghostOutputs.push(forecast);
+            ghostForecast = forecast;
             ghostPrice = _toSigned(inputs[inputs.length - 1]);
             ghostValidUntil = time + validity;
             lastAccepted = Proof(proof, end, tail);
@@ -413,11 +417,21 @@ contract FeedHandler is TestBase {
         if (block.timestamp - time > maxAge) {
             return (abi.encodeWithSelector(FeedBoundInference.StalePrice.selector, end, time, maxAge), inputs, time);
         }
-        uint256 numOut = IZkinferVerifier(ghostVerifier).NUM_OUTPUTS();
-        if (window + tail.length != window + numOut) {
-            return (abi.encodeWithSelector(InferenceConsumer.PublicValueCount.selector, window + numOut, window + tail.length), inputs, time);
+        if (_packedInputs()) {
+            int256 half = int256(1 << (2 * scaleBits));
+            for (uint256 i = 0; i < window; i++) {
+                int256 v = _toSigned(inputs[i]);
+                if (v < -half || v >= half) {
+                    return (abi.encodeWithSelector(PublicValues.PackedValueOutOfRange.selector, i, v), inputs, time);
+                }
+            }
         }
-        if (!_accepts(ghostVerifier, proof, _instances(inputs, tail))) {
+        uint256[] memory head = _head(inputs);
+        uint256 numOut = IZkinferVerifier(ghostVerifier).NUM_OUTPUTS();
+        if (tail.length != numOut) {
+            return (abi.encodeWithSelector(InferenceConsumer.PublicValueCount.selector, head.length + numOut, head.length + tail.length), inputs, time);
+        }
+        if (!_accepts(ghostVerifier, proof, _instances(head, tail))) {
             return (abi.encodeWithSelector(InferenceConsumer.InvalidProof.selector), inputs, time);
         }
         return ("", inputs, time);
@@ -439,8 +453,9 @@ contract FeedHandler is TestBase {
     function _expectedCheck(IZkinferVerifier v, InferenceConsumer.ModelPin memory pin) internal view returns (bytes memory) {
         if (v.MODEL_HASH() != pin.modelHash) return abi.encodeWithSelector(InferenceConsumer.ModelMismatch.selector, pin.modelHash, v.MODEL_HASH());
         if (v.WEIGHTS_MODE() == WEIGHTS_PRIVATE && !pin.allowUnboundWeights) return abi.encodeWithSelector(InferenceConsumer.UnboundWeights.selector);
-        if (v.NUM_PUBLIC_INPUTS() != window) return abi.encodeWithSelector(FeedBoundInference.WindowMismatch.selector, v.NUM_PUBLIC_INPUTS(), window);
-        if (isVault && v.OUTPUT_VISIBILITY() != VISIBILITY_PUBLIC) return abi.encodeWithSelector(ForecastVault.OutputsNotPublic.selector, v.OUTPUT_VISIBILITY());
+        if (v.NUM_INPUT_VALUES() != window) return abi.encodeWithSelector(FeedBoundInference.WindowMismatch.selector, v.NUM_INPUT_VALUES(), window);
+        uint8 out = v.OUTPUT_VISIBILITY();
+        if (isVault && out != VISIBILITY_PUBLIC && out != VISIBILITY_PACKED) return abi.encodeWithSelector(ForecastVault.OutputsNotPublic.selector, out);
         return "";
     }
 
@@ -469,6 +484,31 @@ contract FeedHandler is TestBase {
         uint256 m = answer < 0 ? uint256(-answer) : uint256(answer);
         uint256 q = (2 * (m << scaleBits) + priceUnit) / (2 * priceUnit);
         return answer < 0 ? -int256(q) : int256(q);
+    }
+
+    function _packedInputs() internal view returns (bool) {
+        return IZkinferVerifier(ghostVerifier).INPUT_VISIBILITY() == VISIBILITY_PACKED;
+    }
+
+    /// The inputs part of the public values for the verifier in force: the window itself, or
+    /// packed as the record packs it (Σ (v_i + 2^(B-1))·2^(B·i) by multiplication, not the
+    /// library's shifts).
+    function _head(uint256[] memory inputs) internal view returns (uint256[] memory head) {
+        if (!_packedInputs()) return inputs;
+        uint256 b = 2 * scaleBits + 1;
+        uint256 m = 252 / b;
+        head = new uint256[]((inputs.length + m - 1) / m);
+        for (uint256 i = 0; i < inputs.length; i++) {
+            uint256 u = uint256(_toSigned(inputs[i]) + int256(2 ** (b - 1)));
+            head[i / m] += u * 2 ** (b * (i % m));
+        }
+    }
+
+    /// The first output a tail's first public value states for the verifier in force.
+    function _firstOutput(uint256 word) internal view returns (int256) {
+        if (IZkinferVerifier(ghostVerifier).OUTPUT_VISIBILITY() != VISIBILITY_PACKED) return _toSigned(word);
+        uint256 b = 2 * scaleBits + 1;
+        return int256(word % 2 ** b) - int256(2 ** (b - 1));
     }
 
     function _instances(uint256[] memory inputs, uint256[] memory tail) internal pure returns (uint256[] memory out) {
@@ -502,7 +542,7 @@ contract FeedHandler is TestBase {
     function windowHash(uint80 end) external view returns (bytes32) {
         uint256 pos = positionOf[end];
         require(pos >= window, "no such window in the record");
-        return keccak256(abi.encodePacked(_window(pos - 1)));
+        return keccak256(abi.encodePacked(_head(_window(pos - 1))));
     }
 
     function outputs() external view returns (int256[] memory) {

@@ -34,6 +34,12 @@ abstract contract FixtureTest is TestBase {
         instances = vm.parseJsonUintArray(json, ".instances");
     }
 
+    /// The outputs of a fixture proof as integers at the model's scale (`values_*.json`, written by
+    /// `make fixtures` from the witness, not from the public values).
+    function loadOutputs(string memory path) internal view returns (int256[] memory) {
+        return vm.parseJsonIntArray(vm.readFile(path), ".outputs");
+    }
+
     function copy(uint256[] memory a) internal pure returns (uint256[] memory b) {
         b = new uint256[](a.length);
         for (uint256 i = 0; i < a.length; i++) b[i] = a[i];
@@ -65,6 +71,9 @@ struct Forecast {
     uint256 priceUnit;
     uint256 window;
     uint256 moveBps;
+    /// The window's quantised answers and the forecast, as integers at the model's scale.
+    int256[] inputValues;
+    int256[] outputValues;
 }
 
 function loadForecast(string memory path) view returns (Forecast memory f) {
@@ -79,4 +88,6 @@ function loadForecast(string memory path) view returns (Forecast memory f) {
     f.priceUnit = vm.parseJsonUint(json, ".price_unit");
     f.window = vm.parseJsonUint(json, ".window");
     f.moveBps = vm.parseJsonUint(json, ".move_bps");
+    f.inputValues = vm.parseJsonIntArray(json, ".input_values");
+    f.outputValues = vm.parseJsonIntArray(json, ".output_values");
 }

@@ -36,6 +36,10 @@ contract MockVerifier is IZkinferVerifier {
     uint256 public immutable NUM_PUBLIC_INPUTS;
     uint256 public immutable NUM_OUTPUTS;
     uint256 public immutable SCALE_BITS;
+    /// As a verifier with unpacked public values reports them: one value per public value.
+    uint256 public immutable NUM_INPUT_VALUES;
+    uint256 public immutable NUM_OUTPUT_VALUES;
+    uint256 public immutable PACK_BITS;
     bool public immutable acceptAll;
     mapping(bytes32 => bool) public proven;
 
@@ -48,6 +52,9 @@ contract MockVerifier is IZkinferVerifier {
         NUM_PUBLIC_INPUTS = c.numPublicInputs;
         NUM_OUTPUTS = c.numOutputs;
         SCALE_BITS = c.scaleBits;
+        NUM_INPUT_VALUES = c.numPublicInputs;
+        NUM_OUTPUT_VALUES = c.numOutputs;
+        PACK_BITS = 2 * c.scaleBits + 1;
         acceptAll = c.acceptAll;
     }
 

@@ -12,7 +12,8 @@ contract {{ name }} {
     /// 0 fixed (the verifying key binds the weights), 1 hashed (MODEL_COMMITMENT binds them),
     /// 2 private (NOTHING binds them: any weights of the architecture verify).
     uint8 public constant WEIGHTS_MODE = {{ weights_mode }};
-    /// 0 public (the values), 1 hashed (one Poseidon commitment), 2 private (nothing).
+    /// 0 public (one value each), 1 hashed (one Poseidon commitment), 2 private (nothing),
+    /// 3 packed (in clear, ⌊252 / PACK_BITS⌋ values per public value; contracts/PublicValues.sol).
     uint8 public constant INPUT_VISIBILITY = {{ input_visibility }};
     uint8 public constant OUTPUT_VISIBILITY = {{ output_visibility }};
     /// Hashed inputs/outputs absorb a random salt first.
@@ -20,6 +21,11 @@ contract {{ name }} {
     uint256 public constant NUM_PUBLIC_INPUTS = {{ num_public_inputs }};
     uint256 public constant NUM_OUTPUTS = {{ num_outputs }};
     uint256 public constant SCALE_BITS = {{ scale_bits }};
+    /// Elements of the model's inputs and outputs, however they appear among the public values.
+    uint256 public constant NUM_INPUT_VALUES = {{ num_input_values }};
+    uint256 public constant NUM_OUTPUT_VALUES = {{ num_output_values }};
+    /// Bits of one packed value (2·SCALE_BITS + 1): value + 2^(PACK_BITS-1), lowest bits first.
+    uint256 public constant PACK_BITS = {{ pack_bits }};
     uint256 public constant PROOF_LENGTH = {{ proof_length }};
 
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {
