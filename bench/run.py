@@ -27,8 +27,18 @@ class Failed(Exception):
     """A stage that did not finish: its message is the result for that system and model."""
 
 
-def run(cmd, timeout, cwd=None):
-    """Runs one stage in its own process: (wall seconds, peak RSS in MiB, stdout)."""
+def finished(stdout):
+    """Whether an EZKL stage printed its result line (EZKL_STAGE's JSON)."""
+    try:
+        return "seconds" in json.loads(stdout.strip().splitlines()[-1])
+    except (ValueError, IndexError):
+        return False
+
+
+def run(cmd, timeout, cwd=None, done=None):
+    """Runs one stage in its own process: (wall seconds, peak RSS in MiB, stdout). `done(stdout)`:
+    the stage finished even if the process then exited non-zero (EZKL's module sometimes aborts
+    while the interpreter shuts down, after its result is printed)."""
     start = time.perf_counter()
     with tempfile.TemporaryFile() as out, tempfile.TemporaryFile() as err:
         child = subprocess.Popen(cmd, stdout=out, stderr=err, cwd=cwd, start_new_session=True)
@@ -46,7 +56,7 @@ def run(cmd, timeout, cwd=None):
         out.seek(0)
         err.seek(0)
         stdout, stderr = out.read().decode(errors="replace"), err.read().decode(errors="replace")
-    if os.waitstatus_to_exitcode(status) != 0:
+    if os.waitstatus_to_exitcode(status) != 0 and not (done and done(stdout)):
         last = (stderr.strip() or stdout.strip()).splitlines()[-1:] or ["no output"]
         raise Failed(f"{os.path.basename(str(cmd[0]))} {cmd[1] if len(cmd) > 1 else ''}: {last[0][:200]}")
     return wall, usage.ru_maxrss / 1024, stdout
@@ -133,7 +143,7 @@ print(json.dumps({"seconds": time.perf_counter() - t, "result": out if isinstanc
 def ezkl(python, model_dir, work, timeout, target):
     p = lambda n: os.path.join(work, n)
     onnx, data = os.path.join(model_dir, "network.onnx"), os.path.join(model_dir, "input.json")
-    stage = lambda name, *args: run([python, "-c", EZKL_STAGE, name, json.dumps(list(args))], timeout)
+    stage = lambda name, *args: run([python, "-c", EZKL_STAGE, name, json.dumps(list(args))], timeout, done=finished)
     timed = lambda name, *args: json.loads(stage(name, *args)[2].strip().splitlines()[-1])["seconds"]
     r = {}
     t0 = time.perf_counter()

@@ -26,13 +26,17 @@ fn main() -> zkinfer::Result<()> {
         ..Default::default()
     };
     // The private-weights pair keeps one public value per element, so the forge tests run real
-    // proofs through both layouts of the public values (the others are packed, the default).
+    // proofs through both layouts of the public values.
     let unpacked =
         Privacy { weights: WeightsMode::Private, input: Visibility::Public, output: Visibility::Public, salted: false };
     let private = CompileOptions { privacy: unpacked, ..hashed.clone() };
+    // Models A and B pack their inputs and outputs (too few for `auto` to pack): the forge tests
+    // unpack a real proof's words.
+    let packed = Privacy { input: Visibility::Packed, output: Visibility::Packed, ..Default::default() };
+    let plain = CompileOptions { privacy: packed, ..Default::default() };
     let runs = [
-        ("a", 11u64, CompileOptions::default(), Some("FixtureVerifierA")),
-        ("b", 12u64, CompileOptions::default(), Some("FixtureVerifierB")),
+        ("a", 11u64, plain.clone(), Some("FixtureVerifierA")),
+        ("b", 12u64, plain, Some("FixtureVerifierB")),
         ("hashed_a", 11u64, hashed.clone(), Some("FixtureHashedA")),
         ("hashed_b", 12u64, hashed, Some("FixtureHashedB")),
         // Private weights: one verifier (model A's) and a proof of each model; the verifying key

@@ -185,7 +185,7 @@ impl Settings {
             Visibility::Public => 0,
             Visibility::Hashed => 1,
             Visibility::Private => 2,
-            Visibility::Packed => 3,
+            Visibility::Packed | Visibility::Auto => 3,
         };
         crate::quant::ModelIdentity {
             weights_mode: match self.weights_visibility {
@@ -253,14 +253,28 @@ impl Compiled {
         opts: &CompileOptions,
         worst_error: &dyn Fn(&QuantModel) -> f64,
     ) -> Result<Compiled> {
-        let (target, privacy) = (opts.target, opts.privacy);
-        privacy.check()?;
+        opts.privacy.check()?;
+        let privacy = plan::packing(graph, opts.privacy);
+        let (target, opts) = (opts.target, &CompileOptions { privacy, ..opts.clone() });
         let ranges = table::value_ranges(graph, calibration);
         let plan::Choice { lanes, shape: shape_choice, scale_bits, table_bits } =
             plan::choose(graph, calibration, opts, &ranges, worst_error)?;
         let Shape { pointwise, wide } = shape_choice;
         let model = QuantModel::quantize(graph, scale_bits, table_bits, &ranges)?;
         let layout = Arc::new(Layout::plan(&model, lanes, privacy, shape_choice)?);
+        // The verifier's NUM_INPUT_VALUES / NUM_OUTPUT_VALUES come from the declared shapes, the
+        // packing from the wires: they must agree (a hand-edited graph could make them differ).
+        for (what, ids, shapes) in
+            [("input", &model.inputs, graph.input_shapes()), ("output", &model.outputs, graph.output_shapes())]
+        {
+            let wires: usize = ids.iter().map(|&i| layout.node_wires[i].len()).sum();
+            let declared: usize = shapes.iter().map(|s| s.iter().product::<usize>()).sum();
+            if wires != declared {
+                return Err(Error::Layout(format!(
+                    "the model's {what}s declare {declared} values ({shapes:?}) but compute {wires}: the graph is inconsistent"
+                )));
+            }
+        }
         let shape = cs_shape(ModelCircuit::params_of(&layout));
         // k from the rows synthesis really touches (every region, instance row and table fill),
         // so keygen always finds them usable; the layout's own count is its lower bound.
@@ -365,7 +379,7 @@ impl Compiled {
             Visibility::Public => {
                 part.iter().map(|f| crate::field::to_i128(f).map_or(f64::NAN, |v| self.model.dequantize(v))).collect()
             }
-            Visibility::Packed => {
+            Visibility::Packed | Visibility::Auto => {
                 let n = self.model.outputs.iter().map(|&o| self.layout.node_wires[o].len()).sum();
                 let bits = crate::circuit::packed::bits(self.settings.scale_bits);
                 crate::circuit::packed::unpack(&part, n, bits)?.into_iter().map(|v| self.model.dequantize(v)).collect()

@@ -43,12 +43,12 @@ struct PrivacyArgs {
     /// Poseidon commitment public and checked by the contract (MODEL_COMMITMENT).
     #[arg(long, value_enum, default_value_t = WeightsMode::Fixed)]
     weights: WeightsMode,
-    /// packed (in clear, several to a public value), public (one each), hashed (one Poseidon
-    /// commitment) or private (nothing exposed).
-    #[arg(long, value_enum, default_value_t = Visibility::Packed)]
+    /// auto (packed when that saves gas, else public), packed (in clear, several to a public
+    /// value), public (one each), hashed (one Poseidon commitment) or private (nothing exposed).
+    #[arg(long, value_enum, default_value_t = Visibility::Auto)]
     input_visibility: Visibility,
-    /// packed, public or hashed.
-    #[arg(long, value_enum, default_value_t = Visibility::Packed)]
+    /// auto, packed, public or hashed.
+    #[arg(long, value_enum, default_value_t = Visibility::Auto)]
     output_visibility: Visibility,
     /// Blind hashed inputs/outputs with a fresh random salt per proof (kept in *.opening.json).
     #[arg(long)]

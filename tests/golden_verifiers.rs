@@ -22,7 +22,10 @@ const ROOT: &str = env!("CARGO_MANIFEST_DIR");
 /// Options as `examples/fixtures.rs` sets them for each family.
 fn options(weights: Option<WeightsMode>) -> CompileOptions {
     match weights {
-        None => CompileOptions::default(),
+        None => {
+            let privacy = Privacy { input: Visibility::Packed, output: Visibility::Packed, ..Default::default() };
+            CompileOptions { privacy, ..Default::default() }
+        }
         Some(w) => {
             // The private-weights pair keeps one public value per element (see fixtures.rs).
             let clear = Privacy { weights: w, input: Visibility::Public, output: Visibility::Public, salted: false };

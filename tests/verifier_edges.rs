@@ -28,7 +28,7 @@ async fn an_extra_public_value_cannot_name_another_model() {
     let commitment_a = Compiled::load(&a).unwrap().settings.model_commitment.unwrap();
     let (proof, instances) =
         verifiers::prove_with_extra(&b, &input_b, &[zkinfer::field::from_hex(&commitment_a).unwrap()]);
-    assert_eq!(instances.len(), 4, "4 inputs and 2 outputs in a packed word each, B's commitment, A's commitment");
+    assert_eq!(instances.len(), 8, "4 inputs, 2 outputs, B's commitment, A's commitment");
     let forged = ProofFile {
         proof: format!("0x{}", hex::encode(&proof)),
         instances: instances.iter().map(zkinfer::field::to_hex).collect(),
@@ -37,14 +37,14 @@ async fn an_extra_public_value_cannot_name_another_model() {
     pipeline::verify(&a, &proof_a).unwrap();
     let err =
         pipeline::verify(&a, &forged).expect_err("A's build accepted B's proof ending in A's commitment").to_string();
-    assert!(err.contains("expected 3 public values, got 4"), "{err}");
+    assert!(err.contains("expected 7 public values, got 8"), "{err}");
     // `zkinfer submit` refuses it before asking any node (nothing listens on this port).
     let cfg = ClientConfig::new("http://127.0.0.1:9");
     let err = build::submit(&a, &forged, &cfg, Some(Address::ZERO), None)
         .await
         .expect_err("submit pre-check passed")
         .to_string();
-    assert!(err.contains("expected 3 public values, got 4"), "{err}");
+    assert!(err.contains("expected 7 public values, got 8"), "{err}");
 
     let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
     let client = Client::connect(&anvil.endpoint()).await.unwrap();

@@ -2,6 +2,7 @@
 //! is made over the same prices the bot starts from).
 
 use std::path::Path;
+use zkinfer::circuit::privacy::{Privacy, Visibility};
 use zkinfer::compile::{write_json, Compiled};
 use zkinfer::onnx::write;
 use zkinfer::pipeline::{self, CompileOptions};
@@ -35,6 +36,9 @@ pub fn build(out: &Path, coeffs: &[f32], intercept: f32, history: &[i128]) -> zk
     let calib = out.join("calibration.json");
     let x: Vec<f64> = history.iter().map(|&a| a as f64 / PRICE_UNIT as f64).collect();
     write_json(&calib, &serde_json::json!({ "input_data": [x] }))?;
-    let opts = CompileOptions { scale_bits: Some(SCALE_BITS), ..Default::default() };
+    // Packed inputs and output (a window this short is below what `auto` packs), so the demo,
+    // the bot and the forge fixture take the path where the vault packs the feed's window.
+    let privacy = Privacy { input: Visibility::Packed, output: Visibility::Packed, ..Default::default() };
+    let opts = CompileOptions { scale_bits: Some(SCALE_BITS), privacy, ..Default::default() };
     pipeline::compile(&model, &calib, &out.join("build"), &opts)
 }

@@ -115,7 +115,7 @@ pub fn check_deployable(settings: &crate::compile::Settings, dir: &Path, opts: &
         if vault.is_some_and(|v| v.risk_validity == 0) {
             return Err(zero("--risk-validity", "seconds would make every forecast expire at once"));
         }
-        if !matches!(settings.input_visibility, Visibility::Public | Visibility::Packed) {
+        if !matches!(settings.input_visibility, Visibility::Public | Visibility::Packed | Visibility::Auto) {
             return Err(Error::Usage { flag: "--feed".into(), reason: format!(
                 "a feed-bound consumer supplies the inputs in clear; {} was compiled with --input-visibility {}: recompile with packed or public inputs",
                 dir.display(),

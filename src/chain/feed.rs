@@ -361,8 +361,11 @@ impl Client {
             let n = window.min(instances.len());
             return Ok((instances[..n].iter().map(|&v| signed(v)).collect(), n));
         }
-        let bits = self.view(consumer, F::packBitsCall {}).await?.to::<u32>();
-        let words = window.div_ceil(crate::circuit::packed::per_word(bits.max(1))).min(instances.len());
+        let bits = self.view(consumer, F::packBitsCall {}).await?;
+        let bits = u32::try_from(bits).ok().filter(|b| (2..=64).contains(b)).ok_or_else(|| {
+            Error::Chain(format!("the consumer {consumer} reports packBits {bits}, which no zkinfer verifier has"))
+        })?;
+        let words = window.div_ceil(crate::circuit::packed::per_word(bits)).min(instances.len());
         use halo2_proofs::halo2curves::{bn256::Fr, ff::PrimeField};
         let fields: Vec<Fr> = instances[..words]
             .iter()

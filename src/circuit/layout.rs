@@ -201,7 +201,8 @@ impl Layout {
                 let wires = flat(ids);
                 match vis {
                     Visibility::Public => public.extend(wires.into_iter().map(Public::Wire)),
-                    Visibility::Packed => {
+                    // `auto` is resolved by the compile (`plan::packing`); a layout asked for it packs.
+                    Visibility::Packed | Visibility::Auto => {
                         // Each value must be in [−2^(2s), 2^(2s)) for its word to be unique: an output
                         // not range-checked where it was made gets a range block here.
                         let nodes = ids.iter().flat_map(|&i| std::iter::repeat_n(i, node_wires[i].len()));

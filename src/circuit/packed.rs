@@ -125,6 +125,11 @@ pub(super) fn range_checked(b: &Builder, wire: WireId) -> bool {
 /// The values of `words` (a packed part of the public values, `n` values in all), or `None` when
 /// a word is not a packing of values in range (a verified proof's never is).
 pub fn unpack(words: &[Fr], n: usize, bits: u32) -> Option<Vec<i128>> {
+    // No scale packs values wider than this (MAX_SCALE_BITS 18 gives 37); a wider claim (from a
+    // consumer's `packBits`) is no packing this crate makes.
+    if !(2..=64).contains(&bits) {
+        return None;
+    }
     let m = per_word(bits);
     if words.len() != n.div_ceil(m) {
         return None;

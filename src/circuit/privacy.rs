@@ -24,9 +24,12 @@ pub enum WeightsMode {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, clap::ValueEnum)]
 #[serde(rename_all = "lowercase")]
 pub enum Visibility {
+    /// Packed where that saves verification gas (enough values to pack), else public: what the
+    /// compile resolves to is recorded in the settings and the verifier's constants.
+    #[default]
+    Auto,
     /// Every element in clear, several to a public value (`packed.rs`): ⌊252/(2s+1)⌋ per value,
     /// so calldata and the verifier's work shrink by that factor.
-    #[default]
     Packed,
     /// Every element is a public value, in clear.
     Public,

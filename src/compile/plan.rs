@@ -7,6 +7,7 @@
 
 use super::{CompileOptions, Target};
 use crate::circuit::layout::{Layout, Shape};
+use crate::circuit::privacy::{Privacy, Visibility};
 use crate::circuit::{requant, requant_wide, CircuitParams, ModelCircuit};
 use crate::error::{Error, Result};
 use crate::graph::Graph;
@@ -66,6 +67,30 @@ pub(super) fn choose(
     let (lanes, shape, k_rows) = columns(graph, opts, ranges, s_min)?;
     let scale_bits = scale(graph, calibration, opts, ranges, worst_error, (s_min, k_rows));
     Ok(Choice { lanes, shape, scale_bits, table_bits: table_bits(opts.target, scale_bits) })
+}
+
+/// Public values a packed part must save to be packed: one fewer public value saves ~750 gas
+/// (calldata, transcript, instance evaluation), and the packing rows can make up to three
+/// of the linear gate's fixed columns non-zero, ~6,600 gas each in the verifier's MSM.
+const MIN_SAVED: usize = 32;
+
+/// `privacy` with each `auto` part resolved: packed when that saves at least `MIN_SAVED` public
+/// values, else one value per public value (the verifier's visibility constants say which).
+pub(super) fn packing(graph: &Graph, privacy: Privacy) -> Privacy {
+    let values = |ids: &[usize]| ids.iter().map(|&i| graph.nodes[i].shape.iter().product::<usize>()).sum::<usize>();
+    // The coarsest scale packs the fewest values per word; the finest the planner may choose
+    // (MAX_SCALE_BITS) is what counts, so a part packed here still saves at every scale.
+    let per = crate::circuit::packed::per_word(crate::circuit::packed::bits(quant::MAX_SCALE_BITS));
+    let resolve = |v: Visibility, n: usize| match v {
+        Visibility::Auto if n - n.div_ceil(per) < MIN_SAVED => Visibility::Public,
+        Visibility::Auto => Visibility::Packed,
+        v => v,
+    };
+    Privacy {
+        input: resolve(privacy.input, values(&graph.inputs)),
+        output: resolve(privacy.output, values(&graph.outputs)),
+        ..privacy
+    }
 }
 
 /// Lookup tables share the rows the range table already takes (2^s), at least 2^12 (2^10 when
@@ -202,4 +227,45 @@ fn scale(
         scale_bits += 1;
     }
     scale_bits
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::graph::{Node, Op};
+
+    /// `auto` packs a part only where it saves `MIN_SAVED` public values; an explicit choice stands.
+    #[test]
+    fn auto_packs_only_what_saves_gas() {
+        let node =
+            |name: &str, op, inputs: Vec<usize>, n: usize| Node { name: name.into(), op, inputs, shape: vec![1, n] };
+        let (k, n) = (8, 64);
+        let dense = Op::Dense { k, n, weight: vec![0.1; k * n], bias: vec![0.0; n] };
+        let graph = Graph {
+            nodes: vec![node("x", Op::Input { index: 0 }, vec![], k), node("fc", dense, vec![0], n)],
+            inputs: vec![0],
+            outputs: vec![1],
+        };
+        let p = packing(&graph, Privacy::default());
+        assert_eq!((p.input, p.output), (Visibility::Public, Visibility::Packed));
+        let asked = Privacy { input: Visibility::Packed, output: Visibility::Public, ..Default::default() };
+        assert_eq!(packing(&graph, asked), asked);
+    }
+
+    /// The verifier's value counts come from the declared shapes and the packing from the wires:
+    /// a graph whose reshape declares 4 values over 3 is refused, not packed with a phantom value
+    /// (found by the attacker helper on the packed values).
+    #[test]
+    fn declared_and_computed_value_counts_must_agree() {
+        let node =
+            |name: &str, op, inputs: Vec<usize>, n: usize| Node { name: name.into(), op, inputs, shape: vec![1, n] };
+        let graph = Graph {
+            nodes: vec![node("x", Op::Input { index: 0 }, vec![], 3), node("r", Op::Reshape, vec![0], 4)],
+            inputs: vec![0],
+            outputs: vec![1],
+        };
+        let err = super::super::Compiled::new("m", &graph, &[vec![vec![0.5, -1.0, 2.0]]], &Default::default());
+        let err = err.err().expect("an inconsistent graph compiled").to_string();
+        assert!(err.contains("declare 4 values"), "{err}");
+    }
 }

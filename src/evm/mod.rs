@@ -196,7 +196,7 @@ impl Binding {
         let part = |what: &str, v: Visibility| {
             match v {
             Visibility::Public => format!("{what}: PUBLIC - the values themselves are public values"),
-            Visibility::Packed => format!("{what}: PACKED - the values themselves, several to a public value (PACK_BITS each, lowest first)"),
+            Visibility::Packed | Visibility::Auto => format!("{what}: PACKED - the values themselves, several to a public value (PACK_BITS each, lowest first)"),
             Visibility::Hashed => format!("{what}: HASHED{salt} - one public value, the Poseidon commitment of the values; the values stay private"),
             Visibility::Private => format!("{what}: PRIVATE - not public: the proof shows that SOME {what} gives the outputs"),
         }
