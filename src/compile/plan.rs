@@ -264,8 +264,10 @@ mod tests {
             inputs: vec![0],
             outputs: vec![1],
         };
-        let err = super::super::Compiled::new("m", &graph, &[vec![vec![0.5, -1.0, 2.0]]], &Default::default());
-        let err = err.err().expect("an inconsistent graph compiled").to_string();
+        let err = match super::super::Compiled::new("m", &graph, &[vec![vec![0.5, -1.0, 2.0]]], &Default::default()) {
+            Ok(_) => panic!("an inconsistent graph compiled"),
+            Err(e) => e.to_string(),
+        };
         assert!(err.contains("declare 4 values"), "{err}");
     }
 }
