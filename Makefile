@@ -4,7 +4,7 @@ NPM_BIN := node_modules/@foundry-rs
 FORGE := $(NPM_BIN)/forge-linux-amd64/bin/forge
 ANVIL := $(NPM_BIN)/anvil-linux-amd64/bin/anvil
 
-.PHONY: deps build demo bot lint test test-rust test-forge fixtures bench poseidon-vectors fuzz clean
+.PHONY: deps build demo bot lint test test-rust test-forge fixtures bench scaling poseidon-vectors fuzz clean
 
 deps: node_modules/.installed
 # `npm install`, not `npm ci`: Foundry's per-platform optional packages leave the lockfile
@@ -75,6 +75,16 @@ bench: deps
 	test -x build/ezkl-venv/bin/python || python3 -m venv build/ezkl-venv
 	build/ezkl-venv/bin/python -c 'import ezkl, matplotlib' 2>/dev/null || build/ezkl-venv/bin/pip install -q ezkl==23.0.5 matplotlib
 	build/ezkl-venv/bin/python bench/run.py $(BENCH_ARGS)
+
+# The scaling study (docs/performance.md): MLPs and conv nets of 2^12 … 2^20 multiply-adds,
+# zkinfer then EZKL, prove time, peak memory and the fitted growth exponents (SCALING_ARGS).
+SCALING_ARGS ?=
+scaling: deps
+	cargo build --release --bin zkinfer --example scaling_models
+	test -x build/ezkl-venv/bin/python || python3 -m venv build/ezkl-venv
+	build/ezkl-venv/bin/python -c 'import ezkl' 2>/dev/null || build/ezkl-venv/bin/pip install -q ezkl==23.0.5 matplotlib
+	target/release/examples/scaling_models build/scaling/models
+	build/ezkl-venv/bin/python bench/scaling.py $(SCALING_ARGS)
 
 # The circomlibjs vectors the Poseidon known-answer test embeds (installed outside the project).
 poseidon-vectors:

@@ -78,7 +78,8 @@ fn stages(c: &mut Criterion) {
         let mut group = c.benchmark_group(name);
         group.sample_size(10).measurement_time(Duration::from_secs(20));
         group.bench_function("plan", |b| {
-            let shape = Shape { pointwise: model.settings.pointwise, wide: model.settings.wide };
+            let split = (model.settings.scale_bits / model.settings.range_bits) as usize;
+            let shape = Shape { pointwise: model.settings.pointwise, wide: model.settings.wide, split };
             b.iter(|| Layout::plan(&model.model, model.layout.lanes, model.layout.privacy, shape).unwrap())
         });
         group.bench_function("witness", |b| b.iter(|| model.circuit_with_witness(&x, &[]).unwrap()));

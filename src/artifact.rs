@@ -19,7 +19,7 @@ use std::sync::Mutex;
 
 /// The artifact format this zkinfer writes and reads; raised whenever a file's layout or meaning
 /// changes, so older files are refused with "run `zkinfer …` again" instead of misread.
-pub const FORMAT: u32 = 4;
+pub const FORMAT: u32 = 5;
 
 /// The suffix of temporary files; anything carrying it is never loaded.
 const TEMP_SUFFIX: &str = ".zkinfer-tmp";

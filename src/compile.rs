@@ -56,6 +56,9 @@ pub struct Settings {
     pub wide: bool,
     /// The fixed-point scale is 2^`scale_bits`: activations are rounded to 2^-`scale_bits`.
     pub scale_bits: u32,
+    /// The range table is [0, 2^`range_bits`): `scale_bits`, or a divisor of it when the planner
+    /// split each limb of the range check into several cells (`Shape::split`) to keep k low.
+    pub range_bits: u32,
     /// Advice columns of the constraint system; each costs a commitment and an evaluation on chain.
     pub advice_columns: usize,
     /// Fixed columns of the constraint system; each costs an evaluation on chain.
@@ -157,6 +160,12 @@ pub struct CompileOptions {
     /// Pins the one-row requant on or off instead of letting the planner choose (it needs at
     /// least three lanes).
     pub wide: Option<bool>,
+    /// Inputs that only widen the lookup tables' ranges (`pipeline::compile` passes seeded
+    /// variations of the calibration inputs, `table::variations`); not checked or compared.
+    pub range_inputs: Vec<Vec<Vec<f32>>>,
+    /// Pins the range check's split d (the range table is [0, 2^(s/d)), s a multiple of d)
+    /// instead of letting the planner choose; the tests that audit split blocks pin it.
+    pub split: Option<usize>,
 }
 
 impl Settings {
@@ -256,10 +265,10 @@ impl Compiled {
         opts.privacy.check()?;
         let privacy = plan::packing(graph, opts.privacy);
         let (target, opts) = (opts.target, &CompileOptions { privacy, ..opts.clone() });
-        let ranges = table::value_ranges(graph, calibration);
+        let ranges = table::value_ranges(graph, &[calibration, &opts.range_inputs[..]].concat());
         let plan::Choice { lanes, shape: shape_choice, scale_bits, table_bits } =
             plan::choose(graph, calibration, opts, &ranges, worst_error)?;
-        let Shape { pointwise, wide } = shape_choice;
+        let Shape { pointwise, wide, .. } = shape_choice;
         let model = QuantModel::quantize(graph, scale_bits, table_bits, &ranges)?;
         let layout = Arc::new(Layout::plan(&model, lanes, privacy, shape_choice)?);
         // The verifier's NUM_INPUT_VALUES / NUM_OUTPUT_VALUES come from the declared shapes, the
@@ -280,7 +289,7 @@ impl Compiled {
         // so keygen always finds them usable; the layout's own count is its lower bound.
         let used = crate::circuit::rows::used_rows(&ModelCircuit::new(layout.clone(), None, vec![]))
             .map_err(|e| Error::Internal(format!("counting the circuit's rows: {e}")))?;
-        let k = k_for_rows(used.max(layout.rows).max(layout.table_rows() + 1), &shape).max(scale_bits + 1);
+        let k = k_for_rows(used.max(layout.rows).max(layout.table_rows() + 1), &shape).max(layout.range_bits + 1);
         let settings = Settings {
             integer_inputs: vec![],
             format: crate::artifact::FORMAT,
@@ -293,6 +302,7 @@ impl Compiled {
             pointwise,
             wide,
             scale_bits,
+            range_bits: layout.range_bits,
             advice_columns: shape.advice,
             fixed_columns: shape.fixed,
             lookups: shape.lookups,
@@ -465,8 +475,19 @@ impl Compiled {
             hint: COMPILE_AGAIN.into(),
         })?;
         // A damaged model.json can break the planner's invariants (found by fuzzing, fuzz/regressions/build_dir).
-        let shape = Shape { pointwise: settings.pointwise, wide: settings.wide };
-        let plan = || Layout::plan(&model, settings.lanes, Privacy::of(&settings), shape);
+        // range_bits 0 or not dividing the scale gives split 0 or a layout whose table differs: refused below.
+        let split = settings.scale_bits.checked_div(settings.range_bits).unwrap_or(0) as usize;
+        let shape = Shape { pointwise: settings.pointwise, wide: settings.wide, split };
+        let plan = || {
+            let layout = Layout::plan(&model, settings.lanes, Privacy::of(&settings), shape)?;
+            if layout.range_bits != settings.range_bits {
+                return Err(Error::Layout(format!(
+                    "range_bits {} is not a divisor of scale_bits {}",
+                    settings.range_bits, settings.scale_bits
+                )));
+            }
+            Ok(layout)
+        };
         let layout = crate::error::without_panic_output(plan).map_err(|panic| {
             let why = crate::error::panic_message(&*panic).unwrap_or_default();
             Error::BadInput {

@@ -70,6 +70,9 @@ fn compile_inner(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) 
         .map(|s| s.to_string_lossy().to_string())
         .unwrap_or_else(|| "model".into());
     let check = crate::fidelity::Check::new(model, &typed, &graph, &calibration, opts.fidelity)?;
+    let float: Vec<bool> = (0..lens.len()).map(|i| !integer.contains(&i)).collect();
+    let range_inputs = crate::quant::table::variations(&graph, &calibration, &float);
+    let opts = &CompileOptions { range_inputs, ..opts.clone() };
     let mut compiled = Compiled::new_with(&name, &graph, &calibration, opts, &|q| check.worst_error(q))?;
     compiled.settings.fidelity = Some(check.run(&compiled.model)?);
     compiled.settings.integer_inputs = integer;

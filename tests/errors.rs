@@ -51,9 +51,9 @@ fn inputs_outside_the_circuit_range_name_the_position() {
     let (dir, _, _, build) = common::example_build("err-range", &[4, 8, 2], true);
     // An input beyond what the circuit range-checks is refused by position before anything runs.
     let huge = dir.join("huge.json");
-    write_json(&huge, &serde_json::json!({"input_data": [[0.5, -9000.0, 0.5, 0.5]]})).unwrap();
+    write_json(&huge, &serde_json::json!({"input_data": [[0.5, -9.0e6, 0.5, 0.5]]})).unwrap();
     let e = pipeline::prove(&build, &huge).unwrap_err().to_string();
-    assert!(e.contains("input 0 value -9000 (element 1)") && e.contains("input range"), "{e}");
+    assert!(e.contains("input 0 value -9000000 (element 1)") && e.contains("input range"), "{e}");
     // (Activations that leave the range inside the circuit name their node: a unit test,
     // `circuit::tests::out_of_range_value_is_a_clear_error`.)
 }

@@ -107,6 +107,13 @@ async fn solidity_verifier_agrees_with_rust_verifier() {
     let wide = CompileOptions { wide: Some(true), ..Default::default() };
     built.push(build_with(&client, "mlp_rows_wide", &path, &random_inputs(16 * 6, 2, 16), &wide).await);
     assert!(zkinfer::compile::Compiled::load(&built[5].dir).unwrap().settings.wide, "mlp_rows_wide is not wide");
+    // Small models reach a fine scale only with the range check split (a range table below 2^s):
+    // the requant gate then reads its range cells at 3d rotations, which both verifiers must open.
+    let split = |b: &Built| {
+        let s = zkinfer::compile::Compiled::load(&b.dir).unwrap().settings;
+        s.range_bits < s.scale_bits
+    };
+    assert!(built.iter().any(split), "no build splits the range check");
     let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(7);
     for b in &built {
         for p in &b.proofs {

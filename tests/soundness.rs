@@ -170,7 +170,7 @@ fn modes() -> Vec<(&'static str, Privacy)> {
 }
 
 /// Every gadget (linear, requant, relu, product, dot, lookup, sign, product check) in every mode
-/// at lanes 2–8.
+/// at lanes 2–8, and requant with its range check split.
 #[test]
 fn gadgets_in_every_mode_and_lane_width() {
     let graph = attention();
@@ -202,6 +202,18 @@ fn gadgets_in_every_mode_and_lane_width() {
                 assert!(compiled.settings.wide, "rows {mode} at lanes {lanes}: not wide");
                 rows.push(audit_compiled(&format!("rows wide {mode}"), &compiled, &calibration[0]));
             }
+        }
+    }
+    // The range check split into d cells of s/d bits per limb (requant blocks of 3d rows), pinned
+    // at scale 2^-12 over every d the planner may take and every mode that allows a split.
+    for d in [2, 3] {
+        for (mode, privacy) in modes().into_iter().filter(|(_, p)| !p.private_weights()) {
+            let opts =
+                CompileOptions { lanes: Some(3), scale_bits: Some(12), privacy, split: Some(d), ..Default::default() };
+            let compiled =
+                Compiled::new("rows", &sequence(), &calibration, &opts).unwrap_or_else(|e| panic!("{mode}: {e}"));
+            assert_eq!(compiled.settings.range_bits, 12 / d as u32, "rows {mode}: not split {d}");
+            rows.push(audit_compiled(&format!("rows split {d} {mode}"), &compiled, &calibration[0]));
         }
     }
     let inputs = vec![vec![0.0, 3.0, 1.0]];

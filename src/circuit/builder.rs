@@ -14,7 +14,7 @@ pub enum Col {
     /// General advice column i in 0..=lanes (copy-enabled); column `lanes` holds the linear and dot
     /// accumulators.
     Advice(usize),
-    /// The lookup-checked column: every cell in it lies in [0, 2^s).
+    /// The lookup-checked column: every cell in it lies in [0, 2^r), r = `Layout::range_bits`.
     Range,
     /// Column i of the Poseidon gadget (0–2 state, 3–5 auxiliary, then the next group's); only
     /// tests name these cells.
@@ -70,14 +70,26 @@ pub enum WireDef {
         /// The model node y belongs to, named in the out-of-range error.
         node: usize,
     },
-    /// One s-bit limb of the offset-binary range check, of `y + 2^(2s) − sign·2^(2s)`.
+    /// One r-bit limb of the offset-binary range check, of `y + 2^(2s) − sign·2^(2s)`.
     Limb {
         /// The value range-checked.
         y: WireId,
         /// Its sign wire: the offset takes `sign·2^(2s)` back off.
         sign: WireId,
-        /// 0 for the low s bits (range cell on the block's first row), 1 for the next s (second row).
+        /// Which r bits, from the lowest (range cell on the block's row `index`).
         index: u32,
+        /// r, the range table's width: 2s/r limbs make up the 2s bits.
+        bits: u32,
+    },
+    /// Bits `[index·bits, (index+1)·bits)` of a wire: one range cell of a remainder wider than
+    /// the range table (a rescale by s bits over an r-bit table, s = d·r, takes d of them).
+    Chunk {
+        /// The wire split (a `Remainder`).
+        w: WireId,
+        /// Which chunk, from the lowest.
+        index: u32,
+        /// r, the range table's width.
+        bits: u32,
     },
     /// `sign·y`: y rectified, on the requant block's second row.
     Relu {
@@ -150,6 +162,10 @@ pub(crate) struct Builder {
     pub pointwise: bool,
     /// Whether requant blocks take one row with two more looked-up columns (the planner's choice).
     pub wide: bool,
+    /// Range cells per s-bit limb, d: the range table is [0, 2^(s/d)) (`Shape::split`).
+    pub split: usize,
+    /// s/d, the range table's width in bits.
+    pub range_bits: u32,
     pub row: usize,
     pub wires: Vec<WireDef>,
     pub advice: Vec<(Col, usize, WireId)>,

@@ -14,17 +14,19 @@ use halo2_proofs::plonk::{Advice, Column, ConstraintSystem, Error as PlonkError,
 use serde::{Deserialize, Serialize};
 
 /// The columns every gadget may read besides its own: the `lanes + 1` general advice columns
-/// (copy-enabled), the range-checked column (every cell in [0, 2^s)) and that range's table.
+/// (copy-enabled), the range-checked column (every cell in [0, 2^r)) and that range's table.
 #[derive(Clone, Debug)]
 pub struct Shared {
     /// Lanes first, the accumulator column last; all copy-enabled, so gadgets bind by copies.
     pub advice: Vec<Column<Advice>>,
     /// Looked up in `range_table` on every row: a gadget puts a cell here to bound it.
     pub range: Column<Advice>,
-    /// `[0, 2^scale_bits)`, filled by the circuit.
+    /// `[0, 2^range_bits)`, filled by the circuit.
     pub range_table: TableColumn,
     /// Activations are integers at 2^-scale_bits; gadgets' constants (2^s, 2^(2s)) follow it.
     pub scale_bits: u32,
+    /// r, the range table's width: s itself, or s/d when the range check is split (`Shape::split`).
+    pub range_bits: u32,
     /// The bits lookup inputs are rescaled by, when the model has lookup tables.
     pub table_shift: Option<u32>,
 }

@@ -25,12 +25,16 @@ pub struct Shape {
     pub pointwise: bool,
     /// Requant blocks take one row (two more looked-up columns) instead of three.
     pub wide: bool,
+    /// Range cells per s-bit limb, d (0 and 1 alike: one). The range table is [0, 2^(s/d)), so
+    /// the scale no longer sets k's floor: a requant block takes 3d rows instead of 3, and s must
+    /// be a multiple of d so that every limb bounds exactly its bits (no slack above 2^s or 2^(2s)).
+    pub split: usize,
 }
 
 impl From<bool> for Shape {
     /// Pointwise packing on or off, requant in its three-row form.
     fn from(pointwise: bool) -> Self {
-        Shape { pointwise, wide: false }
+        Shape { pointwise, wide: false, split: 1 }
     }
 }
 
@@ -45,6 +49,8 @@ pub struct Layout {
     pub lanes: usize,
     /// s: activations are integers at scale 2^s, products and biases at 2^(2s).
     pub scale_bits: u32,
+    /// r: the range table is [0, 2^r); s is a multiple of r (`Shape::split`).
+    pub range_bits: u32,
     /// d = s − t when the model has lookup tables: the bits a lookup input is rescaled by.
     pub table_shift: Option<u32>,
     /// The lookup tables; table i has tag i + 1.
@@ -116,7 +122,7 @@ fn check_private_weights(b: &Builder, s: u32) -> Result<()> {
 /// advice columns and ~3.5 KB to the verifier, which must stay under EIP-170.
 fn weight_groups(b: &Builder, commitments: &[Commitment], scale_bits: u32) -> usize {
     let others: usize = commitments.iter().map(|c| poseidon::rows_wide(c.messages(), c.groups)).sum();
-    let used = (b.row + requant::ROWS).max(b.tables.iter().map(|t| t.values.len() + 1).sum());
+    let used = (b.row + requant::rows(b.split)).max(b.tables.iter().map(|t| t.values.len() + 1).sum());
     // Packed several to a message (two range-checked limbs each, in columns of their
     // own): 2 rows per weight instead of 19 in the sponge, and every weight an integer.
     let packed = Some(scale_bits);
@@ -130,18 +136,43 @@ fn weight_groups(b: &Builder, commitments: &[Commitment], scale_bits: u32) -> us
     (1..=poseidon::MAX_GROUPS).min_by_key(|&g| (work(g), g)).unwrap_or(1)
 }
 
+/// The range table's width for `split` range cells per s-bit limb, or why that split cannot be
+/// laid out: each limb must bound exactly its bits, the one-row requant and the weight packing
+/// hold one limb per cell, and a lookup's lifted remainder (`lut.rs`) must fit the table.
+fn range_bits(model: &QuantModel, split: usize, wide: bool, private: bool) -> Result<u32> {
+    let s = model.scale_bits;
+    if split == 1 {
+        return Ok(s);
+    }
+    let refuse =
+        |why: &str| Err(Error::Layout(format!("cannot split the range check {split} ways at scale 2^-{s}: {why}")));
+    if !s.is_multiple_of(split as u32) {
+        return refuse("the scale's bits are not a multiple of it");
+    }
+    if wide || private {
+        return refuse("the one-row requant and private or hashed weights hold one s-bit limb per cell");
+    }
+    let r = s / split as u32;
+    match model.table_shift {
+        Some(shift) if shift > r => refuse(&format!("a lookup rescales by {shift} bits, more than the table's {r}")),
+        _ => Ok(r),
+    }
+}
+
 impl Layout {
     /// Plans `model` over `lanes` lanes (at least `requant::MIN_LANES`) with the gadget choices
     /// of `shape` (a bool: pointwise packing, three-row requant). Errors
     /// say what cannot be laid out: contradictory privacy, private weights with a constant-data
     /// table, a value no range check holds.
     pub fn plan(model: &QuantModel, lanes: usize, privacy: Privacy, shape: impl Into<Shape>) -> Result<Layout> {
-        let Shape { pointwise, wide } = shape.into();
+        let Shape { pointwise, wide, split } = shape.into();
         if lanes < requant::MIN_LANES {
             return Err(Error::Layout(format!("at least {} lanes are needed", requant::MIN_LANES)));
         }
         privacy.check()?;
         let private = privacy.private_weights();
+        let split = split.max(1);
+        let range_bits = range_bits(model, split, wide, private)?;
         if private {
             if let Some(n) = model.nodes.iter().find(|n| matches!(n.op, QOp::Select { .. })) {
                 return Err(Error::Layout(format!(
@@ -155,6 +186,8 @@ impl Layout {
             lanes,
             pointwise,
             wide,
+            split,
+            range_bits,
             row: 0,
             wires: vec![],
             advice: vec![],
@@ -250,11 +283,12 @@ impl Layout {
         }
         let hash_rows: usize = commitments.iter().map(|c| poseidon::rows_wide(c.messages(), c.groups)).sum();
         let pack_rows = if private { pack::rows_for(b.weights.len()) } else { 0 };
-        // Gates look up to two rows ahead (the requant block), so keep the tail inside the plan.
-        let rows = (b.row + requant::ROWS).max(hash_rows).max(pack_rows);
+        // Gates look up to 3d − 1 rows ahead (the requant block), so keep the tail inside the plan.
+        let rows = (b.row + requant::rows(split)).max(hash_rows).max(pack_rows);
         Ok(Layout {
             lanes,
             scale_bits: model.scale_bits,
+            range_bits,
             table_shift: model.table_shift,
             tables: b.tables,
             rows,
@@ -383,10 +417,11 @@ impl Layout {
                     v[*acc] + (1i128 << (s - 1)) - crate::quant::rescale(v[*acc], s) * (1i128 << s)
                 }
                 WireDef::Sign { y, node } => (model.check_range(*node, v[*y])? >= 0) as i128,
-                WireDef::Limb { y, sign, index } => {
+                WireDef::Limb { y, sign, index, bits } => {
                     let rest = v[*y] + (1i128 << (2 * s)) - v[*sign] * (1i128 << (2 * s));
-                    (rest >> (s * index)) & ((1i128 << s) - 1)
+                    (rest >> (bits * index)) & ((1i128 << bits) - 1)
                 }
+                WireDef::Chunk { w, index, bits } => (v[*w] >> (bits * index)) & ((1i128 << bits) - 1),
                 WireDef::Relu { y, sign } => v[*y] * v[*sign],
                 WireDef::Product { a, b } => v[*a] * v[*b],
                 WireDef::Dot { pairs, prev } => {

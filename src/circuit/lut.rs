@@ -7,11 +7,14 @@
 //! | row | a0 | a1 | a2 | r        | POW |
 //! |-----|----|----|----|----------|-----|
 //! | 0   | x  | q  | y  | rem      | 2^d |
-//! | 1   |    |    |    | rem·2^(s−d) | 0 |
+//! | 1   |    |    |    | rem·2^(ρ−d) | 0 |
+//!
+//! (ρ is the range table's width: s, or s/k when the range check is split; the layout refuses a
+//! split that leaves ρ below a table's d.)
 //!
 //! - rescale (d > 0): `POW·(2x + POW − 2q·POW − 2rem) = 0`, i.e. `x + 2^(d-1) = q·2^d + rem`, and
-//!   `POW·(POW·r' − 2^s·rem) = 0`, i.e. `r' = rem·2^(s−d)` for the range cell r' below; both
-//!   `rem` and r' in [0, 2^s) bound `rem` below 2^d. Without that bound a prover could move q by
+//!   `POW·(POW·r' − 2^ρ·rem) = 0`, i.e. `r' = rem·2^(ρ−d)` for the range cell r' below; both
+//!   `rem` and r' in [0, 2^ρ) bound `rem` below 2^d. Without that bound a prover could move q by
 //!   one and absorb 2^d in the remainder (a test below). POW is 0 on every other row, which
 //!   switches both equations off; 2^d is never 0 in the field.
 //! - lookup: `(tag, tag·q, tag·y)` is a row of the table `(tag, tag·x, tag·f(x))`. Each distinct
@@ -69,7 +72,7 @@ impl Gadget for LutConfig {
 /// Its `gadget::REGISTRY` entry: configures the gadget on the shared columns.
 pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
     let shift = shared.table_shift.unwrap_or(0);
-    Box::new(LutConfig::configure(meta, &shared.advice, shared.range, shared.scale_bits, shift))
+    Box::new(LutConfig::configure(meta, &shared.advice, shared.range, shared.range_bits, shift))
 }
 
 impl LutConfig {
@@ -79,7 +82,7 @@ impl LutConfig {
         meta: &mut ConstraintSystem<Fr>,
         advice: &[Column<Advice>],
         range: Column<Advice>,
-        scale_bits: u32,
+        range_bits: u32,
         shift: u32,
     ) -> Self {
         let cfg = LutConfig {
@@ -94,7 +97,7 @@ impl LutConfig {
                 let rem = m.query_advice(range, Rotation::cur());
                 let lifted = m.query_advice(range, Rotation::next());
                 let two = Expression::Constant(Fr::from(2));
-                let scale = Expression::Constant(fr_u128(1u128 << scale_bits));
+                let scale = Expression::Constant(fr_u128(1u128 << range_bits));
                 vec![
                     pow.clone() * (two.clone() * x + pow.clone() - two.clone() * q * pow.clone() - two * rem.clone()),
                     pow.clone() * (pow * lifted - scale * rem),
@@ -121,7 +124,7 @@ pub fn rows(shift: u32) -> usize {
 }
 
 /// Lays out `f(x)` for model node `node`, whose table has tag `tag`; returns the output wire.
-pub(super) fn layout(b: &mut Builder, x: WireId, node: usize, tag: usize, shift: u32, scale_bits: u32) -> WireId {
+pub(super) fn layout(b: &mut Builder, x: WireId, node: usize, tag: usize, shift: u32) -> WireId {
     let row = b.row;
     let q = if shift == 0 {
         x
@@ -130,7 +133,7 @@ pub(super) fn layout(b: &mut Builder, x: WireId, node: usize, tag: usize, shift:
         let q = b.wire(WireDef::TableIndex { x, shift });
         let rem = b.wire(WireDef::TableRem { x, q, shift });
         b.place(Col::Range, row, rem);
-        let lifted = b.wire(WireDef::Scaled { w: rem, bits: scale_bits - shift });
+        let lifted = b.wire(WireDef::Scaled { w: rem, bits: b.range_bits - shift });
         b.place(Col::Range, row + 1, lifted);
         b.fix(POW, row, 1i128 << shift);
         q

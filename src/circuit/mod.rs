@@ -46,8 +46,10 @@ use std::sync::Arc;
 pub struct CircuitParams {
     /// Inputs per linear row: the circuit has `lanes + 1` general advice columns.
     pub lanes: usize,
-    /// Activations are integers at 2^-scale_bits; the range table is `[0, 2^scale_bits)`.
+    /// Activations are integers at 2^-scale_bits.
     pub scale_bits: u32,
+    /// The range table is `[0, 2^range_bits)`; `scale_bits` is a multiple of it.
+    pub range_bits: u32,
     /// Set when the model has lookup tables: the bits their inputs are rescaled by.
     pub table_shift: Option<u32>,
     /// The gadgets whose fixed cells the layout sets: only these are configured.
@@ -67,7 +69,7 @@ pub struct ModelConfig {
     pub range: Column<Advice>,
     /// Public inputs, then outputs, then the commitments (`Layout::public`'s order).
     pub instance: Column<Instance>,
-    /// The range table `[0, 2^s)`.
+    /// The range table `[0, 2^r)`.
     pub table: TableColumn,
     /// The configured gadgets, indexed by `Kind as usize` (`None`: not in this circuit).
     pub gadgets: Arc<Vec<Option<Box<dyn Gadget>>>>,
@@ -75,8 +77,8 @@ pub struct ModelConfig {
     pub poseidon: Option<PoseidonConfig>,
     /// The weight-packing columns, when weights are private or hashed.
     pub pack: Option<pack::PackConfig>,
-    /// As `CircuitParams::scale_bits`: the range table's size.
-    pub scale_bits: u32,
+    /// As `CircuitParams::range_bits`: the range table's size.
+    pub range_bits: u32,
 }
 
 impl ModelConfig {
@@ -140,6 +142,7 @@ impl ModelCircuit {
         CircuitParams {
             lanes: layout.lanes,
             scale_bits: layout.scale_bits,
+            range_bits: layout.range_bits,
             table_shift: layout.table_shift,
             gadgets: layout.fixed.iter().map(|(c, _, _)| c.gadget).collect(),
             hash_lanes: layout.commitments.iter().map(|c| c.groups).max().unwrap_or(0),
@@ -175,20 +178,27 @@ impl Circuit<Fr> for ModelCircuit {
         meta.enable_equality(instance);
         let table = meta.lookup_table_column();
         meta.lookup("range", |m| vec![(m.query_advice(range, Rotation::cur()), table)]);
-        let shared = Shared { advice, range, range_table: table, scale_bits: p.scale_bits, table_shift: p.table_shift };
+        let shared = Shared {
+            advice,
+            range,
+            range_table: table,
+            scale_bits: p.scale_bits,
+            range_bits: p.range_bits,
+            table_shift: p.table_shift,
+        };
         let gadgets = Arc::new(gadget::configure_all(meta, &shared, &p));
         let Shared { advice, .. } = shared;
         let poseidon = (p.hash_lanes > 0).then(|| PoseidonConfig::configure(meta, p.hash_lanes));
         let pack = p.pack.then(|| pack::PackConfig::configure(meta, table, p.scale_bits));
-        ModelConfig { advice, range, instance, table, gadgets, poseidon, pack, scale_bits: p.scale_bits }
+        ModelConfig { advice, range, instance, table, gadgets, poseidon, pack, range_bits: p.range_bits }
     }
 
     fn synthesize(&self, config: ModelConfig, mut layouter: impl Layouter<Fr>) -> Result<(), PlonkError> {
-        let s = config.scale_bits;
+        let r = config.range_bits;
         layouter.assign_table(
             || "range table",
             |mut table| {
-                for i in 0..(1usize << s) {
+                for i in 0..(1usize << r) {
                     table.assign_cell(|| "range", config.table, i, || Value::known(Fr::from(i as u64)))?;
                 }
                 Ok(())

@@ -17,6 +17,13 @@
 //!   so zero cannot carry either sign.
 //! - relu:    `z = sign·y`.
 //!
+//! Split range (`Shape::split` = d > 1): the range table is [0, 2^r) with s = d·r, so a fine
+//! scale does not force k above r + 1. Each s-bit limb becomes d range cells of r bits, the
+//! remainder too: the block is 3d rows (2d without a rescale), limbs on rows 0..2d, the
+//! remainder's chunks on rows 2d..3d, and the equations weigh range cell i by 2^(r·i). Since r
+//! divides s, 2d cells of r bits span exactly [0, 2^(2s)) and d of them exactly [0, 2^s): the
+//! bounds, and so both arguments below, are the same as with d = 1.
+//!
 //! Why each check is needed: without the bound on `rem`, a prover could shift `y` by one and
 //! move 2^s into the remainder; without the bound on `y`, any `rem` yields a field solution
 //! `y = (acc + 2^(s-1) - rem)/2^s` that wraps modulo p. Both attacks are tests below.
@@ -34,8 +41,15 @@ pub const RANGE: FixedCol = FixedCol::new(Kind::Requant, 1);
 /// Selector of the rectification `z = sign·y` (z on the block's second row).
 pub const RELU: FixedCol = FixedCol::new(Kind::Requant, 2);
 
-/// Rows of a block with a rescale (one fewer without); the gate reads up to `ROWS - 1` rows ahead of its own.
+/// Rows of a block with a rescale at d = 1 (one fewer without); the gate reads up to
+/// `ROWS - 1` rows ahead of its own.
 pub const ROWS: usize = 3;
+
+/// Rows of a block with a rescale at `split` range cells per limb (2d without one): the gate
+/// reads up to this many rows less one ahead of its own.
+pub fn rows(split: usize) -> usize {
+    ROWS * split.max(1)
+}
 /// Fewest lanes a layout may have: the block reads advice columns 0–2, and there are `lanes + 1`.
 pub const MIN_LANES: usize = 2;
 
@@ -50,19 +64,32 @@ pub(super) struct Cells {
     pub y: Expression<Fr>,
     pub sign: Expression<Fr>,
     pub z: Expression<Fr>,
-    pub limbs: [Expression<Fr>; 2],
-    pub rem: Expression<Fr>,
+    /// 2s/r range cells, lowest bits first.
+    pub limbs: Vec<Expression<Fr>>,
+    /// s/r range cells of the remainder, lowest bits first.
+    pub rem: Vec<Expression<Fr>>,
 }
 
-/// The block's equations at scale 2^s under selectors `[rescale, range, relu]`: shared by the
-/// three-row block and `requant_wide`'s one-row block, which differ only in where cells sit.
-pub(super) fn equations(s: u32, q: [Expression<Fr>; 3], c: Cells) -> Vec<Expression<Fr>> {
+/// `Σ cells[i]·2^(bits·i)`: range cells of `bits` bits each, lowest first.
+fn compose(cells: Vec<Expression<Fr>>, bits: u32) -> Expression<Fr> {
+    let mut terms = cells.into_iter().enumerate().map(|(i, c)| if i == 0 { c } else { c * pow2(bits * i as u32) });
+    let first = terms.next().expect("a value has at least one range cell");
+    terms.fold(first, |sum, t| sum + t)
+}
+
+/// The block's equations at scale 2^s, range cells of r bits, under selectors
+/// `[rescale, range, relu]`: shared by the three-row block and `requant_wide`'s one-row block,
+/// which differ only in where cells sit.
+pub(super) fn equations(s: u32, r: u32, q: [Expression<Fr>; 3], c: Cells) -> Vec<Expression<Fr>> {
+    assert!(
+        s.is_multiple_of(r) && c.limbs.len() as u32 * r == 2 * s && c.rem.len() as u32 * r == s,
+        "limbs span exactly"
+    );
     let [q_rescale, q_range, q_relu] = q;
-    let [limb0, limb1] = c.limbs;
     let one = Expression::Constant(Fr::one());
     vec![
-        q_rescale * (c.acc + pow2(s - 1) - c.y.clone() * pow2(s) - c.rem),
-        q_range.clone() * (c.y.clone() + pow2(2 * s) - c.sign.clone() * pow2(2 * s) - limb0 - limb1 * pow2(s)),
+        q_rescale * (c.acc + pow2(s - 1) - c.y.clone() * pow2(s) - compose(c.rem, r)),
+        q_range.clone() * (c.y.clone() + pow2(2 * s) - c.sign.clone() * pow2(2 * s) - compose(c.limbs, r)),
         q_range * c.sign.clone() * (one - c.sign.clone()),
         q_relu * (c.z - c.sign * c.y),
     ]
@@ -71,15 +98,16 @@ pub(super) fn equations(s: u32, q: [Expression<Fr>; 3], c: Cells) -> Vec<Express
 /// Creates the three selectors and the `requant` gate over `advice[0..3]` and the range column,
 /// at scale 2^`scale_bits`.
 pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Gadget> {
-    let (advice, range, s) = (&shared.advice, shared.range, shared.scale_bits);
+    let (advice, range, s, r) = (&shared.advice, shared.range, shared.scale_bits, shared.range_bits);
+    let d = (s / r) as i32;
     let cols = FixedColumns::new(meta, Kind::Requant, 3);
     meta.create_gate("requant", |m| {
         let q = [RESCALE, RANGE, RELU].map(|c| m.query_fixed(cols.get(c), Rotation::cur()));
         let [acc, y, sign] = [0, 1, 2].map(|i| m.query_advice(advice[i], Rotation::cur()));
         let z = m.query_advice(advice[0], Rotation::next());
-        let limbs = [0, 1].map(|r| m.query_advice(range, Rotation(r)));
-        let rem = m.query_advice(range, Rotation(2));
-        equations(s, q, Cells { acc, y, sign, z, limbs, rem })
+        let limbs = (0..2 * d).map(|i| m.query_advice(range, Rotation(i))).collect();
+        let rem = (2 * d..3 * d).map(|i| m.query_advice(range, Rotation(i))).collect();
+        equations(s, r, q, Cells { acc, y, sign, z, limbs, rem })
     });
     Box::new(cols)
 }
@@ -99,9 +127,9 @@ pub(super) fn layout_with_sign(
     node: usize,
 ) -> (WireId, WireId) {
     if b.wide && b.lanes >= super::requant_wide::MIN_LANES {
-        return place(b, acc, input, relu, node, &super::requant_wide::PLACES);
+        return place(b, acc, input, relu, node, &super::requant_wide::places());
     }
-    place(b, acc, input, relu, node, &PLACES)
+    place(b, acc, input, relu, node, &places(b.split))
 }
 
 /// Where a block's cells sit (column, rows after the block's first), its selectors, and the
@@ -111,8 +139,10 @@ pub(super) struct Places {
     pub acc: (Col, usize),
     pub y: (Col, usize),
     pub sign: (Col, usize),
-    pub limbs: [(Col, usize); 2],
-    pub rem: (Col, usize),
+    /// The range cells of y's offset-binary form, lowest bits first.
+    pub limbs: Vec<(Col, usize)>,
+    /// The remainder's range cells, lowest bits first (one: the remainder wire itself).
+    pub rem: Vec<(Col, usize)>,
     pub z: (Col, usize),
     /// Rescale, range, relu.
     pub selectors: [FixedCol; 3],
@@ -120,16 +150,21 @@ pub(super) struct Places {
     pub rows: [usize; 2],
 }
 
-const PLACES: Places = Places {
-    acc: (Col::Advice(0), 0),
-    y: (Col::Advice(1), 0),
-    sign: (Col::Advice(2), 0),
-    limbs: [(Col::Range, 0), (Col::Range, 1)],
-    rem: (Col::Range, 2),
-    z: (Col::Advice(0), 1),
-    selectors: [RESCALE, RANGE, RELU],
-    rows: [ROWS, ROWS - 1],
-};
+/// The block at `split` = d range cells per limb: limbs on the range column's rows 0..2d, the
+/// remainder's chunks on rows 2d..3d.
+fn places(split: usize) -> Places {
+    let d = split.max(1);
+    Places {
+        acc: (Col::Advice(0), 0),
+        y: (Col::Advice(1), 0),
+        sign: (Col::Advice(2), 0),
+        limbs: (0..2 * d).map(|i| (Col::Range, i)).collect(),
+        rem: (2 * d..3 * d).map(|i| (Col::Range, i)).collect(),
+        z: (Col::Advice(0), 1),
+        selectors: [RESCALE, RANGE, RELU],
+        rows: [rows(d), rows(d) - d],
+    }
+}
 
 /// Lays out one block at `p`'s places. `acc` given: rescale it; otherwise range-check (and
 /// rectify) `input` as is. Returns the output wire (z when `relu`, else y) and the sign.
@@ -149,8 +184,16 @@ fn place(
             b.place(c, r, acc);
             let y = b.wire(WireDef::Quotient { acc });
             let rem = b.wire(WireDef::Remainder { acc });
-            let (c, r) = at(p.rem);
-            b.place(c, r, rem);
+            if let [cell] = p.rem[..] {
+                let (c, r) = at(cell);
+                b.place(c, r, rem);
+            } else {
+                for (index, &cell) in p.rem.iter().enumerate() {
+                    let chunk = b.wire(WireDef::Chunk { w: rem, index: index as u32, bits: b.range_bits });
+                    let (c, r) = at(cell);
+                    b.place(c, r, chunk);
+                }
+            }
             b.fix(p.selectors[0], row, 1);
             y
         }
@@ -163,7 +206,7 @@ fn place(
     let (c, r) = at(p.sign);
     b.place(c, r, sign);
     for (index, &cell) in p.limbs.iter().enumerate() {
-        let limb = b.wire(WireDef::Limb { y, sign, index: index as u32 });
+        let limb = b.wire(WireDef::Limb { y, sign, index: index as u32, bits: b.range_bits });
         let (c, r) = at(cell);
         b.place(c, r, limb);
     }
@@ -281,6 +324,111 @@ mod tests {
         ];
         // In-range limbs cannot compose the wrapped y: the requant gate's limb equation fails.
         assert_eq!(failed_checks(mock(&with(&c, t), &public)), ["gate 'requant'"]);
+    }
+
+    /// The toy model at scale 2^-8 with each limb split into `d` range cells of 8/d bits.
+    fn split_circuit(d: usize) -> (ModelCircuit, Vec<Fr>) {
+        let q = QuantModel::from_graph(&super::super::tests::toy_graph(), 8);
+        let shape = super::super::layout::Shape { pointwise: true, wide: false, split: d };
+        let layout = Arc::new(Layout::plan(&q, 4, Default::default(), shape).unwrap());
+        assert_eq!(layout.range_bits, 8 / d as u32);
+        let inputs = q.quantize_inputs(&[vec![0.7, -1.2, 2.5]]).unwrap();
+        let w = layout.witness(&q, &inputs).unwrap();
+        let public = layout.public_values(&w, &[]);
+        (ModelCircuit::new(layout, Some(Arc::new(w)), vec![]), public)
+    }
+
+    /// `value` as `n` cells of `r` bits, lowest first, the last taking whatever is left (what an
+    /// attacker writes when the value does not fit: the last cell leaves the table).
+    fn chunks(value: i128, r: u32, n: usize) -> Vec<Fr> {
+        let low = (0..n - 1).map(|i| to_field((value >> (r * i as u32)) & ((1 << r) - 1)));
+        low.chain([to_field(value >> (r * (n as u32 - 1)))]).collect()
+    }
+
+    /// Split blocks (d = 2, 4) satisfy, and every cell of every rescaling block, moved by one,
+    /// breaks the gate or the range lookup: the 3d range cells included.
+    #[test]
+    fn split_blocks_bind_every_cell() {
+        for d in [2, 4] {
+            let (c, public) = split_circuit(d);
+            assert_eq!(mock(&c, &public), Ok(()), "split {d}");
+            let blocks: Vec<usize> =
+                c.layout.fixed.iter().filter(|(col, _, _)| *col == RESCALE).map(|(_, r, _)| *r).collect();
+            assert!(blocks.len() >= 3, "{blocks:?}");
+            for &r in &blocks {
+                let mut cells = vec![(Col::Advice(0), r), (Col::Advice(1), r), (Col::Advice(2), r)];
+                cells.extend((0..3 * d).map(|i| (Col::Range, r + i)));
+                for (col, row) in cells {
+                    let bad = to_field(value(&c, col, row)) + Fr::ONE;
+                    assert!(mock(&with(&c, vec![(col, row, bad)]), &public).is_err(), "split {d}: {col:?}@{row}");
+                }
+            }
+        }
+    }
+
+    /// At d = 2 and 4: y moved by ±1 with 2^s moved into or out of the remainder, re-split into
+    /// r-bit cells as well as it goes. The equations hold; only the range lookup can refuse it.
+    #[test]
+    fn split_remainder_out_of_range_is_rejected() {
+        for d in [2, 4] {
+            let (c, public) = split_circuit(d);
+            let (s, r) = (8u32, 8 / d as u32);
+            for &b in c.layout.fixed.iter().filter(|(col, _, _)| *col == RESCALE).map(|(_, row, _)| row) {
+                let y = value(&c, Col::Advice(1), b);
+                let rem: i128 = (0..d).map(|i| value(&c, Col::Range, b + 2 * d + i) << (r * i as u32)).sum();
+                for shift in [-1i128, 1] {
+                    let (y2, rem2) = (y + shift, rem - shift * (1 << s));
+                    let sign = (y2 >= 0) as i128;
+                    let rest = y2 + (1 << (2 * s)) - sign * (1 << (2 * s));
+                    let mut t = vec![(Col::Advice(1), b, to_field(y2)), (Col::Advice(2), b, to_field(sign))];
+                    t.extend(chunks(rest, r, 2 * d).into_iter().enumerate().map(|(i, v)| (Col::Range, b + i, v)));
+                    t.extend(chunks(rem2, r, d).into_iter().enumerate().map(|(i, v)| (Col::Range, b + 2 * d + i, v)));
+                    if c.layout.fixed.iter().any(|(col, row, _)| *col == RELU && *row == b) {
+                        t.push((Col::Advice(0), b + 1, to_field(y2 * sign)));
+                    }
+                    let checks = failed_checks(mock(&with(&c, t), &public));
+                    assert!(checks.contains(&"lookup 'range'".to_string()), "split {d}, block {b}: {checks:?}");
+                    assert!(checks.iter().all(|k| k == "lookup 'range'" || k == "permutation"), "{checks:?}");
+                }
+            }
+        }
+    }
+
+    /// At d = 2: another in-range remainder and y solved for in the field wraps modulo p; limbs
+    /// in range cannot compose it, so the range equation refuses it.
+    #[test]
+    fn split_wrapped_quotient_is_rejected() {
+        let (c, public) = split_circuit(2);
+        let (s, r) = (8u32, 4u32);
+        let b = block(&c, RESCALE);
+        let acc = to_field(value(&c, Col::Advice(0), b));
+        let rem: i128 = (0..2).map(|i| value(&c, Col::Range, b + 4 + i) << (r * i as u32)).sum();
+        let rem2 = if rem > 0 { rem - 1 } else { rem + 1 };
+        let y2 = (acc + fr_u128(1 << (s - 1)) - to_field(rem2)) * fr_u128(1 << s).invert().unwrap();
+        let low = u64::from_le_bytes(y2.to_bytes()[..8].try_into().unwrap()) as i128;
+        let mut t = vec![(Col::Advice(1), b, y2)];
+        t.extend((0..4).map(|i| (Col::Range, b + i, to_field((low >> (r * i as u32)) & 15))));
+        t.extend((0..2).map(|i| (Col::Range, b + 4 + i, to_field((rem2 >> (r * i as u32)) & 15))));
+        assert_eq!(failed_checks(mock(&with(&c, t), &public)), ["gate 'requant'"]);
+    }
+
+    /// A split the layout cannot hold is refused by name: d not dividing s, with the one-row
+    /// requant, or with private weights (one s-bit limb per cell there).
+    #[test]
+    fn impossible_splits_are_refused() {
+        let q = QuantModel::from_graph(&super::super::tests::toy_graph(), 8);
+        let plan = |split, wide, privacy| {
+            let shape = super::super::layout::Shape { pointwise: true, wide, split };
+            Layout::plan(&q, 4, privacy, shape).map(|_| ()).map_err(|e| e.to_string())
+        };
+        let private = crate::circuit::privacy::Privacy {
+            weights: crate::circuit::privacy::WeightsMode::Private,
+            ..super::super::tests::clear()
+        };
+        assert!(plan(3, false, Default::default()).unwrap_err().contains("not a multiple"));
+        assert!(plan(2, true, Default::default()).unwrap_err().contains("one-row requant"));
+        assert!(plan(2, false, private).unwrap_err().contains("private or hashed"));
+        assert_eq!(plan(1, true, Default::default()), Ok(()));
     }
 
     /// The EZKL-review trap: zero must not carry either sign. With offset binary, claiming

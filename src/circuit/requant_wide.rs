@@ -55,24 +55,27 @@ pub fn configure(meta: &mut ConstraintSystem<Fr>, shared: &Shared) -> Box<dyn Ga
     meta.create_gate("requant wide", |m| {
         let q = [0, 1, 2].map(|i| m.query_fixed(fixed[i], Rotation::cur()));
         let [acc, y, sign, z] = [0, 1, 2, 3].map(|i| m.query_advice(advice[i], Rotation::cur()));
-        let limbs = [m.query_advice(range, Rotation::cur()), m.query_advice(wide[0], Rotation::cur())];
-        let rem = m.query_advice(wide[1], Rotation::cur());
-        super::requant::equations(s, q, super::requant::Cells { acc, y, sign, z, limbs, rem })
+        let limbs = vec![m.query_advice(range, Rotation::cur()), m.query_advice(wide[0], Rotation::cur())];
+        let rem = vec![m.query_advice(wide[1], Rotation::cur())];
+        // One s-bit limb per cell: the planner never splits the range with this gadget.
+        super::requant::equations(s, s, q, super::requant::Cells { acc, y, sign, z, limbs, rem })
     });
     Box::new(WideConfig { fixed, wide })
 }
 
 /// The one-row block's places, laid out by `requant::place`.
-pub(super) const PLACES: super::requant::Places = super::requant::Places {
-    acc: (Col::Advice(0), 0),
-    y: (Col::Advice(1), 0),
-    sign: (Col::Advice(2), 0),
-    limbs: [(Col::Range, 0), (Col::Wide(0), 0)],
-    rem: (Col::Wide(1), 0),
-    z: (Col::Advice(3), 0),
-    selectors: [RESCALE, RANGE, RELU],
-    rows: [1, 1],
-};
+pub(super) fn places() -> super::requant::Places {
+    super::requant::Places {
+        acc: (Col::Advice(0), 0),
+        y: (Col::Advice(1), 0),
+        sign: (Col::Advice(2), 0),
+        limbs: vec![(Col::Range, 0), (Col::Wide(0), 0)],
+        rem: vec![(Col::Wide(1), 0)],
+        z: (Col::Advice(3), 0),
+        selectors: [RESCALE, RANGE, RELU],
+        rows: [1, 1],
+    }
+}
 
 #[cfg(test)]
 mod tests {
@@ -86,8 +89,9 @@ mod tests {
 
     fn circuit(lanes: usize) -> (QuantModel, ModelCircuit, Vec<Fr>) {
         let q = QuantModel::from_graph(&toy_graph(), 8);
-        let layout =
-            Arc::new(Layout::plan(&q, lanes, Default::default(), Shape { pointwise: true, wide: true }).unwrap());
+        let layout = Arc::new(
+            Layout::plan(&q, lanes, Default::default(), Shape { pointwise: true, wide: true, split: 1 }).unwrap(),
+        );
         let inputs = q.quantize_inputs(&[vec![0.7, -1.2, 2.5]]).unwrap();
         let witness = layout.witness(&q, &inputs).unwrap();
         let public = layout.public_values(&witness, &[]);

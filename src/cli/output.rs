@@ -15,6 +15,7 @@ pub(crate) fn print_compiled(json: bool, c: &zkinfer::compile::Compiled, out: &P
         ("rows", s.rows.to_string()),
         ("lanes", s.lanes.to_string()),
         ("scale", format!("2^{}", s.scale_bits)),
+        ("range table", format!("2^{} ({} cells a limb)", s.range_bits, s.scale_bits / s.range_bits.max(1))),
         ("target", format!("{:?}", s.target).to_lowercase()),
         ("calibration", format!("{} input(s)", s.calibration_inputs)),
         ("tables", s.tables.len().to_string()),

@@ -1,9 +1,11 @@
 //! The planner: lane width, gadget shape and scale for a graph, before the final layout.
 //!
 //! Proving work grows with columns × 2^k, verification gas and verifier size with columns (a
-//! commitment, an evaluation and an ecMul each). Rows do not depend on the scale, so lanes and
-//! gadget shape are chosen on a probe quantised at the coarsest scale; the rows k then pays for
-//! are spent on precision.
+//! commitment, an evaluation and an ecMul each). Rows hardly depend on the scale (only through
+//! packed public values and lookup rescales), so lanes and gadget shape are chosen on a probe
+//! quantised at the coarsest scale; the rows k then pays for are spent on precision. The range
+//! table need not be 2^s: split into d cells per limb it is 2^(s/d), so a fine scale fits a
+//! small k where the extra requant rows still do (`Probe::finest`, `Probe::split`).
 
 use super::{CompileOptions, Target};
 use crate::circuit::layout::{Layout, Shape};
@@ -25,6 +27,9 @@ pub(super) struct Choice {
 }
 
 const LANE_CHOICES: [usize; 6] = [3, 4, 6, 8, 12, 16];
+
+/// Most range cells per limb the planner tries: each d makes a requant block 3d rows.
+const MAX_SPLIT: usize = 3;
 
 /// The widest row `--lanes` may ask for: each lane is a column the verifier pays for, and the
 /// planner's own choices stop at 16.
@@ -65,8 +70,68 @@ pub(super) fn choose(
 ) -> Result<Choice> {
     let s_min = scale_floor(graph, calibration, opts)?;
     let (lanes, shape, k_rows) = columns(graph, opts, ranges, s_min)?;
-    let scale_bits = scale(graph, calibration, opts, ranges, worst_error, (s_min, k_rows));
-    Ok(Choice { lanes, shape, scale_bits, table_bits: table_bits(opts.target, scale_bits) })
+    let probe = Probe { graph, opts, ranges, lanes, shape };
+    let (start, split) = match (opts.scale_bits, opts.target) {
+        (Some(_), _) | (None, Target::Resources) => (s_min, 1),
+        (None, Target::Accuracy) => probe.finest(s_min, k_rows),
+    };
+    let scale_bits = scale(graph, calibration, opts, ranges, worst_error, start, opts.split.unwrap_or(split));
+    let split = opts.split.unwrap_or_else(|| probe.split(scale_bits));
+    let table_bits = table_bits(opts.target, scale_bits / split as u32);
+    Ok(Choice { lanes, shape: Shape { split, ..shape }, scale_bits, table_bits })
+}
+
+/// Layouts of one graph at the chosen lanes and gadget shape, at any scale and split: what the
+/// scale and the range table's split are weighed on.
+struct Probe<'a> {
+    graph: &'a Graph,
+    opts: &'a CompileOptions,
+    ranges: &'a [(f32, f32)],
+    lanes: usize,
+    shape: Shape,
+}
+
+impl Probe<'_> {
+    /// k of the layout at scale 2^-s with d range cells per limb; `None` where it cannot be laid
+    /// out (d does not divide s, a lookup rescales by more than s/d bits, private weights).
+    fn k(&self, s: u32, d: usize) -> Option<u32> {
+        if !s.is_multiple_of(d as u32) {
+            return None;
+        }
+        let r = s / d as u32;
+        let q = QuantModel::quantize(self.graph, s, table_bits(self.opts.target, r), self.ranges).ok()?;
+        let layout = Layout::plan(&q, self.lanes, self.opts.privacy, Shape { split: d, ..self.shape }).ok()?;
+        let shape = cs_shape(ModelCircuit::params_of(&layout));
+        Some(k_for_rows(layout.rows.max(layout.table_rows() + 1), &shape).max(r + 1))
+    }
+
+    /// Under `accuracy`: the finest scale, and its split, whose layout still fits the k the
+    /// one-cell range check needs at s = k − 1 (k from the rows at the coarsest scale; its
+    /// tables and packed public values may already raise it). Split d cells a limb, the range
+    /// table is 2^(s/d), so s may reach d·(k − 1) where the taller requant blocks still fit.
+    fn finest(&self, s_min: u32, k_rows: u32) -> (u32, usize) {
+        let s1 = s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS);
+        let k_paid = self.k(s1, 1).unwrap_or(k_rows);
+        let splits = self.opts.split.map_or(1..=MAX_SPLIT, |d| d.max(1)..=d.max(1));
+        let mut best = (s1, 1);
+        for d in splits {
+            let top = (d as u32 * (k_paid - 1)).min(quant::MAX_SCALE_BITS) / d as u32 * d as u32;
+            // Three steps down at most: each takes a quantisation and a layout.
+            for s in (best.0 + 1..=top).rev().step_by(d).take(3) {
+                if self.k(s, d).is_some_and(|k| k <= k_paid) {
+                    best = (s, d);
+                    break;
+                }
+            }
+        }
+        best
+    }
+
+    /// The split of the range check that gives scale 2^-s the smallest k (the fewest cells per
+    /// limb among equals: fewer rows to fill).
+    fn split(&self, s: u32) -> usize {
+        (1..=MAX_SPLIT).filter_map(|d| Some((self.k(s, d)?, d))).min().map_or(1, |(_, d)| d)
+    }
 }
 
 /// Public values a packed part must save to be packed: one fewer public value saves ~750 gas
@@ -93,11 +158,11 @@ pub(super) fn packing(graph: &Graph, privacy: Privacy) -> Privacy {
     }
 }
 
-/// Lookup tables share the rows the range table already takes (2^s), at least 2^12 (2^10 when
+/// Lookup tables share the rows the range table already takes (2^r), at least 2^12 (2^10 when
 /// saving resources).
-fn table_bits(target: Target, scale_bits: u32) -> u32 {
+fn table_bits(target: Target, range_bits: u32) -> u32 {
     let min_table = if target == Target::Resources { quant::MIN_TABLE_BITS - 2 } else { quant::MIN_TABLE_BITS };
-    (scale_bits + 1).max(min_table)
+    (range_bits + 1).max(min_table)
 }
 
 /// The coarsest scale: `--scale-bits`, or the one the calibration data needs.
@@ -167,7 +232,7 @@ fn columns(graph: &Graph, opts: &CompileOptions, ranges: &[(f32, f32)], s_min: u
         if l < requant_wide::MIN_LANES {
             return Ok(None);
         }
-        let (k, columns) = plan_k(l, Shape { pointwise, wide: true })?;
+        let (k, columns) = plan_k(l, Shape { pointwise, wide: true, split: 1 })?;
         Ok(Some((columns as f64 * (1u64 << k) as f64, k, l)))
     };
     let widened = match opts.wide {
@@ -189,26 +254,24 @@ fn columns(graph: &Graph, opts: &CompileOptions, ranges: &[(f32, f32)], s_min: u
     };
     let wide = widened.is_some();
     let (k_rows, lanes) = widened.map_or((k_rows, lanes), |(_, k, l)| (k, l));
-    Ok((lanes, Shape { pointwise, wide }, k_rows))
+    Ok((lanes, Shape { pointwise, wide, split: 1 }, k_rows))
 }
 
-/// The scale: under `accuracy`, the finest the rows k pays for allow; then finer while the
-/// integer model strays from the float one (small constant coefficients, such as a mean's 1/n,
-/// lose precision at a coarse scale) and a finer scale still helps.
+/// The scale: from `start` (the finest the rows k pays for allow, under `accuracy`), finer
+/// while the integer model strays from the float one (small constant coefficients, such as a
+/// mean's 1/n, lose precision at a coarse scale) and a finer scale still helps. `split` sizes
+/// the lookup tables' budget as `start`'s split does.
 fn scale(
     graph: &Graph,
     calibration: &[Vec<Vec<f32>>],
     opts: &CompileOptions,
     ranges: &[(f32, f32)],
     worst_error: &dyn Fn(&QuantModel) -> f64,
-    (s_min, k_rows): (u32, u32),
+    start: u32,
+    split: usize,
 ) -> u32 {
-    // Spend the rows k already pays for on precision: the table may fill 2^(k-1) rows.
-    let table_bits = |s: u32| table_bits(opts.target, s);
-    let mut scale_bits = match (opts.scale_bits, opts.target) {
-        (Some(_), _) | (None, Target::Resources) => s_min,
-        (None, Target::Accuracy) => s_min.max(k_rows - 1).min(quant::MAX_SCALE_BITS),
-    };
+    let table_bits = |s: u32| table_bits(opts.target, s.div_ceil(split as u32));
+    let mut scale_bits = start;
     // Then finer still while the check's precision samples stray by more than half the
     // tolerance and a finer scale still reduces that (by a tenth at least).
     let sample_error =

@@ -4,7 +4,10 @@
 //! Each table has its own grid (`t = s - shift`, the shift a fixed column of the circuit's
 //! rescale gate), the finest on which all tables together still fit the row budget. A table
 //! covers the calibrated range of its input widened on both sides, because unseen inputs stray
-//! past the calibration set; a value beyond it is refused by name at witness time.
+//! past the calibration set; a value beyond it is refused by name at witness time. The rows the
+//! tables' power of two already takes are not left empty: each table reaches further on its own
+//! grid with an equal share of them (`spare`), which costs no k and refuses fewer inputs (a
+//! corpus model calibrated on a constant input saw its layer norm's output only as 0).
 
 use crate::error::{Error, Result};
 use crate::graph::{Graph, Op};
@@ -22,6 +25,37 @@ pub fn value_ranges(graph: &Graph, calibration: &[Vec<Vec<f32>>]) -> Vec<(f32, f
     ranges
 }
 
+/// Seeded variations of each calibration input, every float element scaled by its own factor in
+/// [0.5, 1.5] (signs and zeros kept, so a model defined on part of the line stays inside it), for
+/// the lookup tables' ranges only: one input is a thin sample of what a model will be shown, and
+/// a degenerate one (a row of ones, whose layer norm outputs only 0) would leave every table
+/// after it calibrated on a point. A variation any node of which is not finite is dropped.
+/// `float[i]` is false for integer inputs (indices, flags), which keep their values.
+pub fn variations(graph: &Graph, calibration: &[Vec<Vec<f32>>], float: &[bool]) -> Vec<Vec<Vec<f32>>> {
+    use rand::{Rng, SeedableRng};
+    let mut rng = rand_chacha::ChaCha8Rng::seed_from_u64(0x7ab1e);
+    let mut out = vec![];
+    for inputs in calibration {
+        for _ in 0..VARIATIONS {
+            let varied: Vec<Vec<f32>> = inputs
+                .iter()
+                .enumerate()
+                .map(|(i, x)| match float.get(i) {
+                    Some(false) => x.clone(),
+                    _ => x.iter().map(|v| v * rng.gen_range(0.5f32..1.5)).collect(),
+                })
+                .collect();
+            if graph.eval_all_f32(&varied).iter().flatten().all(|v| v.is_finite()) {
+                out.push(varied);
+            }
+        }
+    }
+    out
+}
+
+/// Variations per calibration input.
+const VARIATIONS: usize = 4;
+
 /// Calibrated inputs [a, b] become [a − m, b + m]: half the span, at least a quarter of the
 /// magnitude and at least one unit (a flag seen only as 0 still covers 1), so a second input of
 /// the same distribution stays inside.
@@ -29,6 +63,50 @@ fn widen((a, b): (f32, f32)) -> (f64, f64) {
     let (a, b) = (a as f64, b as f64);
     let m = (0.5 * (b - a).max(0.5 * a.abs().max(b.abs()))).max(1.0);
     (a - m, b + m)
+}
+
+/// How far past its widened range a table reaches toward where its function turns flat.
+const MAX_REACH: f64 = 16.0;
+
+/// The inputs a table covers: the calibrated range widened, and on a side where the function
+/// saturates (tanh, sigmoid, erf; exp and softplus below zero) as far as where it is flat at the
+/// output's step 2^-s, up to `MAX_REACH` further. An input the calibration never pushed that far
+/// (a layer norm calibrated on a constant row, whose outputs were then all 0) is still inside;
+/// past the flat point every input would read the same entry, so nothing is lost by stopping.
+fn domain(f: &crate::graph::ScalarFn, core: (f32, f32), scale_bits: u32) -> (f64, f64) {
+    let (lo, hi) = widen(core);
+    let out = |xs: &[f64]| -> Vec<f64> {
+        let ys = f.eval(&xs.iter().map(|&x| x as f32).collect::<Vec<_>>());
+        ys.iter().map(|&y| (y as f64 * (scale_bits as f64).exp2()).round()).collect()
+    };
+    // Whether f keeps one finite output over the next 64 units from x outward (`dir` ±1; f32
+    // arithmetic far out says little about f). Once flat, flat further out, so the point is found
+    // by bisection between the first of 1/16, 1/8, … MAX_REACH units past `edge` that is flat and
+    // the one before it.
+    let is_flat = |x: f64, dir: f64| {
+        let xs: Vec<f64> = (0..=512).map(|i| x + dir * i as f64 / 8.0).collect();
+        let vs = out(&xs);
+        vs[0].is_finite() && vs.iter().all(|&v| v == vs[0])
+    };
+    let flat = |edge: f64, dir: f64| -> Option<f64> {
+        let at = |j: i32| edge + dir * (j as f64 - 4.0).exp2();
+        let j = (0..=8).find(|&j| is_flat(at(j), dir))?;
+        let (mut inside, mut outside) = (if j == 0 { edge } else { at(j - 1) }, at(j));
+        for _ in 0..12 {
+            let mid = (inside + outside) / 2.0;
+            if is_flat(mid, dir) {
+                outside = mid;
+            } else {
+                inside = mid;
+            }
+        }
+        Some(outside)
+    };
+    let reach = |edge: f64, dir: f64| match flat(edge, dir) {
+        Some(x) if (x - edge).abs() <= MAX_REACH => x,
+        _ => edge,
+    };
+    (reach(lo, -1.0), reach(hi, 1.0))
 }
 
 /// Rows kept free of table entries for halo2's blinding rows and the all-zero row.
@@ -76,7 +154,8 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
         if range.0.is_nan() || range.1.is_nan() || range.0 > range.1 {
             return Err(internal_no_range(graph, id));
         }
-        let (lo, hi) = widen(range);
+        let Op::Map { f } = &graph.nodes[id].op else { unreachable!() };
+        let (lo, hi) = domain(f, range, scale_bits);
         spans.push(hi - lo);
     }
     let Some(ts) = grids(&spans, scale_bits, budget) else {
@@ -102,7 +181,7 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
         let step = (t as f64).exp2();
         let Op::Map { f } = &graph.nodes[id].op else { unreachable!() };
         let core = ranges[graph.nodes[id].inputs[0]];
-        let (lo, hi) = widen(core);
+        let (lo, hi) = domain(f, core, scale_bits);
         let (qlo, qhi) = ((lo * step).ceil() as i64, (hi * step).floor() as i64);
         let xs: Vec<f32> = (qlo..=qhi).map(|q| (q as f64 / step) as f32).collect();
         let ys = f.eval(&xs);
@@ -141,10 +220,51 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
         while end + 1 < ys.len() && finite(end + 1) {
             end += 1;
         }
-        let values = (start..=end).map(|i| value(i) as i64).collect();
+        let values: Vec<i64> = (start..=end).map(|i| value(i) as i64).collect();
         tables[id] = Some((qlo + start as i64, values, scale_bits - t));
     }
+    let total: usize = tables.iter().flatten().map(|t| t.1.len()).sum();
+    let share = spare(total, maps.len(), budget);
+    for &id in &maps {
+        let Op::Map { f } = &graph.nodes[id].op else { unreachable!() };
+        if let Some(table) = tables[id].as_mut() {
+            reach(f, scale_bits, table, share);
+        }
+    }
     Ok(Some(Tables { tables }))
+}
+
+/// Entries each of `n` tables may add: an equal share of the rows between the tables' `total`
+/// and the power of two that total already needs (with halo2's reserved rows, at most 16 here,
+/// and the row after the tables), keeping `RESERVED` free and never past `budget`. Filling them
+/// leaves the rows, and so k, where they were.
+fn spare(total: usize, n: usize, budget: f64) -> usize {
+    let paid = ((total + 17).next_power_of_two() - RESERVED).min(budget as usize);
+    paid.saturating_sub(total) / n.max(1)
+}
+
+/// Extends `table` by up to `share` entries on its own grid, half past each end; an end where the
+/// function stops being finite (or leaves the activation range) gives the rest to the other.
+fn reach(f: &crate::graph::ScalarFn, scale_bits: u32, table: &mut (i64, Vec<i64>, u32), share: usize) {
+    let (lo, values, shift) = table;
+    let step = ((scale_bits - *shift) as f64).exp2();
+    let bound = (2.0 * scale_bits as f64).exp2();
+    // The values of f at grid indices `qs`, up to the first that is not a table entry.
+    let run = |qs: Vec<i64>| -> Vec<i64> {
+        let ys = f.eval(&qs.iter().map(|&q| (q as f64 / step) as f32).collect::<Vec<_>>());
+        let out = ys.iter().map(|&y| (y as f64 * (scale_bits as f64).exp2()).round());
+        out.take_while(|v| v.is_finite() && (-bound..bound).contains(v)).map(|v| v as i64).collect()
+    };
+    let hi = *lo + values.len() as i64 - 1;
+    let above = run((hi + 1..=hi + (share - share / 2) as i64).collect());
+    let room = share - above.len();
+    let mut below = run((1..=room as i64).map(|i| *lo - i).collect());
+    below.reverse();
+    *lo -= below.len() as i64;
+    let mut grown = below;
+    grown.append(values);
+    grown.extend(above);
+    *values = grown;
 }
 
 fn internal_no_range(graph: &Graph, id: usize) -> Error {
@@ -186,12 +306,13 @@ mod tests {
     /// on a 2^-2 grid because softmax's exponent spanned 20 units).
     #[test]
     fn each_table_gets_its_own_grid() {
-        let exp = ScalarFn::new("exp", |xs| xs.iter().map(|x| x.exp()).collect());
+        // A square beside the exp: it never turns flat, so its table stays as narrow as its input.
+        let square = ScalarFn::new("square", |xs| xs.iter().map(|x| x * x).collect());
         let mut g = exp_graph();
-        g.nodes.push(Node { name: "exp2".into(), op: Op::Map { f: exp }, inputs: vec![0], shape: vec![1, 1] });
+        g.nodes.push(Node { name: "square".into(), op: Op::Map { f: square }, inputs: vec![0], shape: vec![1, 1] });
         g.nodes[1].inputs = vec![0];
         let narrow = build(&g, 10, 12, &[(0.0, 0.01)]).unwrap().unwrap();
-        assert_eq!(narrow.tables[1].as_ref().unwrap().2, 0, "a narrow table at the activation scale");
+        assert_eq!(narrow.tables[2].as_ref().unwrap().2, 0, "a narrow table at the activation scale");
         // One wide and one narrow input: a second input node for the narrow table.
         g.nodes.insert(1, Node { name: "y".into(), op: Op::Input { index: 1 }, inputs: vec![], shape: vec![1, 1] });
         g.inputs.push(1);
@@ -202,6 +323,38 @@ mod tests {
         assert!(wide.2 >= 2, "the wide table is coarser: shift {}", wide.2);
         assert_eq!(narrow.2, 0, "the narrow one keeps the scale");
         assert!(wide.1.len() + narrow.1.len() <= (1 << 12) - RESERVED);
+    }
+
+    /// A table fills the rows its power of two already takes: it reaches past its widened range
+    /// ([−1.5, 1.5] here, 769 entries at 2^-8) on its own grid, and stays within 1,024 rows less
+    /// the reserved ones, so k does not move.
+    #[test]
+    fn a_table_fills_the_rows_already_paid_for() {
+        let cube = ScalarFn::new("cube", |xs| xs.iter().map(|x| x * x * x).collect());
+        let mut g = exp_graph();
+        g.nodes[1].op = Op::Map { f: cube };
+        let t = build(&g, 8, 12, &[(-0.5, 0.5), (-0.46, 0.46)]).unwrap().unwrap();
+        let (lo, values, shift) = t.tables[1].as_ref().unwrap();
+        assert_eq!(*shift, 0);
+        assert!(*lo < -384 && values.len() > 900 && values.len() <= 1024 - RESERVED, "{lo}, {}", values.len());
+        // Symmetric: as far past 1.5 as below −1.5.
+        let hi = lo + values.len() as i64 - 1;
+        assert!((hi + lo).abs() <= 1, "{lo}..{hi}");
+    }
+
+    /// A saturating function's table reaches where it turns flat at the output step (tanh at
+    /// 2^-8: |x| ≈ 3.47, where it rounds to ±1), past a calibration that only saw values near 0;
+    /// a function that never turns flat keeps its widened range.
+    #[test]
+    fn a_saturating_table_reaches_its_flat_point() {
+        let tanh = ScalarFn::new("tanh", |xs| xs.iter().map(|x| x.tanh()).collect());
+        let (lo, hi) = domain(&tanh, (-0.1, 0.1), 8);
+        assert!((-3.6..-3.0).contains(&lo) && (3.0..3.6).contains(&hi), "[{lo}, {hi}]");
+        let square = ScalarFn::new("square", |xs| xs.iter().map(|x| x * x).collect());
+        assert_eq!(domain(&square, (-0.1, 0.1), 8), widen((-0.1, 0.1)));
+        let exp = ScalarFn::new("exp", |xs| xs.iter().map(|x| x.exp()).collect());
+        let (lo, hi) = domain(&exp, (-0.1, 0.1), 8);
+        assert!((-6.6..-6.0).contains(&lo) && hi == widen((-0.1, 0.1)).1, "[{lo}, {hi}]");
     }
 
     /// A function that leaves the range on the calibrated inputs themselves is refused by name.

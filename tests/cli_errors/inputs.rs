@@ -173,7 +173,7 @@ pub(super) fn input_cases(f: &Fixture) -> Vec<Case> {
         ),
         prove(
             "a value outside the calibrated range",
-            file(d, "huge.json", r#"{"input_data": [[0.5, -9000, 0.5, 0.5]]}"#),
+            file(d, "huge.json", r#"{"input_data": [[0.5, -9000000, 0.5, 0.5]]}"#),
             exit::BAD_INPUT,
         ),
     ]

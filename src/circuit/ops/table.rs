@@ -9,7 +9,7 @@ use crate::error::{Error, Result};
 
 pub(super) fn lut(b: &mut Builder, n: &Node, lo: i64, values: &[i64], shift: u32) -> Vec<WireId> {
     let tag = b.table_tag(Table { lo, step: 1, values: values.to_vec() });
-    n.inputs[0].iter().map(|&w| lut::layout(b, w, n.id, tag, shift, n.model.scale_bits)).collect()
+    n.inputs[0].iter().map(|&w| lut::layout(b, w, n.id, tag, shift)).collect()
 }
 
 /// Keyed by the index itself (integers at scale 2^s): no rescale.
@@ -25,5 +25,5 @@ pub(super) fn select(b: &mut Builder, n: &Node, values: &[i64]) -> Result<Vec<Wi
         )));
     }
     let tag = b.table_tag(Table { lo: 0, step: 1 << model.scale_bits, values: values.to_vec() });
-    Ok(n.inputs[0].iter().map(|&w| lut::layout(b, w, n.id, tag, 0, model.scale_bits)).collect())
+    Ok(n.inputs[0].iter().map(|&w| lut::layout(b, w, n.id, tag, 0)).collect())
 }
