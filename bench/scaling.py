@@ -5,8 +5,8 @@ this machine, and the growth exponent of each (least squares of log prove time o
 multiply-adds). `make scaling`; docs/performance.md has the last run.
 
 Each stage runs in its own process (its peak RSS is its own), as in bench/run.py, whose helpers
-this reuses. A stage over --timeout seconds ends that system's family: the next size would only
-take longer.
+this reuses. A stage over --timeout seconds (or out of memory) ends that system's family: the
+next size would only take longer.
 
 Usage: bench/scaling.py [--models build/scaling/models] [--steps 12,14,16,18,20] [--timeout 900]
                         [--ours-only] [--out bench/results]
@@ -94,9 +94,10 @@ def main():
                         go = zkinfer if system == "zkinfer" else ezkl
                         exe = a.zkinfer if system == "zkinfer" else a.ezkl_python
                         row[system] = go(exe, os.path.join(a.models, name), work, a.timeout)
-                    except Exception as e:  # over the limit, or out of memory: a result too
+                    except Exception as e:  # over the limit, out of memory, refused: a result too
                         row[system] = {"failed": f"{type(e).__name__}: {str(e).strip()[:200]}"}
-                        gave_up.add((family, system))
+                        if str(e).startswith("over ") or "Killed" in str(e) or "memory" in str(e).lower():
+                            gave_up.add((family, system))
             rows.append(row)
     print("| model | multiply-adds | " + " | ".join(f"{s} k | {s} prove s | {s} peak MiB" for s in systems)
           + (" | prove ratio |" if len(systems) == 2 else " |"))

@@ -34,7 +34,13 @@ fn conv(c: usize, seed: u64) -> ModelProto {
     let x = b.input(&dims(&[1, c, SIDE, SIDE]));
     let w = b.constant(&[c, c, 3, 3], uniform(&mut rng, c * c * 9, c * 9));
     let bias = b.constant(&[c], uniform(&mut rng, c, c * 9));
-    let attrs = vec![attr_ints("kernel_shape", &[3, 3]), attr_ints("pads", &[1, 1, 1, 1])];
+    // Every attribute spelled out: EZKL refuses a Conv without its strides.
+    let attrs = vec![
+        attr_ints("kernel_shape", &[3, 3]),
+        attr_ints("pads", &[1, 1, 1, 1]),
+        attr_ints("strides", &[1, 1]),
+        attr_ints("dilations", &[1, 1]),
+    ];
     let y = b.op("Conv", &[&x, &w, &bias], attrs);
     let z = b.op("Relu", &[&y], vec![]);
     b.output(&z, &dims(&[1, c, SIDE, SIDE]));

@@ -126,7 +126,7 @@ pub fn perturb(inputs: &[Vec<f32>], float: &[bool], multiplicative: bool) -> Vec
 
 /// For a classifier-shaped model (one output, a vector): whether our argmax is the reference's.
 /// Classes whose reference scores differ by less than `resolution` (the circuit's output step,
-/// 2^-s) cannot be told apart in fixed point, so such a near-tie (or a tie) accepts either; any
+/// 2^-s, or the error its compile measured if larger) cannot be told apart in fixed point, so such a near-tie (or a tie) accepts either; any
 /// wider margin must be kept, even where the tolerance alone would let the classes swap.
 /// Other models pass trivially.
 pub fn same_argmax(got: &[Vec<f64>], want: &[Vec<f64>], resolution: f64) -> bool {
@@ -209,7 +209,10 @@ pub fn run_one(model_dir: &Path, work: &Path) -> Outcome {
         o.max_abs_error = Some(abs.max(abs2));
         o.max_rel_error = Some(rel.max(rel2));
         let within = (rel <= TOLERANCE, rel2 <= TOLERANCE);
-        let step = (-(c.settings.scale_bits as f64)).exp2();
+        // Scores closer than the circuit can tell apart: its output step, or the error its own
+        // compile measured on random calibrated inputs (a lookup's grid can be coarser than 2^-s).
+        let measured = c.settings.fidelity.as_ref().map_or(0.0, |f| f.worst_abs_error);
+        let step = (-(c.settings.scale_bits as f64)).exp2().max(measured);
         let classes = (same_argmax(&proof.outputs, &want, step), same_argmax(&proof2.outputs, &want2, step));
         o.passed = within == (true, true) && classes == (true, true);
         o.status = match (within, classes) {

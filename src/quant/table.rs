@@ -65,50 +65,6 @@ fn widen((a, b): (f32, f32)) -> (f64, f64) {
     (a - m, b + m)
 }
 
-/// How far past its widened range a table reaches toward where its function turns flat.
-const MAX_REACH: f64 = 16.0;
-
-/// The inputs a table covers: the calibrated range widened, and on a side where the function
-/// saturates (tanh, sigmoid, erf; exp and softplus below zero) as far as where it is flat at the
-/// output's step 2^-s, up to `MAX_REACH` further. An input the calibration never pushed that far
-/// (a layer norm calibrated on a constant row, whose outputs were then all 0) is still inside;
-/// past the flat point every input would read the same entry, so nothing is lost by stopping.
-fn domain(f: &crate::graph::ScalarFn, core: (f32, f32), scale_bits: u32) -> (f64, f64) {
-    let (lo, hi) = widen(core);
-    let out = |xs: &[f64]| -> Vec<f64> {
-        let ys = f.eval(&xs.iter().map(|&x| x as f32).collect::<Vec<_>>());
-        ys.iter().map(|&y| (y as f64 * (scale_bits as f64).exp2()).round()).collect()
-    };
-    // Whether f keeps one finite output over the next 64 units from x outward (`dir` ±1; f32
-    // arithmetic far out says little about f). Once flat, flat further out, so the point is found
-    // by bisection between the first of 1/16, 1/8, … MAX_REACH units past `edge` that is flat and
-    // the one before it.
-    let is_flat = |x: f64, dir: f64| {
-        let xs: Vec<f64> = (0..=512).map(|i| x + dir * i as f64 / 8.0).collect();
-        let vs = out(&xs);
-        vs[0].is_finite() && vs.iter().all(|&v| v == vs[0])
-    };
-    let flat = |edge: f64, dir: f64| -> Option<f64> {
-        let at = |j: i32| edge + dir * (j as f64 - 4.0).exp2();
-        let j = (0..=8).find(|&j| is_flat(at(j), dir))?;
-        let (mut inside, mut outside) = (if j == 0 { edge } else { at(j - 1) }, at(j));
-        for _ in 0..12 {
-            let mid = (inside + outside) / 2.0;
-            if is_flat(mid, dir) {
-                outside = mid;
-            } else {
-                inside = mid;
-            }
-        }
-        Some(outside)
-    };
-    let reach = |edge: f64, dir: f64| match flat(edge, dir) {
-        Some(x) if (x - edge).abs() <= MAX_REACH => x,
-        _ => edge,
-    };
-    (reach(lo, -1.0), reach(hi, 1.0))
-}
-
 /// Rows kept free of table entries for halo2's blinding rows and the all-zero row.
 const RESERVED: usize = 64;
 
@@ -154,8 +110,7 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
         if range.0.is_nan() || range.1.is_nan() || range.0 > range.1 {
             return Err(internal_no_range(graph, id));
         }
-        let Op::Map { f } = &graph.nodes[id].op else { unreachable!() };
-        let (lo, hi) = domain(f, range, scale_bits);
+        let (lo, hi) = widen(range);
         spans.push(hi - lo);
     }
     let Some(ts) = grids(&spans, scale_bits, budget) else {
@@ -181,7 +136,7 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
         let step = (t as f64).exp2();
         let Op::Map { f } = &graph.nodes[id].op else { unreachable!() };
         let core = ranges[graph.nodes[id].inputs[0]];
-        let (lo, hi) = domain(f, core, scale_bits);
+        let (lo, hi) = widen(core);
         let (qlo, qhi) = ((lo * step).ceil() as i64, (hi * step).floor() as i64);
         let xs: Vec<f32> = (qlo..=qhi).map(|q| (q as f64 / step) as f32).collect();
         let ys = f.eval(&xs);
@@ -306,13 +261,12 @@ mod tests {
     /// on a 2^-2 grid because softmax's exponent spanned 20 units).
     #[test]
     fn each_table_gets_its_own_grid() {
-        // A square beside the exp: it never turns flat, so its table stays as narrow as its input.
-        let square = ScalarFn::new("square", |xs| xs.iter().map(|x| x * x).collect());
+        let exp = ScalarFn::new("exp", |xs| xs.iter().map(|x| x.exp()).collect());
         let mut g = exp_graph();
-        g.nodes.push(Node { name: "square".into(), op: Op::Map { f: square }, inputs: vec![0], shape: vec![1, 1] });
+        g.nodes.push(Node { name: "exp2".into(), op: Op::Map { f: exp }, inputs: vec![0], shape: vec![1, 1] });
         g.nodes[1].inputs = vec![0];
         let narrow = build(&g, 10, 12, &[(0.0, 0.01)]).unwrap().unwrap();
-        assert_eq!(narrow.tables[2].as_ref().unwrap().2, 0, "a narrow table at the activation scale");
+        assert_eq!(narrow.tables[1].as_ref().unwrap().2, 0, "a narrow table at the activation scale");
         // One wide and one narrow input: a second input node for the narrow table.
         g.nodes.insert(1, Node { name: "y".into(), op: Op::Input { index: 1 }, inputs: vec![], shape: vec![1, 1] });
         g.inputs.push(1);
@@ -340,21 +294,6 @@ mod tests {
         // Symmetric: as far past 1.5 as below −1.5.
         let hi = lo + values.len() as i64 - 1;
         assert!((hi + lo).abs() <= 1, "{lo}..{hi}");
-    }
-
-    /// A saturating function's table reaches where it turns flat at the output step (tanh at
-    /// 2^-8: |x| ≈ 3.47, where it rounds to ±1), past a calibration that only saw values near 0;
-    /// a function that never turns flat keeps its widened range.
-    #[test]
-    fn a_saturating_table_reaches_its_flat_point() {
-        let tanh = ScalarFn::new("tanh", |xs| xs.iter().map(|x| x.tanh()).collect());
-        let (lo, hi) = domain(&tanh, (-0.1, 0.1), 8);
-        assert!((-3.6..-3.0).contains(&lo) && (3.0..3.6).contains(&hi), "[{lo}, {hi}]");
-        let square = ScalarFn::new("square", |xs| xs.iter().map(|x| x * x).collect());
-        assert_eq!(domain(&square, (-0.1, 0.1), 8), widen((-0.1, 0.1)));
-        let exp = ScalarFn::new("exp", |xs| xs.iter().map(|x| x.exp()).collect());
-        let (lo, hi) = domain(&exp, (-0.1, 0.1), 8);
-        assert!((-6.6..-6.0).contains(&lo) && hi == widen((-0.1, 0.1)).1, "[{lo}, {hi}]");
     }
 
     /// A function that leaves the range on the calibrated inputs themselves is refused by name.
