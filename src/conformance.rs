@@ -126,8 +126,9 @@ pub fn perturb(inputs: &[Vec<f32>], float: &[bool], multiplicative: bool) -> Vec
 
 /// For a classifier-shaped model (one output, a vector): whether our argmax is the reference's.
 /// Classes whose reference scores differ by less than `resolution` (the circuit's output step,
-/// 2^-s, or the error its compile measured if larger) cannot be told apart in fixed point, so such a near-tie (or a tie) accepts either; any
-/// wider margin must be kept, even where the tolerance alone would let the classes swap.
+/// 2^-s, or the error its compile measured if larger) cannot be told apart in fixed point, so
+/// such a near-tie (or a tie) accepts either; any wider margin must be kept, even where the
+/// tolerance alone would let the classes swap.
 /// Other models pass trivially.
 pub fn same_argmax(got: &[Vec<f64>], want: &[Vec<f64>], resolution: f64) -> bool {
     let ([g], [w]) = (got, want) else { return true };

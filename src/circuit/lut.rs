@@ -9,8 +9,8 @@
 //! | 0   | x  | q  | y  | rem      | 2^d |
 //! | 1   |    |    |    | rem·2^(ρ−d) | 0 |
 //!
-//! (ρ is the range table's width: s, or s/k when the range check is split; the layout refuses a
-//! split that leaves ρ below a table's d.)
+//! (ρ is the range table's width: s, or s divided by the range check's split; the layout refuses
+//! a split that leaves ρ below a table's d.)
 //!
 //! - rescale (d > 0): `POW·(2x + POW − 2q·POW − 2rem) = 0`, i.e. `x + 2^(d-1) = q·2^d + rem`, and
 //!   `POW·(POW·r' − 2^ρ·rem) = 0`, i.e. `r' = rem·2^(ρ−d)` for the range cell r' below; both

@@ -510,8 +510,13 @@ pub(crate) mod tests {
     }
 
     pub fn toy_circuit(x: &[f32]) -> (QuantModel, ModelCircuit, Vec<Fr>) {
+        toy_circuit_shaped(4, true.into(), x)
+    }
+
+    /// The toy model at scale 2^-8 over `lanes` lanes with the gadget choices of `shape`.
+    pub fn toy_circuit_shaped(lanes: usize, shape: layout::Shape, x: &[f32]) -> (QuantModel, ModelCircuit, Vec<Fr>) {
         let q = QuantModel::from_graph(&toy_graph(), 8);
-        let layout = Arc::new(Layout::plan(&q, 4, Default::default(), true).unwrap());
+        let layout = Arc::new(Layout::plan(&q, lanes, Default::default(), shape).unwrap());
         let inputs = q.quantize_inputs(&[x.to_vec()]).unwrap();
         let witness = layout.witness(&q, &inputs).unwrap();
         let public = layout.public_values(&witness, &[]);

@@ -328,14 +328,10 @@ mod tests {
 
     /// The toy model at scale 2^-8 with each limb split into `d` range cells of 8/d bits.
     fn split_circuit(d: usize) -> (ModelCircuit, Vec<Fr>) {
-        let q = QuantModel::from_graph(&super::super::tests::toy_graph(), 8);
         let shape = super::super::layout::Shape { pointwise: true, wide: false, split: d };
-        let layout = Arc::new(Layout::plan(&q, 4, Default::default(), shape).unwrap());
-        assert_eq!(layout.range_bits, 8 / d as u32);
-        let inputs = q.quantize_inputs(&[vec![0.7, -1.2, 2.5]]).unwrap();
-        let w = layout.witness(&q, &inputs).unwrap();
-        let public = layout.public_values(&w, &[]);
-        (ModelCircuit::new(layout, Some(Arc::new(w)), vec![]), public)
+        let (_, c, public) = super::super::tests::toy_circuit_shaped(4, shape, &[0.7, -1.2, 2.5]);
+        assert_eq!(c.layout.range_bits, 8 / d as u32);
+        (c, public)
     }
 
     /// `value` as `n` cells of `r` bits, lowest first, the last taking whatever is left (what an

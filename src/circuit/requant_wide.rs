@@ -79,23 +79,15 @@ pub(super) fn places() -> super::requant::Places {
 
 #[cfg(test)]
 mod tests {
-    use super::super::layout::{Col, Layout, Shape};
-    use super::super::tests::{failed_checks, mock, toy_graph};
+    use super::super::layout::{Col, Shape};
+    use super::super::tests::{failed_checks, mock, toy_circuit_shaped};
     use super::super::{to_field, ModelCircuit};
     use super::{RANGE, RESCALE};
     use crate::quant::QuantModel;
     use halo2_proofs::halo2curves::bn256::Fr;
-    use std::sync::Arc;
 
     fn circuit(lanes: usize) -> (QuantModel, ModelCircuit, Vec<Fr>) {
-        let q = QuantModel::from_graph(&toy_graph(), 8);
-        let layout = Arc::new(
-            Layout::plan(&q, lanes, Default::default(), Shape { pointwise: true, wide: true, split: 1 }).unwrap(),
-        );
-        let inputs = q.quantize_inputs(&[vec![0.7, -1.2, 2.5]]).unwrap();
-        let witness = layout.witness(&q, &inputs).unwrap();
-        let public = layout.public_values(&witness, &[]);
-        (q, ModelCircuit::new(layout, Some(Arc::new(witness)), vec![]), public)
+        toy_circuit_shaped(lanes, Shape { pointwise: true, wide: true, split: 1 }, &[0.7, -1.2, 2.5])
     }
 
     /// The toy model (rescales, relus, bare range checks) in one-row blocks satisfies, and every

@@ -59,6 +59,13 @@ pub(super) fn k_for_rows(rows: usize, shape: &CsShape) -> u32 {
     ((rows + shape.reserved_rows).max(2) as f64).log2().ceil() as u32
 }
 
+/// A planned layout's k for `rows` of it (at least its range table's, 2^r + 1 rows) and its
+/// column count: what the planner weighs candidates by.
+fn k_and_columns(layout: &Layout, rows: usize) -> (u32, usize) {
+    let shape = cs_shape(ModelCircuit::params_of(layout));
+    (k_for_rows(rows, &shape).max(layout.range_bits + 1), shape.advice + shape.fixed)
+}
+
 /// Plans `graph` under `opts`; `worst_error` is the differential check's error of a candidate
 /// quantisation, which the scale refinement weighs (see `Compiled::new_with`).
 pub(super) fn choose(
@@ -101,8 +108,7 @@ impl Probe<'_> {
         let r = s / d as u32;
         let q = QuantModel::quantize(self.graph, s, table_bits(self.opts.target, r), self.ranges).ok()?;
         let layout = Layout::plan(&q, self.lanes, self.opts.privacy, Shape { split: d, ..self.shape }).ok()?;
-        let shape = cs_shape(ModelCircuit::params_of(&layout));
-        Some(k_for_rows(layout.rows.max(layout.table_rows() + 1), &shape).max(r + 1))
+        Some(k_and_columns(&layout, layout.rows.max(layout.table_rows() + 1)).0)
     }
 
     /// Under `accuracy`: the finest scale, and its split, whose layout still fits the k the
@@ -206,8 +212,7 @@ fn columns(graph: &Graph, opts: &CompileOptions, ranges: &[(f32, f32)], s_min: u
     // least proving work, take the one with the fewest columns.
     let plan_k = |lanes: usize, shape: Shape| -> Result<(u32, usize)> {
         let layout = Layout::plan(&probe, lanes, privacy, shape)?;
-        let shape = cs_shape(ModelCircuit::params_of(&layout));
-        Ok((k_for_rows(layout.rows, &shape).max(s_min + 1), shape.advice + shape.fixed))
+        Ok(k_and_columns(&layout, layout.rows))
     };
     let mut candidates: Vec<(f64, usize, u32, usize)> = vec![];
     for &l in &choices {

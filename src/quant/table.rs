@@ -146,14 +146,10 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
             ((core.0 as f64 * step).round() as i64 - qlo) as usize,
             ((core.1 as f64 * step).round() as i64 - qlo) as usize,
         );
-        // A table entry is also an activation: it must lie in the range every activation is
-        // checked to, [-2^(2s), 2^(2s)), so a lookup's output needs no range check of its own.
-        let bound = (2.0 * scale_bits as f64).exp2();
-        let value = |i: usize| (ys[i] as f64 * out_scale).round();
-        let finite = |i: usize| ys[i].is_finite() && (-bound..bound).contains(&value(i));
+        let finite = |i: usize| entry(ys[i], scale_bits).is_some();
         if let Some(i) = (c0..=c1.min(ys.len() - 1)).find(|&i| !finite(i)) {
             let what = if ys[i].is_finite() {
-                format!("reaches {} there, outside the activation range ±{}", ys[i], bound / out_scale)
+                format!("reaches {} there, outside the activation range ±{}", ys[i], out_scale)
             } else {
                 "is not finite there".to_string()
             };
@@ -175,7 +171,7 @@ pub fn build(graph: &Graph, scale_bits: u32, table_bits: u32, ranges: &[(f32, f3
         while end + 1 < ys.len() && finite(end + 1) {
             end += 1;
         }
-        let values: Vec<i64> = (start..=end).map(|i| value(i) as i64).collect();
+        let values: Vec<i64> = (start..=end).map(|i| entry(ys[i], scale_bits).expect("a run of entries")).collect();
         tables[id] = Some((qlo + start as i64, values, scale_bits - t));
     }
     let total: usize = tables.iter().flatten().map(|t| t.1.len()).sum();
@@ -203,12 +199,10 @@ fn spare(total: usize, n: usize, budget: f64) -> usize {
 fn reach(f: &crate::graph::ScalarFn, scale_bits: u32, table: &mut (i64, Vec<i64>, u32), share: usize) {
     let (lo, values, shift) = table;
     let step = ((scale_bits - *shift) as f64).exp2();
-    let bound = (2.0 * scale_bits as f64).exp2();
     // The values of f at grid indices `qs`, up to the first that is not a table entry.
     let run = |qs: Vec<i64>| -> Vec<i64> {
         let ys = f.eval(&qs.iter().map(|&q| (q as f64 / step) as f32).collect::<Vec<_>>());
-        let out = ys.iter().map(|&y| (y as f64 * (scale_bits as f64).exp2()).round());
-        out.take_while(|v| v.is_finite() && (-bound..bound).contains(v)).map(|v| v as i64).collect()
+        ys.iter().map_while(|&y| entry(y, scale_bits)).collect()
     };
     let hi = *lo + values.len() as i64 - 1;
     let above = run((hi + 1..=hi + (share - share / 2) as i64).collect());
@@ -220,6 +214,15 @@ fn reach(f: &crate::graph::ScalarFn, scale_bits: u32, table: &mut (i64, Vec<i64>
     grown.append(values);
     grown.extend(above);
     *values = grown;
+}
+
+/// f's value `y` as a table entry at scale 2^s, if it can be one. An entry is also an activation:
+/// it must lie in the range every activation is checked to, [-2^(2s), 2^(2s)), so a lookup's
+/// output needs no range check of its own.
+fn entry(y: f32, scale_bits: u32) -> Option<i64> {
+    let v = (y as f64 * (scale_bits as f64).exp2()).round();
+    let bound = (2.0 * scale_bits as f64).exp2();
+    (v.is_finite() && (-bound..bound).contains(&v)).then_some(v as i64)
 }
 
 fn internal_no_range(graph: &Graph, id: usize) -> Error {
