@@ -110,7 +110,7 @@ async fn run(args: Args) -> Result<()> {
         }
     };
     let client = Client::connect_with(&cfg).await?;
-    let (verifier, _) = client.deploy(sol.bytecode("ForecasterVerifier")?).await?;
+    let verifier = client.deploy_verifier(sol.verifier_code()?).await?.verifier;
     let feed = client.deploy_feed(sol.bytecode("MockPriceFeed")?, DECIMALS).await?;
     // The vault pins the model this build describes (MODEL_HASH; fixed weights, so no commitment).
     let pin = ModelPin::of(&compiled.settings, false)?;

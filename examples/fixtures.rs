@@ -4,7 +4,8 @@
 //! (`FixtureHashed{A,B}.sol`, `proof_hashed_{a,b}.json`), whose verifiers share one verifying
 //! key and differ only in `MODEL_COMMITMENT`; the same two with private weights
 //! (`FixturePrivateA.sol`, `proof_private_{a,b}.json`: one verifying key, and A's verifier accepts
-//! B's proof); and the DeFi bot's forecaster
+//! B's proof); the hashed pair's verifiers with their keys in contracts of their own
+//! (`FixtureHashed{A,B}Keyed.sol`); and the DeFi bot's forecaster
 //! (`FixtureForecaster.sol`, `proof_forecast.json`: a proof over the feed answers it lists).
 //! Run with `make fixtures`.
 
@@ -60,6 +61,12 @@ fn main() -> zkinfer::Result<()> {
         if let Some(name) = name {
             let out = pipeline::solidity(&build, Path::new("contracts/generated"), name)?;
             println!("{name}: {} ({} proof bytes)", out.path.display(), proof.proof_bytes()?.len());
+        }
+        // The hashed pair again with the key in a contract of its own (test/VerifyingKey.t.sol).
+        if tag.starts_with("hashed") {
+            let name = format!("{}Keyed", name.unwrap_or_default());
+            let out = pipeline::solidity_with(&build, Path::new("contracts/generated"), &name, true)?;
+            println!("{name}: {} (verifier {} B)", out.path.display(), out.runtime_size(&name));
         }
     }
     forecast_fixture()

@@ -64,7 +64,7 @@ async fn measure(
     // The consumer pins this build's model; a private-weights verifier binds no weights and is
     // deployed only because this report measures every mode, explicitly.
     let pin = chain::ModelPin::of(&pipeline::load(&dir)?.0.settings, weights == WeightsMode::Private)?;
-    let d = client.deploy_pair(code("ZkinferVerifier").bytecode, code("VerifiedInference").bytecode, &pin).await?;
+    let d = client.deploy_pair(sol.verifier_code()?, code("VerifiedInference").bytecode, &pin).await?;
     let proof = p.proof_bytes()?;
     let inst = chain::instances_u256(&p.instances)?;
     let (ok, verify_gas) = client.verify_call(d.verifier, &proof, &inst).await?;

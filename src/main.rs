@@ -147,6 +147,11 @@ enum Cmd {
         /// Contract name.
         #[arg(long, default_value = "ZkinferVerifier")]
         name: String,
+        /// Put the verifying key in a contract of its own (NAMEKey, in the same file), which the
+        /// verifier reads and pins by code hash. Automatic when the verifier with its key would
+        /// exceed EIP-170's 24,576 bytes.
+        #[arg(long)]
+        vk_contract: bool,
     },
     /// Deploy the verifier and a consumer: VerifiedInference, or with --feed one that reads its
     /// inputs from a price feed. Example: zkinfer deploy build/ --rpc-url http://127.0.0.1:8545
@@ -177,6 +182,10 @@ enum Cmd {
         /// made with any weights of the architecture). Refused without this flag.
         #[arg(long)]
         allow_unbound_weights: bool,
+        /// Deploy the verifying key as a contract of its own, which the verifier reads and pins by
+        /// code hash (automatic when the verifier with its key would exceed 24,576 bytes).
+        #[arg(long)]
+        vk_contract: bool,
     },
     /// For a feed-bound deployment: write the input the consumer will check now (the feed's
     /// window, quantised as on chain). Example: zkinfer feed-input build/ -o input.json
@@ -411,8 +420,8 @@ async fn run(cli: Cli) -> Result<()> {
             };
             print_rows(json, &[("result", "verified".into()), ("outputs", outputs)]);
         }
-        Cmd::Solidity { dir, out, name } => {
-            let o = pipeline::solidity(&dir, &out, &name)?;
+        Cmd::Solidity { dir, out, name, vk_contract } => {
+            let o = pipeline::solidity_with(&dir, &out, &name, vk_contract)?;
             let mut rows =
                 vec![("verifier", o.path.display().to_string()), ("proof_bytes", o.verifier.proof_len.to_string())];
             let sizes: Vec<String> = o.contracts.iter().map(|c| format!("{} {} B", c.name, c.runtime_size)).collect();
@@ -429,6 +438,7 @@ async fn run(cli: Cli) -> Result<()> {
             max_price_age,
             risk_validity,
             allow_unbound_weights,
+            vk_contract,
         } => {
             let kind = match feed {
                 None => ConsumerKind::Plain,
@@ -445,7 +455,7 @@ async fn run(cli: Cli) -> Result<()> {
                     vault: vault_move_bps.map(|move_bps| VaultParams { move_bps, risk_validity }),
                 },
             };
-            let opts = DeployOptions { kind, allow_unbound_weights };
+            let opts = DeployOptions { kind, allow_unbound_weights, key_contract: vk_contract };
             let (d, _) = zkinfer::pipeline::deploy(&dir, &ClientConfig::from_env(rpc_url.as_deref())?, &opts).await?;
             warn_insecure(&dir);
             print_deployment(json, &dir, &d)?;

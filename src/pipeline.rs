@@ -366,6 +366,14 @@ impl SolidityOutput {
         crate::artifact::write_bytes(&self.path, self.verifier.source.as_bytes())
     }
 
+    /// The verifier's creation code, with its key contract's when the key is data.
+    pub fn verifier_code(&self) -> Result<crate::chain::VerifierCode> {
+        Ok(crate::chain::VerifierCode {
+            code: self.bytecode(&self.verifier.name)?,
+            key: self.verifier.key_contract.as_deref().map(|k| self.bytecode(k)).transpose()?,
+        })
+    }
+
     /// Runtime size of one of the compiled contracts in bytes; 0 when there is no such contract.
     pub fn runtime_size(&self, name: &str) -> usize {
         self.contracts.iter().find(|c| c.name == name).map_or(0, |c| c.runtime_size)
@@ -373,20 +381,36 @@ impl SolidityOutput {
 }
 
 /// `zkinfer solidity`: writes `DIR/<Name>.sol` and compiles it with the consumer, checking
-/// every runtime size against EIP-170.
+/// every runtime size against EIP-170. The key is written into the verifier unless that would
+/// exceed EIP-170; then it goes into a key contract beside it.
 pub fn solidity(dir: &Path, out: &Path, name: &str) -> Result<SolidityOutput> {
-    let s = render_solidity(dir, &out.join(format!("{name}.sol")), name)?;
+    solidity_with(dir, out, name, false)
+}
+
+/// `zkinfer solidity`, with `key_contract` asking for the key in a contract of its own whatever
+/// the verifier's size (`--vk-contract`).
+pub fn solidity_with(dir: &Path, out: &Path, name: &str, key_contract: bool) -> Result<SolidityOutput> {
+    let s = render_solidity(dir, &out.join(format!("{name}.sol")), name, key_contract)?;
     s.write()?;
     Ok(s)
 }
 
 /// The verifier rendered and compiled with the consumers, every size checked, nothing written:
 /// a failure here, or in a deployment that follows, leaves the disk as it was.
-fn render_solidity(dir: &Path, path: &Path, name: &str) -> Result<SolidityOutput> {
+fn render_solidity(dir: &Path, path: &Path, name: &str, key_contract: bool) -> Result<SolidityOutput> {
     evm::check_contract_name(name)?;
     let (compiled, params, keys) = load(dir)?;
-    let verifier = evm::verifier_solidity(name, &compiled.settings, keys.vk(), &params);
-    let contracts = evm::compile_with_consumer(&verifier)?;
+    let render = |placement| -> Result<(VerifierSource, Vec<CompiledContract>)> {
+        let verifier = evm::verifier_solidity(name, &compiled.settings, keys.vk(), &params, placement)?;
+        let contracts = evm::compile_with_consumer(&verifier)?;
+        Ok((verifier, contracts))
+    };
+    let first = if key_contract { evm::key::Placement::Contract } else { evm::key::Placement::Inline };
+    let (mut verifier, mut contracts) = render(first)?;
+    let too_large = |cs: &[CompiledContract]| cs.iter().any(|c| c.name == name && c.runtime_size > evm::EIP170_LIMIT);
+    if !key_contract && too_large(&contracts) {
+        (verifier, contracts) = render(evm::key::Placement::Contract)?;
+    }
     for c in &contracts {
         if c.runtime_size > evm::EIP170_LIMIT {
             return Err(Error::TooLarge { contract: c.name.clone(), size: c.runtime_size, limit: evm::EIP170_LIMIT });
@@ -401,8 +425,8 @@ pub async fn deploy(
     cfg: &crate::chain::ClientConfig,
     opts: &crate::chain::build::DeployOptions,
 ) -> Result<(crate::chain::Deployment, SolidityOutput)> {
-    let out = render_solidity(dir, &dir.join("solidity/ZkinferVerifier.sol"), "ZkinferVerifier")?;
-    let d = crate::chain::build::deploy(dir, &|name| out.bytecode(name), cfg, opts).await?;
+    let out = render_solidity(dir, &dir.join("solidity/ZkinferVerifier.sol"), "ZkinferVerifier", opts.key_contract)?;
+    let d = crate::chain::build::deploy(dir, out.verifier_code()?, &|name| out.bytecode(name), cfg, opts).await?;
     // The source of what is now on chain, written only once it is there.
     out.write()?;
     Ok((d, out))

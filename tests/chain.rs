@@ -40,7 +40,7 @@ async fn permanent_failures_are_typed_and_explained() {
     let pin = ModelPin::of(&settings, false).unwrap();
     let client = Client::connect(&url).await.unwrap();
     let d = client
-        .deploy_pair(sol.bytecode("ZkinferVerifier").unwrap(), sol.bytecode("VerifiedInference").unwrap(), &pin)
+        .deploy_pair(sol.verifier_code().unwrap(), sol.bytecode("VerifiedInference").unwrap(), &pin)
         .await
         .unwrap();
     assert_eq!(
@@ -66,7 +66,7 @@ async fn permanent_failures_are_typed_and_explained() {
     let mut wrong = pin.clone();
     wrong.model_hash = alloy::primitives::B256::repeat_byte(7);
     let e = client
-        .deploy_pair(sol.bytecode("ZkinferVerifier").unwrap(), sol.bytecode("VerifiedInference").unwrap(), &wrong)
+        .deploy_pair(sol.verifier_code().unwrap(), sol.bytecode("VerifiedInference").unwrap(), &wrong)
         .await
         .err()
         .unwrap();
@@ -160,7 +160,7 @@ async fn ltsf_forecaster_through_the_feed_bound_path() {
 
     let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
     let client = Client::connect(&anvil.endpoint()).await.unwrap();
-    let (verifier, _) = client.deploy(sol.bytecode("LtsfVerifier").unwrap()).await.unwrap();
+    let verifier = client.deploy_verifier(sol.verifier_code().unwrap()).await.unwrap().verifier;
     let feed = client.deploy_feed(sol.bytecode("MockPriceFeed").unwrap(), 8).await.unwrap();
     let unit = 100_000_000u128;
     let pin = ModelPin::of(&compiled.settings, false).unwrap();
@@ -224,10 +224,13 @@ async fn feed_bound_deployment_from_a_build_directory() {
     client.new_phase(feed).await.unwrap();
     client.push_prices(feed, &[75_000_000, 10_000_000]).await.unwrap();
     let kind = ConsumerKind::Feed { feed, price_unit: 100_000_000, max_price_age: 3600, vault: None };
-    let (d, _) =
-        zkinfer::pipeline::deploy(&b, &cfg, &DeployOptions { kind: kind.clone(), allow_unbound_weights: false })
-            .await
-            .unwrap();
+    let (d, _) = zkinfer::pipeline::deploy(
+        &b,
+        &cfg,
+        &DeployOptions { kind: kind.clone(), allow_unbound_weights: false, key_contract: false },
+    )
+    .await
+    .unwrap();
     assert_eq!(d.feed.as_ref().unwrap().window, 4);
     assert_eq!(d.binding.as_ref().unwrap().weights_mode, 0);
 
@@ -264,9 +267,12 @@ async fn feed_bound_deployment_from_a_build_directory() {
     pipeline::setup(&pb, None).unwrap();
     let e = zkinfer::pipeline::deploy(&pb, &cfg, &DeployOptions::plain()).await.err().unwrap();
     assert!(e.to_string().contains("binds NO weights") && e.to_string().contains("--allow-unbound-weights"), "{e}");
-    let (d, _) =
-        zkinfer::pipeline::deploy(&pb, &cfg, &DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: true })
-            .await
-            .unwrap();
+    let (d, _) = zkinfer::pipeline::deploy(
+        &pb,
+        &cfg,
+        &DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: true, key_contract: false },
+    )
+    .await
+    .unwrap();
     assert_eq!(d.binding.unwrap().weights_mode, 2);
 }

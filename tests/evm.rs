@@ -47,7 +47,7 @@ async fn build_with(
     let sol = pipeline::solidity(&dir, &dir.join("sol"), "ZkinferVerifier").unwrap();
     let c = sol.contracts.iter().find(|c| c.name == "ZkinferVerifier").unwrap();
     assert!(c.runtime_size <= zkinfer::evm::EIP170_LIMIT, "{name}: {} bytes over EIP-170", c.runtime_size);
-    let (verifier, _) = client.deploy(c.bytecode.clone()).await.unwrap();
+    let verifier = client.deploy_verifier(sol.verifier_code().unwrap()).await.unwrap().verifier;
     Built { name: name.into(), dir, proofs, verifier, runtime_size: c.runtime_size }
 }
 

@@ -35,7 +35,7 @@ async fn target(client: &Client, name: &str, graph: &Graph, calibration: &[Vec<f
     compiled.save(&dir).unwrap();
     pipeline::setup(&dir, None).unwrap();
     let sol = pipeline::solidity(&dir, &dir.join("sol"), "ZkinferVerifier").unwrap();
-    let (verifier, _) = client.deploy(sol.bytecode("ZkinferVerifier").unwrap()).await.unwrap();
+    let verifier = client.deploy_verifier(sol.verifier_code().unwrap()).await.unwrap().verifier;
     Target { dir, compiled, verifier }
 }
 

@@ -39,7 +39,9 @@ fn options(weights: Option<WeightsMode>) -> CompileOptions {
 /// does but without solc: this test is about the text, not the bytecode.
 fn render(build: &Path, name: &str) -> String {
     let (compiled, params, keys) = pipeline::load(build).unwrap();
-    zkinfer::evm::verifier_solidity(name, &compiled.settings, keys.vk(), &params).source
+    zkinfer::evm::verifier_solidity(name, &compiled.settings, keys.vk(), &params, zkinfer::evm::key::Placement::Inline)
+        .unwrap()
+        .source
 }
 
 fn mlp_verifier(tag: &str, seed: u64, opts: CompileOptions, name: &str) -> String {

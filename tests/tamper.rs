@@ -300,11 +300,14 @@ async fn no_tampered_proof_is_accepted_and_the_verifiers_agree() {
     let mut built = circuits(&corpus);
     let (hashed, hashed_in, hashed_proof) = common::hashed_build("tamper-hashed-a", 11);
     let (twin, twin_in, twin_proof) = common::hashed_build("tamper-hashed-b", 12);
-    built.push(("hashed".to_string(), hashed.clone(), hashed_proof));
+    built.push(("hashed".to_string(), hashed.clone(), hashed_proof.clone()));
     let mut subjects = vec![];
     for (name, dir, proof) in built {
-        subjects.push(Arc::new(Subject::new(&client, &name, &dir, proof).await));
+        subjects.push(Arc::new(Subject::new(&client, &name, &dir, proof, false).await));
     }
+    // The same hashed build with its key as data in a contract of its own (issue 15): the
+    // verifier reads the key with EXTCODECOPY, and must refuse exactly what the inline one does.
+    subjects.push(Arc::new(Subject::new(&client, "hashed-keyed", &hashed, hashed_proof, true).await));
     let setup_seconds = start.elapsed().as_secs_f64();
     for s in &subjects {
         let k = s.params.k();
@@ -323,8 +326,8 @@ async fn no_tampered_proof_is_accepted_and_the_verifiers_agree() {
         let mut cases = proof_cases(s, budget, &mut rng);
         cases.extend(public_cases(s, budget, &mut rng));
         let mut others: Vec<(Vec<u8>, Vec<U256>)> =
-            subjects.iter().filter(|o| o.name != s.name).map(|o| (o.proof.clone(), o.instances.clone())).collect();
-        if s.name == "hashed" {
+            subjects.iter().filter(|o| o.dir != s.dir).map(|o| (o.proof.clone(), o.instances.clone())).collect();
+        if s.name.starts_with("hashed") {
             others.extend(twin_cases(s, &twin, &twin_in, &twin_proof));
             // Finding 2: A's own proof with a copy of its commitment appended, really proven.
             let (proof, inst) =
@@ -358,14 +361,14 @@ fn report(rows: &[(String, &'static str, Tally)], budget: Budget, setup: f64, to
     println!("tamper suite ({mode}): setup {setup:.0} s, total {total:.0} s");
     let header = ("circuit", "family", "tried", "accepted rust/evm/sv", "disagreements", "revert", "oog");
     println!(
-        "{:<9} {:<18} {:>7} {:>22} {:>13} {:>6} {:>4}",
+        "{:<12} {:<18} {:>7} {:>22} {:>13} {:>6} {:>4}",
         header.0, header.1, header.2, header.3, header.4, header.5, header.6
     );
     let mut sum = Tally::default();
     let line = |circuit: &str, family: &str, t: &Tally| {
         let acc = format!("{}/{}/{}", t.accepted[0], t.accepted[1], t.accepted[2]);
         println!(
-            "{circuit:<9} {family:<18} {:>7} {acc:>22} {:>13} {:>6} {:>4}",
+            "{circuit:<12} {family:<18} {:>7} {acc:>22} {:>13} {:>6} {:>4}",
             t.tried, t.disagreements, t.reverts, t.out_of_gas
         );
     };

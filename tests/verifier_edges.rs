@@ -15,7 +15,7 @@ use zkinfer::prove::ProofFile;
 
 async fn deployed(client: &Client, dir: &std::path::Path) -> Address {
     let sol = pipeline::solidity(dir, &dir.join("sol"), "ZkinferVerifier").unwrap();
-    client.deploy(sol.bytecode("ZkinferVerifier").unwrap()).await.unwrap().0
+    client.deploy_verifier(sol.verifier_code().unwrap()).await.unwrap().verifier
 }
 
 /// Finding 2: instance rows past the layout's public values have no copy constraint, so model B's

@@ -3,7 +3,7 @@
 //! the chain, the consumer and, for a feed-bound consumer, the feed.
 
 use super::feed::{model_input, FeedParams, VaultParams};
-use super::{instances_u256, Client, ClientConfig, ModelPin, OnChainBinding, Submitted};
+use super::{instances_u256, Client, ClientConfig, ModelPin, OnChainBinding, Submitted, VerifierCode};
 use crate::circuit::privacy::{Visibility, WeightsMode};
 use crate::compile::{write_json, Compiled};
 use crate::error::{Error, Result};
@@ -37,12 +37,15 @@ pub struct DeployOptions {
     /// Deploy a `--weights private` verifier (it accepts proofs made with *any* weights of the
     /// architecture). Refused unless set.
     pub allow_unbound_weights: bool,
+    /// Put the verifier's key in a contract of its own even when the verifier with its key
+    /// written in fits EIP-170 (it goes there anyway when it does not).
+    pub key_contract: bool,
 }
 
 impl DeployOptions {
     /// A plain `VerifiedInference` consumer, refusing a verifier that binds no weights.
     pub fn plain() -> Self {
-        DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: false }
+        DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: false, key_contract: false }
     }
 }
 
@@ -68,6 +71,12 @@ pub struct Deployment {
     /// What the deployed verifier says it binds (read back from its constants).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub binding: Option<OnChainBinding>,
+    /// The verifier's key contract, when its key is data (`--vk-contract`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key: Option<Address>,
+    /// Gas the key contract's deployment used.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub key_gas: Option<u64>,
 }
 
 impl Deployment {
@@ -142,6 +151,7 @@ pub fn check_deployable(settings: &crate::compile::Settings, dir: &Path, opts: &
 /// nothing of the earlier ones but the build directory's settings.
 pub async fn deploy(
     dir: &Path,
+    verifier_code: VerifierCode,
     bytecode: &dyn Fn(&str) -> Result<Vec<u8>>,
     cfg: &ClientConfig,
     opts: &DeployOptions,
@@ -151,12 +161,11 @@ pub async fn deploy(
     let pin = ModelPin::of(&settings, opts.allow_unbound_weights)?;
     let client = Client::connect_with(cfg).await?;
     let d = match &opts.kind {
-        ConsumerKind::Plain => {
-            client.deploy_pair(bytecode("ZkinferVerifier")?, bytecode("VerifiedInference")?, &pin).await?
-        }
+        ConsumerKind::Plain => client.deploy_pair(verifier_code, bytecode("VerifiedInference")?, &pin).await?,
         ConsumerKind::Feed { feed, price_unit, max_price_age, vault } => {
             client.check_feed(*feed, *price_unit).await?;
-            let (verifier, verifier_gas) = client.deploy(bytecode("ZkinferVerifier")?).await?;
+            let v = client.deploy_verifier(verifier_code).await?;
+            let (verifier, verifier_gas) = (v.verifier, v.gas);
             let name = if vault.is_some() { "ForecastVault" } else { "FeedBoundInference" };
             let params = FeedParams {
                 feed: *feed,
@@ -175,6 +184,8 @@ pub async fn deploy(
                 chain_id: client.chain_id,
                 feed: Some(params),
                 binding,
+                key: v.key.map(|(a, _)| a),
+                key_gas: v.key.map(|(_, g)| g),
             }
         }
     };

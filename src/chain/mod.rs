@@ -15,7 +15,7 @@
 //! let out = zkinfer::pipeline::solidity("build".as_ref(), "build/solidity".as_ref(), "ZkinferVerifier")?;
 //! // The consumer pins the build's MODEL_HASH; `true` would accept a private-weights verifier.
 //! let pin = chain::ModelPin::of(&zkinfer::pipeline::load("build".as_ref())?.0.settings, false)?;
-//! let d = client.deploy_pair(out.bytecode("ZkinferVerifier")?, out.bytecode("VerifiedInference")?, &pin).await?;
+//! let d = client.deploy_pair(out.verifier_code()?, out.bytecode("VerifiedInference")?, &pin).await?;
 //! let proof = ProofFile::read("proof.json".as_ref())?;
 //! let gas = client.estimate_submit(d.consumer, &proof.proof_bytes()?, &chain::instances_u256(&proof.instances)?).await?;
 //! let s = client.submit(d.consumer, &proof.proof_bytes()?, &chain::instances_u256(&proof.instances)?).await?;
@@ -48,6 +48,34 @@ use alloy::transports::TransportError;
 pub use build::Deployment;
 pub use keys::KeySource;
 use retry::{with_retries, Idempotence, RetryPolicy};
+
+/// A verifier's creation code, and its key contract's when the key is data
+/// (`zkinfer solidity --vk-contract`).
+#[derive(Clone, Debug)]
+pub struct VerifierCode {
+    /// The verifier's creation code, without constructor arguments.
+    pub code: Vec<u8>,
+    /// The key contract's creation code: deployed first, its address the verifier's argument.
+    pub key: Option<Vec<u8>>,
+}
+
+impl From<Vec<u8>> for VerifierCode {
+    /// A verifier with its key written in.
+    fn from(code: Vec<u8>) -> Self {
+        VerifierCode { code, key: None }
+    }
+}
+
+/// Where a verifier (and its key contract) landed, and what each deployment used.
+#[derive(Clone, Copy, Debug)]
+pub struct DeployedVerifier {
+    /// The verifier's address.
+    pub verifier: Address,
+    /// Gas the verifier's deployment used.
+    pub gas: u64,
+    /// The key contract's address and deployment gas, when the key is data.
+    pub key: Option<(Address, u64)>,
+}
 
 sol! {
     #[sol(rpc)]
@@ -402,21 +430,45 @@ impl Client {
         Ok((addr, receipt.gas_used))
     }
 
-    /// Deploys the verifier, then a `VerifiedInference` bound to it that pins `pin` (the
-    /// constructor refuses a verifier reporting another model, or one that binds no weights
-    /// unless `pin.allow_unbound_weights`).
+    /// Deploys a verifier, after its key contract when it has one (the verifier's constructor
+    /// takes the key's address and refuses a key of any other code hash).
+    pub async fn deploy_verifier(&self, v: VerifierCode) -> Result<DeployedVerifier> {
+        let Some(key_code) = v.key else {
+            let (verifier, gas) = self.deploy(v.code).await?;
+            return Ok(DeployedVerifier { verifier, gas, key: None });
+        };
+        let (key, key_gas) = self.deploy(key_code).await?;
+        let mut code = v.code;
+        code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode_params(&(key,)));
+        let (verifier, gas) = self.deploy(code).await?;
+        Ok(DeployedVerifier { verifier, gas, key: Some((key, key_gas)) })
+    }
+
+    /// Deploys the verifier (and its key contract), then a `VerifiedInference` bound to it that
+    /// pins `pin` (the constructor refuses a verifier reporting another model, or one that binds
+    /// no weights unless `pin.allow_unbound_weights`).
     pub async fn deploy_pair(
         &self,
-        verifier_code: Vec<u8>,
+        verifier: impl Into<VerifierCode>,
         consumer_code: Vec<u8>,
         pin: &ModelPin,
     ) -> Result<Deployment> {
-        let (verifier, verifier_gas) = self.deploy(verifier_code).await?;
+        let v = self.deploy_verifier(verifier.into()).await?;
         let mut code = consumer_code;
-        code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode_params(&(verifier, pin.sol())));
+        code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode_params(&(v.verifier, pin.sol())));
         let (consumer, consumer_gas) = self.deploy(code).await?;
-        let binding = Some(self.verifier_binding(verifier).await?);
-        Ok(Deployment { verifier, consumer, verifier_gas, consumer_gas, chain_id: self.chain_id, feed: None, binding })
+        let binding = Some(self.verifier_binding(v.verifier).await?);
+        Ok(Deployment {
+            verifier: v.verifier,
+            consumer,
+            verifier_gas: v.gas,
+            consumer_gas,
+            chain_id: self.chain_id,
+            feed: None,
+            binding,
+            key: v.key.map(|(a, _)| a),
+            key_gas: v.key.map(|(_, g)| g),
+        })
     }
 
     /// What a deployed verifier says it binds (its constants).

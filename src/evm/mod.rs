@@ -4,6 +4,7 @@
 pub mod domain;
 pub mod gates;
 pub mod identities;
+pub mod key;
 pub mod msm;
 pub mod plan;
 pub mod proof_shape;
@@ -103,30 +104,51 @@ pub fn check_contract_name(name: &str) -> crate::error::Result<()> {
 pub struct VerifierSource {
     /// The contract's Solidity name.
     pub name: String,
+    /// The key contract's name (`<name>Key`, in the same source), when the key is data: deploy
+    /// it first and give its address to the verifier's constructor.
+    pub key_contract: Option<String>,
     /// The Solidity source, to be compiled with the `HANDWRITTEN` contracts.
     pub source: String,
     /// Bytes a proof must have for this verifier.
     pub proof_len: usize,
 }
 
-/// Renders the verifier contract for a model.
+/// Renders the verifier contract for a model, its key written in (`Placement::Inline`) or in a
+/// key contract of its own beside it (`Placement::Contract`).
 pub fn verifier_solidity(
     name: &str,
     settings: &Settings,
     vk: &VerifyingKey<G1Affine>,
     params: &ParamsKZG<Bn256>,
-) -> VerifierSource {
+    placement: key::Placement,
+) -> Result<VerifierSource> {
     let num_instances = settings.num_instances.max(settings.num_public_inputs + settings.num_outputs);
-    let g = verifier::generate(&verifier::VerifierSpec { vk, params, num_instances });
+    let data = match placement {
+        key::Placement::Inline => None,
+        key::Placement::Contract => {
+            Some(key::KeyData::of(vk, &settings.model_hash, settings.model_commitment.as_deref())?)
+        }
+    };
+    let g = verifier::generate(&verifier::VerifierSpec { vk, params, num_instances, key: data.as_ref() });
     // Hashed weights: the last public value must be this model's commitment. The verifying key
     // is the architecture's; this constant is what makes the contract this model's.
     let (commitment, commitment_check) = match &settings.model_commitment {
-        Some(c) => (
-            c.clone(),
-            format!("eq(calldataload(add(instances.offset, {:#x})), MODEL_COMMITMENT)", 32 * (num_instances - 1)),
-        ),
+        Some(c) => {
+            let expected = match g.key_mem {
+                Some(at) => format!("mload({:#x})", at + 32 * key::COMMITMENT),
+                None => "MODEL_COMMITMENT".into(),
+            };
+            (c.clone(), format!("eq(calldataload(add(instances.offset, {:#x})), {expected})", 32 * (num_instances - 1)))
+        }
         None => ("0x0".into(), "1".into()),
     };
+    let key_fields = data.as_ref().zip(g.key_mem).map(|(d, at)| skeleton::KeyFields {
+        name: format!("{name}Key"),
+        mem: format!("{at:#x}"),
+        bytes: 32 * d.len(),
+        code_hash: format!("0x{}", hex::encode(d.code_hash())),
+        runtime: hex::encode(d.runtime()),
+    });
     let binds = Binding::of(settings);
     let source = skeleton::render_contract(&skeleton::Contract {
         version: env!("CARGO_PKG_VERSION"),
@@ -152,8 +174,14 @@ pub fn verifier_solidity(
         functions: g.functions,
         body: g.body,
         r: crate::field::MODULUS_HEX,
+        key: key_fields.as_ref(),
     });
-    VerifierSource { name: name.to_string(), source, proof_len: g.proof_len }
+    Ok(VerifierSource {
+        name: name.to_string(),
+        key_contract: key_fields.map(|k| k.name),
+        source,
+        proof_len: g.proof_len,
+    })
 }
 
 /// What a verifier binds, as its constants say (`WEIGHTS_MODE`, `INPUT_VISIBILITY`,

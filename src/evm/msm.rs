@@ -8,20 +8,26 @@ use halo2_proofs::halo2curves::bn256::{Bn256, G2Affine};
 use halo2_proofs::halo2curves::group::prime::PrimeCurveAffine;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 
-/// Accumulates Σ scalar·base; returns the accumulator's address.
-pub fn emit_msm(e: &mut Emitter, scalars: &[(Base, S)]) -> usize {
+/// Accumulates Σ scalar·base; returns the accumulator's address. `key`: where the key
+/// contract's words were copied, or `None` when the key's points are constants of the code.
+pub fn emit_msm(e: &mut Emitter, scalars: &[(Base, S)], key: Option<usize>) -> usize {
     e.comment("multi-scalar multiplication");
     let acc = e.alloc(2);
     e.line(format!("mstore({acc:#x}, 0) mstore({:#x}, 0)", acc + 32));
     for (base, s) in scalars {
         let sv = e.ld(*s);
-        match base {
-            Base::Proof(p) => {
+        match (base, key) {
+            (Base::Proof(p), _) => {
                 e.line(format!("ok := and(ok, ec_mul_add({acc:#x}, mload({p:#x}), mload({:#x}), {sv}))", p + 32))
             }
             // An all-zero fixed column commits to the identity: its term vanishes, skip the ecMul.
-            Base::Const(pt) if bool::from(pt.is_identity()) => {}
-            Base::Const(pt) => {
+            // (The key contract's code hash fixes the point, so skipping is as sound as inline.)
+            (Base::Const(pt) | Base::Key { point: pt, .. }, _) if bool::from(pt.is_identity()) => {}
+            (Base::Key { word, .. }, Some(k)) => {
+                let at = k + 32 * word;
+                e.line(format!("ok := and(ok, ec_mul_add({acc:#x}, mload({at:#x}), mload({:#x}), {sv}))", at + 32))
+            }
+            (Base::Const(pt) | Base::Key { point: pt, .. }, _) => {
                 e.line(format!("ok := and(ok, ec_mul_add({acc:#x}, {}, {}, {sv}))", fq_hex(&pt.x), fq_hex(&pt.y)))
             }
         }

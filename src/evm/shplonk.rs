@@ -3,6 +3,7 @@
 //! resolved here; the contract only combines the proof's evaluations with the challenges.
 
 use super::domain::AtX;
+use super::key::KeyData;
 use super::plan::Plan;
 use super::yul::{Emitter, S};
 use halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
@@ -15,8 +16,17 @@ use std::collections::BTreeSet;
 pub enum Base {
     /// A point read from the proof, stored at this memory address.
     Proof(usize),
-    /// A point fixed by the verifying key or the SRS.
+    /// A point of the SRS (the generator): a constant of the verifier whatever its key placement.
     Const(G1Affine),
+    /// A fixed or σ commitment of the verifying key, and its x's word in the key's data
+    /// (`key::KeyData`): written as constants, or read from the key contract's copy.
+    Key {
+        /// Word of x in the key's data; y is the next word. Equal points share the first one's word,
+        /// so the multi-scalar multiplication adds their scalars as it did for constants.
+        word: usize,
+        /// The point itself.
+        point: G1Affine,
+    },
 }
 
 /// One opened commitment of the multi-open argument, identified as halo2 identifies it: by
@@ -90,12 +100,25 @@ impl Openings {
             o.query(a, -1, ev[3]);
             o.query(z, 1, ev[1]);
         }
-        let fixed_ids: Vec<usize> = vk.fixed_commitments().iter().map(|p| o.commit(Base::Const(*p))).collect();
+        let num_fixed = vk.fixed_commitments().len();
+        let mut words: Vec<(G1Affine, usize)> = vec![];
+        let mut key_base = |word: usize, point: G1Affine| {
+            let word = match words.iter().find(|(p, _)| *p == point) {
+                Some(&(_, first)) => first,
+                None => {
+                    words.push((point, word));
+                    word
+                }
+            };
+            Base::Key { word, point }
+        };
+        let fixed_ids: Vec<usize> =
+            vk.fixed_commitments().iter().enumerate().map(|(i, p)| o.commit(key_base(KeyData::fixed(i), *p))).collect();
         for (i, (col, r)) in cs.fixed_queries().iter().enumerate() {
             o.query(fixed_ids[col.index()], r.0, plan.fixed_evals[i]);
         }
         for (i, p) in vk.permutation().commitments().iter().enumerate() {
-            let id = o.commit(Base::Const(*p));
+            let id = o.commit(key_base(KeyData::sigma(num_fixed, i), *p));
             o.query(id, 0, plan.sigma_evals[i]);
         }
         o.commitments.push(Commitment::Quotient(plan.h_points.clone()));
@@ -242,7 +265,7 @@ mod tests {
     #[test]
     fn every_query_is_in_exactly_one_rotation_set_and_sets_are_distinct() {
         let (params, vk) = test_circuit::keys();
-        let plan = Plan::of(&VerifierSpec { vk: &vk, params: &params, num_instances: 3 });
+        let plan = Plan::of(&VerifierSpec { vk: &vk, params: &params, num_instances: 3, key: None });
         let o = Openings::of(&plan, &vk);
         for q in &o.queries {
             let holding: Vec<_> = o.rotation_sets.iter().filter(|(_, m)| m.contains(&q.commitment)).collect();

@@ -59,6 +59,23 @@ pub struct Contract<'a> {
     pub body: String,
     /// The scalar modulus, hex without `0x`, bound to the local `R`.
     pub r: &'static str,
+    /// The key contract, when the key is data rather than constants.
+    pub key: Option<&'a KeyFields>,
+}
+
+/// The key contract's part of the template (`key::KeyData`).
+#[derive(Serialize)]
+pub struct KeyFields {
+    /// The key contract's Solidity name.
+    pub name: String,
+    /// Where the verifier copies the words, 0x-hex.
+    pub mem: String,
+    /// Bytes copied: the words, without the leading STOP.
+    pub bytes: usize,
+    /// keccak256 of the key contract's runtime code, 0x-hex.
+    pub code_hash: String,
+    /// The key contract's runtime code, hex without `0x`.
+    pub runtime: String,
 }
 
 /// minijinja prints booleans as Python does (`True`); Solidity spells them `true`.

@@ -6,10 +6,15 @@ use super::plan::{Plan, Step};
 use super::yul::{fr_hex, Emitter};
 
 /// Emits the plan's steps in order: reads with their range and curve checks, and squeezes.
-pub fn emit(e: &mut Emitter, plan: &Plan) {
+/// `key`: where the key contract's words were copied (the digest is its first word), or `None`
+/// when the digest is a constant of the code.
+pub fn emit(e: &mut Emitter, plan: &Plan, key: Option<usize>) {
     for step in &plan.steps {
         match *step {
-            Step::Absorb { mem, value } => e.line(format!("mstore({mem:#x}, {})", fr_hex(&value))),
+            Step::Absorb { mem, value } => match key {
+                None => e.line(format!("mstore({mem:#x}, {})", fr_hex(&value))),
+                Some(k) => e.line(format!("mstore({mem:#x}, mload({:#x}))", k + 32 * super::key::REPR)),
+            },
             Step::Instances { mem, count } => {
                 e.line(format!("ok := and(ok, read_scalars(instances.offset, {mem:#x}, {count}))"))
             }
@@ -56,9 +61,9 @@ mod tests {
     #[test]
     fn every_proof_word_is_read_exactly_once() {
         let (params, vk) = test_circuit::keys();
-        let plan = Plan::of(&VerifierSpec { vk: &vk, params: &params, num_instances: 3 });
+        let plan = Plan::of(&VerifierSpec { vk: &vk, params: &params, num_instances: 3, key: None });
         let mut e = Emitter::new(plan.memory_end);
-        super::emit(&mut e, &plan);
+        super::emit(&mut e, &plan, None);
         let mut words = vec![0u32; plan.proof_len / 32];
         for (cd, count) in reads(&e.code, "read_points") {
             (0..2 * count).for_each(|i| words[cd / 32 + i] += 1);

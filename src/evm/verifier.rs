@@ -12,6 +12,7 @@
 
 use super::domain;
 use super::identities;
+use super::key::KeyData;
 use super::msm;
 use super::plan::Plan;
 use super::shplonk::{self, Openings};
@@ -31,6 +32,9 @@ pub struct VerifierSpec<'a> {
     pub params: &'a ParamsKZG<Bn256>,
     /// The exact number of public values a proof comes with.
     pub num_instances: usize,
+    /// The key's words when they live in a key contract (read with EXTCODECOPY); `None` writes
+    /// them into the verifier's code.
+    pub key: Option<&'a KeyData>,
 }
 
 /// The generated Yul, ready for the contract template.
@@ -41,6 +45,8 @@ pub struct Generated {
     pub functions: String,
     /// Bytes a proof must have; the contract rejects any other length.
     pub proof_len: usize,
+    /// Where the contract copies the key contract's words, when it has one.
+    pub key_mem: Option<usize>,
 }
 
 /// Generates the verifier's code: transcript, domain, identities, SHPLONK, MSM and pairing, in that order.
@@ -48,15 +54,17 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
     let plan = Plan::of(spec);
     let cs = spec.vk.cs();
     let mut e = Emitter::new(plan.memory_end);
-    transcript::emit(&mut e, &plan);
+    // Above the transcript, which squeezes hash as one growing slice.
+    let key_mem = spec.key.map(|k| e.alloc(k.len()));
+    transcript::emit(&mut e, &plan, key_mem);
     let mut openings = Openings::of(&plan, spec.vk);
     let at = domain::emit(&mut e, &plan, cs, &openings);
     let (h_eval, gate_functions) = identities::emit(&mut e, &plan, cs, &at);
     openings.queries[openings.h_query].eval = h_eval;
     let scalars = shplonk::emit(&mut e, &plan, &openings, &at, spec.params.get_g()[0]);
-    let acc = msm::emit_msm(&mut e, &scalars);
+    let acc = msm::emit_msm(&mut e, &scalars, key_mem);
     msm::emit_pairing(&mut e, spec.params, plan.h2, acc);
     // Helpers take their scratch space above everything allocated here.
     let body = format!("            mstore(0x40, {:#x})\n{}", e.next, e.code);
-    Generated { body, functions: skeleton::render_helpers() + &gate_functions, proof_len: plan.proof_len }
+    Generated { body, functions: skeleton::render_helpers() + &gate_functions, proof_len: plan.proof_len, key_mem }
 }

@@ -27,6 +27,7 @@ interface Vm {
     function envOr(string calldata name, bool fallback_) external view returns (bool);
     function setEnv(string calldata name, string calldata value) external;
     function getCode(string calldata artifact) external view returns (bytes memory);
+    function etch(address target, bytes calldata newRuntimeBytecode) external;
     function startBroadcast(uint256 privateKey) external;
     function stopBroadcast() external;
     function toString(uint256 value) external pure returns (string memory);

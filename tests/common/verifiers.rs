@@ -58,13 +58,15 @@ pub struct Subject {
 }
 
 impl Subject {
-    /// A set-up build and an honest proof of it; deploys its generated verifier.
-    pub async fn new(client: &Client, name: &str, dir: &Path, honest: ProofFile) -> Subject {
+    /// A set-up build and an honest proof of it; deploys its generated verifier, with its key in
+    /// a contract of its own when `key_contract`.
+    pub async fn new(client: &Client, name: &str, dir: &Path, honest: ProofFile, key_contract: bool) -> Subject {
         let (_, params, keys) = pipeline::load(dir).unwrap();
-        let sol = pipeline::solidity(dir, &dir.join("sol"), "ZkinferVerifier").unwrap();
+        let sol = pipeline::solidity_with(dir, &dir.join("sol"), "ZkinferVerifier", key_contract).unwrap();
+        assert_eq!(sol.verifier.key_contract.is_some(), key_contract, "{name}: key placement");
         let code = sol.contracts.iter().find(|c| c.name == "ZkinferVerifier").unwrap();
         assert!(code.runtime_size <= zkinfer::evm::EIP170_LIMIT, "{name}: verifier over EIP-170");
-        let (verifier, _) = client.deploy(code.bytecode.clone()).await.unwrap();
+        let verifier = client.deploy_verifier(sol.verifier_code().unwrap()).await.unwrap().verifier;
         let protocol = compile(&params, keys.vk(), Config::kzg().with_num_instance(vec![keys.statement.num_public]));
         let dk = (params.get_g()[0], params.g2(), params.s_g2()).into();
         let shape = ProofShape::of(keys.vk());

@@ -5,11 +5,42 @@
 {{ header }}pragma solidity ^0.8.20;
 
 contract {{ name }} {
+{% if key %}    /// The contract whose code is this verifier's key (`{{ key.name }}`, below): the fixed and
+    /// permutation commitments, the transcript's first word, MODEL_HASH and MODEL_COMMITMENT.
+    address public immutable VERIFYING_KEY;
+    /// keccak256 of that code. The constructor refuses any other key contract, and every
+    /// verification checks it again: the key cannot be swapped.
+    bytes32 public constant VERIFYING_KEY_CODEHASH = {{ key.code_hash }};
+
+    error WrongVerifyingKey(address key);
+
+    constructor(address key) {
+        if (key.codehash != VERIFYING_KEY_CODEHASH) revert WrongVerifyingKey(key);
+        VERIFYING_KEY = key;
+    }
+
     /// keccak256 of the quantised model, its privacy modes, lanes and verifying key.
+    function MODEL_HASH() external view returns (bytes32) {
+        return bytes32(keyWord(1));
+    }
+
+    /// Poseidon commitment of the private weights (hashed-weights mode), else 0.
+    function MODEL_COMMITMENT() external view returns (uint256) {
+        return keyWord(2);
+    }
+
+    function keyWord(uint256 i) private view returns (uint256 w) {
+        address key = VERIFYING_KEY;
+        assembly {
+            extcodecopy(key, 0x00, add(1, mul(i, 0x20)), 0x20)
+            w := mload(0x00)
+        }
+    }
+{% else %}    /// keccak256 of the quantised model, its privacy modes, lanes and verifying key.
     bytes32 public constant MODEL_HASH = {{ model_hash }};
     /// Poseidon commitment of the private weights (hashed-weights mode), else 0.
     uint256 public constant MODEL_COMMITMENT = {{ commitment }};
-    /// 0 fixed (the verifying key binds the weights), 1 hashed (MODEL_COMMITMENT binds them),
+{% endif %}    /// 0 fixed (the verifying key binds the weights), 1 hashed (MODEL_COMMITMENT binds them),
     /// 2 private (NOTHING binds them: any weights of the architecture verify).
     uint8 public constant WEIGHTS_MODE = {{ weights_mode }};
     /// 0 public (one value each), 1 hashed (one Poseidon commitment), 2 private (nothing),
@@ -29,11 +60,15 @@ contract {{ name }} {
     uint256 public constant PROOF_LENGTH = {{ proof_length }};
 
     function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {
-        assembly {
+{% if key %}        address key = VERIFYING_KEY;
+{% endif %}        assembly {
 {{ functions }}
             let R := 0x{{ r }}
             let ok := and(eq(proof.length, {{ proof_length }}), eq(instances.length, {{ num_instances }}))
-            ok := and(ok, {{ commitment_check }})
+{% if key %}            // The key's words, after the key contract's STOP byte.
+            extcodecopy(key, {{ key.mem }}, 1, {{ key.bytes }})
+            ok := and(ok, eq(extcodehash(key), {{ key.code_hash }}))
+{% endif %}            ok := and(ok, {{ commitment_check }})
             if iszero(ok) {
                 mstore(0x00, 0)
                 return(0x00, 0x20)
@@ -44,3 +79,15 @@ contract {{ name }} {
         }
     }
 }
+{% if key %}
+/// The verifying key of `{{ name }}` as data: its runtime code is a STOP byte, then the words
+/// the verifier copies. Deploy it first, then `{{ name }}` with its address.
+contract {{ key.name }} {
+    constructor() {
+        bytes memory code = hex"{{ key.runtime }}";
+        assembly {
+            return(add(code, 0x20), mload(code))
+        }
+    }
+}
+{% endif %}
