@@ -10,6 +10,7 @@ there) under bench/results/.
 
 Usage: bench/run.py [--models a,b,...] [--runs 3] [--corpus ../shared/corpus]
                     [--timeout 1800] [--zkinfer target/release/zkinfer] [--ezkl-target resources]
+       bench/run.py --merge bench/results/A.json B.json ...   (one table of earlier runs)
 """
 import argparse, asyncio, inspect, json, os, shutil, signal, statistics, subprocess, sys, tempfile, time
 
@@ -143,7 +144,11 @@ print(json.dumps({"seconds": time.perf_counter() - t, "result": out if isinstanc
 def ezkl(python, model_dir, work, timeout, target):
     p = lambda n: os.path.join(work, n)
     onnx, data = os.path.join(model_dir, "network.onnx"), os.path.join(model_dir, "input.json")
-    stage = lambda name, *args: run([python, "-c", EZKL_STAGE, name, json.dumps(list(args))], timeout, done=finished)
+    def stage(name, *args):
+        try:
+            return run([python, "-c", EZKL_STAGE, name, json.dumps(list(args))], timeout, done=finished)
+        except Failed as e:  # name the stage: "python -c" says nothing
+            raise Failed(f"ezkl.{name}: {e}") from None
     timed = lambda name, *args: json.loads(stage(name, *args)[2].strip().splitlines()[-1])["seconds"]
     r = {}
     t0 = time.perf_counter()
@@ -247,6 +252,27 @@ def plot(results, path):
     return True
 
 
+def write(results, meta, out):
+    """The table on stdout; JSON and plot under `out`, named by the time."""
+    os.makedirs(out, exist_ok=True)
+    stamp = meta["date"]
+    json.dump({"meta": meta, "results": results}, open(os.path.join(out, f"{stamp}.json"), "w"), indent=1)
+    print(table(results))
+    png = os.path.join(out, f"{stamp}.png")
+    print(f"\nJSON: {os.path.join(out, stamp + '.json')}" + (f"; plot: {png}" if plot(results, png) else ""))
+
+
+def merge(paths, out):
+    """Results of several runs in one table: the big models run once, on their own, after the
+    small ones ran three times; each file's meta is kept with the models it gave."""
+    results, sources = {}, []
+    for path in paths:
+        d = json.load(open(path))
+        results.update(d["results"])
+        sources.append({"file": os.path.basename(path), "models": list(d["results"]), **d["meta"]})
+    write(results, {"date": time.strftime("%Y-%m-%d-%H%M") + "-merged", "sources": sources}, out)
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--models", default=",".join(MODELS))
@@ -260,7 +286,11 @@ def main():
     ap.add_argument("--zkinfer-flags", default="", help="extra `zkinfer compile` flags, e.g. "
                     "\"--input-visibility public --output-visibility public\" for one value per public value")
     ap.add_argument("--ours-only", action="store_true", help="skip EZKL (ratios then show '-')")
+    ap.add_argument("--merge", nargs="+", metavar="JSON", help="run nothing: one table, JSON and plot of earlier "
+                    "runs' results (a model in several files: the last file's)")
     a = ap.parse_args()
+    if a.merge:
+        return merge(a.merge, a.out)
     for path, what in ((a.zkinfer, "cargo build --release"), (a.ezkl_python, "make bench"),
                        (os.path.join(BIN, "anvil"), "make deps")):
         if not os.path.exists(path):
@@ -298,14 +328,9 @@ def main():
                 results[name][system] = median_of(runs)
     finally:
         anvil.terminate()
-    os.makedirs(a.out, exist_ok=True)
-    stamp = time.strftime("%Y-%m-%d-%H%M")
-    meta = {"date": stamp, "runs": a.runs, "ezkl_target": a.ezkl_target, "cores": os.cpu_count(),
-            "zkinfer_flags": a.zkinfer_flags}
-    json.dump({"meta": meta, "results": results}, open(os.path.join(a.out, f"{stamp}.json"), "w"), indent=1)
-    print(table(results))
-    png = os.path.join(a.out, f"{stamp}.png")
-    print(f"\nJSON: {os.path.join(a.out, stamp + '.json')}" + (f"; plot: {png}" if plot(results, png) else ""))
+    meta = {"date": time.strftime("%Y-%m-%d-%H%M"), "runs": a.runs, "ezkl_target": a.ezkl_target,
+            "cores": os.cpu_count(), "zkinfer_flags": a.zkinfer_flags}
+    write(results, meta, a.out)
 
 
 if __name__ == "__main__":
