@@ -43,11 +43,19 @@ pub fn to_i128(f: &Fr) -> Option<i128> {
     }
 }
 
+/// A field element's little-endian representation (`to_repr`, of r's or q's field) as the
+/// 32-byte big-endian word the EVM reads.
+pub fn be_word(repr: impl AsRef<[u8]>) -> [u8; 32] {
+    let mut w = [0u8; 32];
+    for (i, b) in repr.as_ref().iter().rev().enumerate() {
+        w[i] = *b;
+    }
+    w
+}
+
 /// The 32-byte big-endian word (0x + 64 digits): what a contract receives as a uint256.
 pub fn to_hex(f: &Fr) -> String {
-    let mut bytes = f.to_repr();
-    bytes.as_mut().reverse();
-    format!("0x{}", hex::encode(bytes.as_ref()))
+    format!("0x{}", hex::encode(be_word(f.to_repr())))
 }
 
 /// The shortest hex literal of the value (leading zeros dropped): how generated Yul writes a
@@ -60,9 +68,7 @@ pub fn to_hex_literal(f: &Fr) -> String {
 
 /// A base-field element as a 32-byte big-endian word.
 pub fn base_to_hex(f: &Fq) -> String {
-    let mut b = f.to_repr();
-    b.as_mut().reverse();
-    format!("0x{}", hex::encode(b.as_ref()))
+    format!("0x{}", hex::encode(be_word(f.to_repr())))
 }
 
 /// Parses a 32-byte big-endian word, refusing values at or above r as the contract does.

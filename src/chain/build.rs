@@ -3,7 +3,7 @@
 //! the chain, the consumer and, for a feed-bound consumer, the feed.
 
 use super::feed::{model_input, FeedParams, VaultParams};
-use super::{instances_u256, Client, ClientConfig, ModelPin, OnChainBinding, Submitted, VerifierCode};
+use super::{instances_u256, Client, ClientConfig, DeployedKey, ModelPin, OnChainBinding, Submitted, VerifierCode};
 use crate::circuit::privacy::{Visibility, WeightsMode};
 use crate::compile::{write_json, Compiled};
 use crate::error::{Error, Result};
@@ -73,10 +73,7 @@ pub struct Deployment {
     pub binding: Option<OnChainBinding>,
     /// The verifier's key contract, when its key is data (`--vk-contract`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key: Option<Address>,
-    /// Gas the key contract's deployment used.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
-    pub key_gas: Option<u64>,
+    pub key: Option<DeployedKey>,
 }
 
 impl Deployment {
@@ -165,7 +162,6 @@ pub async fn deploy(
         ConsumerKind::Feed { feed, price_unit, max_price_age, vault } => {
             client.check_feed(*feed, *price_unit).await?;
             let v = client.deploy_verifier(verifier_code).await?;
-            let (verifier, verifier_gas) = (v.verifier, v.gas);
             let name = if vault.is_some() { "ForecastVault" } else { "FeedBoundInference" };
             let params = FeedParams {
                 feed: *feed,
@@ -174,18 +170,17 @@ pub async fn deploy(
                 max_price_age: *max_price_age,
             };
             let (consumer, consumer_gas) =
-                client.deploy_bound(bytecode(name)?, verifier, &pin, &params, *vault).await?;
-            let binding = Some(client.verifier_binding(verifier).await?);
+                client.deploy_bound(bytecode(name)?, v.verifier, &pin, &params, *vault).await?;
+            let binding = Some(client.verifier_binding(v.verifier).await?);
             Deployment {
-                verifier,
+                verifier: v.verifier,
                 consumer,
-                verifier_gas,
+                verifier_gas: v.gas,
                 consumer_gas,
                 chain_id: client.chain_id,
                 feed: Some(params),
                 binding,
-                key: v.key.map(|(a, _)| a),
-                key_gas: v.key.map(|(_, g)| g),
+                key: v.key,
             }
         }
     };

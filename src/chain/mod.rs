@@ -73,8 +73,17 @@ pub struct DeployedVerifier {
     pub verifier: Address,
     /// Gas the verifier's deployment used.
     pub gas: u64,
-    /// The key contract's address and deployment gas, when the key is data.
-    pub key: Option<(Address, u64)>,
+    /// The key contract, when the key is data.
+    pub key: Option<DeployedKey>,
+}
+
+/// A verifier's key contract as deployed (`--vk-contract`).
+#[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
+pub struct DeployedKey {
+    /// The key contract's address, which the verifier pins by code hash.
+    pub address: Address,
+    /// Gas its deployment used.
+    pub gas: u64,
 }
 
 sol! {
@@ -437,11 +446,11 @@ impl Client {
             let (verifier, gas) = self.deploy(v.code).await?;
             return Ok(DeployedVerifier { verifier, gas, key: None });
         };
-        let (key, key_gas) = self.deploy(key_code).await?;
+        let (address, key_gas) = self.deploy(key_code).await?;
         let mut code = v.code;
-        code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode_params(&(key,)));
+        code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode_params(&(address,)));
         let (verifier, gas) = self.deploy(code).await?;
-        Ok(DeployedVerifier { verifier, gas, key: Some((key, key_gas)) })
+        Ok(DeployedVerifier { verifier, gas, key: Some(DeployedKey { address, gas: key_gas }) })
     }
 
     /// Deploys the verifier (and its key contract), then a `VerifiedInference` bound to it that
@@ -466,8 +475,7 @@ impl Client {
             chain_id: self.chain_id,
             feed: None,
             binding,
-            key: v.key.map(|(a, _)| a),
-            key_gas: v.key.map(|(_, g)| g),
+            key: v.key,
         })
     }
 

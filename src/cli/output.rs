@@ -156,8 +156,8 @@ pub(crate) fn print_deployment(json: bool, dir: &Path, d: &build::Deployment) ->
         ("chain_id", d.chain_id.to_string()),
         ("gas", format!("verifier {}, consumer {}", d.verifier_gas, d.consumer_gas)),
     ];
-    if let (Some(key), Some(gas)) = (d.key, d.key_gas) {
-        rows.insert(1, ("verifying key", format!("{key} (deployment gas {gas}; pinned by code hash)")));
+    if let Some(k) = d.key {
+        rows.insert(1, ("verifying key", format!("{} (deployment gas {}; pinned by code hash)", k.address, k.gas)));
     }
     if let Some(f) = &d.feed {
         rows.push((

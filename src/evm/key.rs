@@ -11,6 +11,7 @@
 //! the data behind it, which the verifier copies from offset 1.
 
 use crate::error::{Error, Result};
+use crate::field::be_word;
 use halo2_proofs::halo2curves::bn256::{Fq, Fr, G1Affine};
 use halo2_proofs::halo2curves::ff::PrimeField;
 use halo2_proofs::plonk::VerifyingKey;
@@ -40,17 +41,8 @@ pub struct KeyData {
     words: Vec<[u8; 32]>,
 }
 
-/// A field element as a 32-byte big-endian word.
-fn word(repr: impl AsRef<[u8]>) -> [u8; 32] {
-    let mut w = [0u8; 32];
-    for (i, b) in repr.as_ref().iter().rev().enumerate() {
-        w[i] = *b;
-    }
-    w
-}
-
 fn point_words(p: &G1Affine) -> [[u8; 32]; 2] {
-    [word(Fq::to_repr(&p.x)), word(Fq::to_repr(&p.y))]
+    [be_word(Fq::to_repr(&p.x)), be_word(Fq::to_repr(&p.y))]
 }
 
 /// A 0x-prefixed 32-byte hex word, as `Settings` keeps `MODEL_HASH` and `MODEL_COMMITMENT`.
@@ -68,7 +60,7 @@ impl KeyData {
     /// The words of `vk` with the model's hash and, for hashed weights, its commitment.
     pub fn of(vk: &VerifyingKey<G1Affine>, model_hash: &str, commitment: Option<&str>) -> Result<KeyData> {
         let mut words = vec![
-            word(Fr::to_repr(&vk.transcript_repr())),
+            be_word(Fr::to_repr(&vk.transcript_repr())),
             parse_word("MODEL_HASH", model_hash)?,
             commitment.map_or(Ok([0u8; 32]), |c| parse_word("MODEL_COMMITMENT", c))?,
         ];

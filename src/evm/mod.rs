@@ -148,6 +148,8 @@ pub fn verifier_solidity(
         bytes: 32 * d.len(),
         code_hash: format!("0x{}", hex::encode(d.code_hash())),
         runtime: hex::encode(d.runtime()),
+        model_hash_word: key::MODEL_HASH,
+        commitment_word: key::COMMITMENT,
     });
     let binds = Binding::of(settings);
     let source = skeleton::render_contract(&skeleton::Contract {

@@ -76,6 +76,10 @@ pub struct KeyFields {
     pub code_hash: String,
     /// The key contract's runtime code, hex without `0x`.
     pub runtime: String,
+    /// Word of `MODEL_HASH` in the key (`key::MODEL_HASH`).
+    pub model_hash_word: usize,
+    /// Word of `MODEL_COMMITMENT` in the key (`key::COMMITMENT`).
+    pub commitment_word: usize,
 }
 
 /// minijinja prints booleans as Python does (`True`); Solidity spells them `true`.

@@ -21,12 +21,12 @@ contract {{ name }} {
 
     /// keccak256 of the quantised model, its privacy modes, lanes and verifying key.
     function MODEL_HASH() external view returns (bytes32) {
-        return bytes32(keyWord(1));
+        return bytes32(keyWord({{ key.model_hash_word }}));
     }
 
     /// Poseidon commitment of the private weights (hashed-weights mode), else 0.
     function MODEL_COMMITMENT() external view returns (uint256) {
-        return keyWord(2);
+        return keyWord({{ key.commitment_word }});
     }
 
     function keyWord(uint256 i) private view returns (uint256 w) {
