@@ -87,6 +87,30 @@ pub fn keygen(compiled: &Compiled, params: &Srs) -> Result<Keys> {
     Ok(Keys { pk, statement: Statement::of(compiled)? })
 }
 
+/// A verifying key with the circuit's constraint system and domain, every fixed and σ
+/// commitment a placeholder (distinct multiples of the generator): keygen without its MSMs. It verifies nothing; it is
+/// what a verifier whose key lives in a contract of its own depends on (its code's size), for
+/// checking every model and mode against EIP-170 without setting each up.
+pub fn shape_vk(compiled: &Compiled) -> VerifyingKey<G1Affine> {
+    use halo2_proofs::halo2curves::group::Curve;
+    use halo2_proofs::plonk::{permutation, Circuit, ConstraintSystem};
+    let circuit = compiled.empty_circuit();
+    let mut cs = ConstraintSystem::<Fr>::default();
+    ModelCircuit::configure_with_params(&mut cs, circuit.params());
+    let k = compiled.settings.k;
+    let domain = halo2_proofs::poly::EvaluationDomain::new(cs.degree() as u32, k);
+    // As keygen does without selector compression: one fixed column per selector.
+    let selectors = vec![vec![false; 1usize << k]; cs.num_selectors()];
+    let (cs, _) = cs.directly_convert_selectors_to_fixed(selectors.clone());
+    // Distinct points: the verifier merges equal commitments into one term, which would
+    // understate the code of a real key.
+    let (nf, ns) = (cs.num_fixed_columns(), cs.permutation().get_columns().len());
+    let mut points = (1..=nf + ns).map(|i| (G1Affine::generator() * Fr::from(i as u64)).to_affine());
+    let fixed: Vec<G1Affine> = points.by_ref().take(nf).collect();
+    let sigmas = permutation::VerifyingKey::from_commitments(points.collect());
+    VerifyingKey::from_parts(domain, fixed, sigmas, cs, selectors, false)
+}
+
 /// Writes the proving key (`pk.bin`): the stamp naming the build and SRS it was made for, then
 /// halo2's raw format (unchecked on read back, for speed: the stamp is what says it fits).
 /// Into `batch`: nothing replaces the old key until the batch commits.

@@ -8,7 +8,6 @@ use super::yul::S;
 use halo2_proofs::halo2curves::bn256::{Fr, G1Affine};
 use halo2_proofs::halo2curves::ff::Field;
 use halo2_proofs::plonk::VerifyingKey;
-use halo2_proofs::poly::commitment::Params;
 
 /// Where the transcript region starts: below 0x80 is Solidity's scratch space and free-memory
 /// pointer, which the helpers still use.
@@ -205,8 +204,8 @@ impl Plan {
         assert_eq!(proof_len, t.cd, "ProofShape disagrees with the transcript this contract reads");
 
         Plan {
-            k: spec.params.k(),
-            n: 1u64 << spec.params.k(),
+            k: domain.k(),
+            n: 1u64 << domain.k(),
             omega: domain.get_omega(),
             omega_inv: domain.get_omega_inv(),
             blinding: cs.blinding_factors() as i32,
