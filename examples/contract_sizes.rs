@@ -66,9 +66,13 @@ fn main() {
             };
             let weights = format!("{weights:?}").to_lowercase();
             eprintln!("contract_sizes: {name}, {weights}");
-            let row = match pipeline::compile(&m.join("network.onnx"), &m.join("input.json"), &dir, &opts)
-                .and_then(|_| sizes(&dir))
-            {
+            // A panic is a zkinfer bug, listed as one; the survey goes on.
+            let run = || {
+                pipeline::compile(&m.join("network.onnx"), &m.join("input.json"), &dir, &opts).and_then(|_| sizes(&dir))
+            };
+            let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
+                .unwrap_or_else(|_| Err(zkinfer::Error::Internal("panicked (a zkinfer bug)".into())));
+            let row = match result {
                 Ok((k, v, key)) => Row {
                     model: name.clone(),
                     weights,

@@ -8,7 +8,8 @@
 //!
 //! Sponge (ours, fixed by the message length so two lengths never share a state): the state
 //! starts as `[n, 0, 0]` for n messages; each pair of messages (the last padded with 0) is added
-//! to the rate words `state[1], state[2]` and the state permuted; the commitment is `state[0]`.
+//! to the rate words `state[1], state[2]` and the state permuted (no messages: one pair of zeros);
+//! the commitment is `state[0]`.
 //!
 //! Rows, with s = state columns and a = auxiliary columns (squares, S-box outputs, messages):
 //!
@@ -163,11 +164,12 @@ pub fn rows_wide(n: usize, groups: usize) -> usize {
     }
 }
 
-/// The messages with a zero appended when their number is odd (or zero).
+/// The messages with zeros appended to an even count of at least two: the sponge absorbs pairs,
+/// and commits to no messages (a model without weights) as to one pair of zeros.
 fn padded<T: Clone>(messages: &[T], zero: T) -> Vec<T> {
     let mut m = messages.to_vec();
-    if m.is_empty() || m.len() % 2 == 1 {
-        m.push(zero);
+    while m.is_empty() || m.len() % 2 == 1 {
+        m.push(zero.clone());
     }
     m
 }
@@ -297,9 +299,9 @@ impl PoseidonConfig {
     }
 
     /// Lays out `sponge(cap, messages)` in column group `group` from row `start`: returns each
-    /// message's cell (to be copy-constrained to where the value lives) followed by the zero pad's
-    /// cell when the count is odd or zero (the caller pins it to a zero wire: the gate alone leaves
-    /// it free), the commitment's cell and value. `tamper` overrides cells (column index 0–2 state,
+    /// message's cell (to be copy-constrained to where the value lives) followed by the zero pads'
+    /// cells, one for an odd count and two for none (the caller pins them to a zero wire: the gate
+    /// alone leaves them free), the commitment's cell and value. `tamper` overrides cells (column index 0–2 state,
     /// 3–5 aux; row relative to `start`) for negative tests.
     #[allow(clippy::too_many_arguments)]
     pub fn assign(
@@ -448,6 +450,10 @@ mod tests {
         assert_ne!(commit(&[a]), commit(&[a, Fr::ZERO]));
         assert_ne!(commit(&[a, b]), commit(&[b, a]));
         assert_eq!(commit(&[a, b]), permute([Fr::from(2), a, b])[0]);
+        // No messages (a model without weights): one pair of zeros, distinct from any one zero.
+        assert_eq!(commit(&[]), permute([Fr::ZERO; 3])[0]);
+        assert_ne!(commit(&[]), commit(&[Fr::ZERO]));
+        assert_eq!(padded::<u8>(&[], 0), vec![0, 0]);
     }
 
     #[derive(Clone, Default)]
