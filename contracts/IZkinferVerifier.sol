@@ -9,6 +9,12 @@ pragma solidity ^0.8.20;
 uint8 constant WEIGHTS_FIXED = 0;
 uint8 constant WEIGHTS_HASHED = 1;
 uint8 constant WEIGHTS_PRIVATE = 2;
+// `WEIGHTS_REGISTERED`: one verifier for every weight set of an architecture. As with hashed
+// weights the last public value is the weights' Poseidon commitment, but this contract does not
+// check it against anything (`MODEL_COMMITMENT` is 0, `MODEL_HASH` names the architecture):
+// the caller must, against a `ModelRegistry` entry (`RegisteredInference` does). Consumers that
+// know only the first three modes refuse it as unknown, as they must.
+uint8 constant WEIGHTS_REGISTERED = 3;
 
 // `INPUT_VISIBILITY` / `OUTPUT_VISIBILITY` values: the values themselves, one per public value
 // (public) or several per public value (packed, read with `PublicValues.unpack`), or one Poseidon
@@ -36,8 +42,9 @@ interface IZkinferVerifier {
     /// (nothing binds them).
     function MODEL_COMMITMENT() external view returns (uint256);
 
-    /// `WEIGHTS_FIXED`, `WEIGHTS_HASHED` or `WEIGHTS_PRIVATE`: what the contract binds the
-    /// weights to. Consumers refuse `WEIGHTS_PRIVATE` unless explicitly allowed.
+    /// `WEIGHTS_FIXED`, `WEIGHTS_HASHED`, `WEIGHTS_PRIVATE` or `WEIGHTS_REGISTERED`: what the
+    /// contract binds the weights to. Consumers refuse `WEIGHTS_PRIVATE` unless explicitly
+    /// allowed, and `WEIGHTS_REGISTERED` unless they check the commitment against a registry.
     function WEIGHTS_MODE() external view returns (uint8);
 
     /// `VISIBILITY_PACKED`, `VISIBILITY_PUBLIC`, `VISIBILITY_HASHED` or `VISIBILITY_PRIVATE`.

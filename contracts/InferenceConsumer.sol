@@ -161,7 +161,7 @@ abstract contract InferenceConsumer {
     /// `InvalidProof` when the verifier says no.
     function _accept(bytes calldata proof, uint256[] memory instances) internal returns (int256[] memory outputs) {
         uint256 first = numPublicInputs;
-        uint256 commitment = modelCommitment;
+        uint256 commitment = _expectedCommitment();
         uint256 expected = first + numOutputs + (commitment != 0 ? 1 : 0);
         if (instances.length != expected) revert PublicValueCount(expected, instances.length);
         if (commitment != 0 && instances[expected - 1] != commitment) {
@@ -229,6 +229,12 @@ abstract contract InferenceConsumer {
         latestInputsHash = bytes32(0);
         latestBlock = 0;
         _onVerifierInstalled();
+    }
+
+    /// The weights commitment the last public value must equal (0: none): the pinned one here;
+    /// a registry's entry in `RegisteredInference`.
+    function _expectedCommitment() internal view virtual returns (uint256) {
+        return modelCommitment;
     }
 
     /// Called after every verifier install (also the first, during construction).

@@ -1,13 +1,14 @@
 //! Every corpus model in every weights mode against EIP-170 (issue 15): compiles each model (the
 //! differential check cut to a few samples: only the circuit's shape matters here), builds its
-//! verifier with the key in a contract of its own from a shape-only key (`prove::shape_vk`: no
-//! setup, no SRS of the model's size), compiles it with solc and prints both runtime sizes.
+//! verifier from a shape-only key (`prove::shape_vk`: no setup, no SRS of the model's size) in
+//! the first layout that fits EIP-170 (`pipeline::contract_sizes`), and prints the layout and
+//! every contract's runtime size.
 //! A model that does not compile in a mode is listed as such: it has no verifier to deploy.
 //!
 //! `cargo run --release --example contract_sizes -- ../shared/corpus [--models a,b] [--json]`
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 use zkinfer::circuit::privacy::{Privacy, WeightsMode};
-use zkinfer::evm::{self, key::Placement};
+use zkinfer::evm;
 use zkinfer::fidelity::FidelityOptions;
 use zkinfer::pipeline::{self, CompileOptions};
 
@@ -16,22 +17,10 @@ struct Row {
     model: String,
     weights: String,
     k: Option<u32>,
-    verifier_bytes: Option<usize>,
-    key_bytes: Option<usize>,
+    layout: Option<String>,
+    /// Every contract's runtime bytes, largest first.
+    sizes: Vec<(String, usize)>,
     note: String,
-}
-
-/// The keyed verifier's and the key contract's runtime sizes for one compiled build.
-fn sizes(dir: &Path) -> zkinfer::Result<(u32, usize, usize)> {
-    let compiled = zkinfer::compile::Compiled::load(dir)?;
-    let vk = zkinfer::prove::shape_vk(&compiled);
-    // Any SRS serves: the keyed verifier reads only the generator and G2 points from it.
-    let params = zkinfer::prove::dev_srs(1);
-    let v = evm::verifier_solidity("ShapeVerifier", &compiled.settings, &vk, &params, Placement::Contract)?;
-    let contracts = evm::compile(&[("ShapeVerifier.sol", v.source.as_str())])?;
-    let runtime = contracts.iter().find(|c| c.name == "ShapeVerifier").map_or(0, |c| c.runtime_size);
-    let points = vk.fixed_commitments().len() + vk.permutation().commitments().len();
-    Ok((compiled.settings.k, runtime, 1 + 32 * (3 + 2 * points)))
 }
 
 fn main() {
@@ -67,28 +56,23 @@ fn main() {
             let weights = format!("{weights:?}").to_lowercase();
             eprintln!("contract_sizes: {name}, {weights}");
             // A panic is a zkinfer bug, listed as one; the survey goes on.
-            let run = || {
-                pipeline::compile(&m.join("network.onnx"), &m.join("input.json"), &dir, &opts).and_then(|_| sizes(&dir))
-            };
+            let run = || pipeline::contract_sizes(&m.join("network.onnx"), &m.join("input.json"), &dir, &opts);
             let result = std::panic::catch_unwind(std::panic::AssertUnwindSafe(run))
                 .unwrap_or_else(|_| Err(zkinfer::Error::Internal("panicked (a zkinfer bug)".into())));
+            let (model, k) = (name.clone(), None);
             let row = match result {
-                Ok((k, v, key)) => Row {
-                    model: name.clone(),
-                    weights,
-                    k: Some(k),
-                    verifier_bytes: Some(v),
-                    key_bytes: Some(key),
-                    note: if v.max(key) > evm::EIP170_LIMIT { "OVER EIP-170".into() } else { String::new() },
-                },
-                Err(e) => Row {
-                    model: name.clone(),
-                    weights,
-                    k: None,
-                    verifier_bytes: None,
-                    key_bytes: None,
-                    note: format!("not compiled: {}", zkinfer::error::clip(&e.to_string())),
-                },
+                Ok((k, layout, mut sizes)) => {
+                    sizes.sort_by_key(|(_, s)| std::cmp::Reverse(*s));
+                    sizes.retain(|(c, _)| c.starts_with("ShapeVerifier"));
+                    Row { model, weights, k: Some(k), layout: Some(format!("{layout:?}")), sizes, note: String::new() }
+                }
+                Err(e) => {
+                    let note = match e {
+                        zkinfer::Error::TooLarge { .. } => format!("OVER EIP-170: {e}"),
+                        _ => format!("not compiled: {}", zkinfer::error::clip(&e.to_string())),
+                    };
+                    Row { model, weights, k, layout: None, sizes: vec![], note }
+                }
             };
             let _ = std::fs::remove_dir_all(&dir);
             rows.push(row);
@@ -98,19 +82,14 @@ fn main() {
     if args.iter().any(|a| a == "--json") {
         println!("{}", serde_json::to_string_pretty(&rows).unwrap_or_default());
     } else {
-        println!("| model | weights | k | keyed verifier B | key B | |");
+        println!("| model | weights | k | layout | contracts (runtime bytes) | |");
         println!("|---|---|---|---|---|---|");
-        let show = |v: Option<usize>| v.map_or("-".into(), |v| v.to_string());
         for r in &rows {
             let k = r.k.map_or("-".into(), |k| k.to_string());
-            println!(
-                "| {} | {} | {k} | {} | {} | {} |",
-                r.model,
-                r.weights,
-                show(r.verifier_bytes),
-                show(r.key_bytes),
-                r.note
-            );
+            let sizes: Vec<String> =
+                r.sizes.iter().map(|(c, s)| format!("{} {s}", c.trim_start_matches("ShapeVerifier"))).collect();
+            let layout = r.layout.as_deref().unwrap_or("-");
+            println!("| {} | {} | {k} | {layout} | {} | {} |", r.model, r.weights, sizes.join(", "), r.note);
         }
         println!("{} builds, {over} over EIP-170 ({} bytes)", rows.len(), evm::EIP170_LIMIT);
     }

@@ -5,7 +5,9 @@
 //! key and differ only in `MODEL_COMMITMENT`; the same two with private weights
 //! (`FixturePrivateA.sol`, `proof_private_{a,b}.json`: one verifying key, and A's verifier accepts
 //! B's proof); the hashed pair's verifiers with their keys in contracts of their own
-//! (`FixtureHashed{A,B}Keyed.sol`); and the DeFi bot's forecaster
+//! (`FixtureHashed{A,B}Keyed.sol`), A's with its identities too (`FixtureHashedASplit.sol`, the
+//! identities' source beside it as text) and the architecture verifier both share through a
+//! registry (`FixtureRegistered.sol`); and the DeFi bot's forecaster
 //! (`FixtureForecaster.sol`, `proof_forecast.json`: a proof over the feed answers it lists).
 //! Run with `make fixtures`.
 
@@ -14,7 +16,7 @@ use zkinfer::chain::feed::{model_input, quantise};
 use zkinfer::circuit::privacy::{Privacy, Visibility, WeightsMode};
 use zkinfer::compile::write_json;
 use zkinfer::onnx::write;
-use zkinfer::pipeline::{self, CompileOptions};
+use zkinfer::pipeline::{self, CompileOptions, Placement};
 
 #[path = "common/forecaster.rs"]
 mod forecaster;
@@ -65,7 +67,25 @@ fn main() -> zkinfer::Result<()> {
         // The hashed pair again with the key in a contract of its own (test/VerifyingKey.t.sol).
         if tag.starts_with("hashed") {
             let name = format!("{}Keyed", name.unwrap_or_default());
-            let out = pipeline::solidity_with(&build, Path::new("contracts/generated"), &name, true)?;
+            let out = pipeline::solidity_with(&build, Path::new("contracts/generated"), &name, Placement::Contract)?;
+            println!("{name}: {} (verifier {} B)", out.path.display(), out.runtime_size(&name));
+        }
+        // And model A's with its identities in a contract of their own too (test/Identities.t.sol),
+        // and the architecture verifier A and B share through a registry (test/Registry.t.sol).
+        if tag == "hashed_a" {
+            let out = pipeline::solidity_registered(
+                &build,
+                Path::new("contracts/generated"),
+                "FixtureRegistered",
+                Placement::Inline,
+            )?;
+            println!(
+                "FixtureRegistered: {} (verifier {} B)",
+                out.path.display(),
+                out.runtime_size("FixtureRegistered")
+            );
+            let name = format!("{}Split", name.unwrap_or_default());
+            let out = pipeline::solidity_with(&build, Path::new("contracts/generated"), &name, Placement::Split)?;
             println!("{name}: {} (verifier {} B)", out.path.display(), out.runtime_size(&name));
         }
     }

@@ -97,6 +97,10 @@ pub struct Settings {
     /// verifier as `MODEL_COMMITMENT`.
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub model_commitment: Option<String>,
+    /// Set only in the settings an architecture verifier is generated from (`evm::registered`,
+    /// `WEIGHTS_REGISTERED`), never in a build's file.
+    #[serde(skip)]
+    pub registered: bool,
     /// What calibration optimised, for reports; later steps do not read it.
     #[serde(default)]
     pub target: Target,
@@ -188,7 +192,7 @@ impl Settings {
 
     /// What `MODEL_HASH` covers besides the quantised model, given the verifying key's
     /// transcript representation; the numbering is the verifier's (`WEIGHTS_MODE` 0 fixed,
-    /// 1 hashed, 2 private; visibility 0 public, 1 hashed, 2 private, 3 packed).
+    /// 1 hashed, 2 private, 3 registered; visibility 0 public, 1 hashed, 2 private, 3 packed).
     pub fn model_identity(&self, vk_transcript_repr: [u8; 32]) -> crate::quant::ModelIdentity {
         let vis = |v: Visibility| match v {
             Visibility::Public => 0,
@@ -198,6 +202,7 @@ impl Settings {
         };
         crate::quant::ModelIdentity {
             weights_mode: match self.weights_visibility {
+                _ if self.registered => 3,
                 WeightsMode::Fixed => 0,
                 WeightsMode::Hashed => 1,
                 WeightsMode::Private => 2,
@@ -318,6 +323,7 @@ impl Compiled {
             private_weights: layout.weights.len(),
             model_hash: String::new(),
             model_commitment: layout.weights_commitment().map(|c| crate::field::to_hex(&c)),
+            registered: false,
             target,
             calibration_inputs: calibration.len(),
             tables: table_ranges(&model),

@@ -17,6 +17,8 @@ mod checks;
 mod demo;
 #[path = "cli/output.rs"]
 mod output;
+#[path = "cli/registry.rs"]
+mod registry;
 use checks::{check_conformance_args, refuse_build_artifact, refuse_same_file};
 use demo::{demo, write_example};
 use output::{
@@ -152,6 +154,17 @@ enum Cmd {
         /// exceed EIP-170's 24,576 bytes.
         #[arg(long)]
         vk_contract: bool,
+        /// Put the key, and the gate, permutation and lookup identities too, in contracts of their
+        /// own (NAMEKey, NAMEIdentities; the identities' source in NAMEIdentitiesCode.sol.txt), both
+        /// pinned by code hash. Automatic when the verifier with only its key moved out would
+        /// still exceed 24,576 bytes.
+        #[arg(long)]
+        identities_contract: bool,
+        /// Generate the architecture verifier of a --weights hashed build (WEIGHTS_MODE 3): it
+        /// serves every weight set of the architecture and leaves the weights commitment to a
+        /// ModelRegistry (see `zkinfer registry`).
+        #[arg(long)]
+        registered: bool,
     },
     /// Deploy the verifier and a consumer: VerifiedInference, or with --feed one that reads its
     /// inputs from a price feed. Example: zkinfer deploy build/ --rpc-url http://127.0.0.1:8545
@@ -186,6 +199,16 @@ enum Cmd {
         /// code hash (automatic when the verifier with its key would exceed 24,576 bytes).
         #[arg(long)]
         vk_contract: bool,
+        /// Deploy the key and the identities as contracts of their own, both pinned by code hash
+        /// (automatic when the verifier with only its key moved out would exceed 24,576 bytes).
+        #[arg(long)]
+        identities_contract: bool,
+    },
+    /// One verifier for every weight set of an architecture: deploy it with a ModelRegistry,
+    /// register builds, deploy consumers of one entry. Example: zkinfer registry deploy build/
+    Registry {
+        #[command(subcommand)]
+        cmd: registry::RegistryCmd,
     },
     /// For a feed-bound deployment: write the input the consumer will check now (the feed's
     /// window, quantised as on chain). Example: zkinfer feed-input build/ -o input.json
@@ -420,14 +443,22 @@ async fn run(cli: Cli) -> Result<()> {
             };
             print_rows(json, &[("result", "verified".into()), ("outputs", outputs)]);
         }
-        Cmd::Solidity { dir, out, name, vk_contract } => {
-            let o = pipeline::solidity_with(&dir, &out, &name, vk_contract)?;
+        Cmd::Solidity { dir, out, name, vk_contract, identities_contract, registered } => {
+            let least = least_placement(vk_contract, identities_contract);
+            let o = if registered {
+                pipeline::solidity_registered(&dir, &out, &name, least)?
+            } else {
+                pipeline::solidity_with(&dir, &out, &name, least)?
+            };
             let mut rows =
                 vec![("verifier", o.path.display().to_string()), ("proof_bytes", o.verifier.proof_len.to_string())];
-            let sizes: Vec<String> = o.contracts.iter().map(|c| format!("{} {} B", c.name, c.runtime_size)).collect();
+            let sizes: Vec<String> = o.runtime_sizes().iter().map(|(c, size)| format!("{c} {size} B")).collect();
             rows.push(("runtime_sizes", sizes.join(", ")));
             warn_insecure(&dir);
-            print_binding(json, &pipeline::load(&dir)?.0.settings, rows);
+            let (compiled, _, keys) = pipeline::load(&dir)?;
+            let settings =
+                if registered { zkinfer::evm::registered(&compiled.settings, keys.vk())? } else { compiled.settings };
+            print_binding(json, &settings, rows);
         }
         Cmd::Deploy {
             dir,
@@ -439,6 +470,7 @@ async fn run(cli: Cli) -> Result<()> {
             risk_validity,
             allow_unbound_weights,
             vk_contract,
+            identities_contract,
         } => {
             let kind = match feed {
                 None => ConsumerKind::Plain,
@@ -455,11 +487,13 @@ async fn run(cli: Cli) -> Result<()> {
                     vault: vault_move_bps.map(|move_bps| VaultParams { move_bps, risk_validity }),
                 },
             };
-            let opts = DeployOptions { kind, allow_unbound_weights, key_contract: vk_contract };
+            let placement = least_placement(vk_contract, identities_contract);
+            let opts = DeployOptions { kind, allow_unbound_weights, placement };
             let (d, _) = zkinfer::pipeline::deploy(&dir, &ClientConfig::from_env(rpc_url.as_deref())?, &opts).await?;
             warn_insecure(&dir);
             print_deployment(json, &dir, &d)?;
         }
+        Cmd::Registry { cmd } => registry::run(cmd, json).await?,
         Cmd::FeedInput { dir, rpc_url, out } => {
             refuse_build_artifact(&dir, &out)?;
             let (input, round) = build::feed_input(&dir, &ClientConfig::from_env(rpc_url.as_deref())?).await?;
@@ -543,4 +577,13 @@ async fn run(cli: Cli) -> Result<()> {
         Cmd::Demo { out } => demo(&out, json).await?,
     }
     Ok(())
+}
+
+/// The smallest verifier layout `--vk-contract` / `--identities-contract` ask for.
+fn least_placement(vk_contract: bool, identities_contract: bool) -> pipeline::Placement {
+    match (vk_contract, identities_contract) {
+        (_, true) => pipeline::Placement::Split,
+        (true, false) => pipeline::Placement::Contract,
+        (false, false) => pipeline::Placement::Inline,
+    }
 }

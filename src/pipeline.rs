@@ -3,9 +3,11 @@
 
 use crate::compile::{read_input, Compiled};
 use crate::error::{Error, Result};
+pub use crate::evm::key::Placement;
 use crate::evm::{self, CompiledContract, VerifierSource};
 use crate::onnx;
 use crate::prove::{self, Keys, ProofFile, Srs};
+use sha3::Digest;
 use std::path::{Path, PathBuf};
 
 pub use crate::compile::CompileOptions;
@@ -358,20 +360,39 @@ impl SolidityOutput {
             .ok_or_else(|| Error::Internal(format!("no contract {name} among the compiled ones")))
     }
 
-    /// Writes the verifier's source to `path`.
+    /// Writes the verifier's source to `path`, and the identities contract's source beside it
+    /// when it has one.
     fn write(&self) -> Result<()> {
         if let Some(dir) = self.path.parent() {
             crate::artifact::create_dir(dir)?;
         }
+        if let Some(source) = &self.verifier.identities_source {
+            let path = self.path.with_file_name(format!("{}IdentitiesCode.sol.txt", self.verifier.name));
+            crate::artifact::write_bytes(&path, source.as_bytes())?;
+        }
         crate::artifact::write_bytes(&self.path, self.verifier.source.as_bytes())
     }
 
-    /// The verifier's creation code, with its key contract's when the key is data.
+    /// The verifier's creation code, with its key and identities contracts' when it has them.
     pub fn verifier_code(&self) -> Result<crate::chain::VerifierCode> {
+        let code = |name: &Option<String>| name.as_deref().map(|k| self.bytecode(k)).transpose();
         Ok(crate::chain::VerifierCode {
             code: self.bytecode(&self.verifier.name)?,
-            key: self.verifier.key_contract.as_deref().map(|k| self.bytecode(k)).transpose()?,
+            key: code(&self.verifier.key_contract)?,
+            identities: code(&self.verifier.identities_contract)?,
         })
+    }
+
+    /// Every contract's runtime size in bytes, with the key's and the identities' code (which
+    /// their deployers return, so solc's own size for them says nothing) in place of theirs.
+    pub fn runtime_sizes(&self) -> Vec<(String, usize)> {
+        let v = &self.verifier;
+        let returned = |name: &str| {
+            let key = v.key_contract.as_deref().filter(|k| *k == name).and(v.key_code.as_ref());
+            let identities = v.identities_contract.as_deref().filter(|k| *k == name).and(v.identities_code.as_ref());
+            key.or(identities).map(|code| code.len())
+        };
+        self.contracts.iter().map(|c| (c.name.clone(), returned(&c.name).unwrap_or(c.runtime_size))).collect()
     }
 
     /// Runtime size of one of the compiled contracts in bytes; 0 when there is no such contract.
@@ -381,41 +402,36 @@ impl SolidityOutput {
 }
 
 /// `zkinfer solidity`: writes `DIR/<Name>.sol` and compiles it with the consumer, checking
-/// every runtime size against EIP-170. The key is written into the verifier unless that would
-/// exceed EIP-170; then it goes into a key contract beside it.
+/// every runtime size against EIP-170. The verifier takes the first layout that fits: its key
+/// written in, else the key in a key contract, else its identities too in a contract of their own.
 pub fn solidity(dir: &Path, out: &Path, name: &str) -> Result<SolidityOutput> {
-    solidity_with(dir, out, name, false)
+    solidity_with(dir, out, name, Placement::Inline)
 }
 
-/// `zkinfer solidity`, with `key_contract` asking for the key in a contract of its own whatever
-/// the verifier's size (`--vk-contract`).
-pub fn solidity_with(dir: &Path, out: &Path, name: &str, key_contract: bool) -> Result<SolidityOutput> {
-    let s = render_solidity(dir, &out.join(format!("{name}.sol")), name, key_contract)?;
+/// `zkinfer solidity`, starting from layout `least` whatever the verifier's size
+/// (`--vk-contract`, `--identities-contract`).
+pub fn solidity_with(dir: &Path, out: &Path, name: &str, least: Placement) -> Result<SolidityOutput> {
+    let s = render_solidity(dir, &out.join(format!("{name}.sol")), name, least, false)?;
+    s.write()?;
+    Ok(s)
+}
+
+/// `zkinfer solidity --registered`: the architecture verifier of a hashed-weights build
+/// (`WEIGHTS_REGISTERED`, `evm::registered`), which serves every weight set of the architecture
+/// through a `ModelRegistry`.
+pub fn solidity_registered(dir: &Path, out: &Path, name: &str, least: Placement) -> Result<SolidityOutput> {
+    let s = render_solidity(dir, &out.join(format!("{name}.sol")), name, least, true)?;
     s.write()?;
     Ok(s)
 }
 
 /// The verifier rendered and compiled with the consumers, every size checked, nothing written:
 /// a failure here, or in a deployment that follows, leaves the disk as it was.
-fn render_solidity(dir: &Path, path: &Path, name: &str, key_contract: bool) -> Result<SolidityOutput> {
+fn render_solidity(dir: &Path, path: &Path, name: &str, least: Placement, registered: bool) -> Result<SolidityOutput> {
     evm::check_contract_name(name)?;
     let (compiled, params, keys) = load(dir)?;
-    let render = |placement| -> Result<(VerifierSource, Vec<CompiledContract>)> {
-        let verifier = evm::verifier_solidity(name, &compiled.settings, keys.vk(), &params, placement)?;
-        let contracts = evm::compile_with_consumer(&verifier)?;
-        Ok((verifier, contracts))
-    };
-    let first = if key_contract { evm::key::Placement::Contract } else { evm::key::Placement::Inline };
-    let (mut verifier, mut contracts) = render(first)?;
-    let too_large = |cs: &[CompiledContract]| cs.iter().any(|c| c.name == name && c.runtime_size > evm::EIP170_LIMIT);
-    if !key_contract && too_large(&contracts) {
-        (verifier, contracts) = render(evm::key::Placement::Contract)?;
-    }
-    for c in &contracts {
-        if c.runtime_size > evm::EIP170_LIMIT {
-            return Err(Error::TooLarge { contract: c.name.clone(), size: c.runtime_size, limit: evm::EIP170_LIMIT });
-        }
-    }
+    let settings = if registered { evm::registered(&compiled.settings, keys.vk())? } else { compiled.settings.clone() };
+    let (verifier, contracts) = evm::fit(name, &settings, keys.vk(), &params, least, true)?;
     Ok(SolidityOutput { verifier, contracts, path: path.into() })
 }
 
@@ -425,9 +441,103 @@ pub async fn deploy(
     cfg: &crate::chain::ClientConfig,
     opts: &crate::chain::build::DeployOptions,
 ) -> Result<(crate::chain::Deployment, SolidityOutput)> {
-    let out = render_solidity(dir, &dir.join("solidity/ZkinferVerifier.sol"), "ZkinferVerifier", opts.key_contract)?;
+    let out =
+        render_solidity(dir, &dir.join("solidity/ZkinferVerifier.sol"), "ZkinferVerifier", opts.placement, false)?;
     let d = crate::chain::build::deploy(dir, out.verifier_code()?, &|name| out.bytecode(name), cfg, opts).await?;
     // The source of what is now on chain, written only once it is there.
     out.write()?;
     Ok((d, out))
+}
+
+/// k, the layout that fits, and every contract's runtime size in bytes (`contract_sizes`).
+pub type ContractSizes = (u32, Placement, Vec<(String, usize)>);
+
+/// What deploying a model's verifier takes, without setting it up: the build compiled into `dir`
+/// (as `compile` does), its verifier generated from the key's shape (`prove::shape_vk`) in the
+/// first layout that fits EIP-170. Returns k, that layout and every contract's runtime size
+/// (the key's and identities' code in place of their deployers'); `TooLarge` when none fits.
+pub fn contract_sizes(model: &Path, input: &Path, dir: &Path, opts: &CompileOptions) -> Result<ContractSizes> {
+    compile(model, input, dir, opts)?;
+    let compiled = Compiled::load(dir)?;
+    let vk = prove::shape_vk(&compiled);
+    // The verifier reads only the generator and the G2 points from the SRS: any size serves.
+    let params = prove::dev_srs(1);
+    // Setup writes MODEL_HASH; a word of the same length stands in for it (a zero would be
+    // pushed in fewer bytes).
+    let mut settings = compiled.settings.clone();
+    settings.model_hash = format!("0x{}", hex::encode(sha3::Keccak256::digest(settings.model.as_bytes())));
+    let (verifier, contracts) = evm::fit("ShapeVerifier", &settings, &vk, &params, Placement::Inline, false)?;
+    let placement = match (&verifier.key_contract, &verifier.identities_contract) {
+        (None, _) => Placement::Inline,
+        (Some(_), None) => Placement::Contract,
+        (Some(_), Some(_)) => Placement::Split,
+    };
+    let out = SolidityOutput { verifier, contracts, path: dir.join("ShapeVerifier.sol") };
+    Ok((compiled.settings.k, placement, out.runtime_sizes()))
+}
+
+/// `zkinfer registry deploy`: the architecture verifier of a hashed-weights build and a
+/// `ModelRegistry` serving it, deployed and recorded in `registry.json`.
+pub async fn registry_deploy(
+    dir: &Path,
+    cfg: &crate::chain::ClientConfig,
+    least: Placement,
+) -> Result<(crate::chain::registry::RegistryDeployment, SolidityOutput)> {
+    let out = render_solidity(
+        dir,
+        &dir.join("solidity/ZkinferArchitectureVerifier.sol"),
+        "ZkinferArchitectureVerifier",
+        least,
+        true,
+    )?;
+    let d = crate::chain::registry::deploy(dir, out.verifier_code()?, out.bytecode("ModelRegistry")?, cfg).await?;
+    out.write()?;
+    Ok((d, out))
+}
+
+/// `zkinfer registry register`: names this hashed-weights build's commitment `id` in `registry`,
+/// after checking that the registry serves this build's architecture.
+pub async fn registry_register(
+    dir: &Path,
+    registry: alloy::primitives::Address,
+    id: &str,
+    cfg: &crate::chain::ClientConfig,
+) -> Result<crate::chain::registry::Registered> {
+    let (compiled, _, keys) = load(dir)?;
+    let architecture = evm::registered(&compiled.settings, keys.vk())?.model_hash;
+    let commitment = compiled.settings.model_commitment.as_deref().unwrap_or_default();
+    let word = |what: &str, hex: &str| -> Result<alloy::primitives::U256> {
+        alloy::primitives::U256::from_str_radix(hex.trim_start_matches("0x"), 16)
+            .map_err(|e| Error::Internal(format!("{what} {hex:?} in settings.json: {e}")))
+    };
+    let model_hash =
+        alloy::primitives::FixedBytes::from(word("MODEL_HASH", &compiled.settings.model_hash)?.to_be_bytes::<32>());
+    let id = crate::chain::registry::model_id(id)?;
+    crate::chain::registry::register(
+        registry,
+        id,
+        &architecture,
+        word("MODEL_COMMITMENT", commitment)?,
+        model_hash,
+        cfg,
+    )
+    .await
+}
+
+/// `zkinfer deploy --registry ADDR --model-id ID`: a `RegisteredInference` consumer of one
+/// registry entry, recorded in the build's `deployment.json`.
+pub async fn deploy_registered(
+    dir: &Path,
+    registry: alloy::primitives::Address,
+    id: &str,
+    cfg: &crate::chain::ClientConfig,
+) -> Result<crate::chain::Deployment> {
+    let id = crate::chain::registry::model_id(id)?;
+    let contracts = evm::compile(&evm::HANDWRITTEN)?;
+    let code = contracts
+        .iter()
+        .find(|c| c.name == "RegisteredInference")
+        .map(|c| c.bytecode.clone())
+        .ok_or_else(|| Error::Internal("solc gave no RegisteredInference".into()))?;
+    crate::chain::registry::deploy_consumer(dir, code, registry, id, cfg).await
 }

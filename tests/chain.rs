@@ -227,7 +227,7 @@ async fn feed_bound_deployment_from_a_build_directory() {
     let (d, _) = zkinfer::pipeline::deploy(
         &b,
         &cfg,
-        &DeployOptions { kind: kind.clone(), allow_unbound_weights: false, key_contract: false },
+        &DeployOptions { kind: kind.clone(), allow_unbound_weights: false, placement: Default::default() },
     )
     .await
     .unwrap();
@@ -270,7 +270,7 @@ async fn feed_bound_deployment_from_a_build_directory() {
     let (d, _) = zkinfer::pipeline::deploy(
         &pb,
         &cfg,
-        &DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: true, key_contract: false },
+        &DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: true, placement: Default::default() },
     )
     .await
     .unwrap();

@@ -230,3 +230,25 @@ async fn contract_accepts_only_its_own_weights() {
     bytes[40] ^= 1;
     assert!(!client.verify_call(verifier, &bytes, &inst_a).await.map(|(ok, _)| ok).unwrap_or(false));
 }
+
+/// Two corpus shapes that once stopped compilation with private weights: large_op_graph has
+/// convolution taps that meet only padding (never placed, so nothing to commit from: they are
+/// left out of the commitment, as they change no output), and 1l_average has no weights at all
+/// (the sponge then commits to one pair of zeros). Each must prove and verify in both modes.
+#[test]
+fn dead_taps_and_weightless_models_take_private_weights() {
+    let Some(corpus) = common::corpus() else { return };
+    for name in ["large_op_graph", "1l_average"] {
+        for weights in [WeightsMode::Private, WeightsMode::Hashed] {
+            let folder = corpus.join(name);
+            let build = common::scratch(&format!("privacy-dead-{name}-{weights:?}"));
+            let opts = CompileOptions { privacy: Privacy { weights, ..Default::default() }, ..Default::default() };
+            let input = folder.join("input.json");
+            pipeline::compile(&folder.join("network.onnx"), &input, &build, &opts)
+                .unwrap_or_else(|e| panic!("{name} {weights:?}: {e}"));
+            pipeline::setup(&build, None).unwrap();
+            let proof = pipeline::prove(&build, &input).unwrap();
+            pipeline::verify(&build, &proof).unwrap_or_else(|e| panic!("{name} {weights:?}: {e}"));
+        }
+    }
+}

@@ -28,7 +28,7 @@ use std::sync::Arc;
 use zkinfer::chain::{self, Client};
 use zkinfer::compile::write_json;
 use zkinfer::onnx::write;
-use zkinfer::pipeline::{self, CompileOptions};
+use zkinfer::pipeline::{self, CompileOptions, Placement};
 use zkinfer::prove::ProofFile;
 
 type Rng8 = rand_chacha::ChaCha8Rng;
@@ -303,11 +303,15 @@ async fn no_tampered_proof_is_accepted_and_the_verifiers_agree() {
     built.push(("hashed".to_string(), hashed.clone(), hashed_proof.clone()));
     let mut subjects = vec![];
     for (name, dir, proof) in built {
-        subjects.push(Arc::new(Subject::new(&client, &name, &dir, proof, false).await));
+        subjects.push(Arc::new(Subject::new(&client, &name, &dir, proof, Placement::Inline).await));
     }
     // The same hashed build with its key as data in a contract of its own (issue 15): the
-    // verifier reads the key with EXTCODECOPY, and must refuse exactly what the inline one does.
-    subjects.push(Arc::new(Subject::new(&client, "hashed-keyed", &hashed, hashed_proof, true).await));
+    // verifier reads the key with EXTCODECOPY, and must refuse exactly what the inline one does;
+    // and with its identities too in a contract of their own, which it calls with its memory.
+    subjects.push(Arc::new(
+        Subject::new(&client, "hashed-keyed", &hashed, hashed_proof.clone(), Placement::Contract).await,
+    ));
+    subjects.push(Arc::new(Subject::new(&client, "hashed-split", &hashed, hashed_proof, Placement::Split).await));
     let setup_seconds = start.elapsed().as_secs_f64();
     for s in &subjects {
         let k = s.params.k();

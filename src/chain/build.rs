@@ -37,15 +37,15 @@ pub struct DeployOptions {
     /// Deploy a `--weights private` verifier (it accepts proofs made with *any* weights of the
     /// architecture). Refused unless set.
     pub allow_unbound_weights: bool,
-    /// Put the verifier's key in a contract of its own even when the verifier with its key
-    /// written in fits EIP-170 (it goes there anyway when it does not).
-    pub key_contract: bool,
+    /// The verifier's layout at least: its key in a contract of its own (or its identities too)
+    /// even when a smaller layout fits EIP-170 (it goes there anyway when the smaller does not).
+    pub placement: crate::evm::key::Placement,
 }
 
 impl DeployOptions {
     /// A plain `VerifiedInference` consumer, refusing a verifier that binds no weights.
     pub fn plain() -> Self {
-        DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: false, key_contract: false }
+        DeployOptions { kind: ConsumerKind::Plain, allow_unbound_weights: false, placement: Default::default() }
     }
 }
 
@@ -74,6 +74,9 @@ pub struct Deployment {
     /// The verifier's key contract, when its key is data (`--vk-contract`).
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub key: Option<DeployedKey>,
+    /// The verifier's identities contract, when its identities run there (`--identities-contract`).
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub identities: Option<DeployedKey>,
 }
 
 impl Deployment {
@@ -181,6 +184,7 @@ pub async fn deploy(
                 feed: Some(params),
                 binding,
                 key: v.key,
+                identities: v.identities,
             }
         }
     };

@@ -29,6 +29,7 @@ mod config;
 pub mod feed;
 pub mod keys;
 pub mod pin;
+pub mod registry;
 pub mod retry;
 mod revert;
 
@@ -49,24 +50,27 @@ pub use build::Deployment;
 pub use keys::KeySource;
 use retry::{with_retries, Idempotence, RetryPolicy};
 
-/// A verifier's creation code, and its key contract's when the key is data
-/// (`zkinfer solidity --vk-contract`).
+/// A verifier's creation code, and its key and identities contracts' when it has them
+/// (`zkinfer solidity --vk-contract`, `--identities-contract`).
 #[derive(Clone, Debug)]
 pub struct VerifierCode {
     /// The verifier's creation code, without constructor arguments.
     pub code: Vec<u8>,
     /// The key contract's creation code: deployed first, its address the verifier's argument.
     pub key: Option<Vec<u8>>,
+    /// The identities contract's creation code: deployed next, its address the verifier's
+    /// second argument.
+    pub identities: Option<Vec<u8>>,
 }
 
 impl From<Vec<u8>> for VerifierCode {
     /// A verifier with its key written in.
     fn from(code: Vec<u8>) -> Self {
-        VerifierCode { code, key: None }
+        VerifierCode { code, key: None, identities: None }
     }
 }
 
-/// Where a verifier (and its key contract) landed, and what each deployment used.
+/// Where a verifier (and its key and identities contracts) landed, and what each deployment used.
 #[derive(Clone, Copy, Debug)]
 pub struct DeployedVerifier {
     /// The verifier's address.
@@ -75,12 +79,14 @@ pub struct DeployedVerifier {
     pub gas: u64,
     /// The key contract, when the key is data.
     pub key: Option<DeployedKey>,
+    /// The identities contract, when the identities run there.
+    pub identities: Option<DeployedKey>,
 }
 
-/// A verifier's key contract as deployed (`--vk-contract`).
+/// A contract a verifier pins by code hash (its key or identities contract) as deployed.
 #[derive(Clone, Copy, Debug, serde::Serialize, serde::Deserialize)]
 pub struct DeployedKey {
-    /// The key contract's address, which the verifier pins by code hash.
+    /// The contract's address, which the verifier pins by code hash.
     pub address: Address,
     /// Gas its deployment used.
     pub gas: u64,
@@ -167,6 +173,11 @@ sol! {
         error ZeroRiskValidity();
         error ForecastOutOfRange(int256 forecast, int256 price);
         error NoSuchRound(uint80 roundId);
+        error NotARegisteredVerifier(address verifier, uint8 mode);
+        error IdTaken(bytes32 id);
+        error ZeroCommitment();
+        error UnknownModel(bytes32 id);
+        error NotTheRegistryVerifier(address verifier);
     }
 }
 
@@ -439,18 +450,20 @@ impl Client {
         Ok((addr, receipt.gas_used))
     }
 
-    /// Deploys a verifier, after its key contract when it has one (the verifier's constructor
-    /// takes the key's address and refuses a key of any other code hash).
+    /// Deploys a verifier, after its key and identities contracts when it has them (the
+    /// verifier's constructor takes their addresses and refuses any of another code hash).
     pub async fn deploy_verifier(&self, v: VerifierCode) -> Result<DeployedVerifier> {
-        let Some(key_code) = v.key else {
-            let (verifier, gas) = self.deploy(v.code).await?;
-            return Ok(DeployedVerifier { verifier, gas, key: None });
-        };
-        let (address, key_gas) = self.deploy(key_code).await?;
+        let mut pinned = vec![];
+        for code in [v.key, v.identities].into_iter().flatten() {
+            let (address, gas) = self.deploy(code).await?;
+            pinned.push(DeployedKey { address, gas });
+        }
         let mut code = v.code;
-        code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode_params(&(address,)));
+        for p in &pinned {
+            code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode(&p.address));
+        }
         let (verifier, gas) = self.deploy(code).await?;
-        Ok(DeployedVerifier { verifier, gas, key: Some(DeployedKey { address, gas: key_gas }) })
+        Ok(DeployedVerifier { verifier, gas, key: pinned.first().copied(), identities: pinned.get(1).copied() })
     }
 
     /// Deploys the verifier (and its key contract), then a `VerifiedInference` bound to it that
@@ -476,6 +489,7 @@ impl Client {
             feed: None,
             binding,
             key: v.key,
+            identities: v.identities,
         })
     }
 

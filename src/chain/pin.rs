@@ -84,6 +84,7 @@ impl OnChainBinding {
             0 => "public",
             1 => "hashed",
             2 => "private",
+            3 => "packed",
             _ => "unknown",
         }
     }

@@ -62,6 +62,14 @@ pub fn describe_revert(data: &[u8]) -> String {
             E::ZeroRiskValidity(_) => "ZeroRiskValidity(): the risk validity period must be positive".into(),
             E::ForecastOutOfRange(f) => format!("ForecastOutOfRange({}, {}): forecast or price beyond 2^200", f.forecast, f.price),
             E::NoSuchRound(x) => format!("NoSuchRound({}): the feed has no {}", x.roundId, r(x.roundId)),
+            E::NotARegisteredVerifier(x) => format!(
+                "NotARegisteredVerifier({}, {}): a registry serves an architecture verifier (WEIGHTS_MODE 3, `zkinfer registry deploy`); this one has WEIGHTS_MODE {}",
+                x.verifier, x.mode, x.mode
+            ),
+            E::IdTaken(x) => format!("IdTaken({}): the registry has had an entry under this id; ids are never reused: choose another", x.id),
+            E::ZeroCommitment(_) => "ZeroCommitment(): a registry entry needs a build's non-zero MODEL_COMMITMENT".into(),
+            E::UnknownModel(x) => format!("UnknownModel({}): the registry has no live entry under this id (never registered, or retired)", x.id),
+            E::NotTheRegistryVerifier(x) => format!("NotTheRegistryVerifier({}): a registered consumer takes only its registry's verifier", x.verifier),
         };
     }
     let empty = "no reason given: the contract there may not have this function (is the address the one \

@@ -117,6 +117,15 @@ fn check_private_weights(b: &Builder, s: u32) -> Result<()> {
     Ok(())
 }
 
+/// Forgets the parameters no gate reads. A convolution tap that meets only padding at every
+/// position is never placed: it cannot change an output, so it has no cell for the packing
+/// gadget or the weights commitment to copy from. Committing to the weights that compute the
+/// model (and no others) keeps MODEL_COMMITMENT a function of what the circuit proves.
+fn drop_dead_weights(b: &mut Builder) {
+    let placed: std::collections::HashSet<WireId> = b.advice.iter().map(|&(_, _, w)| w).collect();
+    b.weights.retain(|w| placed.contains(w));
+}
+
 /// Sponges side by side for the weights commitment: as many as save proving work (columns ×
 /// rows, rows rounded up to a power of two), up to `poseidon::MAX_GROUPS`. Each group adds six
 /// advice columns and ~3.5 KB to the verifier, which must stay under EIP-170.
@@ -267,6 +276,7 @@ impl Layout {
         expose(&mut b, privacy.output, CommitKind::Output, &model.outputs, &mut public);
         let num_outputs = public.len() - num_public_inputs;
         if private {
+            drop_dead_weights(&mut b);
             check_private_weights(&b, model.scale_bits)?;
         }
         if privacy.weights == WeightsMode::Hashed {

@@ -159,6 +159,9 @@ pub(crate) fn print_deployment(json: bool, dir: &Path, d: &build::Deployment) ->
     if let Some(k) = d.key {
         rows.insert(1, ("verifying key", format!("{} (deployment gas {}; pinned by code hash)", k.address, k.gas)));
     }
+    if let Some(k) = d.identities {
+        rows.insert(2, ("identities", format!("{} (deployment gas {}; pinned by code hash)", k.address, k.gas)));
+    }
     if let Some(f) = &d.feed {
         rows.push((
             "feed",

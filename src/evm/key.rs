@@ -26,13 +26,30 @@ pub const COMMITMENT: usize = 2;
 /// First word of the points: fixed commitments, then σ commitments, (x, y) each.
 const POINTS: usize = 3;
 
-/// Where a verifier finds its key: written into its code, or in a contract of its own.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+/// How a verifier is laid out across contracts, smallest first: each step moves more of its
+/// code out, so a verifier too large for EIP-170 at one step may fit at the next.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, PartialOrd, Ord)]
 pub enum Placement {
-    /// Constants of the verifier's code (one contract).
+    /// The key as constants of the verifier's code (one contract).
+    #[default]
     Inline,
-    /// Words of a key contract's code, read with EXTCODECOPY (two contracts).
+    /// The key as words of a key contract's code, read with EXTCODECOPY (two contracts).
     Contract,
+    /// The key in a key contract, and the identities (gates, permutation, lookups: the part
+    /// that grows with the circuit) in an identities contract the verifier calls (three
+    /// contracts; `evm::split`).
+    Split,
+}
+
+impl Placement {
+    /// The next layout with less in the verifier's own code, if any.
+    pub fn next(self) -> Option<Placement> {
+        match self {
+            Placement::Inline => Some(Placement::Contract),
+            Placement::Contract => Some(Placement::Split),
+            Placement::Split => None,
+        }
+    }
 }
 
 /// The key's words, in the order the generated verifier reads them.

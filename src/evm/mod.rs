@@ -10,6 +10,7 @@ pub mod plan;
 pub mod proof_shape;
 pub mod shplonk;
 pub mod skeleton;
+pub mod split;
 #[cfg(test)]
 mod test_circuit;
 pub mod transcript;
@@ -22,6 +23,7 @@ use crate::error::{Error, Result};
 use foundry_compilers::artifacts::{SolcInput, Source, Sources};
 use foundry_compilers::solc::Solc;
 use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
+use halo2_proofs::halo2curves::ff::PrimeField;
 use halo2_proofs::plonk::VerifyingKey;
 use halo2_proofs::poly::kzg::commitment::ParamsKZG;
 use std::path::{Path, PathBuf};
@@ -32,7 +34,7 @@ pub const EIP170_LIMIT: usize = 24_576;
 /// The hand-written contracts compiled with every verifier (file name, source): the interface,
 /// the packed public values' library, the consumers, and the price feed the on-chain input
 /// binding reads.
-pub const HANDWRITTEN: [(&str, &str); 8] = [
+pub const HANDWRITTEN: [(&str, &str); 10] = [
     ("IZkinferVerifier.sol", include_str!("../../contracts/IZkinferVerifier.sol")),
     ("PublicValues.sol", include_str!("../../contracts/PublicValues.sol")),
     ("InferenceConsumer.sol", include_str!("../../contracts/InferenceConsumer.sol")),
@@ -41,6 +43,8 @@ pub const HANDWRITTEN: [(&str, &str); 8] = [
     ("MockPriceFeed.sol", include_str!("../../contracts/MockPriceFeed.sol")),
     ("FeedBoundInference.sol", include_str!("../../contracts/FeedBoundInference.sol")),
     ("ForecastVault.sol", include_str!("../../contracts/ForecastVault.sol")),
+    ("ModelRegistry.sol", include_str!("../../contracts/ModelRegistry.sol")),
+    ("RegisteredInference.sol", include_str!("../../contracts/RegisteredInference.sol")),
 ];
 
 /// Words solc reserves, which no contract may be named (the ones a user might try).
@@ -107,14 +111,26 @@ pub struct VerifierSource {
     /// The key contract's name (`<name>Key`, in the same source), when the key is data: deploy
     /// it first and give its address to the verifier's constructor.
     pub key_contract: Option<String>,
+    /// The identities contract's name (`<name>Identities`, in the same source), when the
+    /// identities run there: deploy it before the verifier and give its address as the second
+    /// constructor argument.
+    pub identities_contract: Option<String>,
+    /// The source the identities contract's code was compiled from (`<name>IdentitiesCode`),
+    /// written beside the verifier for review.
+    pub identities_source: Option<String>,
+    /// The key contract's runtime code, as its deployer returns it.
+    pub key_code: Option<Vec<u8>>,
+    /// The identities contract's runtime code, as its deployer returns it.
+    pub identities_code: Option<Vec<u8>>,
     /// The Solidity source, to be compiled with the `HANDWRITTEN` contracts.
     pub source: String,
     /// Bytes a proof must have for this verifier.
     pub proof_len: usize,
 }
 
-/// Renders the verifier contract for a model, its key written in (`Placement::Inline`) or in a
-/// key contract of its own beside it (`Placement::Contract`).
+/// Renders the verifier contract for a model, its key written in (`Placement::Inline`), in a
+/// key contract of its own beside it (`Placement::Contract`), and its identities too in a
+/// contract of their own (`Placement::Split`, which compiles that contract here).
 pub fn verifier_solidity(
     name: &str,
     settings: &Settings,
@@ -125,11 +141,18 @@ pub fn verifier_solidity(
     let num_instances = settings.num_instances.max(settings.num_public_inputs + settings.num_outputs);
     let data = match placement {
         key::Placement::Inline => None,
-        key::Placement::Contract => {
+        key::Placement::Contract | key::Placement::Split => {
             Some(key::KeyData::of(vk, &settings.model_hash, settings.model_commitment.as_deref())?)
         }
     };
-    let g = verifier::generate(&verifier::VerifierSpec { vk, params, num_instances, key: data.as_ref() });
+    let split = placement == key::Placement::Split;
+    let g = verifier::generate(&verifier::VerifierSpec { vk, params, num_instances, key: data.as_ref(), split });
+    let identities = g.identities.as_ref().map(|yul| split::compile(name, yul)).transpose()?;
+    let identities_fields = identities.as_ref().map(|c| skeleton::IdentitiesFields {
+        name: format!("{name}Identities"),
+        code_hash: format!("0x{}", hex::encode(c.code_hash())),
+        runtime: hex::encode(&c.runtime),
+    });
     // Hashed weights: the last public value must be this model's commitment. The verifying key
     // is the architecture's; this constant is what makes the contract this model's.
     let (commitment, commitment_check) = match &settings.model_commitment {
@@ -177,13 +200,70 @@ pub fn verifier_solidity(
         body: g.body,
         r: crate::field::MODULUS_HEX,
         key: key_fields.as_ref(),
+        identities: identities_fields.as_ref(),
     });
     Ok(VerifierSource {
         name: name.to_string(),
         key_contract: key_fields.map(|k| k.name),
+        identities_contract: identities_fields.map(|c| c.name),
+        key_code: data.as_ref().map(|d| d.runtime()),
+        identities_code: identities.as_ref().map(|c| c.runtime.clone()),
+        identities_source: identities.map(|c| c.source),
         source,
         proof_len: g.proof_len,
     })
+}
+
+/// The settings an architecture verifier (`WEIGHTS_REGISTERED`) is generated from: a
+/// hashed-weights build's, with `MODEL_HASH` the architecture's (`ModelIdentity::architecture_hash`)
+/// and no `MODEL_COMMITMENT`. Its proofs still end with the weights commitment; checking it is
+/// left to the caller (a `ModelRegistry` entry), so one deployment serves every weight set.
+pub fn registered(settings: &Settings, vk: &VerifyingKey<G1Affine>) -> Result<Settings> {
+    if settings.weights_visibility != WeightsMode::Hashed {
+        return Err(Error::Usage {
+            flag: "--registered".into(),
+            reason: format!(
+                "serves the weight sets of a --weights hashed build; this one has {:?} weights: recompile with --weights hashed",
+                settings.weights_visibility
+            )
+            .to_lowercase(),
+        });
+    }
+    let mut out = Settings { registered: true, model_commitment: None, ..settings.clone() };
+    let repr = crate::field::be_word(vk.transcript_repr().to_repr());
+    out.model_hash = format!("0x{}", hex::encode(out.model_identity(repr).architecture_hash()));
+    Ok(out)
+}
+
+/// The verifier in the first layout from `least` on (`Placement::next`) whose every contract
+/// fits EIP-170, compiled, with the hand-written consumers when `with_consumers`. A contract
+/// other than the verifier over the limit, or the verifier over it in the last layout, is a
+/// `TooLarge` error naming it.
+pub fn fit(
+    name: &str,
+    settings: &Settings,
+    vk: &VerifyingKey<G1Affine>,
+    params: &ParamsKZG<Bn256>,
+    least: key::Placement,
+    with_consumers: bool,
+) -> Result<(VerifierSource, Vec<CompiledContract>)> {
+    let mut placement = least;
+    loop {
+        let verifier = verifier_solidity(name, settings, vk, params, placement)?;
+        let contracts = if with_consumers {
+            compile_with_consumer(&verifier)?
+        } else {
+            compile(&[("Verifier.sol", verifier.source.as_str())])?
+        };
+        let over = contracts.iter().find(|c| c.runtime_size > EIP170_LIMIT);
+        match (over, placement.next()) {
+            (None, _) => return Ok((verifier, contracts)),
+            (Some(c), Some(next)) if c.name == name => placement = next,
+            (Some(c), _) => {
+                return Err(Error::TooLarge { contract: c.name.clone(), size: c.runtime_size, limit: EIP170_LIMIT })
+            }
+        }
+    }
 }
 
 /// What a verifier binds, as its constants say (`WEIGHTS_MODE`, `INPUT_VISIBILITY`,
@@ -218,6 +298,7 @@ impl Binding {
         let name = |v: Visibility| format!("{v:?}").to_lowercase();
         let salt = if settings.salted { ", salted" } else { "" };
         let weights_line = match settings.weights_visibility {
+            WeightsMode::Hashed if settings.registered => "weights: REGISTERED - private; the last public value is their Poseidon commitment, which this contract does NOT check: a consumer must check it against a ModelRegistry entry (RegisteredInference does)".to_string(),
             WeightsMode::Fixed => "weights: FIXED - the verifying key's fixed-column commitments bind these weights; a proof made with other weights is rejected".to_string(),
             WeightsMode::Hashed => "weights: HASHED - private, bound by MODEL_COMMITMENT (their Poseidon commitment, the last public value); a proof made with other weights is rejected".to_string(),
             WeightsMode::Private => "weights: PRIVATE - bound to NOTHING: any weights of this architecture verify, so a prover can choose weights that give any output; the contract proves only that some model of this shape maps the inputs to the outputs".to_string(),
@@ -320,11 +401,21 @@ pub struct CompiledContract {
     pub bytecode: Vec<u8>,
     /// Deployed (runtime) code size in bytes, to check against `EIP170_LIMIT` before deploying.
     pub runtime_size: usize,
+    /// The deployed (runtime) code.
+    pub runtime: Vec<u8>,
 }
 
 /// Compiles sources (file name → text) with the optimizer on; returns every contract's creation
 /// code and runtime size.
 pub fn compile(sources: &[(&str, &str)]) -> Result<Vec<CompiledContract>> {
+    compile_with(sources, true)
+}
+
+/// `compile`, with solc's Yul optimizer on or off. Off, inline assembly is kept as written
+/// (the legacy optimizer still runs): straight-line code that keeps every value in memory gains
+/// nothing from it, and on a long such block its common-subexpression pass can keep more values
+/// on the stack than the EVM reaches ("stack too deep").
+pub fn compile_with(sources: &[(&str, &str)], yul_optimizer: bool) -> Result<Vec<CompiledContract>> {
     let path = find_solc()?;
     let solc = Solc::new(&path).map_err(|e| Error::Tool {
         tool: "solc",
@@ -342,6 +433,10 @@ pub fn compile(sources: &[(&str, &str)]) -> Result<Vec<CompiledContract>> {
     let mut input = SolcInput::new(foundry_compilers::artifacts::SolcLanguage::Solidity, srcs, Default::default());
     input.settings.optimizer.enabled = Some(true);
     input.settings.optimizer.runs = Some(200);
+    if !yul_optimizer {
+        input.settings.optimizer.details =
+            Some(foundry_compilers::artifacts::OptimizerDetails { yul: Some(false), ..Default::default() });
+    }
     let out = solc.compile(&input).map_err(|e| Error::Tool {
         tool: "solc",
         problem: format!(
@@ -368,13 +463,13 @@ pub fn compile(sources: &[(&str, &str)]) -> Result<Vec<CompiledContract>> {
                 None => continue,
             };
             let bytecode = evm.bytecode.and_then(|b| b.object.as_bytes().map(|b| b.to_vec())).unwrap_or_default();
-            let runtime_size = evm
+            let runtime = evm
                 .deployed_bytecode
                 .and_then(|d| d.bytecode)
-                .and_then(|b| b.object.as_bytes().map(|b| b.len()))
-                .unwrap_or(0);
+                .and_then(|b| b.object.as_bytes().map(|b| b.to_vec()))
+                .unwrap_or_default();
             if !bytecode.is_empty() {
-                result.push(CompiledContract { name, bytecode, runtime_size });
+                result.push(CompiledContract { name, bytecode, runtime_size: runtime.len(), runtime });
             }
         }
     }

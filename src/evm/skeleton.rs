@@ -6,6 +6,8 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 const CONTRACT: &str = include_str!("templates/verifier.sol");
+/// The identities contract's source (`split`).
+const IDENTITIES: &str = include_str!("templates/identities.sol");
 /// Yul helpers shared by every generated verifier.
 const HELPERS: &str = include_str!("helpers.yul");
 
@@ -61,6 +63,19 @@ pub struct Contract<'a> {
     pub r: &'static str,
     /// The key contract, when the key is data rather than constants.
     pub key: Option<&'a KeyFields>,
+    /// The identities contract, when the identities run there (`split`).
+    pub identities: Option<&'a IdentitiesFields>,
+}
+
+/// The identities contract's part of the template (`split::IdentitiesCode`).
+#[derive(Serialize)]
+pub struct IdentitiesFields {
+    /// The deployer contract's Solidity name.
+    pub name: String,
+    /// keccak256 of the runtime code, 0x-hex.
+    pub code_hash: String,
+    /// The runtime code, hex without `0x`.
+    pub runtime: String,
 }
 
 /// The key contract's part of the template (`key::KeyData`).
@@ -100,12 +115,18 @@ fn environment() -> Environment<'static> {
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_template("verifier.sol", CONTRACT).expect("the contract template parses");
     env.add_template("helpers.yul", HELPERS).expect("the helpers template parses");
+    env.add_template("identities.sol", IDENTITIES).expect("the identities template parses");
     env
 }
 
 /// The verifier contract's Solidity source; panics only if the template itself is broken.
 pub fn render_contract(fields: &Contract) -> String {
-    environment().get_template("verifier.sol").and_then(|t| t.render(fields)).expect("the contract template renders")
+    render("verifier.sol", fields)
+}
+
+/// One of the templates rendered; panics only if the template itself is broken.
+pub fn render(template: &str, fields: &impl Serialize) -> String {
+    environment().get_template(template).and_then(|t| t.render(fields)).expect("the template renders")
 }
 
 /// The helpers with the scalar (r) and base (q) moduli written in.

@@ -17,6 +17,7 @@ use super::msm;
 use super::plan::Plan;
 use super::shplonk::{self, Openings};
 use super::skeleton;
+use super::split;
 use super::transcript;
 use super::yul::Emitter;
 use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
@@ -35,6 +36,8 @@ pub struct VerifierSpec<'a> {
     /// The key's words when they live in a key contract (read with EXTCODECOPY); `None` writes
     /// them into the verifier's code.
     pub key: Option<&'a KeyData>,
+    /// Whether the identities run in a contract of their own (`Placement::Split`).
+    pub split: bool,
 }
 
 /// The generated Yul, ready for the contract template.
@@ -47,6 +50,8 @@ pub struct Generated {
     pub proof_len: usize,
     /// Where the contract copies the key contract's words, when it has one.
     pub key_mem: Option<usize>,
+    /// The identities contract's code, when they run there.
+    pub identities: Option<split::IdentitiesYul>,
 }
 
 /// Generates the verifier's code: transcript, domain, identities, SHPLONK, MSM and pairing, in that order.
@@ -59,12 +64,24 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
     transcript::emit(&mut e, &plan, key_mem);
     let mut openings = Openings::of(&plan, spec.vk);
     let at = domain::emit(&mut e, &plan, cs, &openings);
-    let (h_eval, gate_functions) = identities::emit(&mut e, &plan, cs, &at);
+    let (h_eval, gate_functions, split_off) = if spec.split {
+        let (h, code) = split::call(&mut e, |ie| identities::emit(ie, &plan, cs, &at));
+        (h, String::new(), Some(code))
+    } else {
+        let (h, functions) = identities::emit(&mut e, &plan, cs, &at);
+        (h, functions, None)
+    };
     openings.queries[openings.h_query].eval = h_eval;
     let scalars = shplonk::emit(&mut e, &plan, &openings, &at, spec.params.get_g()[0]);
     let acc = msm::emit_msm(&mut e, &scalars, key_mem);
     msm::emit_pairing(&mut e, spec.params, plan.h2, acc);
     // Helpers take their scratch space above everything allocated here.
     let body = format!("            mstore(0x40, {:#x})\n{}", e.next, e.code);
-    Generated { body, functions: skeleton::render_helpers() + &gate_functions, proof_len: plan.proof_len, key_mem }
+    Generated {
+        body,
+        functions: skeleton::render_helpers() + &gate_functions,
+        proof_len: plan.proof_len,
+        key_mem,
+        identities: split_off,
+    }
 }

@@ -258,7 +258,7 @@ pub const MIN_TABLE_BITS: u32 = 12;
 /// lane width and the verifying key's transcript representation (32 bytes, big-endian).
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct ModelIdentity {
-    /// The weights mode as the verifier numbers it: 0 fixed, 1 hashed, 2 private.
+    /// The weights mode as the verifier numbers it: 0 fixed, 1 hashed, 2 private, 3 registered.
     pub weights_mode: u8,
     /// Input visibility as the verifier numbers it: 0 public, 1 hashed, 2 private.
     pub input_visibility: u8,
@@ -270,6 +270,22 @@ pub struct ModelIdentity {
     pub lanes: usize,
     /// The verifying key's transcript representation, 32 bytes big-endian: it ties the hash to the keys.
     pub vk_transcript_repr: [u8; 32],
+}
+
+impl ModelIdentity {
+    /// The `MODEL_HASH` of an architecture verifier (`WEIGHTS_REGISTERED`): everything
+    /// `QuantModel::model_hash` covers but the quantised model itself, whose weight values differ
+    /// between the weight sets the verifier serves. With hashed weights the verifying key is the
+    /// same for every weight set and fixes the circuit, so its transcript representation names
+    /// the architecture.
+    pub fn architecture_hash(&self) -> [u8; 32] {
+        let mut h = Keccak256::new();
+        h.update(b"zkinfer/ARCHITECTURE/v1");
+        h.update([self.weights_mode, self.input_visibility, self.output_visibility, self.salted as u8]);
+        h.update((self.lanes as u64).to_be_bytes());
+        h.update(self.vk_transcript_repr);
+        h.finalize().into()
+    }
 }
 
 impl QuantModel {

@@ -16,7 +16,7 @@ use std::path::{Path, PathBuf};
 use zkinfer::chain::{self, Client};
 use zkinfer::compile::read_input;
 use zkinfer::evm::proof_shape::ProofShape;
-use zkinfer::pipeline;
+use zkinfer::pipeline::{self, Placement};
 use zkinfer::prove::{self, Keys, ProofFile, Srs};
 
 type Shplonk = PlonkVerifier<KzgAs<Bn256, Bdfg21>>;
@@ -58,14 +58,16 @@ pub struct Subject {
 }
 
 impl Subject {
-    /// A set-up build and an honest proof of it; deploys its generated verifier, with its key in
-    /// a contract of its own when `key_contract`.
-    pub async fn new(client: &Client, name: &str, dir: &Path, honest: ProofFile, key_contract: bool) -> Subject {
+    /// A set-up build and an honest proof of it; deploys its generated verifier, laid out as
+    /// `placement` says (its key, and its identities, in contracts of their own or not).
+    pub async fn new(client: &Client, name: &str, dir: &Path, honest: ProofFile, placement: Placement) -> Subject {
         let (_, params, keys) = pipeline::load(dir).unwrap();
-        let sol = pipeline::solidity_with(dir, &dir.join("sol"), "ZkinferVerifier", key_contract).unwrap();
-        assert_eq!(sol.verifier.key_contract.is_some(), key_contract, "{name}: key placement");
-        let code = sol.contracts.iter().find(|c| c.name == "ZkinferVerifier").unwrap();
-        assert!(code.runtime_size <= zkinfer::evm::EIP170_LIMIT, "{name}: verifier over EIP-170");
+        let sol = pipeline::solidity_with(dir, &dir.join("sol"), "ZkinferVerifier", placement).unwrap();
+        assert_eq!(sol.verifier.key_contract.is_some(), placement >= Placement::Contract, "{name}: key placement");
+        assert_eq!(sol.verifier.identities_contract.is_some(), placement == Placement::Split, "{name}: identities");
+        for (contract, size) in sol.runtime_sizes() {
+            assert!(size <= zkinfer::evm::EIP170_LIMIT, "{name}: {contract} over EIP-170");
+        }
         let verifier = client.deploy_verifier(sol.verifier_code().unwrap()).await.unwrap().verifier;
         let protocol = compile(&params, keys.vk(), Config::kzg().with_num_instance(vec![keys.statement.num_public]));
         let dk = (params.get_g()[0], params.g2(), params.s_g2()).into();
