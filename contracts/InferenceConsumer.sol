@@ -114,7 +114,7 @@ abstract contract InferenceConsumer {
 
     /// Starts a verifier change: `next` must match `pin` now (and again when installed). A new
     /// proposal replaces (and cancels) a pending one.
-    function proposeVerifier(IZkinferVerifier next, ModelPin calldata pin) external onlyOwner {
+    function proposeVerifier(IZkinferVerifier next, ModelPin calldata pin) external virtual onlyOwner {
         _checkVerifier(next, pin);
         if (pendingEta != 0) emit VerifierProposalCancelled(address(pendingVerifier));
         uint256 eta = block.timestamp + UPGRADE_DELAY;

@@ -12,6 +12,8 @@ import {IZkinferVerifier, WEIGHTS_REGISTERED} from "./IZkinferVerifier.sol";
 /// weights or nothing. Retiring an id (a leaked or faulty model) makes every consumer naming it
 /// refuse new submissions at once. Every change is an event. Ownership moves in two steps.
 contract ModelRegistry {
+    /// The BN254 scalar field modulus; commitments are its elements.
+    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
     /// The architecture verifier every entry is verified with.
     IZkinferVerifier public immutable VERIFIER;
     /// The verifier's `MODEL_HASH`: the architecture (quantised graph without its weight values,
@@ -40,6 +42,7 @@ contract ModelRegistry {
     error NotARegisteredVerifier(address verifier, uint8 mode);
     error IdTaken(bytes32 id);
     error ZeroCommitment();
+    error CommitmentOutOfField(uint256 commitment);
     /// The id was never registered, or was retired.
     error UnknownModel(bytes32 id);
 
@@ -62,6 +65,8 @@ contract ModelRegistry {
     function register(bytes32 id, uint256 commitment, bytes32 modelHash) external onlyOwner {
         if (taken[id]) revert IdTaken(id);
         if (commitment == 0) revert ZeroCommitment();
+        // A public value is below r: a commitment that is not could never be proven.
+        if (commitment >= R) revert CommitmentOutOfField(commitment);
         taken[id] = true;
         _commitment[id] = commitment;
         modelHashOf[id] = modelHash;

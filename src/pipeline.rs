@@ -524,8 +524,11 @@ pub async fn registry_register(
     .await
 }
 
-/// `zkinfer deploy --registry ADDR --model-id ID`: a `RegisteredInference` consumer of one
-/// registry entry, recorded in the build's `deployment.json`.
+/// `zkinfer registry consumer`: a `RegisteredInference` consumer of one registry entry, recorded
+/// in the build's `deployment.json`. The build states what the consumer pins (its architecture
+/// and weights commitment); the registry's verifier must run the architecture verifier this
+/// build generates, compared byte for byte but for its immutables (the key and identities
+/// addresses, whose code it pins itself).
 pub async fn deploy_registered(
     dir: &Path,
     registry: alloy::primitives::Address,
@@ -533,11 +536,22 @@ pub async fn deploy_registered(
     cfg: &crate::chain::ClientConfig,
 ) -> Result<crate::chain::Deployment> {
     let id = crate::chain::registry::model_id(id)?;
-    let contracts = evm::compile(&evm::HANDWRITTEN)?;
-    let code = contracts
-        .iter()
-        .find(|c| c.name == "RegisteredInference")
-        .map(|c| c.bytecode.clone())
-        .ok_or_else(|| Error::Internal("solc gave no RegisteredInference".into()))?;
-    crate::chain::registry::deploy_consumer(dir, code, registry, id, cfg).await
+    let (compiled, _, keys) = load(dir)?;
+    let architecture = evm::registered(&compiled.settings, keys.vk())?.model_hash;
+    let name = "ZkinferArchitectureVerifier";
+    let out = render_solidity(dir, &dir.join(format!("solidity/{name}.sol")), name, Placement::Inline, true)?;
+    let expected = out.contracts.iter().find(|c| c.name == name).cloned();
+    let runs_as = |code: &[u8]| expected.as_ref().is_some_and(|c| c.runs_as(code));
+    let word = |what: &str, hex: &str| -> Result<alloy::primitives::U256> {
+        alloy::primitives::U256::from_str_radix(hex.trim_start_matches("0x"), 16)
+            .map_err(|e| Error::Internal(format!("{what} {hex:?}: {e}")))
+    };
+    let commitment = compiled.settings.model_commitment.as_deref().unwrap_or_default();
+    let pin = crate::chain::ModelPin {
+        model_hash: alloy::primitives::B256::from(word("the architecture hash", &architecture)?.to_be_bytes::<32>()),
+        model_commitment: word("MODEL_COMMITMENT", commitment)?,
+        allow_unbound_weights: false,
+    };
+    let code = out.bytecode("RegisteredInference")?;
+    crate::chain::registry::deploy_consumer(dir, code, registry, id, &pin, &runs_as, cfg).await
 }

@@ -90,11 +90,11 @@ contract IdentitiesTest is FixtureTest {
     }
 
     /// Code at the identities' address changed under a deployed verifier (as only a cheat code
-    /// can): every verification refuses, even where the new code would answer what the old did.
+    /// can): every verification refuses, whatever the new code would answer.
     function test_ChangedIdentitiesCodeIsRefused() public {
         bytes memory code = identities.code;
         bytes memory changed = bytes.concat(code);
-        // The last byte is solc's metadata length: changing it changes nothing that runs.
+        // The last byte: the code hash is checked before anything of it runs.
         changed[code.length - 1] = bytes1(uint8(changed[code.length - 1]) ^ 1);
         vm.etch(identities, changed);
         assertTrue(!verifierA.verifyProof(proofA, instancesA), "changed identities code accepted");

@@ -39,8 +39,13 @@ contract RegistryTest is FixtureTest {
         registry = new ModelRegistry(IZkinferVerifier(address(shared)));
         registry.register(ID_A, commitmentA, verifierA.MODEL_HASH());
         registry.register(ID_B, commitmentB, verifierB.MODEL_HASH());
-        consumerA = new RegisteredInference(registry, ID_A);
+        consumerA = new RegisteredInference(registry, ID_A, pinFor(commitmentA));
         dedicated = new VerifiedInference(verifierA, pinOf(verifierA));
+    }
+
+    /// What a deployer who generated the architecture verifier and built the weights states.
+    function pinFor(uint256 commitment) internal view returns (InferenceConsumer.ModelPin memory) {
+        return InferenceConsumer.ModelPin(shared.MODEL_HASH(), commitment, false);
     }
 
     function test_TheArchitectureVerifierChecksBothWeightSetsAndNoCommitment() public view {
@@ -58,7 +63,7 @@ contract RegistryTest is FixtureTest {
         assertTrue(keccak256(abi.encode(got)) == keccak256(abi.encode(loadOutputs("test/fixtures/values_hashed_a.json"))), "outputs");
         vm.expectRevert(abi.encodeWithSelector(InferenceConsumer.CommitmentMismatch.selector, commitmentA, commitmentB));
         consumerA.submit(proofB, instancesB);
-        RegisteredInference consumerB = new RegisteredInference(registry, ID_B);
+        RegisteredInference consumerB = new RegisteredInference(registry, ID_B, pinFor(commitmentB));
         consumerB.submit(proofB, instancesB);
         vm.expectRevert(abi.encodeWithSelector(RegisteredInference.AlreadyAccepted.selector, keccak256(abi.encode(shared.MODEL_HASH(), instancesA))));
         consumerA.submit(proofA, instancesA);
@@ -73,8 +78,9 @@ contract RegistryTest is FixtureTest {
         assertTrue(!registry.isLive(ID_A) && registry.taken(ID_A), "retired, still taken");
         vm.expectRevert(abi.encodeWithSelector(ModelRegistry.IdTaken.selector, ID_A));
         registry.register(ID_A, commitmentB, bytes32(0));
+        InferenceConsumer.ModelPin memory pin = pinFor(commitmentA);
         vm.expectRevert(abi.encodeWithSelector(ModelRegistry.UnknownModel.selector, ID_A));
-        new RegisteredInference(registry, ID_A);
+        new RegisteredInference(registry, ID_A, pin);
     }
 
     function test_IdsAreWrittenOnceByTheOwnerOnly() public {
@@ -88,6 +94,8 @@ contract RegistryTest is FixtureTest {
         registry.retire(ID_A);
         vm.expectRevert(ModelRegistry.ZeroCommitment.selector);
         registry.register("model-c", 0, bytes32(0));
+        vm.expectRevert(abi.encodeWithSelector(ModelRegistry.CommitmentOutOfField.selector, R));
+        registry.register("model-c", R, bytes32(0));
         vm.expectEmit(true, false, false, true);
         emit ModelRegistered("model-c", commitmentA, bytes32(uint256(7)));
         registry.register("model-c", commitmentA, bytes32(uint256(7)));
@@ -113,8 +121,31 @@ contract RegistryTest is FixtureTest {
         vm.expectRevert(abi.encodeWithSelector(InferenceConsumer.UnknownWeightsMode.selector, WEIGHTS_REGISTERED));
         new VerifiedInference(IZkinferVerifier(address(shared)), architecture);
         InferenceConsumer.ModelPin memory pin = InferenceConsumer.ModelPin(verifierA.MODEL_HASH(), commitmentA, false);
-        vm.expectRevert(abi.encodeWithSelector(RegisteredInference.NotTheRegistryVerifier.selector, address(verifierA)));
+        vm.expectRevert(RegisteredInference.VerifierFixed.selector);
         consumerA.proposeVerifier(verifierA, pin);
+    }
+
+    /// The deployer's pin is checked against the registry: another architecture, or an id that
+    /// names other weights, is refused at construction.
+    function test_ConstructorChecksThePinAgainstTheRegistry() public {
+        InferenceConsumer.ModelPin memory wrongWeights = pinFor(commitmentB);
+        vm.expectRevert(abi.encodeWithSelector(InferenceConsumer.CommitmentMismatch.selector, commitmentB, commitmentA));
+        new RegisteredInference(registry, ID_A, wrongWeights);
+        InferenceConsumer.ModelPin memory wrongArchitecture = InferenceConsumer.ModelPin(verifierA.MODEL_HASH(), commitmentA, false);
+        vm.expectRevert(
+            abi.encodeWithSelector(RegisteredInference.ArchitectureMismatch.selector, verifierA.MODEL_HASH(), shared.MODEL_HASH())
+        );
+        new RegisteredInference(registry, ID_A, wrongArchitecture);
+    }
+
+    /// A registry that is not `ModelRegistry` code and changes what an id names after a consumer
+    /// was deployed can stop the consumer, never make it take other weights.
+    function test_ALyingRegistryCannotChangeTheWeights() public {
+        LyingRegistry liar = new LyingRegistry(address(shared), shared.MODEL_HASH(), commitmentA);
+        RegisteredInference victim = new RegisteredInference(ModelRegistry(address(liar)), ID_A, pinFor(commitmentA));
+        liar.set(commitmentB);
+        vm.expectRevert(abi.encodeWithSelector(InferenceConsumer.CommitmentMismatch.selector, commitmentA, commitmentB));
+        victim.submit(proofB, instancesB);
     }
 
     /// The registry's cost per submission against a dedicated verifier and consumer of the same
@@ -130,5 +161,26 @@ contract RegistryTest is FixtureTest {
         uint256 alone = g - gasleft();
         log(string.concat("REGISTRY_GAS registered ", vm.toString(registered), " dedicated ", vm.toString(alone)));
         assertTrue(registered <= alone + 10000, "the registry costs over 10,000 gas a submission");
+    }
+}
+
+/// Answers as a registry would, and changes its answer on request.
+contract LyingRegistry {
+    address public VERIFIER;
+    bytes32 public ARCHITECTURE;
+    uint256 internal named;
+
+    constructor(address verifier, bytes32 architecture, uint256 commitment) {
+        VERIFIER = verifier;
+        ARCHITECTURE = architecture;
+        named = commitment;
+    }
+
+    function set(uint256 commitment) external {
+        named = commitment;
+    }
+
+    function commitmentOf(bytes32) external view returns (uint256) {
+        return named;
     }
 }

@@ -47,6 +47,14 @@ async fn one_verifier_serves_every_registered_weight_set() {
     let err = pipeline::registry_register(&other, reg, "model-c", &cfg).await.unwrap_err().to_string();
     assert!(err.contains("serves architecture"), "{err}");
 
+    // A consumer is pinned to its build's weights and architecture: B's build cannot take an
+    // entry naming A's weights, and a build of another architecture finds a verifier that is
+    // not the one it generates.
+    let err = pipeline::deploy_registered(&b, reg, "model-a", &cfg).await.unwrap_err().to_string();
+    assert!(err.contains("CommitmentMismatch"), "{err}");
+    let err = pipeline::deploy_registered(&other, reg, "model-a", &cfg).await.unwrap_err().to_string();
+    assert!(err.contains("does not run the architecture verifier"), "{err}");
+
     // A consumer of model A: A's proof accepted, B's refused (its commitment is B's).
     let d = pipeline::deploy_registered(&a, reg, "model-a", &cfg).await.unwrap();
     assert_eq!(d.verifier, deployed.verifier);

@@ -178,6 +178,9 @@ sol! {
         error ZeroCommitment();
         error UnknownModel(bytes32 id);
         error NotTheRegistryVerifier(address verifier);
+        error ArchitectureMismatch(bytes32 expected, bytes32 actual);
+        error VerifierFixed();
+        error CommitmentOutOfField(uint256 commitment);
     }
 }
 

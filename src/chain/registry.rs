@@ -7,6 +7,7 @@
 use super::{Client, DeployedKey, VerifierCode};
 use crate::error::{Error, Result};
 use alloy::primitives::{Address, FixedBytes, U256};
+use alloy::providers::Provider;
 use alloy::sol;
 use std::path::Path;
 
@@ -124,18 +125,6 @@ impl Client {
         let tx = ModelRegistry::new(registry, &self.provider).retire(id).into_transaction_request();
         Ok(self.send("retire", tx).await?.gas_used)
     }
-
-    /// Deploys a `RegisteredInference` naming `id` in `registry`; returns its address and gas.
-    pub async fn deploy_registered_consumer(
-        &self,
-        code: Vec<u8>,
-        registry: Address,
-        id: FixedBytes<32>,
-    ) -> Result<(Address, u64)> {
-        let mut code = code;
-        code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode_params(&(registry, id)));
-        self.deploy(code).await
-    }
 }
 
 /// `zkinfer registry deploy`: deploys the architecture verifier and its registry, and records
@@ -193,17 +182,36 @@ pub async fn register(
 }
 
 /// Deploys a `RegisteredInference` naming `id` in `registry` and records it in the build's
-/// `deployment.json`, so that `zkinfer submit` finds it.
+/// `deployment.json`, so that `zkinfer submit` finds it. `pin` is what the build says (its
+/// architecture and weights commitment; the consumer's constructor checks both against the
+/// registry), and `runs_as` tells whether code read from the chain is the architecture verifier
+/// this build generates: a registry's verifier that is not is refused here, because the
+/// consumer takes the registry's word for which verifier to call.
 pub async fn deploy_consumer(
     dir: &Path,
     consumer_code: Vec<u8>,
     registry: Address,
     id: FixedBytes<32>,
+    pin: &super::ModelPin,
+    runs_as: &dyn Fn(&[u8]) -> bool,
     cfg: &super::ClientConfig,
 ) -> Result<super::Deployment> {
     let client = Client::connect_with(cfg).await?;
+    client.ensure_contract(registry, "the registry").await?;
     let verifier = client.view(registry, ModelRegistry::VERIFIERCall {}).await?;
-    let (consumer, consumer_gas) = client.deploy_registered_consumer(consumer_code, registry, id).await?;
+    let code = client.read("eth_getCode", || client.provider.get_code_at(verifier)).await?;
+    if !runs_as(&code) {
+        return Err(Error::Usage {
+            flag: "--registry".into(),
+            reason: format!(
+                "{registry}'s verifier {verifier} does not run the architecture verifier zkinfer generates for {}:                  it is not this build's architecture, or not a zkinfer verifier; use a registry made with                  `zkinfer registry deploy` on a build of this architecture",
+                dir.display()
+            ),
+        });
+    }
+    let mut code = consumer_code;
+    code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode_params(&(registry, id, pin.sol())));
+    let (consumer, consumer_gas) = client.deploy(code).await?;
     let d = super::Deployment {
         verifier,
         consumer,

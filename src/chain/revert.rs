@@ -70,6 +70,12 @@ pub fn describe_revert(data: &[u8]) -> String {
             E::ZeroCommitment(_) => "ZeroCommitment(): a registry entry needs a build's non-zero MODEL_COMMITMENT".into(),
             E::UnknownModel(x) => format!("UnknownModel({}): the registry has no live entry under this id (never registered, or retired)", x.id),
             E::NotTheRegistryVerifier(x) => format!("NotTheRegistryVerifier({}): a registered consumer takes only its registry's verifier", x.verifier),
+            E::ArchitectureMismatch(x) => format!(
+                "ArchitectureMismatch({}, {}): the registry serves architecture {}, not the build's {}",
+                x.expected, x.actual, x.actual, x.expected
+            ),
+            E::VerifierFixed(_) => "VerifierFixed(): a registered consumer's verifier is its registry's, for good: deploy another consumer".into(),
+            E::CommitmentOutOfField(x) => format!("CommitmentOutOfField({}): a commitment is a field element below r; this one could never be proven", x.commitment),
         };
     }
     let empty = "no reason given: the contract there may not have this function (is the address the one \

@@ -401,21 +401,40 @@ pub struct CompiledContract {
     pub bytecode: Vec<u8>,
     /// Deployed (runtime) code size in bytes, to check against `EIP170_LIMIT` before deploying.
     pub runtime_size: usize,
-    /// The deployed (runtime) code.
+    /// The deployed (runtime) code, with zeros where the constructor writes immutables.
     pub runtime: Vec<u8>,
+    /// Where the constructor writes immutables into `runtime`: (offset, length) in bytes.
+    pub immutables: Vec<(usize, usize)>,
+}
+
+impl CompiledContract {
+    /// Whether `deployed` (code read from a chain) is this contract's runtime, whatever its
+    /// constructor wrote into the immutables.
+    pub fn runs_as(&self, deployed: &[u8]) -> bool {
+        if deployed.len() != self.runtime.len() {
+            return false;
+        }
+        let mut masked = deployed.to_vec();
+        for &(at, len) in &self.immutables {
+            masked.get_mut(at..at + len).into_iter().flatten().for_each(|b| *b = 0);
+        }
+        masked == self.runtime
+    }
 }
 
 /// Compiles sources (file name → text) with the optimizer on; returns every contract's creation
 /// code and runtime size.
 pub fn compile(sources: &[(&str, &str)]) -> Result<Vec<CompiledContract>> {
-    compile_with(sources, true)
+    compile_with(sources, false).map(|(contracts, _)| contracts)
 }
 
-/// `compile`, with solc's Yul optimizer on or off. Off, inline assembly is kept as written
-/// (the legacy optimizer still runs): straight-line code that keeps every value in memory gains
-/// nothing from it, and on a long such block its common-subexpression pass can keep more values
-/// on the stack than the EVM reaches ("stack too deep").
-pub fn compile_with(sources: &[(&str, &str)], yul_optimizer: bool) -> Result<Vec<CompiledContract>> {
+/// `compile`, and the solc version that compiled. `bare`: the Yul optimizer off and no metadata
+/// appended. Off, inline assembly is kept as written (the legacy optimizer still runs):
+/// straight-line code that keeps every value in memory gains nothing from it, and on a long
+/// such block its common-subexpression pass can keep more values on the stack than the EVM
+/// reaches ("stack too deep"). Without metadata the code is what runs, and nothing else: a
+/// reviewer who compiles the same source with the same version and settings gets its bytes.
+pub fn compile_with(sources: &[(&str, &str)], bare: bool) -> Result<(Vec<CompiledContract>, String)> {
     let path = find_solc()?;
     let solc = Solc::new(&path).map_err(|e| Error::Tool {
         tool: "solc",
@@ -433,9 +452,13 @@ pub fn compile_with(sources: &[(&str, &str)], yul_optimizer: bool) -> Result<Vec
     let mut input = SolcInput::new(foundry_compilers::artifacts::SolcLanguage::Solidity, srcs, Default::default());
     input.settings.optimizer.enabled = Some(true);
     input.settings.optimizer.runs = Some(200);
-    if !yul_optimizer {
+    if bare {
         input.settings.optimizer.details =
             Some(foundry_compilers::artifacts::OptimizerDetails { yul: Some(false), ..Default::default() });
+        input.settings.metadata = Some(foundry_compilers::artifacts::SettingsMetadata::new(
+            foundry_compilers::artifacts::BytecodeHash::None,
+            false,
+        ));
     }
     let out = solc.compile(&input).map_err(|e| Error::Tool {
         tool: "solc",
@@ -463,17 +486,19 @@ pub fn compile_with(sources: &[(&str, &str)], yul_optimizer: bool) -> Result<Vec
                 None => continue,
             };
             let bytecode = evm.bytecode.and_then(|b| b.object.as_bytes().map(|b| b.to_vec())).unwrap_or_default();
-            let runtime = evm
-                .deployed_bytecode
-                .and_then(|d| d.bytecode)
-                .and_then(|b| b.object.as_bytes().map(|b| b.to_vec()))
-                .unwrap_or_default();
+            let (runtime, immutables) = match evm.deployed_bytecode {
+                Some(d) => (
+                    d.bytecode.and_then(|b| b.object.as_bytes().map(|b| b.to_vec())).unwrap_or_default(),
+                    d.immutable_references.values().flatten().map(|o| (o.start as usize, o.length as usize)).collect(),
+                ),
+                None => (vec![], vec![]),
+            };
             if !bytecode.is_empty() {
-                result.push(CompiledContract { name, bytecode, runtime_size: runtime.len(), runtime });
+                result.push(CompiledContract { name, bytecode, runtime_size: runtime.len(), runtime, immutables });
             }
         }
     }
-    Ok(result)
+    Ok((result, solc.version.to_string()))
 }
 
 /// Compiles a verifier together with the hand-written consumers.

@@ -80,10 +80,12 @@ pub fn compile(name: &str, yul: &IdentitiesYul) -> Result<IdentitiesCode> {
         body: &yul.body,
         r: crate::field::MODULUS_HEX,
     };
-    let source = super::skeleton::render("identities.sol", &fields);
+    let draft = super::skeleton::render("identities.sol", &fields);
     let file = format!("{name}IdentitiesCode.sol");
     let contract = format!("{name}IdentitiesCode");
-    let compiled = super::compile_with(&[(file.as_str(), source.as_str())], false)?;
+    let (compiled, version) = super::compile_with(&[(file.as_str(), draft.as_str())], true)?;
+    // The version goes into the header comment, which does not change the code (no metadata).
+    let source = draft.replace("//   solc 0.8\n", &format!("//   solc {version}\n"));
     let c = compiled
         .into_iter()
         .find(|c| c.name == contract)
@@ -92,4 +94,25 @@ pub fn compile(name: &str, yul: &IdentitiesYul) -> Result<IdentitiesCode> {
         return Err(Error::TooLarge { contract, size: c.runtime.len(), limit: super::EIP170_LIMIT });
     }
     Ok(IdentitiesCode { source, runtime: c.runtime })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::super::verifier::{generate, VerifierSpec};
+    use super::super::{key::KeyData, test_circuit};
+
+    /// The source written beside the verifier, compiled as its header says, gives exactly the
+    /// code the verifier pins: a reviewer can reproduce `IDENTITIES_CODEHASH`.
+    #[test]
+    fn the_written_source_compiles_to_the_pinned_code() {
+        let (params, vk) = test_circuit::keys();
+        let key = KeyData::of(&vk, "0x01", None).unwrap();
+        let spec = VerifierSpec { vk: &vk, params: &params, num_instances: 3, key: Some(&key), split: true };
+        let yul = generate(&spec).identities.expect("split");
+        let code = super::compile("T", &yul).unwrap();
+        assert!(code.source.contains("//   solc 0.8."), "the header names the exact solc");
+        let (again, _) = super::super::compile_with(&[("T.sol", code.source.as_str())], true).unwrap();
+        let again = again.iter().find(|c| c.name == "TIdentitiesCode").unwrap();
+        assert_eq!(again.runtime, code.runtime);
+    }
 }
