@@ -495,6 +495,24 @@ pub async fn registry_deploy(
     Ok((d, out))
 }
 
+/// What a hashed-weights build registers and pins: its architecture (the `MODEL_HASH` of the
+/// architecture verifier it generates) with its weights commitment, and its own `MODEL_HASH`.
+fn registry_pin(compiled: &Compiled, keys: &Keys) -> Result<(crate::chain::ModelPin, alloy::primitives::B256)> {
+    let word = |what: &str, hex: &str| -> Result<alloy::primitives::B256> {
+        let w = alloy::primitives::U256::from_str_radix(hex.trim_start_matches("0x"), 16)
+            .map_err(|e| Error::Internal(format!("{what} {hex:?}: {e}")))?;
+        Ok(w.to_be_bytes::<32>().into())
+    };
+    let architecture = evm::registered(&compiled.settings, keys.vk())?.model_hash;
+    let commitment = compiled.settings.model_commitment.as_deref().unwrap_or_default();
+    let pin = crate::chain::ModelPin {
+        model_hash: word("the architecture hash", &architecture)?,
+        model_commitment: word("MODEL_COMMITMENT", commitment)?.into(),
+        allow_unbound_weights: false,
+    };
+    Ok((pin, word("MODEL_HASH", &compiled.settings.model_hash)?))
+}
+
 /// `zkinfer registry register`: names this hashed-weights build's commitment `id` in `registry`,
 /// after checking that the registry serves this build's architecture.
 pub async fn registry_register(
@@ -504,24 +522,9 @@ pub async fn registry_register(
     cfg: &crate::chain::ClientConfig,
 ) -> Result<crate::chain::registry::Registered> {
     let (compiled, _, keys) = load(dir)?;
-    let architecture = evm::registered(&compiled.settings, keys.vk())?.model_hash;
-    let commitment = compiled.settings.model_commitment.as_deref().unwrap_or_default();
-    let word = |what: &str, hex: &str| -> Result<alloy::primitives::U256> {
-        alloy::primitives::U256::from_str_radix(hex.trim_start_matches("0x"), 16)
-            .map_err(|e| Error::Internal(format!("{what} {hex:?} in settings.json: {e}")))
-    };
-    let model_hash =
-        alloy::primitives::FixedBytes::from(word("MODEL_HASH", &compiled.settings.model_hash)?.to_be_bytes::<32>());
+    let (pin, model_hash) = registry_pin(&compiled, &keys)?;
     let id = crate::chain::registry::model_id(id)?;
-    crate::chain::registry::register(
-        registry,
-        id,
-        &architecture,
-        word("MODEL_COMMITMENT", commitment)?,
-        model_hash,
-        cfg,
-    )
-    .await
+    crate::chain::registry::register(registry, id, &pin, model_hash, cfg).await
 }
 
 /// `zkinfer registry consumer`: a `RegisteredInference` consumer of one registry entry, recorded
@@ -537,21 +540,11 @@ pub async fn deploy_registered(
 ) -> Result<crate::chain::Deployment> {
     let id = crate::chain::registry::model_id(id)?;
     let (compiled, _, keys) = load(dir)?;
-    let architecture = evm::registered(&compiled.settings, keys.vk())?.model_hash;
+    let (pin, _) = registry_pin(&compiled, &keys)?;
     let name = "ZkinferArchitectureVerifier";
     let out = render_solidity(dir, &dir.join(format!("solidity/{name}.sol")), name, Placement::Inline, true)?;
     let expected = out.contracts.iter().find(|c| c.name == name).cloned();
     let runs_as = |code: &[u8]| expected.as_ref().is_some_and(|c| c.runs_as(code));
-    let word = |what: &str, hex: &str| -> Result<alloy::primitives::U256> {
-        alloy::primitives::U256::from_str_radix(hex.trim_start_matches("0x"), 16)
-            .map_err(|e| Error::Internal(format!("{what} {hex:?}: {e}")))
-    };
-    let commitment = compiled.settings.model_commitment.as_deref().unwrap_or_default();
-    let pin = crate::chain::ModelPin {
-        model_hash: alloy::primitives::B256::from(word("the architecture hash", &architecture)?.to_be_bytes::<32>()),
-        model_commitment: word("MODEL_COMMITMENT", commitment)?,
-        allow_unbound_weights: false,
-    };
     let code = out.bytecode("RegisteredInference")?;
     crate::chain::registry::deploy_consumer(dir, code, registry, id, &pin, &runs_as, cfg).await
 }

@@ -101,11 +101,6 @@ impl Client {
         })
     }
 
-    /// The architecture a deployed registry serves (its verifier's `MODEL_HASH`).
-    pub async fn registry_architecture(&self, registry: Address) -> Result<String> {
-        Ok(self.view(registry, ModelRegistry::ARCHITECTURECall {}).await?.to_string())
-    }
-
     /// Registers `commitment` under `id`; returns the gas used.
     pub async fn register_model(
         &self,
@@ -154,31 +149,32 @@ pub struct Registered {
     pub gas: u64,
 }
 
-/// Registers the build's weights commitment under `id` in `registry`, once the registry is
-/// shown to serve this build's architecture (`architecture`, the `MODEL_HASH` its architecture
-/// verifier would have): an entry of another architecture could never verify, and would
-/// mislead whoever reads the registry.
+/// Registers `pin`'s commitment under `id` in `registry`, once the registry is shown to serve
+/// `pin`'s architecture (the `MODEL_HASH` of the build's architecture verifier): an entry of
+/// another architecture could never verify, and would mislead whoever reads the registry.
+/// `model_hash` is the build's own `MODEL_HASH`, recorded beside the entry.
 pub async fn register(
     registry: Address,
     id: FixedBytes<32>,
-    architecture: &str,
-    commitment: U256,
+    pin: &super::ModelPin,
     model_hash: FixedBytes<32>,
     cfg: &super::ClientConfig,
 ) -> Result<Registered> {
     let client = Client::connect_with(cfg).await?;
-    let served = client.registry_architecture(registry).await?;
-    if !served.eq_ignore_ascii_case(architecture) {
+    client.ensure_contract(registry, "the registry").await?;
+    let served = client.view(registry, ModelRegistry::ARCHITECTURECall {}).await?;
+    if served != pin.model_hash {
         return Err(Error::Usage {
             flag: "--registry".into(),
             reason: format!(
-                "{registry} serves architecture {served}, and this build's verifying key is architecture {architecture}: \
-                 register it in a registry of its own architecture (`zkinfer registry deploy` on this build)"
+                "{registry} serves architecture {served}, and this build's verifying key is architecture {}: \
+                 register it in a registry of its own architecture (`zkinfer registry deploy` on this build)",
+                pin.model_hash
             ),
         });
     }
-    let gas = client.register_model(registry, id, commitment, model_hash).await?;
-    Ok(Registered { registry, id, commitment, gas })
+    let gas = client.register_model(registry, id, pin.model_commitment, model_hash).await?;
+    Ok(Registered { registry, id, commitment: pin.model_commitment, gas })
 }
 
 /// Deploys a `RegisteredInference` naming `id` in `registry` and records it in the build's
