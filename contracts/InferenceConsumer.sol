@@ -3,6 +3,7 @@ pragma solidity ^0.8.20;
 
 import {IZkinferVerifier, WEIGHTS_FIXED, WEIGHTS_HASHED, WEIGHTS_PRIVATE, VISIBILITY_PACKED} from "./IZkinferVerifier.sol";
 import {PublicValues} from "./PublicValues.sol";
+import {TwoStepOwnable} from "./TwoStepOwnable.sol";
 
 /// What every consumer of verified inferences shares: the verifier it trusts and the model
 /// identity it pinned, a timelocked verifier change, two-step ownership, and the latest verified
@@ -24,7 +25,7 @@ import {PublicValues} from "./PublicValues.sol";
 /// `FeedBoundInference`: a price feed on chain) and call `_accept`. No re-entrancy surface:
 /// `_accept` makes one external call, a `view` call (STATICCALL) to the verifier, before any
 /// state changes, and no consumer sends value.
-abstract contract InferenceConsumer {
+abstract contract InferenceConsumer is TwoStepOwnable {
     /// The BN254 scalar field modulus; public values are its elements.
     uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
 
@@ -39,10 +40,6 @@ abstract contract InferenceConsumer {
         uint256 modelCommitment;
         bool allowUnboundWeights;
     }
-
-    address public owner;
-    /// The address `transferOwnership` named; it becomes the owner when it calls `acceptOwnership`.
-    address public pendingOwner;
 
     IZkinferVerifier public verifier;
     bytes32 public modelHash;
@@ -78,13 +75,8 @@ abstract contract InferenceConsumer {
     event VerifierProposed(address indexed next, bytes32 modelHash, uint256 modelCommitment, bool allowUnboundWeights, uint256 eta);
     event VerifierProposalCancelled(address indexed next);
     event VerifierUpgraded(address indexed previous, address indexed next, bytes32 modelHash, uint256 modelCommitment);
-    event OwnershipTransferStarted(address indexed previous, address indexed next);
-    event OwnershipTransferred(address indexed previous, address indexed next);
 
     error InvalidProof();
-    error NotOwner();
-    error NotPendingOwner();
-    error ZeroAddress();
     error NotAContract(address account);
     /// The verifier reports another `MODEL_HASH` than the pinned one.
     error ModelMismatch(bytes32 expected, bytes32 actual);
@@ -97,16 +89,8 @@ abstract contract InferenceConsumer {
     error NoPendingVerifier();
     error UpgradeNotReady(uint256 eta);
 
-    modifier onlyOwner() {
-        if (msg.sender != owner) revert NotOwner();
-        _;
-    }
-
-    /// Subcontracts install the first verifier at the end of their constructor (`_install`).
-    constructor() {
-        owner = msg.sender;
-        emit OwnershipTransferred(address(0), msg.sender);
-    }
+    // Subcontracts install the first verifier at the end of their constructor (`_install`); the
+    // deployer becomes the owner (`TwoStepOwnable`).
 
     function latestOutputs() external view returns (int256[] memory) {
         return _latestOutputs;
@@ -139,20 +123,6 @@ abstract contract InferenceConsumer {
         ModelPin memory pin = pendingPin;
         _clearPending();
         _install(next, pin);
-    }
-
-    /// First step of an ownership transfer; `next` takes over by calling `acceptOwnership`.
-    function transferOwnership(address next) external onlyOwner {
-        if (next == address(0)) revert ZeroAddress();
-        pendingOwner = next;
-        emit OwnershipTransferStarted(owner, next);
-    }
-
-    function acceptOwnership() external {
-        if (msg.sender != pendingOwner) revert NotPendingOwner();
-        emit OwnershipTransferred(owner, msg.sender);
-        owner = msg.sender;
-        pendingOwner = address(0);
     }
 
     /// Verifies `proof` over `instances` (inputs part, outputs part, weights commitment if any),

@@ -2,6 +2,7 @@
 pragma solidity ^0.8.20;
 
 import {IZkinferVerifier, WEIGHTS_REGISTERED} from "./IZkinferVerifier.sol";
+import {TwoStepOwnable} from "./TwoStepOwnable.sol";
 
 /// The weight sets one architecture verifier serves: a model id names the Poseidon commitment of
 /// one set of weights. `zkinfer registry` deploys it beside a `WEIGHTS_REGISTERED` verifier and
@@ -11,7 +12,7 @@ import {IZkinferVerifier, WEIGHTS_REGISTERED} from "./IZkinferVerifier.sol";
 /// and never reassigned, even after it is retired, so a consumer that names an id gets those
 /// weights or nothing. Retiring an id (a leaked or faulty model) makes every consumer naming it
 /// refuse new submissions at once. Every change is an event. Ownership moves in two steps.
-contract ModelRegistry {
+contract ModelRegistry is TwoStepOwnable {
     /// The BN254 scalar field modulus; commitments are its elements.
     uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
     /// The architecture verifier every entry is verified with.
@@ -19,9 +20,6 @@ contract ModelRegistry {
     /// The verifier's `MODEL_HASH`: the architecture (quantised graph without its weight values,
     /// privacy modes, lanes, verifying key).
     bytes32 public immutable ARCHITECTURE;
-
-    address public owner;
-    address public pendingOwner;
 
     /// The commitment of each live model id; 0 for an id never registered or retired.
     mapping(bytes32 => uint256) private _commitment;
@@ -33,12 +31,7 @@ contract ModelRegistry {
 
     event ModelRegistered(bytes32 indexed id, uint256 commitment, bytes32 modelHash);
     event ModelRetired(bytes32 indexed id, uint256 commitment);
-    event OwnershipTransferStarted(address indexed previous, address indexed next);
-    event OwnershipTransferred(address indexed previous, address indexed next);
 
-    error NotOwner();
-    error NotPendingOwner();
-    error ZeroAddress();
     error NotARegisteredVerifier(address verifier, uint8 mode);
     error IdTaken(bytes32 id);
     error ZeroCommitment();
@@ -46,19 +39,12 @@ contract ModelRegistry {
     /// The id was never registered, or was retired.
     error UnknownModel(bytes32 id);
 
-    modifier onlyOwner() {
-        if (msg.sender != owner) revert NotOwner();
-        _;
-    }
-
     constructor(IZkinferVerifier verifier) {
         if (address(verifier) == address(0)) revert ZeroAddress();
         uint8 mode = verifier.WEIGHTS_MODE();
         if (mode != WEIGHTS_REGISTERED) revert NotARegisteredVerifier(address(verifier), mode);
         VERIFIER = verifier;
         ARCHITECTURE = verifier.MODEL_HASH();
-        owner = msg.sender;
-        emit OwnershipTransferred(address(0), msg.sender);
     }
 
     /// Names `commitment` (a build's `MODEL_COMMITMENT`) `id`, for good.
@@ -91,18 +77,5 @@ contract ModelRegistry {
     /// Whether `id` names a commitment now.
     function isLive(bytes32 id) external view returns (bool) {
         return _commitment[id] != 0;
-    }
-
-    function transferOwnership(address next) external onlyOwner {
-        if (next == address(0)) revert ZeroAddress();
-        pendingOwner = next;
-        emit OwnershipTransferStarted(owner, next);
-    }
-
-    function acceptOwnership() external {
-        if (msg.sender != pendingOwner) revert NotPendingOwner();
-        emit OwnershipTransferred(owner, msg.sender);
-        owner = msg.sender;
-        pendingOwner = address(0);
     }
 }

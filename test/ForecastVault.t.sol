@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {TwoStepOwnable} from "../contracts/TwoStepOwnable.sol";
 import {FixtureTest, Forecast, loadForecast} from "./utils/Fixtures.sol";
 import {MockVerifier} from "./utils/MockVerifier.sol";
 import {FixtureForecaster} from "../contracts/generated/FixtureForecaster.sol";
@@ -181,7 +182,7 @@ contract ForecastVaultTest is FixtureTest {
     function testFuzz_OnlyOwnerControls(address caller) public {
         vm.assume(caller != address(this));
         vm.prank(caller);
-        vm.expectRevert(InferenceConsumer.NotOwner.selector);
+        vm.expectRevert(TwoStepOwnable.NotOwner.selector);
         vault.proposeVerifier(verifier, pin);
         vm.prank(caller);
         vm.expectRevert(MockPriceFeed.NotOwner.selector);
@@ -436,7 +437,7 @@ contract ForecastVaultTest is FixtureTest {
         new FeedBoundInference(verifier, pin, feedConfig(feed, f.window, f.priceUnit, 0));
         vm.expectRevert(ForecastVault.ZeroRiskValidity.selector);
         new ForecastVault(verifier, pin, feedConfig(feed, f.window, f.priceUnit, MAX_AGE), 50, 0);
-        vm.expectRevert(InferenceConsumer.ZeroAddress.selector);
+        vm.expectRevert(TwoStepOwnable.ZeroAddress.selector);
         new FeedBoundInference(verifier, pin, feedConfig(MockPriceFeed(address(0)), f.window, f.priceUnit, MAX_AGE));
     }
 }

@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {TwoStepOwnable} from "../contracts/TwoStepOwnable.sol";
 import {FixtureTest} from "./utils/Fixtures.sol";
 import {MockVerifier, plainConstants} from "./utils/MockVerifier.sol";
 import {FixtureVerifierA} from "../contracts/generated/FixtureVerifierA.sol";
@@ -44,7 +45,7 @@ contract ModelPinningTest is FixtureTest {
         new VerifiedInference(verifierB, pin);
         vm.expectRevert(abi.encodeWithSelector(InferenceConsumer.NotAContract.selector, address(0x1234)));
         new VerifiedInference(IZkinferVerifier(address(0x1234)), pin);
-        vm.expectRevert(InferenceConsumer.ZeroAddress.selector);
+        vm.expectRevert(TwoStepOwnable.ZeroAddress.selector);
         new VerifiedInference(IZkinferVerifier(address(0)), pin);
     }
 
@@ -130,13 +131,13 @@ contract ModelPinningTest is FixtureTest {
         vm.assume(caller != address(this));
         InferenceConsumer.ModelPin memory pinB = pinOf(verifierB);
         vm.startPrank(caller);
-        vm.expectRevert(InferenceConsumer.NotOwner.selector);
+        vm.expectRevert(TwoStepOwnable.NotOwner.selector);
         consumer.proposeVerifier(verifierB, pinB);
-        vm.expectRevert(InferenceConsumer.NotOwner.selector);
+        vm.expectRevert(TwoStepOwnable.NotOwner.selector);
         consumer.acceptVerifier();
-        vm.expectRevert(InferenceConsumer.NotOwner.selector);
+        vm.expectRevert(TwoStepOwnable.NotOwner.selector);
         consumer.cancelVerifier();
-        vm.expectRevert(InferenceConsumer.NotOwner.selector);
+        vm.expectRevert(TwoStepOwnable.NotOwner.selector);
         consumer.transferOwnership(caller);
         vm.stopPrank();
     }
@@ -149,7 +150,7 @@ contract ModelPinningTest is FixtureTest {
         assertEq(consumer.owner(), address(this), "owner changed before acceptance");
         assertEq(consumer.pendingOwner(), NEXT_OWNER, "pending owner");
         vm.prank(STRANGER);
-        vm.expectRevert(InferenceConsumer.NotPendingOwner.selector);
+        vm.expectRevert(TwoStepOwnable.NotPendingOwner.selector);
         consumer.acceptOwnership();
         vm.expectEmit(true, true, false, true);
         emit OwnershipTransferred(address(this), NEXT_OWNER);
@@ -158,10 +159,10 @@ contract ModelPinningTest is FixtureTest {
         assertEq(consumer.owner(), NEXT_OWNER, "owner not transferred");
         assertEq(consumer.pendingOwner(), address(0), "pending owner not cleared");
         InferenceConsumer.ModelPin memory pinB = pinOf(verifierB);
-        vm.expectRevert(InferenceConsumer.NotOwner.selector);
+        vm.expectRevert(TwoStepOwnable.NotOwner.selector);
         consumer.proposeVerifier(verifierB, pinB);
         vm.prank(NEXT_OWNER);
-        vm.expectRevert(InferenceConsumer.ZeroAddress.selector);
+        vm.expectRevert(TwoStepOwnable.ZeroAddress.selector);
         consumer.transferOwnership(address(0));
     }
 }

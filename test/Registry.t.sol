@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {TwoStepOwnable} from "../contracts/TwoStepOwnable.sol";
 import {FixtureTest} from "./utils/Fixtures.sol";
 import {FixtureHashedA} from "../contracts/generated/FixtureHashedA.sol";
 import {FixtureHashedB} from "../contracts/generated/FixtureHashedB.sol";
@@ -87,10 +88,10 @@ contract RegistryTest is FixtureTest {
         vm.expectRevert(abi.encodeWithSelector(ModelRegistry.IdTaken.selector, ID_B));
         registry.register(ID_B, commitmentA, bytes32(0));
         vm.prank(address(0xbad));
-        vm.expectRevert(ModelRegistry.NotOwner.selector);
+        vm.expectRevert(TwoStepOwnable.NotOwner.selector);
         registry.register("model-c", commitmentA, bytes32(0));
         vm.prank(address(0xbad));
-        vm.expectRevert(ModelRegistry.NotOwner.selector);
+        vm.expectRevert(TwoStepOwnable.NotOwner.selector);
         registry.retire(ID_A);
         vm.expectRevert(ModelRegistry.ZeroCommitment.selector);
         registry.register("model-c", 0, bytes32(0));
@@ -108,7 +109,7 @@ contract RegistryTest is FixtureTest {
         vm.prank(address(0xb0b));
         registry.acceptOwnership();
         assertTrue(registry.owner() == address(0xb0b), "moved");
-        vm.expectRevert(ModelRegistry.NotOwner.selector);
+        vm.expectRevert(TwoStepOwnable.NotOwner.selector);
         registry.retire(ID_A);
     }
 

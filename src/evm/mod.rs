@@ -34,8 +34,9 @@ pub const EIP170_LIMIT: usize = 24_576;
 /// The hand-written contracts compiled with every verifier (file name, source): the interface,
 /// the packed public values' library, the consumers, and the price feed the on-chain input
 /// binding reads.
-pub const HANDWRITTEN: [(&str, &str); 10] = [
+pub const HANDWRITTEN: [(&str, &str); 11] = [
     ("IZkinferVerifier.sol", include_str!("../../contracts/IZkinferVerifier.sol")),
+    ("TwoStepOwnable.sol", include_str!("../../contracts/TwoStepOwnable.sol")),
     ("PublicValues.sol", include_str!("../../contracts/PublicValues.sol")),
     ("InferenceConsumer.sol", include_str!("../../contracts/InferenceConsumer.sol")),
     ("VerifiedInference.sol", include_str!("../../contracts/VerifiedInference.sol")),

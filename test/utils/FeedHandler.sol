@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {TwoStepOwnable} from "../../contracts/TwoStepOwnable.sol";
 import {TestBase} from "./Vm.sol";
 import {Forecast} from "./Fixtures.sol";
 import {MockVerifier, plainConstants} from "./MockVerifier.sol";
@@ -333,7 +334,7 @@ contract FeedHandler is TestBase {
     /// Someone else than the owner tries each owner action.
     function stranger(uint256 which) external {
         vm.startPrank(STRANGER);
-        bytes memory expected = abi.encodeWithSelector(InferenceConsumer.NotOwner.selector);
+        bytes memory expected = abi.encodeWithSelector(TwoStepOwnable.NotOwner.selector);
         uint256 w = which % 4;
         bytes memory err;
         if (w == 0) {
@@ -369,7 +370,7 @@ contract FeedHandler is TestBase {
             ghostPendingOwner = address(0);
             count["acceptOwnership"]++;
         } catch (bytes memory err) {
-            _require(!ok && bytes4(err) == InferenceConsumer.NotPendingOwner.selector, "acceptOwnership refused", err);
+            _require(!ok && bytes4(err) == TwoStepOwnable.NotPendingOwner.selector, "acceptOwnership refused", err);
         }
     }
 
