@@ -455,10 +455,7 @@ async fn run(cli: Cli) -> Result<()> {
             let sizes: Vec<String> = o.runtime_sizes().iter().map(|(c, size)| format!("{c} {size} B")).collect();
             rows.push(("runtime_sizes", sizes.join(", ")));
             warn_insecure(&dir);
-            let (compiled, _, keys) = pipeline::load(&dir)?;
-            let settings =
-                if registered { zkinfer::evm::registered(&compiled.settings, keys.vk())? } else { compiled.settings };
-            print_binding(json, &settings, rows);
+            print_binding(json, &o.settings, rows);
         }
         Cmd::Deploy {
             dir,

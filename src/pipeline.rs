@@ -348,6 +348,9 @@ pub struct SolidityOutput {
     pub contracts: Vec<CompiledContract>,
     /// Where the verifier's source was written.
     pub path: PathBuf,
+    /// The settings the verifier was generated from (an architecture verifier's, with
+    /// `--registered`): what it binds.
+    pub settings: crate::compile::Settings,
 }
 
 impl SolidityOutput {
@@ -432,7 +435,7 @@ fn render_solidity(dir: &Path, path: &Path, name: &str, least: Placement, regist
     let (compiled, params, keys) = load(dir)?;
     let settings = if registered { evm::registered(&compiled.settings, keys.vk())? } else { compiled.settings.clone() };
     let (verifier, contracts) = evm::fit(name, &settings, keys.vk(), &params, least, true)?;
-    Ok(SolidityOutput { verifier, contracts, path: path.into() })
+    Ok(SolidityOutput { verifier, contracts, path: path.into(), settings })
 }
 
 /// `zkinfer deploy`: generates and compiles the verifier and consumers, then deploys them.
@@ -472,8 +475,8 @@ pub fn contract_sizes(model: &Path, input: &Path, dir: &Path, opts: &CompileOpti
         (Some(_), None) => Placement::Contract,
         (Some(_), Some(_)) => Placement::Split,
     };
-    let out = SolidityOutput { verifier, contracts, path: dir.join("ShapeVerifier.sol") };
-    Ok((compiled.settings.k, placement, out.runtime_sizes()))
+    let out = SolidityOutput { verifier, contracts, path: dir.join("ShapeVerifier.sol"), settings };
+    Ok((out.settings.k, placement, out.runtime_sizes()))
 }
 
 /// `zkinfer registry deploy`: the architecture verifier of a hashed-weights build and a
@@ -498,19 +501,10 @@ pub async fn registry_deploy(
 /// What a hashed-weights build registers and pins: its architecture (the `MODEL_HASH` of the
 /// architecture verifier it generates) with its weights commitment, and its own `MODEL_HASH`.
 fn registry_pin(compiled: &Compiled, keys: &Keys) -> Result<(crate::chain::ModelPin, alloy::primitives::B256)> {
-    let word = |what: &str, hex: &str| -> Result<alloy::primitives::B256> {
-        let w = alloy::primitives::U256::from_str_radix(hex.trim_start_matches("0x"), 16)
-            .map_err(|e| Error::Internal(format!("{what} {hex:?}: {e}")))?;
-        Ok(w.to_be_bytes::<32>().into())
-    };
-    let architecture = evm::registered(&compiled.settings, keys.vk())?.model_hash;
-    let commitment = compiled.settings.model_commitment.as_deref().unwrap_or_default();
-    let pin = crate::chain::ModelPin {
-        model_hash: word("the architecture hash", &architecture)?,
-        model_commitment: word("MODEL_COMMITMENT", commitment)?.into(),
-        allow_unbound_weights: false,
-    };
-    Ok((pin, word("MODEL_HASH", &compiled.settings.model_hash)?))
+    let own = crate::chain::ModelPin::of(&compiled.settings, false)?;
+    let architecture = crate::chain::ModelPin::of(&evm::registered(&compiled.settings, keys.vk())?, false)?;
+    let model_hash = own.model_hash;
+    Ok((crate::chain::ModelPin { model_hash: architecture.model_hash, ..own }, model_hash))
 }
 
 /// `zkinfer registry register`: names this hashed-weights build's commitment `id` in `registry`,

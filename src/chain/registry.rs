@@ -200,7 +200,9 @@ pub async fn deploy_consumer(
         return Err(Error::Usage {
             flag: "--registry".into(),
             reason: format!(
-                "{registry}'s verifier {verifier} does not run the architecture verifier zkinfer generates for {}:                  it is not this build's architecture, or not a zkinfer verifier; use a registry made with                  `zkinfer registry deploy` on a build of this architecture",
+                "{registry}'s verifier {verifier} does not run the architecture verifier zkinfer generates for {}: \
+                 it is not this build's architecture, or not a zkinfer verifier; use a registry made with \
+                 `zkinfer registry deploy` on a build of this architecture",
                 dir.display()
             ),
         });
