@@ -4,11 +4,13 @@
 //! Data flows one way, one module per stage:
 //! `onnx` (tract import) → `graph` (IR) → `quant` (fixed point, integer oracle) →
 //! `circuit` (layout planner and gadgets) → `prove` (SRS, keys, proofs) → `evm` (Solidity) →
-//! `chain` (alloy client). `compile` ties the first four together; `fidelity` checks what it
-//! compiled against tract on random inputs; `pipeline` runs them all.
+//! `chain` (alloy client); `aggregate` (N proofs folded into one) sits between `prove` and
+//! `evm`. `compile` ties the first four together; `fidelity` checks what it compiled against
+//! tract on random inputs; `pipeline` runs them all.
 
 #![warn(missing_docs)]
 
+pub mod aggregate;
 pub mod artifact;
 pub mod chain;
 pub mod circuit;

@@ -9,8 +9,11 @@ use zkinfer::circuit::privacy::{Privacy, Visibility, WeightsMode};
 use zkinfer::compile::write_json;
 use zkinfer::compile::Target;
 use zkinfer::pipeline::{self, CompileOptions};
+use zkinfer::prove::Transcript;
 use zkinfer::{Error, Result};
 
+#[path = "cli/aggregate.rs"]
+mod aggregate;
 #[path = "cli/checks.rs"]
 mod checks;
 #[path = "cli/demo.rs"]
@@ -138,7 +141,14 @@ enum Cmd {
         input: PathBuf,
         #[arg(short, long, default_value = "proof.json")]
         out: PathBuf,
+        /// Prove for `zkinfer aggregate` (Poseidon transcript): such a proof is checked only
+        /// inside an aggregate, never by a contract alone.
+        #[arg(long)]
+        for_aggregation: bool,
     },
+    /// Fold proofs made with `prove --for-aggregation` into one proof that one contract checks.
+    /// Example: zkinfer aggregate p1.json p2.json --build build/ -o agg/
+    Aggregate(aggregate::AggregateArgs),
     /// Verify a proof in Rust. Example: zkinfer verify build/ proof.json
     Verify { dir: PathBuf, proof: PathBuf },
     /// Generate and compile the Solidity verifier. Example: zkinfer solidity build/ -o contracts/generated
@@ -163,8 +173,12 @@ enum Cmd {
         /// Generate the architecture verifier of a --weights hashed build (WEIGHTS_MODE 3): it
         /// serves every weight set of the architecture and leaves the weights commitment to a
         /// ModelRegistry (see `zkinfer registry`).
-        #[arg(long)]
+        #[arg(long, conflicts_with = "aggregate")]
         registered: bool,
+        /// DIR is an aggregation directory (`zkinfer aggregate -o DIR`): generate the verifier of
+        /// its aggregates, which decides the inner proofs' accumulator in its own pairing.
+        #[arg(long)]
+        aggregate: bool,
     },
     /// Deploy the verifier and a consumer: VerifiedInference, or with --feed one that reads its
     /// inputs from a price feed. Example: zkinfer deploy build/ --rpc-url http://127.0.0.1:8545
@@ -402,14 +416,16 @@ async fn run(cli: Cli) -> Result<()> {
                 ],
             );
         }
-        Cmd::Prove { dir, input, out } => {
+        Cmd::Aggregate(args) => aggregate::run(json, args)?,
+        Cmd::Prove { dir, input, out, for_aggregation } => {
             let opening = out.with_extension("opening.json");
             for path in [&out, &opening] {
                 refuse_build_artifact(&dir, path)?;
                 refuse_same_file(&input, path)?;
             }
             let pb = spinner("proving");
-            let p = pipeline::prove_with(&dir, &input, &pb)?;
+            let transcript = if for_aggregation { Transcript::Poseidon } else { Transcript::Evm };
+            let p = pipeline::prove_for(&dir, &input, transcript, &pb)?;
             pb.finish_and_clear();
             let salted = !p.opening.salts.is_empty() || !p.opening.outputs.is_empty();
             // The proof and its opening together: a proof whose salts were lost opens nothing.
@@ -443,9 +459,11 @@ async fn run(cli: Cli) -> Result<()> {
             };
             print_rows(json, &[("result", "verified".into()), ("outputs", outputs)]);
         }
-        Cmd::Solidity { dir, out, name, vk_contract, identities_contract, registered } => {
+        Cmd::Solidity { dir, out, name, vk_contract, identities_contract, registered, aggregate } => {
             let least = least_placement(vk_contract, identities_contract);
-            let o = if registered {
+            let o = if aggregate {
+                pipeline::solidity_aggregate(&dir, &out, &name, least)?
+            } else if registered {
                 pipeline::solidity_registered(&dir, &out, &name, least)?
             } else {
                 pipeline::solidity_with(&dir, &out, &name, least)?
@@ -454,8 +472,13 @@ async fn run(cli: Cli) -> Result<()> {
                 vec![("verifier", o.path.display().to_string()), ("proof_bytes", o.verifier.proof_len.to_string())];
             let sizes: Vec<String> = o.runtime_sizes().iter().map(|(c, size)| format!("{c} {size} B")).collect();
             rows.push(("runtime_sizes", sizes.join(", ")));
-            warn_insecure(&dir);
-            print_binding(json, &o.settings, rows);
+            match &o.settings {
+                Some(settings) => {
+                    warn_insecure(&dir);
+                    print_binding(json, settings, rows)
+                }
+                None => print_rows(json, &rows),
+            }
         }
         Cmd::Deploy {
             dir,

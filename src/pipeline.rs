@@ -278,12 +278,17 @@ pub fn prove(dir: &Path, input: &Path) -> Result<ProofFile> {
 
 /// [`prove()`], reporting its phases.
 pub fn prove_with(dir: &Path, input: &Path, progress: &dyn Progress) -> Result<ProofFile> {
+    prove_for(dir, input, prove::Transcript::Evm, progress)
+}
+
+/// [`prove_with`] over either transcript (`--for-aggregation`: Poseidon).
+pub fn prove_for(dir: &Path, input: &Path, transcript: prove::Transcript, progress: &dyn Progress) -> Result<ProofFile> {
     let inputs = read_input(input)?;
     progress.phase("loading the keys");
     let (compiled, params, keys) =
         load_checked(dir, |c| crate::compile::check_integer_inputs(input, &inputs, &c.settings.integer_inputs))?;
     progress.phase(&format!("proving (k = {})", compiled.settings.k));
-    let proof = prove::prove(&compiled, &params, &keys, &inputs).map_err(|e| match e {
+    let proof = prove::prove_for(&compiled, &params, &keys, &inputs, transcript).map_err(|e| match e {
         Error::Inputs(reason) => Error::BadInput { path: input.into(), reason },
         e => e,
     })?;
@@ -291,7 +296,8 @@ pub fn prove_with(dir: &Path, input: &Path, progress: &dyn Progress) -> Result<P
     // byte inside a polynomial: such a key still proves, but nothing it proves verifies. A few
     // milliseconds of verification say so here, instead of at the contract.
     progress.phase("checking the proof");
-    prove::verify(&params, &keys, &proof.proof_bytes()?, &proof.instance_fields()?).map_err(|e| Error::BadInput {
+    let (bytes, instances) = (proof.proof_bytes()?, proof.instance_fields()?);
+    prove::verify_for(&params, &keys, &bytes, &instances, transcript).map_err(|e| Error::BadInput {
         path: dir.join("pk.bin"),
         reason: format!(
             "damaged: the proof made with it does not verify against its own verifying key ({}); run `zkinfer setup BUILD/` again",
@@ -305,6 +311,7 @@ pub fn prove_with(dir: &Path, input: &Path, progress: &dyn Progress) -> Result<P
 /// before any pairing or transaction.
 pub fn read_proof(dir: &Path, path: &Path) -> Result<ProofFile> {
     let p = ProofFile::read(path)?;
+    p.check_evm(path)?;
     let compiled = Compiled::load(dir)?;
     p.check_build(path, &compiled)?;
     p.check_outputs(path, &compiled)?;
@@ -316,7 +323,7 @@ pub fn read_proof(dir: &Path, path: &Path) -> Result<ProofFile> {
 /// this is `prove::verify` with them.
 pub fn verify(dir: &Path, proof: &ProofFile) -> Result<()> {
     let (_, params, keys) = load(dir)?;
-    prove::verify(&params, &keys, &proof.proof_bytes()?, &proof.instance_fields()?)
+    prove::verify_for(&params, &keys, &proof.proof_bytes()?, &proof.instance_fields()?, proof.transcript)
 }
 
 /// `zkinfer verify BUILD PROOF`: [`read_proof`] and [`verify`] with the build loaded once;
@@ -326,7 +333,7 @@ pub fn verify_file(dir: &Path, path: &Path) -> Result<(ProofFile, Option<Vec<Vec
     let p = ProofFile::read(path)?;
     let (compiled, params, keys) = load_checked(dir, |compiled| p.check_build(path, compiled))?;
     let instances = p.instance_fields()?;
-    prove::verify(&params, &keys, &p.proof_bytes()?, &instances)?;
+    prove::verify_for(&params, &keys, &p.proof_bytes()?, &instances, p.transcript)?;
     // After the proof: an edited public value is a rejected proof, an edit beside them is this.
     p.check_outputs(path, &compiled)?;
     let opening_path = path.with_extension("opening.json");
@@ -349,8 +356,8 @@ pub struct SolidityOutput {
     /// Where the verifier's source was written.
     pub path: PathBuf,
     /// The settings the verifier was generated from (an architecture verifier's, with
-    /// `--registered`): what it binds.
-    pub settings: crate::compile::Settings,
+    /// `--registered`): what it binds. `None` for an aggregate's verifier, whose slots say it.
+    pub settings: Option<crate::compile::Settings>,
 }
 
 impl SolidityOutput {
@@ -435,7 +442,25 @@ fn render_solidity(dir: &Path, path: &Path, name: &str, least: Placement, regist
     let (compiled, params, keys) = load(dir)?;
     let settings = if registered { evm::registered(&compiled.settings, keys.vk())? } else { compiled.settings.clone() };
     let (verifier, contracts) = evm::fit(name, &settings, keys.vk(), &params, least, true)?;
-    Ok(SolidityOutput { verifier, contracts, path: path.into(), settings })
+    Ok(SolidityOutput { verifier, contracts, path: path.into(), settings: Some(settings) })
+}
+
+/// `zkinfer solidity --aggregate`: the verifier of an aggregation directory's aggregates
+/// (`evm::aggregate`), written to `DIR/<Name>.sol` and compiled with the consumers.
+pub fn solidity_aggregate(dir: &Path, out: &Path, name: &str, least: Placement) -> Result<SolidityOutput> {
+    let s = render_aggregate(dir, &out.join(format!("{name}.sol")), name, least)?;
+    s.write()?;
+    Ok(s)
+}
+
+/// The aggregate's verifier rendered and compiled, nothing written.
+pub fn render_aggregate(dir: &Path, path: &Path, name: &str, least: Placement) -> Result<SolidityOutput> {
+    evm::check_contract_name(name)?;
+    let settings = crate::aggregate::AggregateSettings::load(dir)?;
+    let (params, vk) = crate::aggregate::load_vk(dir, &settings)?;
+    let (verifier, contracts) =
+        evm::fit_with(name, least, true, |p| evm::aggregate::solidity(name, &settings, &vk, &params, p))?;
+    Ok(SolidityOutput { verifier, contracts, path: path.into(), settings: None })
 }
 
 /// `zkinfer deploy`: generates and compiles the verifier and consumers, then deploys them.
@@ -475,8 +500,9 @@ pub fn contract_sizes(model: &Path, input: &Path, dir: &Path, opts: &CompileOpti
         (Some(_), None) => Placement::Contract,
         (Some(_), Some(_)) => Placement::Split,
     };
-    let out = SolidityOutput { verifier, contracts, path: dir.join("ShapeVerifier.sol"), settings };
-    Ok((out.settings.k, placement, out.runtime_sizes()))
+    let k = settings.k;
+    let out = SolidityOutput { verifier, contracts, path: dir.join("ShapeVerifier.sol"), settings: Some(settings) };
+    Ok((k, placement, out.runtime_sizes()))
 }
 
 /// `zkinfer registry deploy`: the architecture verifier of a hashed-weights build and a

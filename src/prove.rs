@@ -18,7 +18,10 @@ use std::path::Path;
 use std::sync::Arc;
 
 mod pk_layout;
+pub mod poseidon;
 mod srs;
+
+pub use poseidon::Transcript;
 
 pub use srs::{dev_srs, is_dev, load_srs, read_build_srs, srs_fingerprint, stage_srs, write_srs, Srs, DEV_SRS_SEED};
 
@@ -230,6 +233,10 @@ pub struct ProofFile {
     pub model_hash: String,
     /// The build's k, for information.
     pub k: u32,
+    /// The transcript the proof was made with: Keccak (absent), which contracts verify, or
+    /// Poseidon (`zkinfer prove --for-aggregation`), which only `zkinfer aggregate` takes.
+    #[serde(default, skip_serializing_if = "Transcript::is_evm")]
+    pub transcript: Transcript,
     /// Wall-clock proving time, for reports.
     pub prove_seconds: f64,
     /// Never written with the proof: see `Opening`.
@@ -288,11 +295,25 @@ fn same_on_grid(a: &[Vec<f64>], b: &[Vec<f64>], scale: f64) -> bool {
 
 /// Proves one inference: quantises `inputs`, builds the witness (checked against the oracle) and proves it.
 pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]) -> Result<ProofFile> {
+    prove_for(compiled, params, keys, inputs, Transcript::Evm)
+}
+
+/// [`prove`] over either transcript: Keccak for a contract, Poseidon for an aggregate.
+pub fn prove_for(
+    compiled: &Compiled,
+    params: &Srs,
+    keys: &Keys,
+    inputs: &[Vec<f32>],
+    transcript: Transcript,
+) -> Result<ProofFile> {
     let start = std::time::Instant::now();
     let salts = compiled.fresh_salts();
     let (circuit, witness) = compiled.circuit_with_witness(inputs, &salts)?;
     let instances: Vec<Fr> = compiled.public_values(&witness, &salts);
-    let proof = prove_circuit(params, keys, circuit, &instances)?;
+    let proof = match transcript {
+        Transcript::Evm => prove_circuit(params, keys, circuit, &instances)?,
+        Transcript::Poseidon => poseidon::prove_circuit(params, keys, circuit, &instances)?,
+    };
     let outputs = compiled.outputs_from_witness(&witness);
     let public_outputs = compiled.settings.output_visibility != crate::circuit::privacy::Visibility::Hashed;
     Ok(ProofFile {
@@ -314,6 +335,7 @@ pub fn prove(compiled: &Compiled, params: &Srs, keys: &Keys, inputs: &[Vec<f32>]
         format: crate::artifact::FORMAT,
         build: compiled.settings.build_hash(),
         k: compiled.settings.k,
+        transcript,
         prove_seconds: start.elapsed().as_secs_f64(),
     })
 }
@@ -335,6 +357,14 @@ pub fn prove_circuit(params: &Srs, keys: &Keys, circuit: ModelCircuit, instances
     Ok(transcript.finalize())
 }
 
+/// [`verify`] for a proof of either transcript.
+pub fn verify_for(params: &Srs, keys: &Keys, proof: &[u8], instances: &[Fr], transcript: Transcript) -> Result<()> {
+    match transcript {
+        Transcript::Evm => verify(params, keys, proof, instances),
+        Transcript::Poseidon => poseidon::verify(params, keys, proof, instances),
+    }
+}
+
 /// Accepts exactly what the generated contract accepts: the statement (`Statement`), a proof of
 /// exactly the key's length (`ProofShape`: halo2 stops reading where the argument ends) with no
 /// point at infinity (no honest proof has one: every commitment is blinded; the transcript would
@@ -342,7 +372,13 @@ pub fn prove_circuit(params: &Srs, keys: &Keys, circuit: ModelCircuit, instances
 /// here: `Fr` cannot hold one, and `field::from_hex` refuses it as the contract does.
 pub fn verify(params: &Srs, keys: &Keys, proof: &[u8], instances: &[Fr]) -> Result<()> {
     keys.statement.check(instances)?;
-    let shape = ProofShape::of(keys.vk());
+    verify_with_vk(params, keys.vk(), proof, instances)
+}
+
+/// [`verify`] after the statement: the proof's exact length, no point at infinity, halo2's check
+/// under `vk`. The aggregate's verifier checks its own statement first, then this.
+pub fn verify_with_vk(params: &Srs, vk: &VerifyingKey<G1Affine>, proof: &[u8], instances: &[Fr]) -> Result<()> {
+    let shape = ProofShape::of(vk);
     if proof.len() != shape.bytes() {
         return Err(Error::rejected(format!(
             "the proof is {} bytes; this model's proofs are exactly {} bytes",
@@ -360,7 +396,7 @@ pub fn verify(params: &Srs, keys: &Keys, proof: &[u8], instances: &[Fr]) -> Resu
     let strategy = SingleStrategy::new(params);
     verify_proof::<KZGCommitmentScheme<Bn256>, VerifierSHPLONK<'_, Bn256>, ChallengeEvm<G1Affine>, _, _>(
         params,
-        keys.vk(),
+        vk,
         strategy,
         &[&[instances]],
         &mut transcript,
@@ -410,6 +446,21 @@ impl ProofFile {
                     crate::error::clip(&format!("{:?}", self.outputs)),
                     crate::error::clip(&format!("{stated:?}"))
                 ),
+            });
+        }
+        Ok(())
+    }
+
+    /// Refuses a proof made for aggregation where a contract will check it: no contract reads
+    /// the Poseidon transcript, so it would only ever be rejected there.
+    pub fn check_evm(&self, path: &Path) -> Result<()> {
+        if self.transcript == Transcript::Poseidon {
+            return Err(Error::BadInput {
+                path: path.into(),
+                reason: "is a proof for aggregation (Poseidon transcript, `zkinfer prove --for-aggregation`), which no \
+                         verifier contract checks: give it to `zkinfer aggregate`, or prove again without \
+                         --for-aggregation to submit it alone"
+                    .into(),
             });
         }
         Ok(())

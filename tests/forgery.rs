@@ -56,6 +56,7 @@ async fn verdicts(client: &Client, t: &Target, proof: &[u8], public: &[Fr]) -> (
         build: t.compiled.settings.build_hash(),
         k: t.compiled.settings.k,
         prove_seconds: 0.0,
+        transcript: Default::default(),
         opening: Default::default(),
     };
     let rust = pipeline::verify(&t.dir, &file).is_ok();

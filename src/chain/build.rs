@@ -222,6 +222,7 @@ pub async fn submit(
     address: Option<Address>,
     end_round: Option<u128>,
 ) -> Result<Submitted> {
+    proof.check_evm(Path::new("proof.json"))?;
     // The statement as `zkinfer verify` checks it (each public value a field element, their
     // number, the weights commitment), when the build is at hand: the contract would revert.
     if let Ok(compiled) = Compiled::load(dir) {

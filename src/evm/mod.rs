@@ -1,6 +1,8 @@
 //! Solidity generation and compilation: the verifier contract for one model, and the hand-written
 //! consumer (`contracts/VerifiedInference.sol`) it is deployed with.
 
+pub mod accumulator;
+pub mod aggregate;
 pub mod domain;
 pub mod gates;
 pub mod identities;
@@ -34,7 +36,7 @@ pub const EIP170_LIMIT: usize = 24_576;
 /// The hand-written contracts compiled with every verifier (file name, source): the interface,
 /// the packed public values' library, the consumers, and the price feed the on-chain input
 /// binding reads.
-pub const HANDWRITTEN: [(&str, &str); 11] = [
+pub const HANDWRITTEN: [(&str, &str); 13] = [
     ("IZkinferVerifier.sol", include_str!("../../contracts/IZkinferVerifier.sol")),
     ("TwoStepOwnable.sol", include_str!("../../contracts/TwoStepOwnable.sol")),
     ("PublicValues.sol", include_str!("../../contracts/PublicValues.sol")),
@@ -46,6 +48,8 @@ pub const HANDWRITTEN: [(&str, &str); 11] = [
     ("ForecastVault.sol", include_str!("../../contracts/ForecastVault.sol")),
     ("ModelRegistry.sol", include_str!("../../contracts/ModelRegistry.sol")),
     ("RegisteredInference.sol", include_str!("../../contracts/RegisteredInference.sol")),
+    ("IAggregateVerifier.sol", include_str!("../../contracts/IAggregateVerifier.sol")),
+    ("BatchInference.sol", include_str!("../../contracts/BatchInference.sol")),
 ];
 
 /// Words solc reserves, which no contract may be named (the ones a user might try).
@@ -147,7 +151,7 @@ pub fn verifier_solidity(
         }
     };
     let split = placement == key::Placement::Split;
-    let g = verifier::generate(&verifier::VerifierSpec { vk, params, num_instances, key: data.as_ref(), split });
+    let g = verifier::generate(&verifier::VerifierSpec { vk, params, num_instances, key: data.as_ref(), split, accumulator: false });
     let identities = g.identities.as_ref().map(|yul| split::compile(name, yul)).transpose()?;
     let identities_fields = identities.as_ref().map(|c| skeleton::IdentitiesFields {
         name: format!("{name}Identities"),
@@ -248,9 +252,19 @@ pub fn fit(
     least: key::Placement,
     with_consumers: bool,
 ) -> Result<(VerifierSource, Vec<CompiledContract>)> {
+    fit_with(name, least, with_consumers, |placement| verifier_solidity(name, settings, vk, params, placement))
+}
+
+/// [`fit`] for any verifier `render` lays out (a model's, an aggregate's).
+pub fn fit_with(
+    name: &str,
+    least: key::Placement,
+    with_consumers: bool,
+    render: impl Fn(key::Placement) -> Result<VerifierSource>,
+) -> Result<(VerifierSource, Vec<CompiledContract>)> {
     let mut placement = least;
     loop {
-        let verifier = verifier_solidity(name, settings, vk, params, placement)?;
+        let verifier = render(placement)?;
         let contracts = if with_consumers {
             compile_with_consumer(&verifier)?
         } else {

@@ -6,6 +6,15 @@ use minijinja::{Environment, UndefinedBehavior};
 use serde::Serialize;
 
 const CONTRACT: &str = include_str!("templates/verifier.sol");
+/// The aggregate's verifier (`zkinfer solidity --aggregate`).
+const AGGREGATE: &str = include_str!("templates/aggregate.sol");
+/// The parts both verifiers share: the key and identities contracts' addresses and constructor,
+/// `verifyProof`'s frame, and the deployers of the key and identities contracts.
+const SHARED: [(&str, &str); 3] = [
+    ("key_frame.sol", include_str!("templates/key_frame.sol")),
+    ("verify_proof.sol", include_str!("templates/verify_proof.sol")),
+    ("deployers.sol", include_str!("templates/deployers.sol")),
+];
 /// The identities contract's source (`split`).
 const IDENTITIES: &str = include_str!("templates/identities.sol");
 /// Yul helpers shared by every generated verifier.
@@ -114,6 +123,10 @@ fn environment() -> Environment<'static> {
     env.set_keep_trailing_newline(true);
     env.set_undefined_behavior(UndefinedBehavior::Strict);
     env.add_template("verifier.sol", CONTRACT).expect("the contract template parses");
+    env.add_template("aggregate.sol", AGGREGATE).expect("the aggregate template parses");
+    for (name, source) in SHARED {
+        env.add_template(name, source).expect("the shared templates parse");
+    }
     env.add_template("helpers.yul", HELPERS).expect("the helpers template parses");
     env.add_template("identities.sol", IDENTITIES).expect("the identities template parses");
     env

@@ -10,6 +10,7 @@
 //! `shplonk`, `msm`. They share one emitter, whose memory only grows, so no phase can overwrite a
 //! value another still reads.
 
+use super::accumulator;
 use super::domain;
 use super::identities;
 use super::key::KeyData;
@@ -38,6 +39,9 @@ pub struct VerifierSpec<'a> {
     pub key: Option<&'a KeyData>,
     /// Whether the identities run in a contract of their own (`Placement::Split`).
     pub split: bool,
+    /// Whether the first 12 public values are a KZG accumulator to decide with the proof
+    /// (an aggregate's verifier: `accumulator`).
+    pub accumulator: bool,
 }
 
 /// The generated Yul, ready for the contract template.
@@ -74,7 +78,11 @@ pub fn generate(spec: &VerifierSpec) -> Generated {
     openings.queries[openings.h_query].eval = h_eval;
     let scalars = shplonk::emit(&mut e, &plan, &openings, &at, spec.params.get_g()[0]);
     let acc = msm::emit_msm(&mut e, &scalars, key_mem);
-    msm::emit_pairing(&mut e, spec.params, plan.h2, acc);
+    let (lhs, rhs) = match spec.accumulator {
+        true => accumulator::emit_fold(&mut e, &plan, acc, plan.h2),
+        false => (acc, plan.h2),
+    };
+    msm::emit_pairing(&mut e, spec.params, rhs, lhs);
     // Helpers take their scratch space above everything allocated here.
     let body = format!("            mstore(0x40, {:#x})\n{}", e.next, e.code);
     Generated {

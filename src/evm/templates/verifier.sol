@@ -5,34 +5,7 @@
 {{ header }}pragma solidity ^0.8.20;
 
 contract {{ name }} {
-{% if key %}    /// The contract whose code is this verifier's key (`{{ key.name }}`, below): the fixed and
-    /// permutation commitments, the transcript's first word, MODEL_HASH and MODEL_COMMITMENT.
-    address public immutable VERIFYING_KEY;
-    /// keccak256 of that code. The constructor refuses any other key contract, and every
-    /// verification checks it again: the key cannot be swapped.
-    bytes32 public constant VERIFYING_KEY_CODEHASH = {{ key.code_hash }};
-{% if identities %}    /// The contract whose code computes this verifier's gate, permutation and lookup identities
-    /// (`{{ identities.name }}`, below), called with the verifier's memory on every verification.
-    address public immutable IDENTITIES;
-    /// keccak256 of that code, checked as the key's is: the identities cannot be swapped.
-    bytes32 public constant IDENTITIES_CODEHASH = {{ identities.code_hash }};
-{% endif %}
-    error WrongVerifyingKey(address key);
-{% if identities %}    error WrongIdentities(address identities);
-
-    constructor(address key, address identities) {
-        if (key.codehash != VERIFYING_KEY_CODEHASH) revert WrongVerifyingKey(key);
-        if (identities.codehash != IDENTITIES_CODEHASH) revert WrongIdentities(identities);
-        VERIFYING_KEY = key;
-        IDENTITIES = identities;
-    }
-{% else %}
-    constructor(address key) {
-        if (key.codehash != VERIFYING_KEY_CODEHASH) revert WrongVerifyingKey(key);
-        VERIFYING_KEY = key;
-    }
-{% endif %}
-    /// keccak256 of the quantised model, its privacy modes, lanes and verifying key.
+{% include "key_frame.sol" %}{% if key %}    /// keccak256 of the quantised model, its privacy modes, lanes and verifying key.
     function MODEL_HASH() external view returns (bytes32) {
         return bytes32(keyWord({{ key.model_hash_word }}));
     }
@@ -72,49 +45,5 @@ contract {{ name }} {
     uint256 public constant PACK_BITS = {{ pack_bits }};
     uint256 public constant PROOF_LENGTH = {{ proof_length }};
 
-    function verifyProof(bytes calldata proof, uint256[] calldata instances) external view returns (bool) {
-{% if key %}        address key = VERIFYING_KEY;
-{% endif %}{% if identities %}        address identities = IDENTITIES;
-{% endif %}        assembly {
-{{ functions }}
-            let R := 0x{{ r }}
-            let ok := and(eq(proof.length, {{ proof_length }}), eq(instances.length, {{ num_instances }}))
-{% if key %}            // The key's words, after the key contract's STOP byte.
-            extcodecopy(key, {{ key.mem }}, 1, {{ key.bytes }})
-            ok := and(ok, eq(extcodehash(key), {{ key.code_hash }}))
-{% endif %}{% if identities %}            ok := and(ok, eq(extcodehash(identities), {{ identities.code_hash }}))
-{% endif %}            ok := and(ok, {{ commitment_check }})
-            if iszero(ok) {
-                mstore(0x00, 0)
-                return(0x00, 0x20)
-            }
-{{ body }}
-            mstore(0x00, ok)
-            return(0x00, 0x20)
-        }
-    }
-}
-{% if key %}
-/// The verifying key of `{{ name }}` as data: its runtime code is a STOP byte, then the words
-/// the verifier copies. Deploy it first, then `{{ name }}` with its address.
-contract {{ key.name }} {
-    constructor() {
-        bytes memory code = hex"{{ key.runtime }}";
-        assembly {
-            return(add(code, 0x20), mload(code))
-        }
-    }
-}
-{% endif %}{% if identities %}
-/// The identities of `{{ name }}` as code: the runtime of `{{ name }}IdentitiesCode` (its source is
-/// {{ name }}IdentitiesCode.sol.txt beside this file) as zkinfer compiled it, returned unchanged.
-/// Deploy it before `{{ name }}` and give its address to the verifier's constructor.
-contract {{ identities.name }} {
-    constructor() {
-        bytes memory code = hex"{{ identities.runtime }}";
-        assembly {
-            return(add(code, 0x20), mload(code))
-        }
-    }
-}
-{% endif %}
+{% include "verify_proof.sol" %}}
+{% include "deployers.sol" %}

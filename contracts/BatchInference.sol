@@ -1,0 +1,135 @@
+// SPDX-License-Identifier: MIT
+pragma solidity ^0.8.20;
+
+import {IAggregateVerifier} from "./IAggregateVerifier.sol";
+import {WEIGHTS_FIXED, WEIGHTS_HASHED, WEIGHTS_PRIVATE, VISIBILITY_PACKED} from "./IZkinferVerifier.sol";
+import {PublicValues} from "./PublicValues.sol";
+
+/// Accepts a batch of inferences, one per slot of an aggregate verifier
+/// (`zkinfer solidity --aggregate`), with one proof, and keeps each slot's latest outputs with
+/// the hash of its inputs. Trust model: docs/contracts.md, "Batches".
+///
+/// The verifier is fixed at construction and pinned by its `AGGREGATE_HASH`, which names the
+/// aggregation key and every slot's model, weights commitment and public-value range: there is
+/// no owner and no way to swap it. A slot whose weights are private (bound to nothing) is refused
+/// unless the deployer allows it, as `InferenceConsumer` does.
+///
+/// Each inference (a slot's model and public values) is accepted once: a batch that repeats an
+/// accepted inference reverts `AlreadyAccepted`, so an old result cannot be replayed over a newer
+/// one. One external call, a `view` call (STATICCALL) to the verifier, precedes every state change.
+contract BatchInference {
+    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
+
+    IAggregateVerifier public immutable verifier;
+    bytes32 public immutable aggregateHash;
+    uint256 public immutable numSlots;
+    uint256 public immutable numInstances;
+
+    /// A slot's latest accepted inference.
+    struct Latest {
+        bytes32 inputsHash;
+        uint256 blockNumber;
+        int256[] outputs;
+    }
+
+    mapping(uint256 => Latest) internal _latest;
+    /// Inferences accepted so far: keccak256(abi.encode(modelHash, the slot's public values)).
+    mapping(bytes32 => bool) public accepted;
+    uint256 public batches;
+
+    event InferenceVerified(
+        address indexed submitter,
+        uint256 indexed slot,
+        bytes32 indexed modelHash,
+        bytes32 inputsHash,
+        int256[] outputs,
+        uint256 blockNumber
+    );
+
+    error NotAContract(address account);
+    error AggregateMismatch(bytes32 expected, bytes32 actual);
+    error UnboundWeights(uint256 slot);
+    error UnknownWeightsMode(uint256 slot, uint8 mode);
+    error PublicValueCount(uint256 expected, uint256 actual);
+    error InvalidProof();
+    error AlreadyAccepted(uint256 slot, bytes32 statement);
+
+    constructor(IAggregateVerifier verifier_, bytes32 pin, bool allowUnboundWeights) {
+        if (address(verifier_).code.length == 0) revert NotAContract(address(verifier_));
+        bytes32 hash = verifier_.AGGREGATE_HASH();
+        if (hash != pin) revert AggregateMismatch(pin, hash);
+        uint256 n = verifier_.NUM_SLOTS();
+        for (uint256 i = 0; i < n; i++) {
+            uint8 mode = verifier_.slot(i).weightsMode;
+            if (mode == WEIGHTS_PRIVATE) {
+                if (!allowUnboundWeights) revert UnboundWeights(i);
+            } else if (mode != WEIGHTS_FIXED && mode != WEIGHTS_HASHED) {
+                revert UnknownWeightsMode(i, mode);
+            }
+        }
+        verifier = verifier_;
+        aggregateHash = pin;
+        numSlots = n;
+        numInstances = verifier_.NUM_INSTANCES();
+    }
+
+    /// Verifies the aggregate and records every slot's inference; reverts `InvalidProof` when the
+    /// verifier says no, and `AlreadyAccepted` when a slot repeats an accepted inference.
+    function submitBatch(bytes calldata proof, uint256[] calldata instances) external {
+        if (instances.length != numInstances) revert PublicValueCount(numInstances, instances.length);
+        if (!verifier.verifyProof(proof, instances)) revert InvalidProof();
+        uint256[] memory values = instances;
+        for (uint256 i = 0; i < numSlots; i++) {
+            _record(i, verifier.slot(i), values);
+        }
+        batches += 1;
+    }
+
+    function latestOutputs(uint256 slot) external view returns (int256[] memory) {
+        return _latest[slot].outputs;
+    }
+
+    function latestInputsHash(uint256 slot) external view returns (bytes32) {
+        return _latest[slot].inputsHash;
+    }
+
+    function latestBlock(uint256 slot) external view returns (uint256) {
+        return _latest[slot].blockNumber;
+    }
+
+    function _record(uint256 i, IAggregateVerifier.Slot memory s, uint256[] memory values) private {
+        uint256 offset = s.offset;
+        // As InferenceConsumer hashes them: the inputs part's words, concatenated.
+        bytes32 inputsHash = keccak256(abi.encodePacked(_slice(values, offset, s.numPublicInputs)));
+        bytes32 statement = keccak256(abi.encode(s.modelHash, _slice(values, offset, s.numInstances)));
+        if (accepted[statement]) revert AlreadyAccepted(i, statement);
+        accepted[statement] = true;
+        uint256 first = offset + s.numPublicInputs;
+        int256[] memory outputs;
+        if (s.outputVisibility == VISIBILITY_PACKED) {
+            outputs = PublicValues.unpack(values, first, s.numOutputValues, s.packBits);
+        } else {
+            outputs = new int256[](s.numOutputs);
+            for (uint256 j = 0; j < outputs.length; j++) {
+                outputs[j] = _toSigned(values[first + j]);
+            }
+        }
+        Latest storage l = _latest[i];
+        l.inputsHash = inputsHash;
+        l.blockNumber = block.number;
+        l.outputs = outputs;
+        emit InferenceVerified(msg.sender, i, s.modelHash, inputsHash, outputs, block.number);
+    }
+
+    function _slice(uint256[] memory values, uint256 from, uint256 n) private pure returns (uint256[] memory out) {
+        out = new uint256[](n);
+        for (uint256 j = 0; j < n; j++) {
+            out[j] = values[from + j];
+        }
+    }
+
+    /// Field elements above (r-1)/2 stand for negative numbers.
+    function _toSigned(uint256 v) private pure returns (int256) {
+        return v > (R - 1) / 2 ? -int256(R - v) : int256(v);
+    }
+}
