@@ -15,7 +15,7 @@ import {PublicValues} from "./PublicValues.sol";
 /// unless the deployer allows it, as `InferenceConsumer` does.
 ///
 /// Each inference (a slot's model and public values) is accepted once: a batch that repeats an
-/// accepted inference reverts `AlreadyAccepted`, so an old result cannot be replayed over a newer
+/// accepted inference reverts `InferenceAlreadyAccepted`, so an old result cannot be replayed over a newer
 /// one. One external call, a `view` call (STATICCALL) to the verifier, precedes every state change.
 contract BatchInference {
     uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
@@ -48,11 +48,11 @@ contract BatchInference {
 
     error NotAContract(address account);
     error AggregateMismatch(bytes32 expected, bytes32 actual);
-    error UnboundWeights(uint256 slot);
-    error UnknownWeightsMode(uint256 slot, uint8 mode);
+    error SlotUnboundWeights(uint256 slot);
+    error SlotWeightsMode(uint256 slot, uint8 mode);
     error PublicValueCount(uint256 expected, uint256 actual);
     error InvalidProof();
-    error AlreadyAccepted(uint256 slot, bytes32 statement);
+    error InferenceAlreadyAccepted(uint256 slot, bytes32 statement);
 
     constructor(IAggregateVerifier verifier_, bytes32 pin, bool allowUnboundWeights) {
         if (address(verifier_).code.length == 0) revert NotAContract(address(verifier_));
@@ -62,9 +62,9 @@ contract BatchInference {
         for (uint256 i = 0; i < n; i++) {
             uint8 mode = verifier_.slot(i).weightsMode;
             if (mode == WEIGHTS_PRIVATE) {
-                if (!allowUnboundWeights) revert UnboundWeights(i);
+                if (!allowUnboundWeights) revert SlotUnboundWeights(i);
             } else if (mode != WEIGHTS_FIXED && mode != WEIGHTS_HASHED) {
-                revert UnknownWeightsMode(i, mode);
+                revert SlotWeightsMode(i, mode);
             }
         }
         verifier = verifier_;
@@ -74,7 +74,7 @@ contract BatchInference {
     }
 
     /// Verifies the aggregate and records every slot's inference; reverts `InvalidProof` when the
-    /// verifier says no, and `AlreadyAccepted` when a slot repeats an accepted inference.
+    /// verifier says no, and `InferenceAlreadyAccepted` when a slot repeats an accepted inference.
     function submitBatch(bytes calldata proof, uint256[] calldata instances) external {
         if (instances.length != numInstances) revert PublicValueCount(numInstances, instances.length);
         if (!verifier.verifyProof(proof, instances)) revert InvalidProof();
@@ -102,7 +102,7 @@ contract BatchInference {
         // As InferenceConsumer hashes them: the inputs part's words, concatenated.
         bytes32 inputsHash = keccak256(abi.encodePacked(_slice(values, offset, s.numPublicInputs)));
         bytes32 statement = keccak256(abi.encode(s.modelHash, _slice(values, offset, s.numInstances)));
-        if (accepted[statement]) revert AlreadyAccepted(i, statement);
+        if (accepted[statement]) revert InferenceAlreadyAccepted(i, statement);
         accepted[statement] = true;
         uint256 first = offset + s.numPublicInputs;
         int256[] memory outputs;

@@ -8,8 +8,10 @@
 //! (`FixtureHashed{A,B}Keyed.sol`), A's with its identities too (`FixtureHashedASplit.sol`, the
 //! identities' source beside it as text) and the architecture verifier both share through a
 //! registry (`FixtureRegistered.sol`); and the DeFi bot's forecaster
-//! (`FixtureForecaster.sol`, `proof_forecast.json`: a proof over the feed answers it lists).
-//! Run with `make fixtures`.
+//! (`FixtureForecaster.sol`, `proof_forecast.json`: a proof over the feed answers it lists); and
+//! an aggregate of A's and B's inferences (`FixtureAggregate.sol`, `proof_aggregate*.json`: an
+//! honest one and three an attacker can prove, each hiding a bad inner proof).
+//! Run with `make fixtures` (`cargo run --example fixtures -- aggregate`: the aggregate's alone).
 
 use std::path::Path;
 use zkinfer::chain::feed::{model_input, quantise};
@@ -22,6 +24,9 @@ use zkinfer::pipeline::{self, CompileOptions, Placement};
 mod forecaster;
 
 fn main() -> zkinfer::Result<()> {
+    if std::env::args().nth(1).as_deref() == Some("aggregate") {
+        return aggregate_fixture();
+    }
     let hashed = CompileOptions {
         lanes: Some(4),
         scale_bits: Some(10),
@@ -89,7 +94,63 @@ fn main() -> zkinfer::Result<()> {
             println!("{name}: {} (verifier {} B)", out.path.display(), out.runtime_size(&name));
         }
     }
-    forecast_fixture()
+    forecast_fixture()?;
+    aggregate_fixture()
+}
+
+/// Models A and B's inferences aggregated (`build/fixtures/aggregate`), its verifier, the honest
+/// aggregate, and three aggregates an attacker who skips the inner checks can prove: slot 0 with
+/// a flipped evaluation in A's proof, with B's proof under A's key, and with A's proof over
+/// another output. The aggregation circuit is satisfied by all three; the accumulator is not.
+fn aggregate_fixture() -> zkinfer::Result<()> {
+    use zkinfer::prove::Transcript;
+    let dir = Path::new("build/fixtures/aggregate");
+    let mut inner = vec![];
+    for tag in ["a", "b"] {
+        let build = Path::new("build/fixtures").join(tag).join("build");
+        let input = Path::new("build/fixtures").join(tag).join("input.json");
+        let proof = pipeline::prove_for(&build, &input, Transcript::Poseidon, &())?;
+        let path = dir.join(format!("inner_{tag}.json"));
+        zkinfer::artifact::create_dir(dir)?;
+        write_json(&path, &proof)?;
+        inner.push((build, path, proof));
+    }
+    let pairs: Vec<_> = inner.iter().map(|(b, p, _)| (b.clone(), p.clone())).collect();
+    let report = zkinfer::aggregate::aggregate(&pairs, dir, &Default::default(), &())?;
+    write_json(Path::new("test/fixtures/proof_aggregate.json"), &report.proof)?;
+    let out =
+        pipeline::solidity_aggregate(dir, Path::new("contracts/generated"), "FixtureAggregate", Placement::Inline)?;
+    println!("FixtureAggregate: {} (k {}, prove {:.0} s)", out.path.display(), report.k, report.proof.prove_seconds);
+    let parts = |i: usize| -> zkinfer::Result<(Vec<u8>, Vec<halo2_proofs::halo2curves::bn256::Fr>)> {
+        Ok((inner[i].2.proof_bytes()?, inner[i].2.instance_fields()?))
+    };
+    let ((a, a_inst), (b, b_inst)) = (parts(0)?, parts(1)?);
+    let (build_a, build_b) = (inner[0].0.clone(), inner[1].0.clone());
+    let mut flipped = a.clone();
+    let first_scalar = zkinfer::aggregate::first_scalar_offset(&build_a)?;
+    flipped[first_scalar] ^= 1;
+    let mut other_output = a_inst.clone();
+    other_output[1] += halo2_proofs::halo2curves::bn256::Fr::from(1u64);
+    let forged = [
+        ("bad_inner", vec![(build_a.clone(), flipped, a_inst.clone()), (build_b.clone(), b.clone(), b_inst.clone())]),
+        (
+            "swapped_key",
+            vec![(build_a.clone(), b.clone(), b_inst.clone()), (build_b.clone(), b.clone(), b_inst.clone())],
+        ),
+        ("changed_value", vec![(build_a, a, other_output), (build_b, b, b_inst)]),
+    ];
+    for (tag, slots) in forged {
+        let (proof, instances) = zkinfer::aggregate::prove_unchecked(dir, slots)?;
+        write_json(
+            &Path::new("test/fixtures").join(format!("proof_aggregate_{tag}.json")),
+            &serde_json::json!({
+                "proof": format!("0x{}", hex::encode(&proof)),
+                "instances": instances.iter().map(zkinfer::field::to_hex).collect::<Vec<_>>(),
+            }),
+        )?;
+        println!("proof_aggregate_{tag}.json");
+    }
+    Ok(())
 }
 
 /// The proof's outputs as the integers a consumer stores (fixed point at the model's scale),

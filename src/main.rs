@@ -447,6 +447,7 @@ async fn run(cli: Cli) -> Result<()> {
             warn_insecure(&dir);
             print_rows(json, &rows);
         }
+        Cmd::Verify { dir, proof } if aggregate::is_aggregate(&dir) => aggregate::verify(json, &dir, &proof)?,
         Cmd::Verify { dir, proof } => {
             let (p, opened) = pipeline::verify_file(&dir, &proof)?;
             warn_insecure(&dir);
@@ -492,6 +493,17 @@ async fn run(cli: Cli) -> Result<()> {
             vk_contract,
             identities_contract,
         } => {
+            let placement = least_placement(vk_contract, identities_contract);
+            if aggregate::is_aggregate(&dir) {
+                let cfg = ClientConfig::from_env(rpc_url.as_deref())?;
+                if feed.is_some() {
+                    return Err(Error::Usage {
+                        flag: "--feed".into(),
+                        reason: "an aggregate's consumer (BatchInference) takes its inputs from the caller".into(),
+                    });
+                }
+                return aggregate::deploy(json, &dir, &cfg, placement, allow_unbound_weights).await;
+            }
             let kind = match feed {
                 None => ConsumerKind::Plain,
                 Some(f) => ConsumerKind::Feed {
@@ -507,7 +519,6 @@ async fn run(cli: Cli) -> Result<()> {
                     vault: vault_move_bps.map(|move_bps| VaultParams { move_bps, risk_validity }),
                 },
             };
-            let placement = least_placement(vk_contract, identities_contract);
             let opts = DeployOptions { kind, allow_unbound_weights, placement };
             let (d, _) = zkinfer::pipeline::deploy(&dir, &ClientConfig::from_env(rpc_url.as_deref())?, &opts).await?;
             warn_insecure(&dir);
@@ -533,7 +544,6 @@ async fn run(cli: Cli) -> Result<()> {
                     reason: format!("{r} is not a feed round id (they are below 2^80): give a round the feed reported"),
                 });
             }
-            let p = pipeline::read_proof(&dir, &proof)?;
             let address = address
                 .map(|a| {
                     a.parse().map_err(|e| Error::Usage {
@@ -542,7 +552,12 @@ async fn run(cli: Cli) -> Result<()> {
                     })
                 })
                 .transpose()?;
-            let s = build::submit(&dir, &p, &ClientConfig::from_env(rpc_url.as_deref())?, address, round).await?;
+            let cfg = ClientConfig::from_env(rpc_url.as_deref())?;
+            if aggregate::is_aggregate(&dir) {
+                return aggregate::submit(json, &dir, &proof, &cfg, address).await;
+            }
+            let p = pipeline::read_proof(&dir, &proof)?;
+            let s = build::submit(&dir, &p, &cfg, address, round).await?;
             warn_insecure(&dir);
             print_submission(json, &dir, &s);
         }

@@ -282,7 +282,12 @@ pub fn prove_with(dir: &Path, input: &Path, progress: &dyn Progress) -> Result<P
 }
 
 /// [`prove_with`] over either transcript (`--for-aggregation`: Poseidon).
-pub fn prove_for(dir: &Path, input: &Path, transcript: prove::Transcript, progress: &dyn Progress) -> Result<ProofFile> {
+pub fn prove_for(
+    dir: &Path,
+    input: &Path,
+    transcript: prove::Transcript,
+    progress: &dyn Progress,
+) -> Result<ProofFile> {
     let inputs = read_input(input)?;
     progress.phase("loading the keys");
     let (compiled, params, keys) =
@@ -475,6 +480,51 @@ pub async fn deploy(
     // The source of what is now on chain, written only once it is there.
     out.write()?;
     Ok((d, out))
+}
+
+/// `zkinfer deploy AGG/`: the aggregate's verifier and a `BatchInference` pinned to its
+/// `AGGREGATE_HASH`, recorded in `AGG/deployment.json`.
+pub async fn deploy_batch(
+    dir: &Path,
+    cfg: &crate::chain::ClientConfig,
+    least: Placement,
+    allow_unbound_weights: bool,
+) -> Result<(crate::chain::batch::BatchDeployment, SolidityOutput)> {
+    let settings = crate::aggregate::AggregateSettings::load(dir)?;
+    let out = render_aggregate(dir, &dir.join("solidity/AggregateVerifier.sol"), "AggregateVerifier", least)?;
+    let client = crate::chain::Client::connect_with(cfg).await?;
+    let code = out.verifier_code()?;
+    let d = client
+        .deploy_batch(code, out.bytecode("BatchInference")?, &settings.aggregate_hash, allow_unbound_weights)
+        .await?;
+    crate::compile::write_json(&dir.join("deployment.json"), &d)?;
+    out.write()?;
+    Ok((d, out))
+}
+
+/// `zkinfer submit AGG/ PROOF`: the aggregate proof to the deployment's (or `address`'s)
+/// `BatchInference`, after the checks `zkinfer verify` makes that the contract would revert on.
+pub async fn submit_batch(
+    dir: &Path,
+    path: &Path,
+    cfg: &crate::chain::ClientConfig,
+    address: Option<alloy::primitives::Address>,
+) -> Result<crate::chain::Submitted> {
+    let settings = crate::aggregate::AggregateSettings::load(dir)?;
+    let proof = crate::aggregate::AggregateProof::read(path)?;
+    proof.check_aggregate(path, &settings)?;
+    settings.check_statement(&proof.instance_fields()?)?;
+    let client = crate::chain::Client::connect_with(cfg).await?;
+    let consumer = match address {
+        Some(a) => a,
+        None => {
+            let d = crate::chain::batch::BatchDeployment::load(dir)?;
+            client.ensure_chain(d.chain_id, "the chain `zkinfer deploy AGG/` deployed to")?;
+            d.consumer
+        }
+    };
+    let instances = crate::chain::instances_u256(&proof.instances)?;
+    client.submit_batch(consumer, &proof.proof_bytes()?, &instances).await
 }
 
 /// k, the layout that fits, and every contract's runtime size in bytes (`contract_sizes`).

@@ -457,10 +457,11 @@ impl ProofFile {
         if self.transcript == Transcript::Poseidon {
             return Err(Error::BadInput {
                 path: path.into(),
-                reason: "is a proof for aggregation (Poseidon transcript, `zkinfer prove --for-aggregation`), which no \
+                reason:
+                    "is a proof for aggregation (Poseidon transcript, `zkinfer prove --for-aggregation`), which no \
                          verifier contract checks: give it to `zkinfer aggregate`, or prove again without \
                          --for-aggregation to submit it alone"
-                    .into(),
+                        .into(),
             });
         }
         Ok(())

@@ -28,7 +28,6 @@ contract FixtureAggregate {
 
     error NoSuchSlot(uint256 index);
 
-
     /// keccak256 over the aggregation key's transcript representation and every slot's
     /// MODEL_HASH, weights commitment and public-value range.
     bytes32 public constant AGGREGATE_HASH = 0x545ca201c259f37f727353392951c45b6432ac0e0dedfcf7dc5b7b2c1682700a;

@@ -11,8 +11,8 @@ use crate::prove::Srs;
 use halo2_proofs::halo2curves::bn256::{Bn256, Fq, Fr, G1Affine, G2Affine};
 use halo2_proofs::halo2curves::ff::PrimeField;
 use halo2_proofs::halo2curves::pairing::Engine;
-use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
 use halo2_proofs::halo2curves::CurveAffine;
+use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
 use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
 use halo2_proofs::poly::kzg::multiopen::ProverSHPLONK;
 use snark_verifier_sdk::halo2::aggregation::{AggregationCircuit, AggregationConfigParams, VerifierUniversality};
@@ -81,10 +81,8 @@ pub fn plan(
     let params = srs(probe)?;
     let (_, cfg) = layout(&params, probe, snarks)?;
     let cells = cfg.num_advice << probe;
-    let k = K_RANGE
-        .clone()
-        .find(|&k| cells.div_ceil((1 << k) - MINIMUM_ROWS) <= TARGET_ADVICE)
-        .unwrap_or(*K_RANGE.end());
+    let k =
+        K_RANGE.clone().find(|&k| cells.div_ceil((1 << k) - MINIMUM_ROWS) <= TARGET_ADVICE).unwrap_or(*K_RANGE.end());
     if k == probe {
         return Ok((k, cfg, params));
     }
@@ -96,10 +94,15 @@ pub fn plan(
 
 /// Keygen for the aggregation of proofs shaped as `snarks` (their keys, not their values, fix
 /// the circuit): the proving key and the break points its prover must use.
-pub fn keygen(params: &Srs, cfg: AggregationConfigParams, snarks: &[Snark]) -> Result<(ProvingKey<G1Affine>, BreakPoints)> {
+pub fn keygen(
+    params: &Srs,
+    cfg: AggregationConfigParams,
+    snarks: &[Snark],
+) -> Result<(ProvingKey<G1Affine>, BreakPoints)> {
     let (circuit, _) = layout(params, cfg.degree, snarks)?;
     let circuit = circuit.use_params(cfg);
-    let vk = keygen_vk(params, &circuit).map_err(|source| Error::Halo2 { stage: "aggregation verifying key", source })?;
+    let vk =
+        keygen_vk(params, &circuit).map_err(|source| Error::Halo2 { stage: "aggregation verifying key", source })?;
     let pk =
         keygen_pk(params, vk, &circuit).map_err(|source| Error::Halo2 { stage: "aggregation proving key", source })?;
     Ok((pk, circuit.break_points()))
@@ -168,7 +171,9 @@ pub fn accumulator(limbs: &[Fr]) -> Option<(G1Affine, G1Affine)> {
 /// was folded into.
 pub fn decide(params: &Srs, limbs: &[Fr]) -> Result<()> {
     let (lhs, rhs) = accumulator(limbs).ok_or_else(|| {
-        Error::rejected("the accumulator's limbs are not two points on the curve (a limb out of range, or off the curve)")
+        Error::rejected(
+            "the accumulator's limbs are not two points on the curve (a limb out of range, or off the curve)",
+        )
     })?;
     let g2: G2Affine = params.g2();
     let s_g2: G2Affine = params.s_g2();

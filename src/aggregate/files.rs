@@ -234,7 +234,11 @@ impl AggregateProof {
                 .slots
                 .iter()
                 .zip(inner)
-                .map(|(s, p)| SlotOutputs { model: s.model.clone(), model_hash: s.model_hash.clone(), outputs: p.outputs.clone() })
+                .map(|(s, p)| SlotOutputs {
+                    model: s.model.clone(),
+                    model_hash: s.model_hash.clone(),
+                    outputs: p.outputs.clone(),
+                })
                 .collect(),
             prove_seconds,
         }
@@ -255,8 +259,9 @@ impl AggregateProof {
 
     /// The proof as bytes.
     pub fn proof_bytes(&self) -> Result<Vec<u8>> {
-        hex::decode(self.proof.trim_start_matches("0x"))
-            .map_err(|e| Error::value("proof", &self.proof, format!("is not hex: {e}: use the proof.json zkinfer aggregate wrote")))
+        hex::decode(self.proof.trim_start_matches("0x")).map_err(|e| {
+            Error::value("proof", &self.proof, format!("is not hex: {e}: use the proof.json zkinfer aggregate wrote"))
+        })
     }
 
     /// The public values as field elements; a value ≥ r is refused as the contract refuses it.
@@ -302,7 +307,9 @@ fn load_srs(dir: &Path, settings: &AggregateSettings) -> Result<Srs> {
 fn damaged(path: &Path) -> impl Fn(String) -> Error + '_ {
     move |why| Error::BadInput {
         path: path.into(),
-        reason: format!("unreadable or not the key aggregate.json names ({why}): run `zkinfer aggregate` into a fresh directory"),
+        reason: format!(
+            "unreadable or not the key aggregate.json names ({why}): run `zkinfer aggregate` into a fresh directory"
+        ),
     }
 }
 

@@ -126,7 +126,8 @@ pub fn aggregate(
     let snarks: Vec<Snark> = inner.iter().map(|i| i.snark.clone()).collect();
     crate::artifact::create_dir(out)?;
     let _lock = crate::artifact::Lock::exclusive(out)?;
-    let reuse = AggregateSettings::load(out).ok().filter(|s| s.serves(&inner_slots(&inner)) && opts.k.is_none_or(|k| k == s.k));
+    let reuse =
+        AggregateSettings::load(out).ok().filter(|s| s.serves(&inner_slots(&inner)) && opts.k.is_none_or(|k| k == s.k));
     let (settings, params, pk, keygen_seconds) = match reuse {
         Some(settings) => {
             progress.phase("loading the aggregation keys");
@@ -153,7 +154,13 @@ pub fn aggregate(
     let prove_seconds = start.elapsed().as_secs_f64();
     progress.phase("checking the aggregate");
     verify(&settings, &params, pk.get_vk(), &bytes, &instances)?;
-    let proof = AggregateProof::new(&settings, &bytes, &instances, &inner.iter().map(|i| &i.proof).collect::<Vec<_>>(), prove_seconds);
+    let proof = AggregateProof::new(
+        &settings,
+        &bytes,
+        &instances,
+        &inner.iter().map(|i| &i.proof).collect::<Vec<_>>(),
+        prove_seconds,
+    );
     crate::artifact::write_bytes(&out.join("proof.json"), &crate::compile::json_bytes(&proof)?)?;
     Ok(AggregateReport {
         proof,
@@ -214,4 +221,30 @@ pub fn load(dir: &Path) -> Result<(AggregateSettings, Srs, ProvingKey<G1Affine>)
     let settings = AggregateSettings::load(dir)?;
     let (params, pk) = files::load_keys(dir, &settings)?;
     Ok((settings, params, pk))
+}
+
+/// Where the first evaluation of a proof for aggregation of `build` starts (after its points):
+/// the byte an attacker flips to make a bad inner proof that still parses.
+#[cfg(feature = "forgery")]
+pub fn first_scalar_offset(build: &Path) -> Result<usize> {
+    let (_, _, keys) = crate::pipeline::load(build)?;
+    let shape = crate::evm::proof_shape::ProofShape::of(keys.vk());
+    Ok(shape.head_points * prove::poseidon::POINT_BYTES)
+}
+
+/// What an attacker who skips the checks can prove: an aggregate whose slot `i` holds any bytes
+/// and public values, verified in-circuit under the key of `builds[i]`. The circuit is satisfied
+/// whatever the inner proofs are; only the accumulator then fails to decide, which the tests
+/// show every verifier refuses.
+#[cfg(feature = "forgery")]
+pub fn prove_unchecked(dir: &Path, inner: Vec<(PathBuf, Vec<u8>, Vec<Fr>)>) -> Result<(Vec<u8>, Vec<Fr>)> {
+    let (settings, params, pk) = load(dir)?;
+    let snarks = inner
+        .into_iter()
+        .map(|(build, proof, instances)| {
+            let (_, inner_params, keys) = crate::pipeline::load(&build)?;
+            Ok(circuit::snark(&inner_params, keys.vk(), proof, instances))
+        })
+        .collect::<Result<Vec<_>>>()?;
+    circuit::prove(&params, &pk, settings.config, settings.break_points.clone(), snarks)
 }

@@ -24,6 +24,7 @@
 //! ```
 
 pub mod anvil;
+pub mod batch;
 pub mod build;
 mod config;
 pub mod feed;
@@ -181,6 +182,10 @@ sol! {
         error ArchitectureMismatch(bytes32 expected, bytes32 actual);
         error VerifierFixed();
         error CommitmentOutOfField(uint256 commitment);
+        error AggregateMismatch(bytes32 expected, bytes32 actual);
+        error SlotUnboundWeights(uint256 slot);
+        error SlotWeightsMode(uint256 slot, uint8 mode);
+        error InferenceAlreadyAccepted(uint256 slot, bytes32 statement);
     }
 }
 

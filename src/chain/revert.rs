@@ -76,6 +76,16 @@ pub fn describe_revert(data: &[u8]) -> String {
             ),
             E::VerifierFixed(_) => "VerifierFixed(): a registered consumer's verifier is its registry's, for good: deploy another consumer".into(),
             E::CommitmentOutOfField(x) => format!("CommitmentOutOfField({}): a commitment is a field element below r; this one could never be proven", x.commitment),
+            E::AggregateMismatch(x) => format!(
+                "AggregateMismatch({}, {}): the verifier's AGGREGATE_HASH is {}, not the pinned {}",
+                x.expected, x.actual, x.actual, x.expected
+            ),
+            E::SlotUnboundWeights(x) => format!("SlotUnboundWeights({}): slot {} binds no weights (--weights private); allow it only if that is the statement you want", x.slot, x.slot),
+            E::SlotWeightsMode(x) => format!("SlotWeightsMode({}, {}): slot {} reports an unknown WEIGHTS_MODE", x.slot, x.mode, x.slot),
+            E::InferenceAlreadyAccepted(x) => format!(
+                "InferenceAlreadyAccepted({}, {}): slot {}'s inference (model and public values) was already accepted: a replay",
+                x.slot, x.statement, x.slot
+            ),
         };
     }
     let empty = "no reason given: the contract there may not have this function (is the address the one \

@@ -1,8 +1,11 @@
 //! `zkinfer aggregate`: N proofs for aggregation folded into one (docs/aggregation.md).
 
 use crate::output::{print_rows, spinner, warn};
+use std::path::Path;
 use std::path::PathBuf;
 use zkinfer::aggregate::{self, AggregateOptions};
+use zkinfer::chain::ClientConfig;
+use zkinfer::pipeline::{self, Placement};
 use zkinfer::{Error, Result};
 
 /// The arguments of `zkinfer aggregate`.
@@ -35,7 +38,10 @@ pub(crate) fn run(json: bool, args: AggregateArgs) -> Result<()> {
         n => {
             return Err(Error::Usage {
                 flag: "--build".into(),
-                reason: format!("{n} builds for {} proofs: give one build for all, or one per proof", args.proofs.len()),
+                reason: format!(
+                    "{n} builds for {} proofs: give one build for all, or one per proof",
+                    args.proofs.len()
+                ),
             })
         }
     };
@@ -68,5 +74,52 @@ pub(crate) fn run(json: bool, args: AggregateArgs) -> Result<()> {
         rows.push(("slot", format!("{i}: {} outputs {:?}", s.model, s.outputs)));
     }
     print_rows(false, &rows);
+    Ok(())
+}
+
+/// Whether `dir` is an aggregation directory (`zkinfer aggregate -o DIR`): `verify`, `deploy` and
+/// `submit` then take its aggregates.
+pub(crate) fn is_aggregate(dir: &Path) -> bool {
+    dir.join("aggregate.json").exists()
+}
+
+/// `zkinfer verify AGG/ PROOF`.
+pub(crate) fn verify(json: bool, dir: &Path, proof: &Path) -> Result<()> {
+    let p = aggregate::verify_file(dir, proof)?;
+    let mut rows = vec![("result", "verified".to_string()), ("inferences", p.slots.len().to_string())];
+    for (i, s) in p.slots.iter().enumerate() {
+        rows.push(("slot", format!("{i}: {} outputs {:?}", s.model, s.outputs)));
+    }
+    print_rows(json, &rows);
+    Ok(())
+}
+
+/// `zkinfer deploy AGG/`: the aggregate's verifier and a BatchInference pinned to it.
+pub(crate) async fn deploy(json: bool, dir: &Path, cfg: &ClientConfig, least: Placement, allow: bool) -> Result<()> {
+    let (d, out) = pipeline::deploy_batch(dir, cfg, least, allow).await?;
+    let rows = vec![
+        ("verifier", format!("{} ({} gas)", d.verifier, d.verifier_gas)),
+        ("consumer", format!("{} (BatchInference, {} gas)", d.consumer, d.consumer_gas)),
+        ("aggregate_hash", d.aggregate_hash.clone()),
+        ("source", out.path.display().to_string()),
+        ("recorded", dir.join("deployment.json").display().to_string()),
+    ];
+    print_rows(json, &rows);
+    Ok(())
+}
+
+/// `zkinfer submit AGG/ PROOF`: one transaction, every slot's outputs recorded.
+pub(crate) async fn submit(
+    json: bool,
+    dir: &Path,
+    proof: &Path,
+    cfg: &ClientConfig,
+    address: Option<alloy::primitives::Address>,
+) -> Result<()> {
+    let s = pipeline::submit_batch(dir, proof, cfg, address).await?;
+    let mut rows =
+        vec![("tx", s.tx_hash.clone()), ("gas_used", s.gas_used.to_string()), ("block", s.block.to_string())];
+    rows.extend(s.outputs.iter().map(|o| ("outputs", format!("{o} (fixed point, per slot's SCALE_BITS)"))));
+    print_rows(json, &rows);
     Ok(())
 }

@@ -3,7 +3,7 @@
 //! coordinate. The verifier decodes them with the checks `aggregate::circuit::accumulator`
 //! makes, then folds them into its own opening with a challenge that hashes all four points,
 //! so one pairing decides the aggregation proof and every inner proof:
-//! e(h2 + c·rhs, [s]₂) · e(msm + c·lhs, −[1]₂) == 1.
+//! e(h2 + c·rhs, \[s\]₂) · e(msm + c·lhs, −\[1\]₂) == 1.
 
 use super::plan::Plan;
 use super::yul::{Emitter, S};
@@ -51,6 +51,10 @@ pub fn emit_fold(e: &mut Emitter, plan: &Plan, msm: usize, h2: usize) -> (usize,
     // The folded pair starts as (msm, h2), already in the buffer's first four words.
     let (lhs, rhs) = (buf, buf + 64);
     e.line(format!("ok := and(ok, ec_mul_add({lhs:#x}, mload({acc:#x}), mload({:#x}), mload({c:#x})))", acc + 32));
-    e.line(format!("ok := and(ok, ec_mul_add({rhs:#x}, mload({:#x}), mload({:#x}), mload({c:#x})))", acc + 64, acc + 96));
+    e.line(format!(
+        "ok := and(ok, ec_mul_add({rhs:#x}, mload({:#x}), mload({:#x}), mload({c:#x})))",
+        acc + 64,
+        acc + 96
+    ));
     (lhs, rhs)
 }

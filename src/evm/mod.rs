@@ -151,7 +151,14 @@ pub fn verifier_solidity(
         }
     };
     let split = placement == key::Placement::Split;
-    let g = verifier::generate(&verifier::VerifierSpec { vk, params, num_instances, key: data.as_ref(), split, accumulator: false });
+    let g = verifier::generate(&verifier::VerifierSpec {
+        vk,
+        params,
+        num_instances,
+        key: data.as_ref(),
+        split,
+        accumulator: false,
+    });
     let identities = g.identities.as_ref().map(|yul| split::compile(name, yul)).transpose()?;
     let identities_fields = identities.as_ref().map(|c| skeleton::IdentitiesFields {
         name: format!("{name}Identities"),

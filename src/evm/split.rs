@@ -107,7 +107,14 @@ mod tests {
     fn the_written_source_compiles_to_the_pinned_code() {
         let (params, vk) = test_circuit::keys();
         let key = KeyData::of(&vk, "0x01", None).unwrap();
-        let spec = VerifierSpec { vk: &vk, params: &params, num_instances: 3, key: Some(&key), split: true, accumulator: false };
+        let spec = VerifierSpec {
+            vk: &vk,
+            params: &params,
+            num_instances: 3,
+            key: Some(&key),
+            split: true,
+            accumulator: false,
+        };
         let yul = generate(&spec).identities.expect("split");
         let code = super::compile("T", &yul).unwrap();
         assert!(code.source.contains("//   solc 0.8."), "the header names the exact solc");

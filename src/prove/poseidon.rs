@@ -70,9 +70,12 @@ pub fn verify(params: &Srs, keys: &Keys, proof: &[u8], instances: &[Fr]) -> Resu
         )));
     }
     let tail = shape.head_points * POINT_BYTES + shape.scalars * SCALAR_BYTES;
-    let offsets = (0..shape.head_points).map(|i| i * POINT_BYTES).chain((0..shape.tail_points).map(|i| tail + i * POINT_BYTES));
+    let offsets =
+        (0..shape.head_points).map(|i| i * POINT_BYTES).chain((0..shape.tail_points).map(|i| tail + i * POINT_BYTES));
     if let Some(i) = offsets.into_iter().position(|at| proof[at..at + POINT_BYTES].iter().all(|&b| b == 0)) {
-        return Err(Error::rejected(format!("point {i} of the proof is the point at infinity, which no proof contains")));
+        return Err(Error::rejected(format!(
+            "point {i} of the proof is the point at infinity, which no proof contains"
+        )));
     }
     let mut transcript = PoseidonTranscript::<NativeLoader, &[u8]>::from_spec(proof, POSEIDON_SPEC.clone());
     let strategy = SingleStrategy::new(params);

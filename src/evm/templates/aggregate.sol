@@ -26,7 +26,6 @@ contract {{ name }} {
     }
 
     error NoSuchSlot(uint256 index);
-
 {% include "key_frame.sol" %}
     /// keccak256 over the aggregation key's transcript representation and every slot's
     /// MODEL_HASH, weights commitment and public-value range.
