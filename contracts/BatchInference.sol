@@ -14,9 +14,14 @@ import {PublicValues} from "./PublicValues.sol";
 /// no owner and no way to swap it. A slot whose weights are private (bound to nothing) is refused
 /// unless the deployer allows it, as `InferenceConsumer` does.
 ///
-/// Each inference (a slot's model and public values) is accepted once: a batch that repeats an
-/// accepted inference reverts `InferenceAlreadyAccepted`, so an old result cannot be replayed over a newer
-/// one. One external call, a `view` call (STATICCALL) to the verifier, precedes every state change.
+/// Each inference (a slot's model and public values) is recorded once. A slot repeating one
+/// recorded before (in an earlier batch or this one) is skipped with `InferenceSkipped`, so a
+/// recorded result cannot be replayed over a newer one, and someone who proves one of a batch's
+/// inferences first cannot make the whole batch revert; a batch with nothing new reverts
+/// `NothingNew`. What is not prevented: a result proven earlier and first submitted later still
+/// becomes the slot's latest (as with `VerifiedInference`; bind time through the inputs where it
+/// matters). One external call, a `view` call (STATICCALL) to the verifier, precedes every state
+/// change.
 contract BatchInference {
     uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
 
@@ -45,6 +50,8 @@ contract BatchInference {
         int256[] outputs,
         uint256 blockNumber
     );
+    /// Slot `slot` repeated an inference recorded before: nothing of it was stored.
+    event InferenceSkipped(uint256 indexed slot, bytes32 statement);
 
     error NotAContract(address account);
     error AggregateMismatch(bytes32 expected, bytes32 actual);
@@ -52,15 +59,22 @@ contract BatchInference {
     error SlotWeightsMode(uint256 slot, uint8 mode);
     error PublicValueCount(uint256 expected, uint256 actual);
     error InvalidProof();
-    error InferenceAlreadyAccepted(uint256 slot, bytes32 statement);
+    error NothingNew();
+    /// Slot `slot`'s public values lie outside the aggregate's, or its parts exceed them.
+    error SlotLayout(uint256 slot);
 
     constructor(IAggregateVerifier verifier_, bytes32 pin, bool allowUnboundWeights) {
         if (address(verifier_).code.length == 0) revert NotAContract(address(verifier_));
         bytes32 hash = verifier_.AGGREGATE_HASH();
         if (hash != pin) revert AggregateMismatch(pin, hash);
         uint256 n = verifier_.NUM_SLOTS();
+        uint256 total = verifier_.NUM_INSTANCES();
         for (uint256 i = 0; i < n; i++) {
-            uint8 mode = verifier_.slot(i).weightsMode;
+            IAggregateVerifier.Slot memory s = verifier_.slot(i);
+            if (s.offset + s.numInstances > total || s.numPublicInputs + s.numOutputs > s.numInstances) {
+                revert SlotLayout(i);
+            }
+            uint8 mode = s.weightsMode;
             if (mode == WEIGHTS_PRIVATE) {
                 if (!allowUnboundWeights) revert SlotUnboundWeights(i);
             } else if (mode != WEIGHTS_FIXED && mode != WEIGHTS_HASHED) {
@@ -70,18 +84,20 @@ contract BatchInference {
         verifier = verifier_;
         aggregateHash = pin;
         numSlots = n;
-        numInstances = verifier_.NUM_INSTANCES();
+        numInstances = total;
     }
 
-    /// Verifies the aggregate and records every slot's inference; reverts `InvalidProof` when the
-    /// verifier says no, and `InferenceAlreadyAccepted` when a slot repeats an accepted inference.
-    function submitBatch(bytes calldata proof, uint256[] calldata instances) external {
+    /// Verifies the aggregate and records every slot's inference not recorded before; returns how
+    /// many it recorded. Reverts `InvalidProof` when the verifier says no, and `NothingNew` when
+    /// every slot repeats a recorded inference.
+    function submitBatch(bytes calldata proof, uint256[] calldata instances) external returns (uint256 recorded) {
         if (instances.length != numInstances) revert PublicValueCount(numInstances, instances.length);
         if (!verifier.verifyProof(proof, instances)) revert InvalidProof();
         uint256[] memory values = instances;
         for (uint256 i = 0; i < numSlots; i++) {
-            _record(i, verifier.slot(i), values);
+            if (_record(i, verifier.slot(i), values)) recorded += 1;
         }
+        if (recorded == 0) revert NothingNew();
         batches += 1;
     }
 
@@ -97,12 +113,15 @@ contract BatchInference {
         return _latest[slot].blockNumber;
     }
 
-    function _record(uint256 i, IAggregateVerifier.Slot memory s, uint256[] memory values) private {
+    function _record(uint256 i, IAggregateVerifier.Slot memory s, uint256[] memory values) private returns (bool) {
         uint256 offset = s.offset;
         // As InferenceConsumer hashes them: the inputs part's words, concatenated.
         bytes32 inputsHash = keccak256(abi.encodePacked(_slice(values, offset, s.numPublicInputs)));
         bytes32 statement = keccak256(abi.encode(s.modelHash, _slice(values, offset, s.numInstances)));
-        if (accepted[statement]) revert InferenceAlreadyAccepted(i, statement);
+        if (accepted[statement]) {
+            emit InferenceSkipped(i, statement);
+            return false;
+        }
         accepted[statement] = true;
         uint256 first = offset + s.numPublicInputs;
         int256[] memory outputs;
@@ -119,6 +138,7 @@ contract BatchInference {
         l.blockNumber = block.number;
         l.outputs = outputs;
         emit InferenceVerified(msg.sender, i, s.modelHash, inputsHash, outputs, block.number);
+        return true;
     }
 
     function _slice(uint256[] memory values, uint256 from, uint256 n) private pure returns (uint256[] memory out) {

@@ -10,7 +10,8 @@
 //! registry (`FixtureRegistered.sol`); and the DeFi bot's forecaster
 //! (`FixtureForecaster.sol`, `proof_forecast.json`: a proof over the feed answers it lists); and
 //! an aggregate of A's and B's inferences (`FixtureAggregate.sol`, `proof_aggregate*.json`: an
-//! honest one and three an attacker can prove, each hiding a bad inner proof).
+//! honest one, the next batch repeating A's inference, and three an attacker can prove, each
+//! hiding a bad inner proof).
 //! Run with `make fixtures` (`cargo run --example fixtures -- aggregate`: the aggregate's alone).
 
 use std::path::Path;
@@ -121,6 +122,15 @@ fn aggregate_fixture() -> zkinfer::Result<()> {
     let out =
         pipeline::solidity_aggregate(dir, Path::new("contracts/generated"), "FixtureAggregate", Placement::Inline)?;
     println!("FixtureAggregate: {} (k {}, prove {:.0} s)", out.path.display(), report.k, report.proof.prove_seconds);
+    // The next batch: slot 0 repeats A's inference, slot 1 is B's on another input.
+    let next_input = dir.join("input_b_next.json");
+    write_json(&next_input, &write::random_input(4, 500))?;
+    let next_b = pipeline::prove_for(&inner[1].0, &next_input, Transcript::Poseidon, &())?;
+    let next_path = dir.join("inner_b_next.json");
+    write_json(&next_path, &next_b)?;
+    let next = [pairs[0].clone(), (inner[1].0.clone(), next_path)];
+    let next = zkinfer::aggregate::aggregate(&next, dir, &Default::default(), &())?;
+    write_json(Path::new("test/fixtures/proof_aggregate_next.json"), &next.proof)?;
     let parts = |i: usize| -> zkinfer::Result<(Vec<u8>, Vec<halo2_proofs::halo2curves::bn256::Fr>)> {
         Ok((inner[i].2.proof_bytes()?, inner[i].2.instance_fields()?))
     };

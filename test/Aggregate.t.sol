@@ -104,14 +104,26 @@ contract AggregateTest is FixtureTest {
     function test_BatchRefusesReplaysAndForgeries() public {
         BatchInference batch = new BatchInference(agg, agg.AGGREGATE_HASH(), false);
         batch.submitBatch(proof, inst);
-        bytes32 statement = keccak256(abi.encode(agg.slot(0).modelHash, slice(inst, 12, 2)));
-        vm.expectRevert(abi.encodeWithSelector(BatchInference.InferenceAlreadyAccepted.selector, 0, statement));
+        vm.expectRevert(BatchInference.NothingNew.selector);
         batch.submitBatch(proof, inst);
         for (uint256 i = 0; i < forged.length; i++) {
             (bytes memory p, uint256[] memory v) = loadProof(forged[i]);
             vm.expectRevert(BatchInference.InvalidProof.selector);
             batch.submitBatch(p, v);
         }
+    }
+
+    /// A later batch repeating slot 0's inference and bringing a new one in slot 1: slot 0 is
+    /// skipped (not recorded again, no revert), slot 1 recorded.
+    function test_BatchSkipsWhatItRecordedBefore() public {
+        BatchInference batch = new BatchInference(agg, agg.AGGREGATE_HASH(), false);
+        batch.submitBatch(proof, inst);
+        (bytes memory p, uint256[] memory v) = loadProof("test/fixtures/proof_aggregate_next.json");
+        assertTrue(v[12] == inst[12] && v[13] == inst[13] && v[15] != inst[15], "slot 0 repeated, slot 1 new");
+        vm.roll(block.number + 1);
+        assertTrue(batch.submitBatch(p, v) == 1, "one inference recorded");
+        assertTrue(batch.latestBlock(0) == block.number - 1 && batch.latestBlock(1) == block.number, "slot 0 kept");
+        assertTrue(batch.batches() == 2, "two batches");
     }
 
     function test_BatchPinsItsVerifier() public {
@@ -141,10 +153,5 @@ contract AggregateTest is FixtureTest {
             )
         );
         assertTrue(one < 2 * single, "an aggregate of 2 costs less than 2 single verifications");
-    }
-
-    function slice(uint256[] memory a, uint256 from, uint256 n) internal pure returns (uint256[] memory b) {
-        b = new uint256[](n);
-        for (uint256 i = 0; i < n; i++) b[i] = a[from + i];
     }
 }

@@ -125,6 +125,19 @@ async fn an_aggregate_of_two_models_verifies_on_chain_and_hides_no_bad_inner_pro
     let proof = agg.proof_bytes().unwrap();
     let instances = chain::instances_u256(&agg.instances).unwrap();
 
+    // aggregate.json is what the contract is generated from: an edited slot (here the hashed
+    // slot's commitment, which the inner key does not fix) is refused, not rendered.
+    let json = dir.join("aggregate.json");
+    let saved = std::fs::read_to_string(&json).unwrap();
+    let mut edited: serde_json::Value = serde_json::from_str(&saved).unwrap();
+    assert!(edited["slots"][1]["commitment"].is_string(), "slot 1 has hashed weights");
+    edited["slots"][1]["commitment"] = "0x01".into();
+    std::fs::write(&json, edited.to_string()).unwrap();
+    let e =
+        pipeline::solidity_aggregate(&dir, &dir.join("sol"), "Edited", Placement::Inline).err().map(|e| e.to_string());
+    assert!(e.as_deref().is_some_and(|e| e.contains("aggregate_hash")), "{e:?}");
+    std::fs::write(&json, saved).unwrap();
+
     let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
     let cfg = ClientConfig::new(&anvil.endpoint());
     let client = Client::connect_with(&cfg).await.unwrap();
@@ -141,7 +154,7 @@ async fn an_aggregate_of_two_models_verifies_on_chain_and_hides_no_bad_inner_pro
         assert_eq!(got, want, "slot {slot}'s outputs recorded");
     }
     let e = pipeline::submit_batch(&dir, &agg_path, &cfg, None).await.unwrap_err().to_string();
-    assert!(e.contains("InferenceAlreadyAccepted"), "a replayed batch: {e}");
+    assert!(e.contains("NothingNew"), "a replayed batch: {e}");
 
     let settings = AggregateSettings::load(&dir).unwrap();
     let (params, vk) = aggregate::load_vk(&dir, &settings).unwrap();

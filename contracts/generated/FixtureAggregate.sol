@@ -30,7 +30,7 @@ contract FixtureAggregate {
 
     /// keccak256 over the aggregation key's transcript representation and every slot's
     /// MODEL_HASH, weights commitment and public-value range.
-    bytes32 public constant AGGREGATE_HASH = 0x545ca201c259f37f727353392951c45b6432ac0e0dedfcf7dc5b7b2c1682700a;
+    bytes32 public constant AGGREGATE_HASH = 0x6c6b1c21fb951db9fe3d33dfd829b08006762517f7026e1f0afbcf4062318ede;
     uint256 public constant NUM_SLOTS = 2;
     uint256 public constant NUM_INSTANCES = 16;
     uint256 public constant PROOF_LENGTH = 2656;

@@ -10,6 +10,7 @@ use crate::error::{Error, Result};
 use crate::prove::Srs;
 use halo2_proofs::halo2curves::bn256::{Bn256, Fq, Fr, G1Affine, G2Affine};
 use halo2_proofs::halo2curves::ff::PrimeField;
+use halo2_proofs::halo2curves::group::prime::PrimeCurveAffine;
 use halo2_proofs::halo2curves::pairing::Engine;
 use halo2_proofs::halo2curves::CurveAffine;
 use halo2_proofs::plonk::{create_proof, keygen_pk, keygen_vk, ProvingKey, VerifyingKey};
@@ -155,15 +156,20 @@ fn coordinate(limbs: &[Fr]) -> Option<Fq> {
     Option::from(Fq::from_repr(bytes))
 }
 
-/// The accumulator's two points, or `None` when a limb or coordinate is out of range or a point
-/// is off the curve (the identity, (0,0), is off it): what the contract refuses.
+/// The accumulator's two points, or `None` when a limb or coordinate is out of range, a point
+/// is off the curve, or either is the identity: what the contract refuses.
 pub fn accumulator(limbs: &[Fr]) -> Option<(G1Affine, G1Affine)> {
     if limbs.len() < ACCUMULATOR_LIMBS {
         return None;
     }
     let c: Vec<Fq> = limbs[..ACCUMULATOR_LIMBS].chunks(3).map(coordinate).collect::<Option<_>>()?;
-    let lhs = Option::from(G1Affine::from_xy(c[0], c[1]))?;
-    let rhs = Option::from(G1Affine::from_xy(c[2], c[3]))?;
+    let lhs: G1Affine = Option::from(G1Affine::from_xy(c[0], c[1]))?;
+    let rhs: G1Affine = Option::from(G1Affine::from_xy(c[2], c[3]))?;
+    // halo2curves reads (0,0) as the identity; the contract's curve check (y² = x³ + 3) refuses
+    // it, and the circuit never outputs it.
+    if bool::from(lhs.is_identity()) || bool::from(rhs.is_identity()) {
+        return None;
+    }
     Some((lhs, rhs))
 }
 
@@ -196,4 +202,66 @@ fn sdk_call<T>(what: &str, f: impl FnOnce() -> T) -> Result<T> {
         let why = crate::error::panic_message(e.as_ref()).unwrap_or_else(|| "no message".into());
         Error::Internal(format!("could not {what}: {why}"))
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use halo2_proofs::halo2curves::group::Curve;
+
+    /// The limbs of a coordinate given as 32 little-endian bytes (no range check: tests build
+    /// out-of-range limbs from it).
+    fn limbs_of(bytes: [u8; 32]) -> [Fr; 3] {
+        let limb = |from: usize, to: usize| {
+            let mut b = [0u8; 32];
+            b[..to - from].copy_from_slice(&bytes[from..to]);
+            Fr::from_repr(b).unwrap()
+        };
+        [limb(0, 11), limb(11, 22), limb(22, 32)]
+    }
+
+    fn point_limbs(p: G1Affine) -> Vec<Fr> {
+        let c = p.coordinates().unwrap();
+        [c.x().to_repr(), c.y().to_repr()].into_iter().flat_map(limbs_of).collect()
+    }
+
+    #[test]
+    fn decodes_what_the_contract_decodes_and_refuses_what_it_refuses() {
+        let lhs = G1Affine::generator();
+        let rhs = (G1Affine::generator() * Fr::from(5u64)).to_affine();
+        let limbs: Vec<Fr> = point_limbs(lhs).into_iter().chain(point_limbs(rhs)).collect();
+        assert_eq!(accumulator(&limbs), Some((lhs, rhs)));
+        // The same x written with a low limb of 89 bits (carried from the next): refused.
+        let mut carried = limbs.clone();
+        carried[0] += Fr::from(1u64 << 44) * Fr::from(1u64 << 44);
+        carried[1] -= Fr::one();
+        assert_eq!(accumulator(&carried), None);
+        // A top limb of 81 bits.
+        let mut wide = limbs.clone();
+        wide[5] += Fr::from(1u64 << 40) * Fr::from(1u64 << 40);
+        assert_eq!(accumulator(&wide), None);
+        // x + q: the same point mod q, not below q.
+        let q_plus_x: [u8; 32] = {
+            let x = lhs.coordinates().unwrap().x().to_repr();
+            let q = (-Fq::one()).to_repr();
+            let (mut out, mut carry) = ([0u8; 32], 1u16);
+            for i in 0..32 {
+                let s = x[i] as u16 + q[i] as u16 + carry;
+                out[i] = s as u8;
+                carry = s >> 8;
+            }
+            out
+        };
+        let mut big = limbs.clone();
+        big[..3].copy_from_slice(&limbs_of(q_plus_x));
+        assert_eq!(accumulator(&big), None);
+        // (0, 0), and a point off the curve.
+        let mut zero = limbs.clone();
+        zero[..6].iter_mut().for_each(|l| *l = Fr::zero());
+        assert_eq!(accumulator(&zero), None);
+        let mut off = limbs.clone();
+        off[3] += Fr::one();
+        assert_eq!(accumulator(&off), None);
+        assert_eq!(accumulator(&limbs[..11]), None);
+    }
 }

@@ -102,6 +102,17 @@ pub struct AggregateSettings {
     pub aggregate_hash: String,
 }
 
+/// `AGGREGATE_HASH`: keccak256 over the aggregation key's transcript representation and every
+/// field of every slot (its build, model, commitment, range and how its values read), so that
+/// no part of `aggregate.json` the contract is generated from can change without changing it.
+fn aggregate_hash(vk_repr: &str, slots: &[Slot]) -> String {
+    let mut h = Keccak256::new();
+    h.update(b"zkinfer aggregate v1");
+    h.update(crate::artifact::digest_bytes(vk_repr));
+    h.update(serde_json::to_vec(slots).expect("slots serialise"));
+    format!("0x{}", hex::encode(h.finalize()))
+}
+
 fn repr_hex(vk: &VerifyingKey<G1Affine>) -> String {
     format!("0x{}", hex::encode(crate::field::be_word(vk.transcript_repr().to_repr())))
 }
@@ -118,15 +129,7 @@ impl AggregateSettings {
     ) -> AggregateSettings {
         let num_instances = ACCUMULATOR_LIMBS + slots.iter().map(|s| s.num_instances).sum::<usize>();
         let vk_repr = repr_hex(vk);
-        let mut h = Keccak256::new();
-        h.update(b"zkinfer aggregate v1");
-        h.update(crate::artifact::digest_bytes(&vk_repr));
-        for s in &slots {
-            h.update(crate::artifact::digest_bytes(&s.model_hash));
-            h.update(crate::artifact::digest_bytes(s.commitment.as_deref().unwrap_or("0x00")));
-            h.update((s.offset as u64).to_be_bytes());
-            h.update((s.num_instances as u64).to_be_bytes());
-        }
+        let aggregate_hash = aggregate_hash(&vk_repr, &slots);
         AggregateSettings {
             format: crate::artifact::FORMAT,
             k,
@@ -138,7 +141,7 @@ impl AggregateSettings {
             srs_digest: String::new(),
             insecure: crate::prove::is_dev(params),
             vk_repr,
-            aggregate_hash: format!("0x{}", hex::encode(h.finalize())),
+            aggregate_hash,
         }
     }
 
@@ -152,7 +155,63 @@ impl AggregateSettings {
                 hint: "zkinfer aggregate PROOF… --build BUILD/ -o DIR/".into(),
             });
         }
-        crate::compile::read_json_as(&path, "zkinfer aggregation settings", "; run `zkinfer aggregate` again")
+        let s: AggregateSettings =
+            crate::compile::read_json_as(&path, "zkinfer aggregation settings", "; run `zkinfer aggregate` again")?;
+        s.check().map_err(|reason| Error::BadInput {
+            path,
+            reason: format!("{reason}: the file was edited; run `zkinfer aggregate` into a fresh directory"),
+        })?;
+        Ok(s)
+    }
+
+    /// What a contract is generated from must hang together: the slots tile the public values
+    /// after the accumulator, each slot's parts add up, its hashes are words and its commitment a
+    /// field element, and `aggregate_hash` is the hash of all of it.
+    fn check(&self) -> std::result::Result<(), String> {
+        let mut offset = ACCUMULATOR_LIMBS;
+        for (i, s) in self.slots.iter().enumerate() {
+            let hashed = s.commitment.is_some();
+            let parts = s.num_public_inputs + s.num_outputs + usize::from(hashed);
+            if s.offset != offset || s.num_instances == 0 || parts != s.num_instances {
+                return Err(format!("slot {i}'s public values do not follow the previous slot's or do not add up"));
+            }
+            let word = |h: &str| h.len() == 66 && h.starts_with("0x") && hex::decode(&h[2..]).is_ok();
+            if !word(&s.model_hash) || !word(&s.build) {
+                return Err(format!("slot {i}'s model or build hash is not a 32-byte word"));
+            }
+            if let Some(c) = &s.commitment {
+                crate::field::from_hex(c).map_err(|e| format!("slot {i}'s commitment: {e}"))?;
+            }
+            if (s.weights_mode == 1) != hashed || s.pack_bits < 2 {
+                return Err(format!("slot {i}'s weights mode, commitment and packing disagree"));
+            }
+            offset += s.num_instances;
+        }
+        if offset != self.num_instances || self.slots.is_empty() {
+            return Err("the slots do not cover the aggregate's public values".into());
+        }
+        if aggregate_hash(&self.vk_repr, &self.slots) != self.aggregate_hash {
+            return Err("its aggregate_hash is not the hash of its key and slots".into());
+        }
+        Ok(())
+    }
+
+    /// Each slot's outputs as its public values state them (fixed point dequantised), flattened;
+    /// empty for hashed outputs, which are a commitment.
+    pub fn outputs(&self, instances: &[Fr]) -> Option<Vec<Vec<f64>>> {
+        self.slots
+            .iter()
+            .map(|s| {
+                let first = s.offset + s.num_public_inputs;
+                let words = instances.get(first..first + s.num_outputs)?;
+                let values: Vec<i128> = match s.output_visibility {
+                    0 => words.iter().map(crate::field::to_i128).collect::<Option<_>>()?,
+                    3 => crate::circuit::packed::unpack(words, s.num_output_values, s.pack_bits)?,
+                    _ => vec![],
+                };
+                Some(values.iter().map(|&v| v as f64 / (s.scale_bits as f64).exp2()).collect())
+            })
+            .collect()
     }
 
     /// Whether these keys were made for exactly these slots, in this order.
@@ -267,6 +326,29 @@ impl AggregateProof {
     /// The public values as field elements; a value ≥ r is refused as the contract refuses it.
     pub fn instance_fields(&self) -> Result<Vec<Fr>> {
         self.instances.iter().map(|s| crate::field::from_hex(s)).collect()
+    }
+
+    /// Refuses a file whose slots or outputs are not what its public values state (a reader
+    /// takes `slots` for the answers; the proof binds only the public values).
+    pub fn check_outputs(&self, path: &Path, settings: &AggregateSettings, instances: &[Fr]) -> Result<()> {
+        let stated = settings.outputs(instances).unwrap_or_default();
+        let grid = |v: &[f64], s: &Slot| -> Vec<i128> {
+            v.iter().map(|x| (x * (s.scale_bits as f64).exp2()).round() as i128).collect()
+        };
+        let same = self.slots.len() == settings.slots.len()
+            && self.slots.iter().zip(&settings.slots).zip(&stated).all(|((f, s), want)| {
+                let got: Vec<f64> = f.outputs.iter().flatten().copied().collect();
+                f.model_hash == s.model_hash && grid(&got, s) == grid(want, s)
+            });
+        if !same {
+            return Err(Error::BadInput {
+                path: path.into(),
+                reason: "its slots or outputs are not those its public values state: the file was edited; use the \
+                         proof.json `zkinfer aggregate` wrote"
+                    .into(),
+            });
+        }
+        Ok(())
     }
 
     /// Refuses an aggregate of other keys than the directory's, by name.

@@ -207,7 +207,10 @@ pub fn verify_file(dir: &Path, path: &Path) -> Result<AggregateProof> {
     let proof = AggregateProof::read(path)?;
     proof.check_aggregate(path, &settings)?;
     let (params, vk) = files::load_vk(dir, &settings)?;
-    verify(&settings, &params, &vk, &proof.proof_bytes()?, &proof.instance_fields()?)?;
+    let instances = proof.instance_fields()?;
+    verify(&settings, &params, &vk, &proof.proof_bytes()?, &instances)?;
+    // After the proof: what the file says beside the public values must be what they state.
+    proof.check_outputs(path, &settings, &instances)?;
     Ok(proof)
 }
 

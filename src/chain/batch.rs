@@ -12,12 +12,13 @@ use std::path::Path;
 sol! {
     #[sol(rpc)]
     contract BatchInference {
-        function submitBatch(bytes calldata proof, uint256[] calldata instances) external;
+        function submitBatch(bytes calldata proof, uint256[] calldata instances) external returns (uint256 recorded);
         function latestOutputs(uint256 slot) external view returns (int256[] memory);
         function latestBlock(uint256 slot) external view returns (uint256);
         function batches() external view returns (uint256);
         function aggregateHash() external view returns (bytes32);
         event InferenceVerified(address indexed submitter, uint256 indexed slot, bytes32 indexed modelHash, bytes32 inputsHash, int256[] outputs, uint256 blockNumber);
+        event InferenceSkipped(uint256 indexed slot, bytes32 statement);
     }
 }
 

@@ -185,7 +185,8 @@ sol! {
         error AggregateMismatch(bytes32 expected, bytes32 actual);
         error SlotUnboundWeights(uint256 slot);
         error SlotWeightsMode(uint256 slot, uint8 mode);
-        error InferenceAlreadyAccepted(uint256 slot, bytes32 statement);
+        error NothingNew();
+        error SlotLayout(uint256 slot);
     }
 }
 

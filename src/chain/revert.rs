@@ -82,10 +82,8 @@ pub fn describe_revert(data: &[u8]) -> String {
             ),
             E::SlotUnboundWeights(x) => format!("SlotUnboundWeights({}): slot {} binds no weights (--weights private); allow it only if that is the statement you want", x.slot, x.slot),
             E::SlotWeightsMode(x) => format!("SlotWeightsMode({}, {}): slot {} reports an unknown WEIGHTS_MODE", x.slot, x.mode, x.slot),
-            E::InferenceAlreadyAccepted(x) => format!(
-                "InferenceAlreadyAccepted({}, {}): slot {}'s inference (model and public values) was already accepted: a replay",
-                x.slot, x.statement, x.slot
-            ),
+            E::NothingNew(_) => "NothingNew(): every inference of the batch was recorded before: a replay".into(),
+            E::SlotLayout(x) => format!("SlotLayout({}): the verifier's slot {} lies outside its public values", x.slot, x.slot),
         };
     }
     let empty = "no reason given: the contract there may not have this function (is the address the one \

@@ -4,8 +4,9 @@
 //! commitment.
 
 use super::key::{KeyData, Placement};
+use super::parts::Parts;
 use super::skeleton::{self, IdentitiesFields, KeyFields};
-use super::{split, verifier, VerifierSource};
+use super::{verifier, VerifierSource};
 use crate::aggregate::{AggregateSettings, Slot};
 use crate::error::Result;
 use halo2_proofs::halo2curves::bn256::{Bn256, G1Affine};
@@ -66,21 +67,7 @@ pub fn solidity(
         accumulator: true,
     };
     let g = verifier::generate(&spec);
-    let identities = g.identities.as_ref().map(|yul| split::compile(name, yul)).transpose()?;
-    let identities_fields = identities.as_ref().map(|c| IdentitiesFields {
-        name: format!("{name}Identities"),
-        code_hash: format!("0x{}", hex::encode(c.code_hash())),
-        runtime: hex::encode(&c.runtime),
-    });
-    let key_fields = data.as_ref().zip(g.key_mem).map(|(d, at)| KeyFields {
-        name: format!("{name}Key"),
-        mem: format!("{at:#x}"),
-        bytes: 32 * d.len(),
-        code_hash: format!("0x{}", hex::encode(d.code_hash())),
-        runtime: hex::encode(d.runtime()),
-        model_hash_word: super::key::MODEL_HASH,
-        commitment_word: super::key::COMMITMENT,
-    });
+    let parts = Parts::of(name, &g, data.as_ref())?;
     let source = skeleton::render(
         "aggregate.sol",
         &Fields {
@@ -95,18 +82,9 @@ pub fn solidity(
             functions: g.functions,
             body: g.body,
             r: crate::field::MODULUS_HEX,
-            key: key_fields.as_ref(),
-            identities: identities_fields.as_ref(),
+            key: parts.key.as_ref(),
+            identities: parts.identities.as_ref(),
         },
     );
-    Ok(VerifierSource {
-        name: name.to_string(),
-        key_contract: key_fields.map(|k| k.name),
-        identities_contract: identities_fields.map(|c| c.name),
-        key_code: data.as_ref().map(|d| d.runtime()),
-        identities_code: identities.as_ref().map(|c| c.runtime.clone()),
-        identities_source: identities.map(|c| c.source),
-        source,
-        proof_len: g.proof_len,
-    })
+    Ok(parts.source(name, source, g.proof_len))
 }

@@ -8,6 +8,7 @@ pub mod gates;
 pub mod identities;
 pub mod key;
 pub mod msm;
+pub mod parts;
 pub mod plan;
 pub mod proof_shape;
 pub mod shplonk;
@@ -159,12 +160,7 @@ pub fn verifier_solidity(
         split,
         accumulator: false,
     });
-    let identities = g.identities.as_ref().map(|yul| split::compile(name, yul)).transpose()?;
-    let identities_fields = identities.as_ref().map(|c| skeleton::IdentitiesFields {
-        name: format!("{name}Identities"),
-        code_hash: format!("0x{}", hex::encode(c.code_hash())),
-        runtime: hex::encode(&c.runtime),
-    });
+    let parts = parts::Parts::of(name, &g, data.as_ref())?;
     // Hashed weights: the last public value must be this model's commitment. The verifying key
     // is the architecture's; this constant is what makes the contract this model's.
     let (commitment, commitment_check) = match &settings.model_commitment {
@@ -177,15 +173,6 @@ pub fn verifier_solidity(
         }
         None => ("0x0".into(), "1".into()),
     };
-    let key_fields = data.as_ref().zip(g.key_mem).map(|(d, at)| skeleton::KeyFields {
-        name: format!("{name}Key"),
-        mem: format!("{at:#x}"),
-        bytes: 32 * d.len(),
-        code_hash: format!("0x{}", hex::encode(d.code_hash())),
-        runtime: hex::encode(d.runtime()),
-        model_hash_word: key::MODEL_HASH,
-        commitment_word: key::COMMITMENT,
-    });
     let binds = Binding::of(settings);
     let source = skeleton::render_contract(&skeleton::Contract {
         version: env!("CARGO_PKG_VERSION"),
@@ -211,19 +198,10 @@ pub fn verifier_solidity(
         functions: g.functions,
         body: g.body,
         r: crate::field::MODULUS_HEX,
-        key: key_fields.as_ref(),
-        identities: identities_fields.as_ref(),
+        key: parts.key.as_ref(),
+        identities: parts.identities.as_ref(),
     });
-    Ok(VerifierSource {
-        name: name.to_string(),
-        key_contract: key_fields.map(|k| k.name),
-        identities_contract: identities_fields.map(|c| c.name),
-        key_code: data.as_ref().map(|d| d.runtime()),
-        identities_code: identities.as_ref().map(|c| c.runtime.clone()),
-        identities_source: identities.map(|c| c.source),
-        source,
-        proof_len: g.proof_len,
-    })
+    Ok(parts.source(name, source, g.proof_len))
 }
 
 /// The settings an architecture verifier (`WEIGHTS_REGISTERED`) is generated from: a

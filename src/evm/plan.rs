@@ -319,14 +319,7 @@ mod tests {
     #[test]
     fn transcript_regions_tile_memory_without_overlap() {
         let (params, vk) = test_circuit::keys();
-        let plan = Plan::of(&VerifierSpec {
-            vk: &vk,
-            params: &params,
-            num_instances: 3,
-            key: None,
-            split: false,
-            accumulator: false,
-        });
+        let plan = Plan::of(&VerifierSpec::inline(&vk, &params, 3));
         let mut regions: Vec<(usize, usize)> = plan.steps.iter().map(Step::region).collect();
         regions.sort();
         let mut at = MEMORY_START;
@@ -340,14 +333,7 @@ mod tests {
     #[test]
     fn proof_is_read_once_in_order_and_matches_its_shape() {
         let (params, vk) = test_circuit::keys();
-        let plan = Plan::of(&VerifierSpec {
-            vk: &vk,
-            params: &params,
-            num_instances: 3,
-            key: None,
-            split: false,
-            accumulator: false,
-        });
+        let plan = Plan::of(&VerifierSpec::inline(&vk, &params, 3));
         let shape = super::super::proof_shape::ProofShape::of(&vk);
         let mut cd = 0;
         let (mut points, mut scalars) = (vec![], vec![]);
@@ -379,14 +365,7 @@ mod tests {
     #[test]
     fn each_squeeze_hashes_exactly_what_was_absorbed_since_the_last() {
         let (params, vk) = test_circuit::keys();
-        let plan = Plan::of(&VerifierSpec {
-            vk: &vk,
-            params: &params,
-            num_instances: 3,
-            key: None,
-            split: false,
-            accumulator: false,
-        });
+        let plan = Plan::of(&VerifierSpec::inline(&vk, &params, 3));
         let mut start = MEMORY_START;
         let mut squeezes = 0;
         for step in &plan.steps {

@@ -51,15 +51,26 @@ impl ProofShape {
 
     /// The exact proof length in bytes.
     pub fn bytes(&self) -> usize {
-        (self.head_points + self.tail_points) * POINT_BYTES + self.scalars * SCALAR_BYTES
+        self.bytes_with(POINT_BYTES)
+    }
+
+    /// The exact length with points of `point_bytes` each (32 in the Poseidon transcript, which
+    /// writes them compressed).
+    pub fn bytes_with(&self, point_bytes: usize) -> usize {
+        (self.head_points + self.tail_points) * point_bytes + self.scalars * SCALAR_BYTES
     }
 
     /// Where the points are: a verifier refuses (0,0) at each, and tests write into each.
     pub fn point_offsets(&self) -> Vec<usize> {
-        let tail = self.head_points * POINT_BYTES + self.scalars * SCALAR_BYTES;
+        self.point_offsets_with(POINT_BYTES)
+    }
+
+    /// [`ProofShape::point_offsets`] with points of `point_bytes` each.
+    pub fn point_offsets_with(&self, point_bytes: usize) -> Vec<usize> {
+        let tail = self.head_points * point_bytes + self.scalars * SCALAR_BYTES;
         (0..self.head_points)
-            .map(|i| i * POINT_BYTES)
-            .chain((0..self.tail_points).map(|i| tail + i * POINT_BYTES))
+            .map(|i| i * point_bytes)
+            .chain((0..self.tail_points).map(|i| tail + i * point_bytes))
             .collect()
     }
 

@@ -265,14 +265,7 @@ mod tests {
     #[test]
     fn every_query_is_in_exactly_one_rotation_set_and_sets_are_distinct() {
         let (params, vk) = test_circuit::keys();
-        let plan = Plan::of(&VerifierSpec {
-            vk: &vk,
-            params: &params,
-            num_instances: 3,
-            key: None,
-            split: false,
-            accumulator: false,
-        });
+        let plan = Plan::of(&VerifierSpec::inline(&vk, &params, 3));
         let o = Openings::of(&plan, &vk);
         for q in &o.queries {
             let holding: Vec<_> = o.rotation_sets.iter().filter(|(_, m)| m.contains(&q.commitment)).collect();

@@ -61,14 +61,7 @@ mod tests {
     #[test]
     fn every_proof_word_is_read_exactly_once() {
         let (params, vk) = test_circuit::keys();
-        let plan = Plan::of(&VerifierSpec {
-            vk: &vk,
-            params: &params,
-            num_instances: 3,
-            key: None,
-            split: false,
-            accumulator: false,
-        });
+        let plan = Plan::of(&VerifierSpec::inline(&vk, &params, 3));
         let mut e = Emitter::new(plan.memory_end);
         super::emit(&mut e, &plan, None);
         let mut words = vec![0u32; plan.proof_len / 32];

@@ -44,6 +44,14 @@ pub struct VerifierSpec<'a> {
     pub accumulator: bool,
 }
 
+#[cfg(test)]
+impl<'a> VerifierSpec<'a> {
+    /// A one-contract model verifier's spec, for the phases' unit tests.
+    pub fn inline(vk: &'a VerifyingKey<G1Affine>, params: &'a ParamsKZG<Bn256>, num_instances: usize) -> Self {
+        VerifierSpec { vk, params, num_instances, key: None, split: false, accumulator: false }
+    }
+}
+
 /// The generated Yul, ready for the contract template.
 pub struct Generated {
     /// Body of the `verifyProof` assembly block.

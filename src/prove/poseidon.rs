@@ -5,7 +5,7 @@
 use super::{Keys, Srs};
 use crate::circuit::ModelCircuit;
 use crate::error::{Error, Result};
-use crate::evm::proof_shape::{ProofShape, SCALAR_BYTES};
+use crate::evm::proof_shape::ProofShape;
 use halo2_proofs::halo2curves::bn256::{Bn256, Fr, G1Affine};
 use halo2_proofs::plonk::{create_proof, verify_proof};
 use halo2_proofs::poly::kzg::commitment::KZGCommitmentScheme;
@@ -36,12 +36,6 @@ impl Transcript {
     }
 }
 
-/// The exact length of a Poseidon-transcript proof for this key: the EVM layout's counts with
-/// compressed points.
-pub fn proof_len(shape: &ProofShape) -> usize {
-    (shape.head_points + shape.tail_points) * POINT_BYTES + shape.scalars * SCALAR_BYTES
-}
-
 /// Proves over the Poseidon transcript, as [`super::prove_circuit`] does over Keccak.
 pub fn prove_circuit(params: &Srs, keys: &Keys, circuit: ModelCircuit, instances: &[Fr]) -> Result<Vec<u8>> {
     let mut transcript = PoseidonTranscript::<NativeLoader, Vec<u8>>::from_spec(vec![], POSEIDON_SPEC.clone());
@@ -62,17 +56,15 @@ pub fn prove_circuit(params: &Srs, keys: &Keys, circuit: ModelCircuit, instances
 pub fn verify(params: &Srs, keys: &Keys, proof: &[u8], instances: &[Fr]) -> Result<()> {
     keys.statement.check(instances)?;
     let shape = ProofShape::of(keys.vk());
-    let want = proof_len(&shape);
+    let want = shape.bytes_with(POINT_BYTES);
     if proof.len() != want {
         return Err(Error::rejected(format!(
             "the proof is {} bytes; this model's proofs for aggregation are exactly {want} bytes",
             proof.len()
         )));
     }
-    let tail = shape.head_points * POINT_BYTES + shape.scalars * SCALAR_BYTES;
-    let offsets =
-        (0..shape.head_points).map(|i| i * POINT_BYTES).chain((0..shape.tail_points).map(|i| tail + i * POINT_BYTES));
-    if let Some(i) = offsets.into_iter().position(|at| proof[at..at + POINT_BYTES].iter().all(|&b| b == 0)) {
+    let identity = |at: usize| proof[at..at + POINT_BYTES].iter().all(|&b| b == 0);
+    if let Some(i) = shape.point_offsets_with(POINT_BYTES).into_iter().position(identity) {
         return Err(Error::rejected(format!(
             "point {i} of the proof is the point at infinity, which no proof contains"
         )));
