@@ -131,7 +131,7 @@ async fn an_aggregate_of_two_models_verifies_on_chain_and_hides_no_bad_inner_pro
     let saved = std::fs::read_to_string(&json).unwrap();
     let mut edited: serde_json::Value = serde_json::from_str(&saved).unwrap();
     assert!(edited["slots"][1]["commitment"].is_string(), "slot 1 has hashed weights");
-    edited["slots"][1]["commitment"] = "0x01".into();
+    edited["slots"][1]["commitment"] = format!("0x{:064x}", 1).into();
     std::fs::write(&json, edited.to_string()).unwrap();
     let e =
         pipeline::solidity_aggregate(&dir, &dir.join("sol"), "Edited", Placement::Inline).err().map(|e| e.to_string());
