@@ -25,7 +25,8 @@ mod registry;
 use checks::{check_conformance_args, refuse_build_artifact, refuse_same_file};
 use demo::{demo, write_example};
 use output::{
-    print_binding, print_compiled, print_deployment, print_rows, print_submission, spinner, warn, warn_insecure,
+    print_binding, print_compiled, print_deployment, print_rows, print_submission, spinner, usage_error, warn,
+    warn_insecure,
 };
 
 #[derive(Parser)]
@@ -343,32 +344,6 @@ fn main() {
         eprintln!("error: {}", zkinfer::error::one_line(&e.to_string()));
         std::process::exit(e.exit_code());
     }
-}
-
-/// clap's error as one line (its own is several, with a usage block): the complaint, and where
-/// to read the flags. `--help` and `--version` print as clap prints them.
-fn usage_error(e: clap::Error) -> ! {
-    use clap::error::ErrorKind;
-    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
-        e.exit()
-    }
-    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand || e.kind() == ErrorKind::MissingSubcommand {
-        // `zkinfer` alone: the commands on stdout, and the one-line complaint on stderr.
-        print!("{}", <Cli as clap::CommandFactory>::command().render_help());
-        eprintln!("error: no command given; run `zkinfer COMMAND --help` for one command's flags");
-        std::process::exit(zkinfer::error::exit::USAGE)
-    }
-    let text = e.render().to_string();
-    let main = text.split("\n\nUsage:").next().unwrap_or(&text);
-    let words: Vec<&str> = main
-        .lines()
-        .map(str::trim)
-        .filter(|l| !l.is_empty() && !l.starts_with("tip:") && !l.starts_with("For more information"))
-        .collect();
-    let line = words.join(" ").trim_start_matches("error: ").to_string();
-    let line = zkinfer::error::one_line(&line);
-    eprintln!("error: {line}; run `zkinfer --help` (or `zkinfer COMMAND --help`) for the flags");
-    std::process::exit(zkinfer::error::exit::USAGE)
 }
 
 async fn run(cli: Cli) -> Result<()> {

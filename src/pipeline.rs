@@ -12,6 +12,9 @@ use std::path::{Path, PathBuf};
 
 pub use crate::compile::CompileOptions;
 
+mod aggregate;
+pub use aggregate::{deploy_batch, render_aggregate, solidity_aggregate, submit_batch};
+
 /// `zkinfer compile`: import, check the import against tract, calibrate on the input (and any
 /// further calibration inputs), plan.
 pub fn compile(model: &Path, input: &Path, out: &Path, opts: &CompileOptions) -> Result<Compiled> {
@@ -450,24 +453,6 @@ fn render_solidity(dir: &Path, path: &Path, name: &str, least: Placement, regist
     Ok(SolidityOutput { verifier, contracts, path: path.into(), settings: Some(settings) })
 }
 
-/// `zkinfer solidity --aggregate`: the verifier of an aggregation directory's aggregates
-/// (`evm::aggregate`), written to `DIR/<Name>.sol` and compiled with the consumers.
-pub fn solidity_aggregate(dir: &Path, out: &Path, name: &str, least: Placement) -> Result<SolidityOutput> {
-    let s = render_aggregate(dir, &out.join(format!("{name}.sol")), name, least)?;
-    s.write()?;
-    Ok(s)
-}
-
-/// The aggregate's verifier rendered and compiled, nothing written.
-pub fn render_aggregate(dir: &Path, path: &Path, name: &str, least: Placement) -> Result<SolidityOutput> {
-    evm::check_contract_name(name)?;
-    let settings = crate::aggregate::AggregateSettings::load(dir)?;
-    let (params, vk) = crate::aggregate::load_vk(dir, &settings)?;
-    let (verifier, contracts) =
-        evm::fit_with(name, least, true, |p| evm::aggregate::solidity(name, &settings, &vk, &params, p))?;
-    Ok(SolidityOutput { verifier, contracts, path: path.into(), settings: None })
-}
-
 /// `zkinfer deploy`: generates and compiles the verifier and consumers, then deploys them.
 pub async fn deploy(
     dir: &Path,
@@ -480,51 +465,6 @@ pub async fn deploy(
     // The source of what is now on chain, written only once it is there.
     out.write()?;
     Ok((d, out))
-}
-
-/// `zkinfer deploy AGG/`: the aggregate's verifier and a `BatchInference` pinned to its
-/// `AGGREGATE_HASH`, recorded in `AGG/deployment.json`.
-pub async fn deploy_batch(
-    dir: &Path,
-    cfg: &crate::chain::ClientConfig,
-    least: Placement,
-    allow_unbound_weights: bool,
-) -> Result<(crate::chain::batch::BatchDeployment, SolidityOutput)> {
-    let settings = crate::aggregate::AggregateSettings::load(dir)?;
-    let out = render_aggregate(dir, &dir.join("solidity/AggregateVerifier.sol"), "AggregateVerifier", least)?;
-    let client = crate::chain::Client::connect_with(cfg).await?;
-    let code = out.verifier_code()?;
-    let d = client
-        .deploy_batch(code, out.bytecode("BatchInference")?, &settings.aggregate_hash, allow_unbound_weights)
-        .await?;
-    crate::compile::write_json(&dir.join("deployment.json"), &d)?;
-    out.write()?;
-    Ok((d, out))
-}
-
-/// `zkinfer submit AGG/ PROOF`: the aggregate proof to the deployment's (or `address`'s)
-/// `BatchInference`, after the checks `zkinfer verify` makes that the contract would revert on.
-pub async fn submit_batch(
-    dir: &Path,
-    path: &Path,
-    cfg: &crate::chain::ClientConfig,
-    address: Option<alloy::primitives::Address>,
-) -> Result<crate::chain::Submitted> {
-    let settings = crate::aggregate::AggregateSettings::load(dir)?;
-    let proof = crate::aggregate::AggregateProof::read(path)?;
-    proof.check_aggregate(path, &settings)?;
-    settings.check_statement(&proof.instance_fields()?)?;
-    let client = crate::chain::Client::connect_with(cfg).await?;
-    let consumer = match address {
-        Some(a) => a,
-        None => {
-            let d = crate::chain::batch::BatchDeployment::load(dir)?;
-            client.ensure_chain(d.chain_id, "the chain `zkinfer deploy AGG/` deployed to")?;
-            d.consumer
-        }
-    };
-    let instances = crate::chain::instances_u256(&proof.instances)?;
-    client.submit_batch(consumer, &proof.proof_bytes()?, &instances).await
 }
 
 /// k, the layout that fits, and every contract's runtime size in bytes (`contract_sizes`).

@@ -100,7 +100,7 @@ async fn an_aggregate_of_two_models_verifies_on_chain_and_hides_no_bad_inner_pro
     };
     let (build_a, path_a, proof_a) = inner("agg-a", 11, &fixed);
     // Model B: A's architecture with other weights, so another verifying key of the same shape.
-    let (build_b, _, proof_b) = inner("agg-b", 12, &fixed);
+    let (_, _, proof_b) = inner("agg-b", 12, &fixed);
     let (build_h, path_h, proof_h) = inner("agg-h", 13, &hashed);
     let dir = common::scratch("agg").join("out");
 
@@ -186,7 +186,6 @@ async fn an_aggregate_of_two_models_verifies_on_chain_and_hides_no_bad_inner_pro
     v.refused("model B's proof under model A's key", &fp, &to_u256(&fi)).await;
     let e = pipeline::submit_batch(&dir, &write_forged(&dir, &agg, &fp, &fi), &cfg, None).await.unwrap_err();
     assert!(e.to_string().contains("InvalidProof"), "{e}");
-    drop(build_b);
 }
 
 /// The forged aggregate as a proof file of this directory, for `submit`.

@@ -222,3 +222,29 @@ pub(crate) fn print_submission(json: bool, dir: &Path, s: &chain::Submitted) {
         ],
     );
 }
+
+/// clap's error as one line (its own is several, with a usage block): the complaint, and where
+/// to read the flags. `--help` and `--version` print as clap prints them.
+pub(crate) fn usage_error(e: clap::Error) -> ! {
+    use clap::error::ErrorKind;
+    if matches!(e.kind(), ErrorKind::DisplayHelp | ErrorKind::DisplayVersion) {
+        e.exit()
+    }
+    if e.kind() == ErrorKind::DisplayHelpOnMissingArgumentOrSubcommand || e.kind() == ErrorKind::MissingSubcommand {
+        // `zkinfer` alone: the commands on stdout, and the one-line complaint on stderr.
+        print!("{}", <crate::Cli as clap::CommandFactory>::command().render_help());
+        eprintln!("error: no command given; run `zkinfer COMMAND --help` for one command's flags");
+        std::process::exit(zkinfer::error::exit::USAGE)
+    }
+    let text = e.render().to_string();
+    let main = text.split("\n\nUsage:").next().unwrap_or(&text);
+    let words: Vec<&str> = main
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty() && !l.starts_with("tip:") && !l.starts_with("For more information"))
+        .collect();
+    let line = words.join(" ").trim_start_matches("error: ").to_string();
+    let line = zkinfer::error::one_line(&line);
+    eprintln!("error: {line}; run `zkinfer --help` (or `zkinfer COMMAND --help`) for the flags");
+    std::process::exit(zkinfer::error::exit::USAGE)
+}
