@@ -60,7 +60,8 @@ contract BatchInference {
     error PublicValueCount(uint256 expected, uint256 actual);
     error InvalidProof();
     error NothingNew();
-    /// Slot `slot`'s public values lie outside the aggregate's, or its parts exceed them.
+    /// Slot `slot`'s public values overlap the accumulator's or an earlier slot's, lie outside the
+    /// aggregate's, or its parts exceed them.
     error SlotLayout(uint256 slot);
 
     constructor(IAggregateVerifier verifier_, bytes32 pin, bool allowUnboundWeights) {
@@ -69,11 +70,17 @@ contract BatchInference {
         if (hash != pin) revert AggregateMismatch(pin, hash);
         uint256 n = verifier_.NUM_SLOTS();
         uint256 total = verifier_.NUM_INSTANCES();
+        // Slots follow the 12 accumulator limbs, in order, without overlap.
+        uint256 end = 12;
         for (uint256 i = 0; i < n; i++) {
             IAggregateVerifier.Slot memory s = verifier_.slot(i);
-            if (s.offset + s.numInstances > total || s.numPublicInputs + s.numOutputs > s.numInstances) {
+            if (
+                s.offset < end || s.offset + s.numInstances > total
+                    || s.numPublicInputs + s.numOutputs > s.numInstances
+            ) {
                 revert SlotLayout(i);
             }
+            end = s.offset + s.numInstances;
             uint8 mode = s.weightsMode;
             if (mode == WEIGHTS_PRIVATE) {
                 if (!allowUnboundWeights) revert SlotUnboundWeights(i);

@@ -17,6 +17,7 @@ interface IAggregateVerifier {
         uint256 numInstances;
         uint256 numPublicInputs;
         uint256 numOutputs;
+        uint256 numInputValues;
         uint256 numOutputValues;
         uint256 scaleBits;
         uint256 packBits;

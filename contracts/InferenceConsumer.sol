@@ -218,10 +218,10 @@ abstract contract InferenceConsumer is TwoStepOwnable {
 
     /// Field elements above (r-1)/2 stand for negative numbers.
     function toSigned(uint256 v) internal pure returns (int256) {
-        return v > (R - 1) / 2 ? -int256(R - v) : int256(v);
+        return PublicValues.toSigned(v);
     }
 
     function toField(int256 v) internal pure returns (uint256) {
-        return v < 0 ? R - uint256(-v) : uint256(v);
+        return PublicValues.toField(v);
     }
 }

@@ -7,6 +7,9 @@ pragma solidity ^0.8.20;
 /// The circuit range-checks each value to [−2^(bits−1), 2^(bits−1)) and computes the words, so a
 /// verified proof's words always unpack (docs/soundness.md, "packed public values").
 library PublicValues {
+    /// The BN254 scalar field modulus; public values are its elements.
+    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
+
     /// A value outside what a word holds: the circuit could not prove it either.
     error PackedValueOutOfRange(uint256 index, int256 value);
 
@@ -47,5 +50,15 @@ library PublicValues {
             if (v < -offset || v >= offset) revert PackedValueOutOfRange(i, v);
             words[i / m] |= uint256(v + offset) << (bits * (i % m));
         }
+    }
+
+    /// Field elements above (r-1)/2 stand for negative numbers.
+    function toSigned(uint256 v) internal pure returns (int256) {
+        return v > (R - 1) / 2 ? -int256(R - v) : int256(v);
+    }
+
+    /// The field element standing for `v` (|v| below r).
+    function toField(int256 v) internal pure returns (uint256) {
+        return v < 0 ? R - uint256(-v) : uint256(v);
     }
 }

@@ -12,7 +12,11 @@
 //! an aggregate of A's and B's inferences (`FixtureAggregate.sol`, `proof_aggregate*.json`: an
 //! honest one, the next batch repeating A's inference, and three an attacker can prove, each
 //! hiding a bad inner proof).
-//! Run with `make fixtures` (`cargo run --example fixtures -- aggregate`: the aggregate's alone).
+//! And the forecaster's proofs over two consecutive windows, aggregated
+//! (`FixtureForecastBatch.sol`, `proof_forecast_batch.json`: what a `BatchForecastVault` settles
+//! in one transaction).
+//! Run with `make fixtures` (`cargo run --example fixtures -- aggregate` or `-- forecast-batch`:
+//! that fixture alone).
 
 use std::path::Path;
 use zkinfer::chain::feed::{model_input, quantise};
@@ -25,8 +29,10 @@ use zkinfer::pipeline::{self, CompileOptions, Placement};
 mod forecaster;
 
 fn main() -> zkinfer::Result<()> {
-    if std::env::args().nth(1).as_deref() == Some("aggregate") {
-        return aggregate_fixture();
+    match std::env::args().nth(1).as_deref() {
+        Some("aggregate") => return aggregate_fixture(),
+        Some("forecast-batch") => return forecast_batch_fixture(),
+        _ => {}
     }
     let hashed = CompileOptions {
         lanes: Some(4),
@@ -96,6 +102,7 @@ fn main() -> zkinfer::Result<()> {
         }
     }
     forecast_fixture()?;
+    forecast_batch_fixture()?;
     aggregate_fixture()
 }
 
@@ -208,5 +215,65 @@ fn forecast_fixture() -> zkinfer::Result<()> {
         }),
     )?;
     println!("FixtureForecaster: {} ({} proof bytes)", out.path.display(), proof.proof_bytes()?.len());
+    Ok(())
+}
+
+/// The forecaster's proofs (for aggregation) over the windows ending at the bot's first two
+/// rounds, aggregated, and the aggregate's verifier: the forge tests push the answers to a feed
+/// and settle both forecasts in one `BatchForecastVault.submitBatch`.
+fn forecast_batch_fixture() -> zkinfer::Result<()> {
+    use zkinfer::prove::Transcript;
+    let root = Path::new("build/fixtures/forecast_batch");
+    let (answers, coeffs, intercept) = forecaster::market(2);
+    let window = forecaster::WINDOW;
+    let c = forecaster::build(root, &coeffs, intercept, &answers[..window])?;
+    let build = root.join("build");
+    pipeline::setup(&build, None)?;
+    let s = c.settings.scale_bits;
+    let (compiled, params, keys) = pipeline::load(&build)?;
+    let dir = root.join("aggregate");
+    zkinfer::artifact::create_dir(&dir)?;
+    let (mut pairs, mut prices, mut forecasts) = (vec![], vec![], vec![]);
+    for end in [window, window + 1] {
+        let q: Vec<i128> = answers[end - window..end].iter().map(|&a| quantise(a, s, forecaster::PRICE_UNIT)).collect();
+        let x = q.iter().map(|&v| model_input(v, s)).collect::<zkinfer::Result<Vec<f32>>>()?;
+        let proof = zkinfer::prove::prove_for(&compiled, &params, &keys, &[x], Transcript::Poseidon)?;
+        let path = dir.join(format!("inner_{end}.json"));
+        write_json(&path, &proof)?;
+        pairs.push((build.clone(), path));
+        prices.push(q[window - 1] as i64);
+        forecasts.extend(proof.outputs.iter().flatten().map(|v| (v * (1u64 << s) as f64).round() as i64).take(1));
+    }
+    let report = zkinfer::aggregate::aggregate(&pairs, &dir, &Default::default(), &())?;
+    let out = pipeline::solidity_aggregate(
+        &dir,
+        Path::new("contracts/generated"),
+        "FixtureForecastBatch",
+        Placement::Inline,
+    )?;
+    write_json(
+        Path::new("test/fixtures/proof_forecast_batch.json"),
+        &serde_json::json!({
+            "proof": report.proof.proof,
+            "instances": report.proof.instances,
+            "aggregate_hash": report.proof.aggregate_hash,
+            // Rounds 1..=window+1 of the feed; the slots' windows end at rounds window and window+1.
+            "answers": &answers[..window + 1],
+            "decimals": forecaster::DECIMALS,
+            "price_unit": forecaster::PRICE_UNIT as u64,
+            "window": window,
+            "move_bps": forecaster::MOVE_BPS,
+            // Each window's newest quantised answer and each forecast, integers at the model's
+            // scale (from the quantiser and the witness, not from the public values).
+            "prices": prices,
+            "forecasts": forecasts,
+        }),
+    )?;
+    println!(
+        "FixtureForecastBatch: {} (k {}, prove {:.0} s)",
+        out.path.display(),
+        report.k,
+        report.proof.prove_seconds
+    );
     Ok(())
 }

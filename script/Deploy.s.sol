@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {FeedWindow} from "../contracts/FeedWindow.sol";
 import {TestBase} from "../test/utils/Vm.sol";
 import {IZkinferVerifier, WEIGHTS_FIXED, WEIGHTS_HASHED, WEIGHTS_PRIVATE} from "../contracts/IZkinferVerifier.sol";
 import {InferenceConsumer} from "../contracts/InferenceConsumer.sol";
@@ -60,7 +61,7 @@ contract Deploy is TestBase {
         if (feed == address(0)) {
             consumer = address(new VerifiedInference(IZkinferVerifier(verifier), pin));
         } else {
-            FeedBoundInference.FeedConfig memory cfg = FeedBoundInference.FeedConfig({
+            FeedWindow.FeedConfig memory cfg = FeedWindow.FeedConfig({
                 feed: AggregatorV3Interface(feed),
                 window: vm.envUint("WINDOW"),
                 priceUnit: vm.envUint("PRICE_UNIT"),

@@ -1,6 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {RiskTiers} from "../contracts/RiskTiers.sol";
+import {FeedWindow} from "../contracts/FeedWindow.sol";
 import {TwoStepOwnable} from "../contracts/TwoStepOwnable.sol";
 import {FixtureTest, Forecast, loadForecast} from "./utils/Fixtures.sol";
 import {MockVerifier} from "./utils/MockVerifier.sol";
@@ -255,10 +257,10 @@ contract ForecastVaultTest is FixtureTest {
         pushAnswers(0, f.window);
         uint256 t0 = block.timestamp;
         vm.warp(t0 + 365 days);
-        vm.expectRevert(abi.encodeWithSelector(FeedBoundInference.StalePrice.selector, rid(1, f.window), t0, MAX_AGE));
+        vm.expectRevert(abi.encodeWithSelector(FeedWindow.StalePrice.selector, rid(1, f.window), t0, MAX_AGE));
         vault.submit(f.proof, rid(1, f.window), f.tail);
         vm.warp(t0 + MAX_AGE + 1);
-        vm.expectRevert(abi.encodeWithSelector(FeedBoundInference.StalePrice.selector, rid(1, f.window), t0, MAX_AGE));
+        vm.expectRevert(abi.encodeWithSelector(FeedWindow.StalePrice.selector, rid(1, f.window), t0, MAX_AGE));
         vault.submit(f.proof, rid(1, f.window), f.tail);
         vm.warp(t0 + MAX_AGE);
         vault.submit(f.proof, rid(1, f.window), f.tail);
@@ -307,7 +309,7 @@ contract ForecastVaultTest is FixtureTest {
         z.newPhase();
         for (uint256 i = 6; i < f.window; i++) z.push(f.answers[i]);
         v.submit(f.proof, rid(2, f.window - 6), f.tail);
-        vm.expectRevert(abi.encodeWithSelector(FeedBoundInference.InvalidAnswer.selector, rid(2, f.window - 5)));
+        vm.expectRevert(abi.encodeWithSelector(FeedWindow.InvalidAnswer.selector, rid(2, f.window - 5)));
         v.submit(f.proof, rid(2, f.window - 5), f.tail);
     }
 
@@ -341,15 +343,15 @@ contract ForecastVaultTest is FixtureTest {
         pushAnswers(0, f.window);
         feed.newPhase();
         feed.push(f.nextAnswer);
-        vm.expectRevert(abi.encodeWithSelector(FeedBoundInference.NotCurrentPhase.selector, rid(1, f.window), rid(2, 1)));
+        vm.expectRevert(abi.encodeWithSelector(FeedWindow.NotCurrentPhase.selector, rid(1, f.window), rid(2, 1)));
         vault.submit(f.proof, rid(1, f.window), f.tail);
     }
 
     function test_TooFewRoundsAndFutureRoundsRefused() public {
         pushAnswers(0, f.window - 1);
-        vm.expectRevert(abi.encodeWithSelector(FeedBoundInference.NotEnoughRounds.selector, rid(1, f.window - 1), f.window));
+        vm.expectRevert(abi.encodeWithSelector(FeedWindow.NotEnoughRounds.selector, rid(1, f.window - 1), f.window));
         vault.submit(f.proof, rid(1, f.window - 1), f.tail);
-        vm.expectRevert(abi.encodeWithSelector(FeedBoundInference.InvalidAnswer.selector, rid(1, f.window)));
+        vm.expectRevert(abi.encodeWithSelector(FeedWindow.InvalidAnswer.selector, rid(1, f.window)));
         vault.submit(f.proof, rid(1, f.window), f.tail);
     }
 
@@ -395,11 +397,11 @@ contract ForecastVaultTest is FixtureTest {
 
     /// quantise shifted unchecked: quantise(2**244) was 0.
     function test_QuantiseOverflowRefused() public {
-        vm.expectRevert(abi.encodeWithSelector(FeedBoundInference.QuantiseOverflow.selector, int256(2 ** 244)));
+        vm.expectRevert(abi.encodeWithSelector(FeedWindow.QuantiseOverflow.selector, int256(2 ** 244)));
         vault.quantise(2 ** 244);
-        vm.expectRevert(abi.encodeWithSelector(FeedBoundInference.QuantiseOverflow.selector, type(int256).min));
+        vm.expectRevert(abi.encodeWithSelector(FeedWindow.QuantiseOverflow.selector, type(int256).min));
         vault.quantise(type(int256).min);
-        vm.expectRevert(abi.encodeWithSelector(FeedBoundInference.QuantiseOverflow.selector, type(int256).max));
+        vm.expectRevert(abi.encodeWithSelector(FeedWindow.QuantiseOverflow.selector, type(int256).max));
         vault.quantise(type(int256).max);
     }
 
@@ -413,29 +415,29 @@ contract ForecastVaultTest is FixtureTest {
     }
 
     function test_ZeroPriceUnitHasItsOwnError() public {
-        vm.expectRevert(FeedBoundInference.ZeroPriceUnit.selector);
+        vm.expectRevert(FeedWindow.ZeroPriceUnit.selector);
         new ForecastVault(verifier, pin, feedConfig(feed, f.window, 0, MAX_AGE), 50, VALIDITY);
     }
 
     /// The rule: priceUnit is a power of ten no smaller than 10**feed.decimals().
     function test_PriceUnitMustFitTheFeedsDecimals() public {
         MockPriceFeed wide = new MockPriceFeed(18);
-        vm.expectRevert(abi.encodeWithSelector(FeedBoundInference.PriceUnitMismatch.selector, f.priceUnit, uint8(18)));
+        vm.expectRevert(abi.encodeWithSelector(FeedWindow.PriceUnitMismatch.selector, f.priceUnit, uint8(18)));
         new ForecastVault(verifier, pin, feedConfig(wide, f.window, f.priceUnit, MAX_AGE), 50, VALIDITY);
-        vm.expectRevert(abi.encodeWithSelector(FeedBoundInference.PriceUnitMismatch.selector, uint256(12345 * 10 ** 8), f.decimals));
+        vm.expectRevert(abi.encodeWithSelector(FeedWindow.PriceUnitMismatch.selector, uint256(12345 * 10 ** 8), f.decimals));
         new ForecastVault(verifier, pin, feedConfig(feed, f.window, 12345 * 10 ** 8, MAX_AGE), 50, VALIDITY);
-        vm.expectRevert(abi.encodeWithSelector(FeedBoundInference.PriceUnitMismatch.selector, uint256(10 ** (f.decimals - 1)), f.decimals));
+        vm.expectRevert(abi.encodeWithSelector(FeedWindow.PriceUnitMismatch.selector, uint256(10 ** (f.decimals - 1)), f.decimals));
         new ForecastVault(verifier, pin, feedConfig(feed, f.window, 10 ** (f.decimals - 1), MAX_AGE), 50, VALIDITY);
         new ForecastVault(verifier, pin, feedConfig(feed, f.window, 10 ** f.decimals, MAX_AGE), 50, VALIDITY);
         new ForecastVault(verifier, pin, feedConfig(wide, f.window, 10 ** 21, MAX_AGE), 50, VALIDITY);
     }
 
     function test_ZeroParametersRefused() public {
-        vm.expectRevert(FeedBoundInference.ZeroWindow.selector);
+        vm.expectRevert(FeedWindow.ZeroWindow.selector);
         new FeedBoundInference(verifier, pin, feedConfig(feed, 0, f.priceUnit, MAX_AGE));
-        vm.expectRevert(FeedBoundInference.ZeroMaxPriceAge.selector);
+        vm.expectRevert(FeedWindow.ZeroMaxPriceAge.selector);
         new FeedBoundInference(verifier, pin, feedConfig(feed, f.window, f.priceUnit, 0));
-        vm.expectRevert(ForecastVault.ZeroRiskValidity.selector);
+        vm.expectRevert(RiskTiers.ZeroRiskValidity.selector);
         new ForecastVault(verifier, pin, feedConfig(feed, f.window, f.priceUnit, MAX_AGE), 50, 0);
         vm.expectRevert(TwoStepOwnable.ZeroAddress.selector);
         new FeedBoundInference(verifier, pin, feedConfig(MockPriceFeed(address(0)), f.window, f.priceUnit, MAX_AGE));

@@ -21,6 +21,7 @@ contract FixtureAggregate {
         uint256 numInstances;
         uint256 numPublicInputs;
         uint256 numOutputs;
+        uint256 numInputValues;
         uint256 numOutputValues;
         uint256 scaleBits;
         uint256 packBits;
@@ -30,15 +31,15 @@ contract FixtureAggregate {
 
     /// keccak256 over the aggregation key's transcript representation and every slot's
     /// MODEL_HASH, weights commitment and public-value range.
-    bytes32 public constant AGGREGATE_HASH = 0x6c6b1c21fb951db9fe3d33dfd829b08006762517f7026e1f0afbcf4062318ede;
+    bytes32 public constant AGGREGATE_HASH = 0x7c306a75a6c2221ba652bdf961c11c1824b08914bcef3f994ad95d76ad8bf2b4;
     uint256 public constant NUM_SLOTS = 2;
     uint256 public constant NUM_INSTANCES = 16;
     uint256 public constant PROOF_LENGTH = 2656;
 
     /// What slot `i`'s public values are: its model, where they start, and how to read them.
     function slot(uint256 i) external pure returns (Slot memory) {
-        if (i == 0) return Slot(0xbccafbab80ed958afa233d00e1b06445edbec6fff38200098773bc70889c6149, 0, 0, 3, 3, 12, 2, 1, 1, 2, 18, 37);
-        if (i == 1) return Slot(0x3f6b6134228c536893c10100145ab7ac019a886f2545f6d255909cc90705e912, 0, 0, 3, 3, 14, 2, 1, 1, 2, 18, 37);
+        if (i == 0) return Slot(0xbccafbab80ed958afa233d00e1b06445edbec6fff38200098773bc70889c6149, 0, 0, 3, 3, 12, 2, 1, 1, 4, 2, 18, 37);
+        if (i == 1) return Slot(0x3f6b6134228c536893c10100145ab7ac019a886f2545f6d255909cc90705e912, 0, 0, 3, 3, 14, 2, 1, 1, 4, 2, 18, 37);
         revert NoSuchSlot(i);
     }
 

@@ -40,6 +40,8 @@ pub struct Slot {
     pub num_public_inputs: usize,
     /// Public values of the outputs part.
     pub num_outputs: usize,
+    /// Elements of the model's inputs (`NUM_INPUT_VALUES`: what packed words do not tell).
+    pub num_input_values: usize,
     /// Elements of the model's outputs, and the fixed-point scale and packing they come in.
     pub num_output_values: usize,
     /// Outputs are value / 2^scale_bits.
@@ -65,6 +67,7 @@ impl Slot {
             output_visibility: binding.output_visibility,
             num_public_inputs: s.num_public_inputs,
             num_outputs: s.num_outputs,
+            num_input_values: s.input_values(),
             num_output_values: s.output_values(),
             scale_bits: s.scale_bits,
             pack_bits: crate::circuit::packed::bits(s.scale_bits),

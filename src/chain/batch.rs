@@ -1,12 +1,14 @@
-//! Batches on chain: an aggregate's verifier (`zkinfer solidity --aggregate`) and a
-//! `BatchInference` consumer pinned to its `AGGREGATE_HASH`, deployed together; one transaction
-//! then verifies an aggregate and records every slot's outputs.
+//! Batches on chain: an aggregate's verifier (`zkinfer solidity --aggregate`) and a consumer
+//! pinned to its `AGGREGATE_HASH` (`BatchInference`, or the feed-bound `BatchForecastVault`),
+//! deployed together; one transaction then verifies an aggregate and settles every slot.
 
+use super::feed::{FeedParams, VaultParams};
 use super::{Client, DeployedKey, Submitted, VerifierCode};
 use crate::error::{Error, Result};
 use alloy::primitives::{Address, Bytes, FixedBytes, I256, U256};
 use alloy::sol;
 use alloy::sol_types::SolEvent;
+use alloy::sol_types::SolValue;
 use std::path::Path;
 
 sol! {
@@ -19,6 +21,13 @@ sol! {
         function aggregateHash() external view returns (bytes32);
         event InferenceVerified(address indexed submitter, uint256 indexed slot, bytes32 indexed modelHash, bytes32 inputsHash, int256[] outputs, uint256 blockNumber);
         event InferenceSkipped(uint256 indexed slot, bytes32 statement);
+    }
+
+    #[sol(rpc)]
+    contract BatchForecastVault {
+        function submitBatch(bytes calldata proof, uint80[] calldata endRounds, uint256[] calldata instances) external;
+        function batches() external view returns (uint256);
+        event ForecastSettled(uint256 indexed slot, uint80 indexed endRound, int256 price, int256 forecast, uint256 updatedAt);
     }
 }
 
@@ -77,11 +86,46 @@ impl Client {
         aggregate_hash: &str,
         allow_unbound_weights: bool,
     ) -> Result<BatchDeployment> {
+        let pin = word(aggregate_hash)?;
+        self.deploy_pinned(verifier, aggregate_hash, |v| {
+            let mut code = consumer_code;
+            code.extend_from_slice(&(v, pin, allow_unbound_weights).abi_encode_params());
+            code
+        })
+        .await
+    }
+
+    /// Deploys the aggregate verifier and a `BatchForecastVault` pinned to `aggregate_hash`,
+    /// reading its windows from `feed` and setting its tiers by `policy`.
+    pub async fn deploy_batch_vault(
+        &self,
+        verifier: VerifierCode,
+        vault_code: Vec<u8>,
+        aggregate_hash: &str,
+        feed: &FeedParams,
+        policy: VaultParams,
+    ) -> Result<BatchDeployment> {
+        let pin = word(aggregate_hash)?;
+        let cfg = (feed.feed, U256::from(feed.window), U256::from(feed.price_unit), U256::from(feed.max_price_age));
+        let (move_bps, validity) = (U256::from(policy.move_bps), U256::from(policy.risk_validity));
+        self.deploy_pinned(verifier, aggregate_hash, |v| {
+            let mut code = vault_code;
+            code.extend_from_slice(&(v, pin, cfg, move_bps, validity).abi_encode_params());
+            code
+        })
+        .await
+    }
+
+    /// The verifier, then the consumer whose creation code (with its constructor arguments)
+    /// `consumer` makes from the verifier's address.
+    async fn deploy_pinned(
+        &self,
+        verifier: VerifierCode,
+        aggregate_hash: &str,
+        consumer: impl FnOnce(Address) -> Vec<u8>,
+    ) -> Result<BatchDeployment> {
         let v = self.deploy_verifier(verifier).await?;
-        let mut code = consumer_code;
-        let args = (v.verifier, word(aggregate_hash)?, allow_unbound_weights);
-        code.extend_from_slice(&alloy::sol_types::SolValue::abi_encode_params(&args));
-        let (consumer, consumer_gas) = self.deploy(code).await?;
+        let (consumer, consumer_gas) = self.deploy(consumer(v.verifier)).await?;
         Ok(BatchDeployment {
             verifier: v.verifier,
             consumer,
@@ -92,6 +136,48 @@ impl Client {
             key: v.key,
             identities: v.identities,
         })
+    }
+
+    /// Submits an aggregate of forecasts to a `BatchForecastVault`: slot i's window ends at
+    /// `end_rounds[i]`. The outputs are each slot's settled forecast, in slot order.
+    pub async fn submit_batch_bound(
+        &self,
+        vault: Address,
+        proof: &[u8],
+        end_rounds: &[u128],
+        instances: &[U256],
+    ) -> Result<Submitted> {
+        let rounds = end_rounds
+            .iter()
+            .map(|&r| {
+                alloy::primitives::Uint::<80, 2>::try_from(r).map_err(|_| {
+                    Error::value(
+                        "end round",
+                        &r.to_string(),
+                        "is not a feed round id (they are below 2^80): give a round the feed reported",
+                    )
+                })
+            })
+            .collect::<Result<Vec<_>>>()?;
+        self.ensure_contract(vault, "the batch vault").await?;
+        let tx = BatchForecastVault::new(vault, &self.provider)
+            .submitBatch(Bytes::copy_from_slice(proof), rounds, instances.to_vec())
+            .into_transaction_request();
+        let receipt = self.send("submitBatch", tx).await?;
+        let mut s = super::submitted(&receipt);
+        for log in receipt.inner.logs() {
+            if let Ok(e) = BatchForecastVault::ForecastSettled::decode_log(&log.inner) {
+                s.outputs.push(e.forecast.to_string());
+                s.events.push(format!(
+                    "ForecastSettled(slot {}, round {}, price {}, forecast {})",
+                    e.slot,
+                    super::round_name(e.endRound.to::<u128>()),
+                    e.price,
+                    e.forecast
+                ));
+            }
+        }
+        Ok(s)
     }
 
     /// Submits an aggregate to a `BatchInference`; the outputs are those of every slot's

@@ -187,6 +187,13 @@ sol! {
         error SlotWeightsMode(uint256 slot, uint8 mode);
         error NothingNew();
         error SlotLayout(uint256 slot);
+        error NoSlots();
+        error SlotInputs(uint256 slot);
+        error SlotOutputs(uint256 slot);
+        error SlotScale(uint256 slot);
+        error RoundCount(uint256 expected, uint256 actual);
+        error RoundsNotIncreasing(uint80 round);
+        error InputsMismatch(uint256 slot);
     }
 }
 

@@ -83,7 +83,20 @@ pub fn describe_revert(data: &[u8]) -> String {
             E::SlotUnboundWeights(x) => format!("SlotUnboundWeights({}): slot {} binds no weights (--weights private); allow it only if that is the statement you want", x.slot, x.slot),
             E::SlotWeightsMode(x) => format!("SlotWeightsMode({}, {}): slot {} reports an unknown WEIGHTS_MODE", x.slot, x.mode, x.slot),
             E::NothingNew(_) => "NothingNew(): every inference of the batch was recorded before: a replay".into(),
-            E::SlotLayout(x) => format!("SlotLayout({}): the verifier's slot {} lies outside its public values", x.slot, x.slot),
+            E::SlotLayout(x) => format!(
+                "SlotLayout({}): the verifier's slot {} lies outside its public values, or overlaps the accumulator's or an earlier slot's",
+                x.slot, x.slot
+            ),
+            E::NoSlots(_) => "NoSlots(): the aggregate verifier has no slot".into(),
+            E::SlotInputs(x) => format!("SlotInputs({}): slot {}'s model does not read the vault's window of feed answers in clear", x.slot, x.slot),
+            E::SlotOutputs(x) => format!("SlotOutputs({}): slot {} shows no output in clear for the vault to read as a forecast", x.slot, x.slot),
+            E::SlotScale(x) => format!("SlotScale({}): slot {} has another fixed-point scale than slot 0", x.slot, x.slot),
+            E::RoundCount(x) => format!("RoundCount({}, {}): the aggregate has {} slots, {} end rounds were given", x.expected, x.actual, x.expected, x.actual),
+            E::RoundsNotIncreasing(x) => format!("RoundsNotIncreasing({}): {} is not after the round the slot before it names", x.round, r(x.round)),
+            E::InputsMismatch(x) => format!(
+                "InputsMismatch({}): slot {}'s inputs in the public values are not the feed's window ending at the round named for it",
+                x.slot, x.slot
+            ),
         };
     }
     let empty = "no reason given: the contract there may not have this function (is the address the one \

@@ -37,7 +37,7 @@ pub const EIP170_LIMIT: usize = 24_576;
 /// The hand-written contracts compiled with every verifier (file name, source): the interface,
 /// the packed public values' library, the consumers, and the price feed the on-chain input
 /// binding reads.
-pub const HANDWRITTEN: [(&str, &str); 13] = [
+pub const HANDWRITTEN: [(&str, &str); 16] = [
     ("IZkinferVerifier.sol", include_str!("../../contracts/IZkinferVerifier.sol")),
     ("TwoStepOwnable.sol", include_str!("../../contracts/TwoStepOwnable.sol")),
     ("PublicValues.sol", include_str!("../../contracts/PublicValues.sol")),
@@ -45,12 +45,15 @@ pub const HANDWRITTEN: [(&str, &str); 13] = [
     ("VerifiedInference.sol", include_str!("../../contracts/VerifiedInference.sol")),
     ("AggregatorV3Interface.sol", include_str!("../../contracts/AggregatorV3Interface.sol")),
     ("MockPriceFeed.sol", include_str!("../../contracts/MockPriceFeed.sol")),
+    ("FeedWindow.sol", include_str!("../../contracts/FeedWindow.sol")),
     ("FeedBoundInference.sol", include_str!("../../contracts/FeedBoundInference.sol")),
+    ("RiskTiers.sol", include_str!("../../contracts/RiskTiers.sol")),
     ("ForecastVault.sol", include_str!("../../contracts/ForecastVault.sol")),
     ("ModelRegistry.sol", include_str!("../../contracts/ModelRegistry.sol")),
     ("RegisteredInference.sol", include_str!("../../contracts/RegisteredInference.sol")),
     ("IAggregateVerifier.sol", include_str!("../../contracts/IAggregateVerifier.sol")),
     ("BatchInference.sol", include_str!("../../contracts/BatchInference.sol")),
+    ("BatchForecastVault.sol", include_str!("../../contracts/BatchForecastVault.sol")),
 ];
 
 /// Words solc reserves, which no contract may be named (the ones a user might try).

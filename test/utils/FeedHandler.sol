@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {FeedWindow} from "../../contracts/FeedWindow.sol";
 import {TwoStepOwnable} from "../../contracts/TwoStepOwnable.sol";
 import {TestBase} from "./Vm.sol";
 import {Forecast} from "./Fixtures.sol";
@@ -140,7 +141,7 @@ contract FeedHandler is TestBase {
         c.outputVisibility = VISIBILITY_HASHED;
         _add(new MockVerifier(c));
 
-        FeedBoundInference.FeedConfig memory cfg = FeedBoundInference.FeedConfig(feed, window, priceUnit, maxAge);
+        FeedWindow.FeedConfig memory cfg = FeedWindow.FeedConfig(feed, window, priceUnit, maxAge);
         consumer = vault_
             ? new ForecastVault(verifiers[0], pins[0], cfg, moveBps, validity)
             : new FeedBoundInference(verifiers[0], pins[0], cfg);
@@ -408,15 +409,15 @@ contract FeedHandler is TestBase {
         uint80 latest = history[history.length - 1].id;
         if (end <= ghostConsumed) return (abi.encodeWithSelector(FeedBoundInference.RoundAlreadyUsed.selector, end), inputs, 0);
         if (end >> 64 != latest >> 64) {
-            return (abi.encodeWithSelector(FeedBoundInference.NotCurrentPhase.selector, end, latest), inputs, 0);
+            return (abi.encodeWithSelector(FeedWindow.NotCurrentPhase.selector, end, latest), inputs, 0);
         }
         uint256 pos = positionOf[end];
-        if (pos == 0) return (abi.encodeWithSelector(FeedBoundInference.InvalidAnswer.selector, end), inputs, 0);
-        if (pos < window) return (abi.encodeWithSelector(FeedBoundInference.NotEnoughRounds.selector, end, window), inputs, 0);
+        if (pos == 0) return (abi.encodeWithSelector(FeedWindow.InvalidAnswer.selector, end), inputs, 0);
+        if (pos < window) return (abi.encodeWithSelector(FeedWindow.NotEnoughRounds.selector, end, window), inputs, 0);
         inputs = _window(pos - 1);
         time = history[pos - 1].time;
         if (block.timestamp - time > maxAge) {
-            return (abi.encodeWithSelector(FeedBoundInference.StalePrice.selector, end, time, maxAge), inputs, time);
+            return (abi.encodeWithSelector(FeedWindow.StalePrice.selector, end, time, maxAge), inputs, time);
         }
         if (_packedInputs()) {
             int256 half = int256(1 << (2 * scaleBits));

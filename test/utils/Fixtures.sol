@@ -1,6 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
+import {FeedWindow} from "../../contracts/FeedWindow.sol";
 import {TestBase, Vm} from "./Vm.sol";
 import {IZkinferVerifier} from "../../contracts/IZkinferVerifier.sol";
 import {InferenceConsumer} from "../../contracts/InferenceConsumer.sol";
@@ -53,9 +54,9 @@ abstract contract FixtureTest is TestBase {
     function feedConfig(AggregatorV3Interface feed, uint256 window, uint256 priceUnit, uint256 maxAge)
         internal
         pure
-        returns (FeedBoundInference.FeedConfig memory)
+        returns (FeedWindow.FeedConfig memory)
     {
-        return FeedBoundInference.FeedConfig(feed, window, priceUnit, maxAge);
+        return FeedWindow.FeedConfig(feed, window, priceUnit, maxAge);
     }
 }
 

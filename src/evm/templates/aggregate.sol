@@ -20,6 +20,7 @@ contract {{ name }} {
         uint256 numInstances;
         uint256 numPublicInputs;
         uint256 numOutputs;
+        uint256 numInputValues;
         uint256 numOutputValues;
         uint256 scaleBits;
         uint256 packBits;
@@ -36,7 +37,7 @@ contract {{ name }} {
 
     /// What slot `i`'s public values are: its model, where they start, and how to read them.
     function slot(uint256 i) external pure returns (Slot memory) {
-{% for s in slots %}        if (i == {{ loop.index0 }}) return Slot({{ s.model_hash }}, {{ s.commitment or "0" }}, {{ s.weights_mode }}, {{ s.input_visibility }}, {{ s.output_visibility }}, {{ s.offset }}, {{ s.num_instances }}, {{ s.num_public_inputs }}, {{ s.num_outputs }}, {{ s.num_output_values }}, {{ s.scale_bits }}, {{ s.pack_bits }});
+{% for s in slots %}        if (i == {{ loop.index0 }}) return Slot({{ s.model_hash }}, {{ s.commitment or "0" }}, {{ s.weights_mode }}, {{ s.input_visibility }}, {{ s.output_visibility }}, {{ s.offset }}, {{ s.num_instances }}, {{ s.num_public_inputs }}, {{ s.num_outputs }}, {{ s.num_input_values }}, {{ s.num_output_values }}, {{ s.scale_bits }}, {{ s.pack_bits }});
 {% endfor %}        revert NoSuchSlot(i);
     }
 
