@@ -1,6 +1,7 @@
 //! The chain client as a library, against a local Anvil: typed errors for the permanent failures
 //! (wrong chain, no funds, reverts decoded), retries for the transient ones, the forge deploy
-//! script, and the corpus forecaster `ltsf` through the feed-bound path the DeFi bot uses.
+//! script, the corpus forecaster `ltsf` through the feed-bound path the DeFi bot uses, and the
+//! committed aggregate of two forecasts through the batch vault its `--batch N` uses.
 
 mod common;
 
@@ -275,4 +276,66 @@ async fn feed_bound_deployment_from_a_build_directory() {
     .await
     .unwrap();
     assert_eq!(d.binding.unwrap().weights_mode, 2);
+}
+
+/// The batch path the bot's `--batch N` takes, as a library, on the committed aggregate of two
+/// forecasts (`make fixtures`): `deploy_batch_vault` pins the aggregate's verifier, and
+/// `submit_batch_bound` settles both forecasts in one transaction, naming feed rounds 8 and 9;
+/// rounds out of order and a replay come back as reverts in words; a round id beyond 80 bits is
+/// refused before anything is sent.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn batch_vault_settles_the_committed_aggregate() {
+    use zkinfer::chain::feed::VaultParams;
+    let json: serde_json::Value = serde_json::from_slice(
+        &std::fs::read(Path::new(ROOT).join("test/fixtures/proof_forecast_batch.json")).unwrap(),
+    )
+    .unwrap();
+    let ints = |key: &str| -> Vec<i128> {
+        json[key].as_array().unwrap().iter().map(|v| v.as_i64().unwrap() as i128).collect()
+    };
+    let strings = |key: &str| -> Vec<String> {
+        json[key].as_array().unwrap().iter().map(|v| v.as_str().unwrap().to_string()).collect()
+    };
+    let window = json["window"].as_u64().unwrap() as usize;
+    let source = std::fs::read_to_string(Path::new(ROOT).join("contracts/generated/FixtureForecastBatch.sol")).unwrap();
+    let mut sources = vec![("FixtureForecastBatch.sol", source.as_str())];
+    sources.extend(zkinfer::evm::HANDWRITTEN);
+    let compiled = zkinfer::evm::compile(&sources).unwrap();
+    let code = |name: &str| compiled.iter().find(|c| c.name == name).unwrap().bytecode.clone();
+
+    let anvil = chain::spawn_anvil().expect("anvil (run `make deps`)");
+    let client = Client::connect(&anvil.endpoint()).await.unwrap();
+    let feed = client.deploy_feed(code("MockPriceFeed"), json["decimals"].as_u64().unwrap() as u8).await.unwrap();
+    client.push_prices(feed, &ints("answers")).await.unwrap();
+    let params =
+        FeedParams { feed, window, price_unit: json["price_unit"].as_u64().unwrap() as u128, max_price_age: 3600 };
+    let policy = VaultParams { move_bps: json["move_bps"].as_u64().unwrap(), risk_validity: 3600 };
+    let d = client
+        .deploy_batch_vault(
+            code("FixtureForecastBatch").into(),
+            code("BatchForecastVault"),
+            json["aggregate_hash"].as_str().unwrap(),
+            &params,
+            policy,
+        )
+        .await
+        .unwrap();
+    let proof = hex::decode(json["proof"].as_str().unwrap().trim_start_matches("0x")).unwrap();
+    let instances = chain::instances_u256(&strings("instances")).unwrap();
+    let rounds = [(1u128 << 64) | window as u128, (1u128 << 64) | (window as u128 + 1)];
+    let repeated = [rounds[0], rounds[0]];
+    let e = client.submit_batch_bound(d.consumer, &proof, &repeated, &instances).await.err().unwrap();
+    assert!(matches!(&e, Error::Reverted { reason, .. } if reason.starts_with("RoundsNotIncreasing(")), "{e}");
+    let sub = client.submit_batch_bound(d.consumer, &proof, &rounds, &instances).await.unwrap();
+    let want: Vec<String> = ints("forecasts").iter().map(|f| f.to_string()).collect();
+    assert_eq!(sub.outputs, want, "both forecasts settled, in slot order");
+    let state = client.vault_state(d.consumer).await.unwrap();
+    assert_eq!(state.last_forecast, ints("forecasts")[1], "the newest forecast sets the tier");
+    assert_eq!(state.last_price, ints("prices")[1]);
+    assert_eq!(state.consumed_round, rounds[1]);
+
+    let e = client.submit_batch_bound(d.consumer, &proof, &rounds, &instances).await.err().unwrap();
+    assert!(matches!(&e, Error::Reverted { reason, .. } if reason.starts_with("RoundAlreadyUsed(")), "{e}");
+    let e = client.submit_batch_bound(d.consumer, &proof, &[1u128 << 80, 1], &instances).await.err().unwrap();
+    assert!(e.to_string().contains("not a feed round id"), "{e}");
 }
