@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
-import {IAggregateVerifier} from "./IAggregateVerifier.sol";
+import {IAggregateVerifier, slotOutputs} from "./IAggregateVerifier.sol";
 import {
     WEIGHTS_FIXED, WEIGHTS_HASHED, VISIBILITY_PUBLIC, VISIBILITY_PACKED
 } from "./IZkinferVerifier.sol";
@@ -121,7 +121,7 @@ contract BatchForecastVault is FeedWindow, RiskTiers {
                 emit ForecastSkipped(i, endRounds[i]);
                 continue;
             }
-            forecast = _firstOutput(slots[i], values);
+            forecast = slotOutputs(slots[i], values)[0];
             emit ForecastSettled(i, endRounds[i], prices[i], forecast, times[i]);
         }
         _setRisk(forecast, prices[n - 1], times[n - 1]);
@@ -167,22 +167,16 @@ contract BatchForecastVault is FeedWindow, RiskTiers {
             revert SlotLayout(i);
         }
         if (s.weightsMode != WEIGHTS_FIXED && s.weightsMode != WEIGHTS_HASHED) revert SlotWeightsMode(i, s.weightsMode);
+        bool packable = s.packBits > 0 && s.packBits <= 252;
         bool inputsRead = s.numInputValues == window_
             && ((s.inputVisibility == VISIBILITY_PUBLIC && s.numPublicInputs == window_)
-                || (s.inputVisibility == VISIBILITY_PACKED && s.packBits > 0 && s.packBits <= 252
+                || (s.inputVisibility == VISIBILITY_PACKED && packable
                     && s.numPublicInputs == PublicValues.wordCount(window_, s.packBits)));
         if (!inputsRead) revert SlotInputs(i);
         bool outputsShown = s.numOutputs > 0
             && (s.outputVisibility == VISIBILITY_PUBLIC
-                || (s.outputVisibility == VISIBILITY_PACKED && s.numOutputValues > 0 && s.packBits > 0 && s.packBits <= 252));
+                || (s.outputVisibility == VISIBILITY_PACKED && s.numOutputValues > 0 && packable));
         if (!outputsShown) revert SlotOutputs(i);
         if (s.scaleBits != scale) revert SlotScale(i);
-    }
-
-    /// The slot's first output, signed fixed point: the forecast.
-    function _firstOutput(IAggregateVerifier.Slot memory s, uint256[] memory values) private pure returns (int256) {
-        uint256 first = s.offset + s.numPublicInputs;
-        if (s.outputVisibility == VISIBILITY_PACKED) return PublicValues.unpack(values, first, 1, s.packBits)[0];
-        return PublicValues.toSigned(values[first]);
     }
 }

@@ -1,9 +1,8 @@
 // SPDX-License-Identifier: MIT
 pragma solidity ^0.8.20;
 
-import {IAggregateVerifier} from "./IAggregateVerifier.sol";
-import {WEIGHTS_FIXED, WEIGHTS_HASHED, WEIGHTS_PRIVATE, VISIBILITY_PACKED} from "./IZkinferVerifier.sol";
-import {PublicValues} from "./PublicValues.sol";
+import {IAggregateVerifier, slotOutputs} from "./IAggregateVerifier.sol";
+import {WEIGHTS_FIXED, WEIGHTS_HASHED, WEIGHTS_PRIVATE} from "./IZkinferVerifier.sol";
 
 /// Accepts a batch of inferences, one per slot of an aggregate verifier
 /// (`zkinfer solidity --aggregate`), with one proof, and keeps each slot's latest outputs with
@@ -23,8 +22,6 @@ import {PublicValues} from "./PublicValues.sol";
 /// matters). One external call, a `view` call (STATICCALL) to the verifier, precedes every state
 /// change.
 contract BatchInference {
-    uint256 internal constant R = 0x30644e72e131a029b85045b68181585d2833e84879b9709143e1f593f0000001;
-
     IAggregateVerifier public immutable verifier;
     bytes32 public immutable aggregateHash;
     uint256 public immutable numSlots;
@@ -130,16 +127,7 @@ contract BatchInference {
             return false;
         }
         accepted[statement] = true;
-        uint256 first = offset + s.numPublicInputs;
-        int256[] memory outputs;
-        if (s.outputVisibility == VISIBILITY_PACKED) {
-            outputs = PublicValues.unpack(values, first, s.numOutputValues, s.packBits);
-        } else {
-            outputs = new int256[](s.numOutputs);
-            for (uint256 j = 0; j < outputs.length; j++) {
-                outputs[j] = _toSigned(values[first + j]);
-            }
-        }
+        int256[] memory outputs = slotOutputs(s, values);
         Latest storage l = _latest[i];
         l.inputsHash = inputsHash;
         l.blockNumber = block.number;
@@ -153,10 +141,5 @@ contract BatchInference {
         for (uint256 j = 0; j < n; j++) {
             out[j] = values[from + j];
         }
-    }
-
-    /// Field elements above (r-1)/2 stand for negative numbers.
-    function _toSigned(uint256 v) private pure returns (int256) {
-        return v > (R - 1) / 2 ? -int256(R - v) : int256(v);
     }
 }

@@ -140,61 +140,6 @@ sol! {
         function NUM_PUBLIC_INPUTS() external view returns (uint256);
         function NUM_OUTPUTS() external view returns (uint256);
     }
-
-    /// Every custom error of the hand-written contracts, for decoding reverts.
-    interface ZkinferErrors {
-        error InvalidProof();
-        error NotOwner();
-        error NotPendingOwner();
-        error ZeroAddress();
-        error NotAContract(address account);
-        error ModelMismatch(bytes32 expected, bytes32 actual);
-        error CommitmentMismatch(uint256 expected, uint256 actual);
-        error UnboundWeights();
-        error UnknownWeightsMode(uint8 mode);
-        error PublicValueCount(uint256 expected, uint256 actual);
-        error NoPendingVerifier();
-        error UpgradeNotReady(uint256 eta);
-        error AlreadyAccepted(bytes32 statement);
-        error WindowMismatch(uint256 verifierInputs, uint256 window);
-        error InputsNotPublic(uint8 visibility);
-        error ZeroWindow();
-        error ZeroPriceUnit();
-        error PriceUnitMismatch(uint256 priceUnit, uint8 decimals);
-        error ZeroMaxPriceAge();
-        error RoundAlreadyUsed(uint80 round);
-        error NotCurrentPhase(uint80 round, uint80 latest);
-        error StalePrice(uint80 round, uint256 updatedAt, uint256 maxPriceAge);
-        error NotEnoughRounds(uint80 endRound, uint256 window);
-        error InvalidAnswer(uint80 round);
-        error RoundsOutOfOrder(uint80 round);
-        error QuantiseOverflow(int256 answer);
-        error OutputsNotPublic(uint8 visibility);
-        error NoOutputs();
-        error ZeroRiskValidity();
-        error ForecastOutOfRange(int256 forecast, int256 price);
-        error NoSuchRound(uint80 roundId);
-        error NotARegisteredVerifier(address verifier, uint8 mode);
-        error IdTaken(bytes32 id);
-        error ZeroCommitment();
-        error UnknownModel(bytes32 id);
-        error NotTheRegistryVerifier(address verifier);
-        error ArchitectureMismatch(bytes32 expected, bytes32 actual);
-        error VerifierFixed();
-        error CommitmentOutOfField(uint256 commitment);
-        error AggregateMismatch(bytes32 expected, bytes32 actual);
-        error SlotUnboundWeights(uint256 slot);
-        error SlotWeightsMode(uint256 slot, uint8 mode);
-        error NothingNew();
-        error SlotLayout(uint256 slot);
-        error NoSlots();
-        error SlotInputs(uint256 slot);
-        error SlotOutputs(uint256 slot);
-        error SlotScale(uint256 slot);
-        error RoundCount(uint256 expected, uint256 actual);
-        error RoundsNotIncreasing(uint80 round);
-        error InputsMismatch(uint256 slot);
-    }
 }
 
 /// A feed round id in words: `phase P round A` (Chainlink's id is `P << 64 | A`).

@@ -1,10 +1,68 @@
 //! Reverts in words: the hand-written contracts' custom errors, `require` strings and panics,
 //! decoded from the revert data a node returns.
 
-use super::{round_name, ZkinferErrors};
+use super::round_name;
 use alloy::primitives::Bytes;
+use alloy::sol;
 use alloy::sol_types::SolInterface;
 use alloy::transports::TransportError;
+
+sol! {
+    /// Every custom error of the hand-written contracts, for decoding reverts.
+    interface ZkinferErrors {
+        error InvalidProof();
+        error NotOwner();
+        error NotPendingOwner();
+        error ZeroAddress();
+        error NotAContract(address account);
+        error ModelMismatch(bytes32 expected, bytes32 actual);
+        error CommitmentMismatch(uint256 expected, uint256 actual);
+        error UnboundWeights();
+        error UnknownWeightsMode(uint8 mode);
+        error PublicValueCount(uint256 expected, uint256 actual);
+        error NoPendingVerifier();
+        error UpgradeNotReady(uint256 eta);
+        error AlreadyAccepted(bytes32 statement);
+        error WindowMismatch(uint256 verifierInputs, uint256 window);
+        error InputsNotPublic(uint8 visibility);
+        error ZeroWindow();
+        error ZeroPriceUnit();
+        error PriceUnitMismatch(uint256 priceUnit, uint8 decimals);
+        error ZeroMaxPriceAge();
+        error RoundAlreadyUsed(uint80 round);
+        error NotCurrentPhase(uint80 round, uint80 latest);
+        error StalePrice(uint80 round, uint256 updatedAt, uint256 maxPriceAge);
+        error NotEnoughRounds(uint80 endRound, uint256 window);
+        error InvalidAnswer(uint80 round);
+        error RoundsOutOfOrder(uint80 round);
+        error QuantiseOverflow(int256 answer);
+        error OutputsNotPublic(uint8 visibility);
+        error NoOutputs();
+        error ZeroRiskValidity();
+        error ForecastOutOfRange(int256 forecast, int256 price);
+        error NoSuchRound(uint80 roundId);
+        error NotARegisteredVerifier(address verifier, uint8 mode);
+        error IdTaken(bytes32 id);
+        error ZeroCommitment();
+        error UnknownModel(bytes32 id);
+        error NotTheRegistryVerifier(address verifier);
+        error ArchitectureMismatch(bytes32 expected, bytes32 actual);
+        error VerifierFixed();
+        error CommitmentOutOfField(uint256 commitment);
+        error AggregateMismatch(bytes32 expected, bytes32 actual);
+        error SlotUnboundWeights(uint256 slot);
+        error SlotWeightsMode(uint256 slot, uint8 mode);
+        error NothingNew();
+        error SlotLayout(uint256 slot);
+        error NoSlots();
+        error SlotInputs(uint256 slot);
+        error SlotOutputs(uint256 slot);
+        error SlotScale(uint256 slot);
+        error RoundCount(uint256 expected, uint256 actual);
+        error RoundsNotIncreasing(uint80 round);
+        error InputsMismatch(uint256 slot);
+    }
+}
 
 /// What a revert means, in words: the contracts' custom errors, `require` strings, panics.
 pub fn describe_revert(data: &[u8]) -> String {
